@@ -1,0 +1,83 @@
+import { RenderingEngine, getRenderingEngine } from "@cornerstonejs/core";
+import { SynchronizerManager, ToolGroupManager } from "@cornerstonejs/tools";
+
+type Cleanup = () => void;
+
+/**
+ * Owns everything one screen creates in Cornerstone (rendering engine, tool
+ * groups, synchronizers, DOM listeners) and destroys it all, newest first,
+ * when the screen is left. Ids are unique per instance so a screen that is
+ * re-entered quickly (React strict mode, next case) never collides with the
+ * one being torn down.
+ */
+export class ViewerResources {
+  readonly prefix: string;
+  private cleanups: Cleanup[] = [];
+  private destroyed = false;
+
+  constructor(name: string) {
+    this.prefix = `${name}-${Math.random().toString(36).slice(2, 10)}`;
+  }
+
+  id(part: string): string {
+    return `${this.prefix}-${part}`;
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  createRenderingEngine(): RenderingEngine {
+    const id = this.id("engine");
+    const engine = new RenderingEngine(id);
+    this.onDestroy(() => {
+      if (getRenderingEngine(id)) engine.destroy();
+    });
+    return engine;
+  }
+
+  createToolGroup(part: string) {
+    const id = this.id(part);
+    const group = ToolGroupManager.createToolGroup(id);
+    if (!group) throw new Error(`Tool group ${id} already exists`);
+    this.onDestroy(() => ToolGroupManager.destroyToolGroup(id));
+    return group;
+  }
+
+  /** Registers a synchronizer created elsewhere so it is destroyed with the screen. */
+  trackSynchronizer(synchronizerId: string): void {
+    this.onDestroy(() => SynchronizerManager.destroySynchronizer(synchronizerId));
+  }
+
+  listen<K extends keyof HTMLElementEventMap>(
+    target: HTMLElement,
+    type: K,
+    handler: (event: HTMLElementEventMap[K]) => void,
+  ): void {
+    target.addEventListener(type, handler);
+    this.onDestroy(() => target.removeEventListener(type, handler));
+  }
+
+  onDestroy(cleanup: Cleanup): void {
+    if (this.destroyed) {
+      cleanup();
+      return;
+    }
+    this.cleanups.push(cleanup);
+  }
+
+  /** Idempotent; one failing cleanup does not stop the others. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const cleanups = this.cleanups.reverse();
+    this.cleanups = [];
+    for (const cleanup of cleanups) {
+      try {
+        cleanup();
+      } catch (error) {
+        console.warn("Viewer cleanup failed", error);
+      }
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { initCornerstone, isCornerstoneReady } from "./init";
+export { ViewerResources } from "./ViewerResources";

@@ -1,0 +1,27 @@
+/** Every screen of the app, parsed from the path. */
+export type Route =
+  | { name: "root" }
+  | { name: "login" }
+  | { name: "worklist" }
+  | { name: "case"; studyId: string }
+  | { name: "notFound" };
+
+export function matchRoute(pathname: string): Route {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
+  if (path === "/" || path === "") return { name: "root" };
+  if (path === "/login") return { name: "login" };
+  if (path === "/worklist") return { name: "worklist" };
+  const caseMatch = /^\/cases\/([^/]+)$/.exec(path);
+  if (caseMatch?.[1]) {
+    try {
+      return { name: "case", studyId: decodeURIComponent(caseMatch[1]) };
+    } catch {
+      return { name: "notFound" };
+    }
+  }
+  return { name: "notFound" };
+}
+
+export function casePath(studyId: string, search = ""): string {
+  return `/cases/${encodeURIComponent(studyId)}${search}`;
+}

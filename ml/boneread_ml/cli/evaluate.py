@@ -1,0 +1,141 @@
+"""Evaluate released models on held-out phantom cases: metrics, CIs, DeLong, tables, plots.
+
+Example::
+
+    boneread-ml evaluate --data-root var/data/planar --folds 0 --out docs/results/planar \\
+        --checkpoint var/runs/planar/mt_unet/release --checkpoint var/runs/planar/unet/release
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_COLUMNS = [
+    ("model", "model"),
+    ("mean_class_dice", "mean lesion-class Dice (95% CI)"),
+    ("benign_dice", "benign Dice"),
+    ("metastatic_dice", "metastatic Dice"),
+    ("lesion_iou", "lesion IoU"),
+    ("lesion_sensitivity", "lesion sens."),
+    ("lesion_specificity", "lesion spec."),
+    ("lesion_accuracy", "accuracy"),
+    ("benign_auc", "benign AUC"),
+    ("metastatic_auc", "metastatic AUC"),
+    ("lesion_detection_sensitivity", "lesion detection sens."),
+    ("false_positives_per_case", "FP / case"),
+]
+COMPARISON_COLUMNS = [
+    ("model", "model"),
+    ("mean_class_dice_difference", "Dice difference (reference − model, 95% CI)"),
+    ("ci_above_zero", "CI > 0"),
+    ("benign_auc_difference", "benign ΔAUC"),
+    ("benign_delong_p", "DeLong p"),
+    ("metastatic_auc_difference", "metastatic ΔAUC"),
+    ("metastatic_delong_p", "DeLong p"),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--checkpoint", action="append", required=True, help="release dir (repeatable)"
+    )
+    parser.add_argument("--name", action="append", help="table label per checkpoint (same order)")
+    parser.add_argument("--data-root", required=True, help="phantom data root")
+    parser.add_argument(
+        "--folds", type=int, nargs="*", help="folds to evaluate (default: all cases)"
+    )
+    parser.add_argument("--out", required=True, help="folder for tables and plots")
+    parser.add_argument(
+        "--reference", help="model compared against the others (default: the first)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of bootstrap, pixel sample, shuffling"
+    )
+    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+
+
+def evaluate_checkpoints(
+    checkpoints: list[str], names: list[str] | None, data_root: str | Path, folds: list[int] | None,
+    out: str | Path, *, reference: str | None = None, seed: int = 0, n_boot: int = 2000,
+) -> dict[str, Any]:  # fmt: skip
+    """Evaluate, compare and write ``summary.{csv,md}``, ``per_case.csv``,
+    ``comparison.{csv,md}``, ``dice_ci.png``, ``roc_<class>.png``, ``results.json``."""
+    from boneread_ml.data.datasets import read_manifest
+    from boneread_ml.evaluation.compare import compare_to_reference
+    from boneread_ml.evaluation.evaluate import evaluate_model, summarize
+    from boneread_ml.evaluation.metrics import LESION_CLASSES
+    from boneread_ml.evaluation.plots import plot_dice_ci, plot_roc
+    from boneread_ml.evaluation.tables import markdown_table, write_csv
+    from boneread_ml.predict import load_model
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cases = read_manifest(data_root)["cases"]
+    if folds:
+        cases = [c for c in cases if int(c["fold"]) in set(folds)]
+    if not cases:
+        raise ValueError(f"no cases in folds {folds}")
+    names = names or []
+    evals = []
+    for i, ckpt in enumerate(checkpoints):
+        model = load_model(ckpt)
+        name = names[i] if i < len(names) else model.config.get("model_name")
+        evals.append(evaluate_model(model, data_root, cases, name=name, seed=seed))
+    summaries = [summarize(e, n_boot=n_boot, seed=seed) for e in evals]
+    per_case = [{"model": e.name, **row} for e in evals for row in e.rows]
+    write_csv(summaries, out / "summary.csv")
+    write_csv(per_case, out / "per_case.csv")
+    (out / "summary.md").write_text(markdown_table(summaries, SUMMARY_COLUMNS), encoding="utf-8")
+    ref = next((e for e in evals if e.name == reference), evals[0]) if reference else evals[0]
+    comparison = compare_to_reference(
+        ref, [e for e in evals if e is not ref], n_boot=n_boot, seed=seed
+    )
+    if comparison:
+        write_csv(comparison, out / "comparison.csv")
+        (out / "comparison.md").write_text(
+            markdown_table(comparison, COMPARISON_COLUMNS, digits=4), encoding="utf-8"
+        )
+    plot_dice_ci(summaries, out / "dice_ci.png")
+    for c, cname in LESION_CLASSES.items():
+        curves = {
+            e.name: (*e.scores[c], s[f"{cname}_auc"]) for e, s in zip(evals, summaries, strict=True)
+        }
+        plot_roc(curves, out / f"roc_{cname}.png", f"pixel ROC, {cname} lesions")
+    results = {
+        "cases": len(cases),
+        "folds": folds,
+        "seed": seed,
+        "summaries": summaries,
+        "comparison": comparison,
+    }
+    (out / "results.json").write_text(
+        json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    return results
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    results = evaluate_checkpoints(
+        args.checkpoint, args.name, args.data_root, args.folds, args.out,
+        reference=args.reference, seed=args.seed, n_boot=args.n_boot,
+    )  # fmt: skip
+    for s in results["summaries"]:
+        lo, hi = s["mean_class_dice_ci"]
+        logger.info(
+            "%-24s mean lesion-class Dice %.3f (%.3f-%.3f)",
+            s["model"],
+            s["mean_class_dice"],
+            lo,
+            hi,
+        )
+    return 0

@@ -1,0 +1,234 @@
+"""Torch datasets on top of the phantom generator's manifest.
+
+Contract (written by ``boneread-ml synth``): ``ROOT/manifest.json`` with a
+``cases`` list (``case_id``, ``patient_id``, ``fold`` 0-4 by patient,
+``arrays`` = npz path relative to ROOT, ``report.text``), and per case an npz
+with ``image`` (planar (2, H, W); SPECT/CT (2, D, H, W)), ``label`` (0/1/2)
+and ``instance`` (lesion ids).
+
+Planar scans are served whole; SPECT/CT volumes are served as axial slices
+(the default slice-wise 2D model): every slice that contains a lesion plus a
+seeded sample of the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from boneread_ml.data.transforms import normalize, random_intensity
+
+logger = logging.getLogger(__name__)
+
+TEXT_MODES = ("report", "none", "shuffled")
+
+
+def read_manifest(root: str | Path) -> dict[str, Any]:
+    """Read ``ROOT/manifest.json``.
+
+    Raises:
+        FileNotFoundError: with the command that makes the data when it is missing.
+    """
+    path = Path(root) / "manifest.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no manifest.json in {root}; make data with "
+            f"`boneread-ml synth --kind planar --cases N --seed S --out {root}`"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_arrays(root: str | Path, case: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Load one case's npz arrays (image, label, instance, spacing)."""
+    with np.load(Path(root) / case["arrays"]) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def split_cases(
+    cases: Sequence[dict[str, Any]], val_folds: Sequence[int]
+) -> tuple[list[dict], list[dict]]:
+    """Split by the manifest's patient-level folds.
+
+    Args:
+        cases: manifest cases.
+        val_folds: folds held out for validation.
+
+    Returns:
+        (training cases, validation cases); no patient is in both.
+    """
+    val = [c for c in cases if int(c["fold"]) in set(val_folds)]
+    train = [c for c in cases if int(c["fold"]) not in set(val_folds)]
+    overlap = {c["patient_id"] for c in val} & {c["patient_id"] for c in train}
+    if overlap:
+        raise ValueError(f"patients in both training and validation folds: {sorted(overlap)[:5]}")
+    return train, val
+
+
+def shuffled_texts(texts: Sequence[str], seed: int) -> list[str]:
+    """Reports permuted between cases so that no case keeps its own (a derangement).
+
+    Duplicated texts can still coincide; with distinct reports none does.
+    """
+    n = len(texts)
+    if n < 2:
+        return list(texts)
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n)
+    # rotate fixed points away: shift the permutation where it maps i -> i
+    for i in range(n):
+        if perm[i] == i:
+            j = (i + 1) % n
+            perm[i], perm[j] = perm[j], perm[i]
+    return [texts[int(p)] for p in perm]
+
+
+def case_texts(cases: Sequence[dict[str, Any]], mode: str, seed: int = 0) -> list[str]:
+    """The report text fed for each case under a text mode.
+
+    Args:
+        cases: manifest cases.
+        mode: ``"report"`` (own report), ``"none"`` (empty) or ``"shuffled"``
+            (another case's report).
+        seed: shuffling seed.
+    """
+    if mode not in TEXT_MODES:
+        raise ValueError(f"text mode must be one of {TEXT_MODES}, got {mode!r}")
+    texts = [c["report"]["text"] for c in cases]
+    if mode == "none":
+        return [""] * len(cases)
+    if mode == "shuffled":
+        return shuffled_texts(texts, seed)
+    return texts
+
+
+@dataclass
+class _Item:
+    case_index: int
+    slice_index: int | None
+
+
+class SegmentationDataset(Dataset):
+    """Planar scans (whole) or SPECT/CT axial slices with their report text.
+
+    Args:
+        root: data root with manifest.json.
+        cases: manifest cases to serve.
+        task: ``"planar"`` or ``"spectct"``.
+        text_mode: ``"report"``, ``"none"`` or ``"shuffled"``.
+        augment: random count scaling (training only).
+        background_slices: SPECT/CT only, lesion-free slices kept per case
+            (seeded); None keeps every slice.
+        seed: seed of slice sampling, shuffling and augmentation.
+
+    Items are dicts: ``image`` float32 (2, H, W), ``label`` int64 (H, W),
+    ``text`` str, ``case_id`` str, ``slice`` int (-1 for planar).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        cases: Sequence[dict[str, Any]],
+        task: str,
+        text_mode: str = "report",
+        augment: bool = False,
+        background_slices: int | None = 8,
+        seed: int = 0,
+    ) -> None:
+        if task not in ("planar", "spectct"):
+            raise ValueError(f"task must be planar or spectct, got {task!r}")
+        if not cases:
+            raise ValueError("no cases to serve")
+        self.root = Path(root)
+        self.cases = list(cases)
+        self.task = task
+        self.augment = augment
+        self.texts = case_texts(self.cases, text_mode, seed)
+        self.rng = np.random.default_rng(seed)
+        self.images: list[np.ndarray] = []
+        self.labels: list[np.ndarray] = []
+        self.items: list[_Item] = []
+        sampler = np.random.default_rng(seed + 1)
+        for ci, case in enumerate(self.cases):
+            arrays = load_arrays(self.root, case)
+            image = normalize(task, arrays["image"])
+            label = arrays["label"].astype(np.int64)
+            if task == "planar":
+                self.images.append(image)
+                self.labels.append(label)
+                self.items.append(_Item(ci, None))
+                continue
+            lesion = np.flatnonzero(label.reshape(label.shape[0], -1).max(axis=1) > 0)
+            others = np.setdiff1d(np.arange(label.shape[0]), lesion)
+            if background_slices is not None and len(others) > background_slices:
+                others = sampler.choice(others, size=background_slices, replace=False)
+            keep = np.sort(np.concatenate([lesion, others])).astype(int)
+            # keep only the slices served: a full volume per case would not fit in memory
+            self.images.append(image[:, keep])
+            self.labels.append(label[keep])
+            self.items.extend(_Item(ci, k) for k in range(len(keep)))
+        logger.info("%s dataset: %d cases, %d items", task, len(self.cases), len(self.items))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        item = self.items[index]
+        if item.slice_index is None:
+            image = self.images[item.case_index]
+            label = self.labels[item.case_index]
+        else:
+            image = self.images[item.case_index][:, item.slice_index]
+            label = self.labels[item.case_index][item.slice_index]
+        if self.augment:
+            image = random_intensity(
+                image, self.rng, count_channels=2 if self.task == "planar" else 1
+            )
+        return {
+            "image": torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)),
+            "label": torch.from_numpy(np.ascontiguousarray(label)),
+            "text": self.texts[item.case_index],
+            "case_id": self.cases[item.case_index]["case_id"],
+            "slice": -1 if item.slice_index is None else int(item.slice_index),
+        }
+
+
+class TextCollate:
+    """Batch items and tokenize their reports; optional text dropout.
+
+    Args:
+        tokenizer: a BertTokenizerFast (ours or MacBERT's).
+        max_length: longest token sequence.
+        text_dropout: probability of replacing a report by the empty string
+            (training), so that inference without a report degrades gracefully.
+        seed: dropout seed.
+    """
+
+    def __init__(self, tokenizer, max_length: int = 256, text_dropout: float = 0.0, seed: int = 0):
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.text_dropout = text_dropout
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        texts = [it["text"] for it in items]
+        if self.text_dropout > 0:
+            texts = [("" if self.rng.random() < self.text_dropout else t) for t in texts]
+        enc = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
+        return {
+            "image": torch.stack([it["image"] for it in items]),
+            "label": torch.stack([it["label"] for it in items]),
+            "input_ids": enc["input_ids"],
+            "attention_mask": enc["attention_mask"],
+            "case_id": [it["case_id"] for it in items],
+            "slice": [it["slice"] for it in items],
+        }

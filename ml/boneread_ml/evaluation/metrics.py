@@ -1,0 +1,215 @@
+"""Segmentation metrics as small pure numpy functions.
+
+confusion counts -> metrics -> per-case rows -> summary, plus lesion-level
+detection (connected components) and ROC/AUC. All functions take plain
+arrays and are unit-tested on hand-made inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage, stats
+
+LESION_CLASSES: dict[int, str] = {1: "benign", 2: "metastatic"}
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Pixel (voxel) confusion counts of one binary mask against the truth."""
+
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+
+
+def confusion_counts(pred: np.ndarray, truth: np.ndarray) -> Counts:
+    """Confusion counts of binary masks.
+
+    Args:
+        pred: predicted mask, any shape, bool or 0/1.
+        truth: true mask, same shape.
+
+    Returns:
+        :class:`Counts`.
+    """
+    pred = np.asarray(pred).astype(bool)
+    truth = np.asarray(truth).astype(bool)
+    if pred.shape != truth.shape:
+        raise ValueError(f"shapes differ: pred {pred.shape}, truth {truth.shape}")
+    tp = int(np.count_nonzero(pred & truth))
+    fp = int(np.count_nonzero(pred & ~truth))
+    fn = int(np.count_nonzero(~pred & truth))
+    return Counts(tp=tp, fp=fp, tn=int(pred.size - tp - fp - fn), fn=fn)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else float("nan")
+
+
+def metrics_from_counts(c: Counts) -> dict[str, float]:
+    """Accuracy, sensitivity, specificity, IoU, Dice from counts.
+
+    Undefined ratios (empty truth and empty prediction) are NaN, so that
+    averages skip them rather than counting a free 1.0 or 0.0.
+    """
+    return {
+        "accuracy": _ratio(c.tp + c.tn, c.tp + c.tn + c.fp + c.fn),
+        "sensitivity": _ratio(c.tp, c.tp + c.fn),
+        "specificity": _ratio(c.tn, c.tn + c.fp),
+        "iou": _ratio(c.tp, c.tp + c.fp + c.fn),
+        "dice": _ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn),
+    }
+
+
+def dice(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Dice of two binary masks (NaN when both are empty)."""
+    return metrics_from_counts(confusion_counts(pred, truth))["dice"]
+
+
+def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
+    """Area under the empirical ROC curve (Mann-Whitney U with mid-ranks).
+
+    Args:
+        y_true: binary truth (n,).
+        score: higher = more likely positive (n,).
+
+    Returns:
+        AUC, or NaN when a class is absent.
+    """
+    y = np.asarray(y_true).astype(bool).ravel()
+    s = np.asarray(score, dtype=float).ravel()
+    m, n = int(y.sum()), int((~y).sum())
+    if m == 0 or n == 0:
+        return float("nan")
+    ranks = stats.rankdata(s)
+    return float((ranks[y].sum() - m * (m + 1) / 2.0) / (m * n))
+
+
+def roc_curve(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical ROC curve.
+
+    Returns:
+        (false positive rates, true positive rates), both starting at 0 and ending at 1.
+    """
+    y = np.asarray(y_true).astype(bool).ravel()
+    s = np.asarray(score, dtype=float).ravel()
+    order = np.argsort(-s, kind="mergesort")
+    s, y = s[order], y[order]
+    distinct = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    tps = np.cumsum(y)[distinct]
+    fps = (distinct + 1) - tps
+    tpr = np.r_[0.0, tps / max(1, y.sum())]
+    fpr = np.r_[0.0, fps / max(1, (~y).sum())]
+    return fpr, tpr
+
+
+def case_metrics(
+    pred_label: np.ndarray,
+    true_label: np.ndarray,
+    classes: dict[int, str] = LESION_CLASSES,
+) -> dict[str, float]:
+    """Per-class and lesion-union metrics of one case.
+
+    Args:
+        pred_label: predicted class map (integer, 0 = background).
+        true_label: true class map, same shape.
+        classes: class id -> name.
+
+    Returns:
+        ``{"<name>_<metric>": value}`` for every class and for ``lesion``
+        (any lesion class against any), plus ``mean_class_dice`` (the mean of
+        the defined per-class Dice values; the experiment's headline metric).
+    """
+    if pred_label.shape != true_label.shape:
+        raise ValueError(f"shapes differ: {pred_label.shape} vs {true_label.shape}")
+    row: dict[str, float] = {}
+    dices = []
+    for cid, name in classes.items():
+        m = metrics_from_counts(confusion_counts(pred_label == cid, true_label == cid))
+        row.update({f"{name}_{k}": v for k, v in m.items()})
+        dices.append(m["dice"])
+    m = metrics_from_counts(confusion_counts(pred_label > 0, true_label > 0))
+    row.update({f"lesion_{k}": v for k, v in m.items()})
+    defined = [d for d in dices if not np.isnan(d)]
+    row["mean_class_dice"] = float(np.mean(defined)) if defined else float("nan")
+    return row
+
+
+def lesion_detection(
+    pred_label: np.ndarray, true_instance: np.ndarray, true_label: np.ndarray
+) -> dict[str, float]:
+    """Lesion-level detection of one case.
+
+    A true lesion is detected when any predicted lesion pixel overlaps it,
+    and correctly classified when the majority predicted class over it is
+    its class. A predicted connected component (lesion pixels of any class)
+    that overlaps no true lesion is a false positive.
+
+    Args:
+        pred_label: predicted class map.
+        true_instance: true lesion ids (0 = none).
+        true_label: true class map.
+
+    Returns:
+        ``n_lesions``, ``detected``, ``correct_class``, ``false_positives``.
+    """
+    ids = [i for i in np.unique(true_instance) if i != 0]
+    detected = correct = 0
+    for i in ids:
+        region = true_instance == i
+        hit = pred_label[region]
+        if np.any(hit > 0):
+            detected += 1
+            true_cls = np.bincount(true_label[region].ravel()).argmax()
+            pred_cls = np.bincount(hit[hit > 0].ravel()).argmax()
+            correct += int(pred_cls == true_cls)
+    components, n_comp = ndimage.label(pred_label > 0)
+    false_pos = 0
+    if n_comp:
+        overlaps = ndimage.sum_labels(true_instance > 0, components, index=np.arange(1, n_comp + 1))
+        false_pos = int(np.count_nonzero(np.asarray(overlaps) == 0))
+    return {
+        "n_lesions": float(len(ids)),
+        "detected": float(detected),
+        "correct_class": float(correct),
+        "false_positives": float(false_pos),
+    }
+
+
+def bootstrap_ci(
+    values: np.ndarray, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean and percentile bootstrap CI over cases (NaNs dropped).
+
+    Returns:
+        (mean, low, high).
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return (float("nan"),) * 3
+    rng = np.random.default_rng(seed)
+    means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
+    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    return float(v.mean()), float(lo), float(hi)
+
+
+def paired_bootstrap_difference(
+    a: np.ndarray, b: np.ndarray, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of a - b over cases with a paired percentile bootstrap CI.
+
+    Cases where either value is NaN are dropped (pairs stay together).
+
+    Returns:
+        (mean difference, low, high).
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired arrays differ in shape: {a.shape} vs {b.shape}")
+    keep = ~(np.isnan(a) | np.isnan(b))
+    return bootstrap_ci(a[keep] - b[keep], n_boot=n_boot, alpha=alpha, seed=seed)

@@ -1,0 +1,122 @@
+"""Text-to-image fusion blocks for the MT-UNet decoder.
+
+Both blocks are residual and gated: ``x + tanh(gate) * f(x, text)``. With the
+gate at zero the block is the identity, so a freshly initialised MT-UNet is a
+plain U-Net and "text removed" is exactly the image-only path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def coordinate_features(shape: tuple[int, ...], num_freqs: int, device, dtype) -> torch.Tensor:
+    """Fourier features of normalised grid coordinates.
+
+    The decoder's queries need to know *where* they are (the report names
+    sites: ribs, spine, pelvis), which convolutions only know implicitly.
+
+    Args:
+        shape: spatial shape (H, W) or (D, H, W).
+        num_freqs: frequencies per axis.
+
+    Returns:
+        Tensor (prod(shape), len(shape) * 2 * num_freqs).
+    """
+    axes = [torch.linspace(-1.0, 1.0, n, device=device, dtype=dtype) for n in shape]
+    grid = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, len(shape))
+    freqs = (2.0 ** torch.arange(num_freqs, device=device, dtype=dtype)) * math.pi
+    angles = grid.unsqueeze(-1) * freqs  # (N, dims, F)
+    return torch.cat([angles.sin(), angles.cos()], dim=-1).reshape(grid.shape[0], -1)
+
+
+class CrossAttentionFusion(nn.Module):
+    """Image positions attend to the report's tokens (padding masked), gated residual.
+
+    Args:
+        spatial_dims: 2 or 3.
+        channels: image feature channels C.
+        text_dim: text feature size D.
+        num_heads: attention heads (C must be divisible by it).
+        gate_init: initial value of the gate parameter (tanh applied).
+        num_freqs: coordinate Fourier frequencies added to the queries.
+    """
+
+    def __init__(
+        self,
+        spatial_dims: int,
+        channels: int,
+        text_dim: int,
+        num_heads: int = 4,
+        gate_init: float = 0.1,
+        num_freqs: int = 4,
+    ) -> None:
+        super().__init__()
+        if channels % num_heads:
+            raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
+        self.spatial_dims = spatial_dims
+        self.num_freqs = num_freqs
+        self.norm_q = nn.LayerNorm(channels)
+        self.pos = nn.Linear(spatial_dims * 2 * num_freqs, channels)
+        self.norm_kv = nn.LayerNorm(text_dim)
+        self.attn = nn.MultiheadAttention(
+            channels, num_heads, kdim=text_dim, vdim=text_dim, batch_first=True
+        )
+        self.out = nn.Sequential(
+            nn.Linear(channels, channels), nn.GELU(), nn.Linear(channels, channels)
+        )
+        self.gate = nn.Parameter(torch.tensor(float(gate_init)))
+
+    def forward(self, x: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Fuse.
+
+        Args:
+            x: image features (B, C, *spatial).
+            tokens: text token features (B, T, D).
+            mask: True for real tokens (B, T); at least one per row.
+
+        Returns:
+            Features of the same shape as ``x``.
+        """
+        b, c = x.shape[:2]
+        spatial = tuple(x.shape[2:])
+        seq = x.flatten(2).transpose(1, 2)  # (B, N, C)
+        pos = coordinate_features(spatial, self.num_freqs, x.device, x.dtype)
+        query = self.norm_q(seq) + self.pos(pos).unsqueeze(0)
+        kv = self.norm_kv(tokens)
+        attended, _ = self.attn(query, kv, kv, key_padding_mask=~mask, need_weights=False)
+        delta = self.out(attended).transpose(1, 2).reshape(b, c, *spatial)
+        return x + torch.tanh(self.gate) * delta
+
+
+class FiLMFusion(nn.Module):
+    """Channel-wise scale and shift from the pooled report, gated residual.
+
+    Args:
+        channels: image feature channels C.
+        text_dim: text feature size D.
+        gate_init: initial value of the gate parameter (tanh applied).
+    """
+
+    def __init__(self, channels: int, text_dim: int, gate_init: float = 0.1) -> None:
+        super().__init__()
+        self.proj = nn.Sequential(nn.LayerNorm(text_dim), nn.Linear(text_dim, 2 * channels))
+        self.gate = nn.Parameter(torch.tensor(float(gate_init)))
+
+    def forward(self, x: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
+        """Fuse.
+
+        Args:
+            x: image features (B, C, *spatial).
+            pooled: pooled text features (B, D).
+
+        Returns:
+            Features of the same shape as ``x``.
+        """
+        gamma, beta = self.proj(pooled).chunk(2, dim=-1)
+        view = (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2)
+        g = torch.tanh(self.gate)
+        return x * (1.0 + g * gamma.view(view)) + g * beta.view(view)

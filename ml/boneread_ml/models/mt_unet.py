@@ -1,0 +1,203 @@
+"""MT-UNet: a U-Net whose decoder is conditioned on the diagnostic report.
+
+Image path: MONAI's BasicUNet building blocks (``TwoConv``, ``Down``,
+``UpCat``), ``spatial_dims`` 2 (planar, SPECT/CT slice-wise) or 3. Text path:
+:class:`~boneread_ml.models.text_encoder.ReportEncoder` (BERT). Fusion in the
+decoder: cross-attention from image positions to report tokens at the two
+low-resolution stages, FiLM from the pooled report at the two
+high-resolution stages, each a residual with a tanh gate (see
+:mod:`boneread_ml.models.fusion`).
+
+For a CPU budget the network can work at a reduced internal resolution
+(``input_scale`` < 1): the input is area-downsampled and the logits are
+interpolated back to the input size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from monai.networks.nets.basic_unet import Down, TwoConv, UpCat
+from torch import nn
+
+from boneread_ml.models.fusion import CrossAttentionFusion, FiLMFusion
+from boneread_ml.models.text_encoder import ReportEncoder, TextFeatures
+
+ACT = ("LeakyReLU", {"negative_slope": 0.1, "inplace": True})
+NORM = ("instance", {"affine": True})
+
+
+def resize_input(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """Area-downsample (B, C, *spatial) by ``scale`` (no-op at 1)."""
+    if scale == 1.0:
+        return x
+    size = [max(1, round(s * scale)) for s in x.shape[2:]]
+    return F.interpolate(x, size=size, mode="area")
+
+
+def resize_logits(logits: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Interpolate logits back to ``size`` (bilinear / trilinear)."""
+    if tuple(logits.shape[2:]) == tuple(size):
+        return logits
+    mode = "bilinear" if logits.ndim == 4 else "trilinear"
+    return F.interpolate(logits, size=list(size), mode=mode, align_corners=False)
+
+
+class MTUNet(nn.Module):
+    """Report-conditioned U-Net.
+
+    Args:
+        spatial_dims: 2 or 3.
+        in_channels: image channels (planar: anterior + posterior = 2;
+            SPECT/CT: SPECT + CT = 2).
+        out_channels: classes (background, benign, metastatic = 3).
+        features: six channel counts as in MONAI BasicUNet: encoder levels
+            0-4 and the last decoder level.
+        text_encoder: the report encoder, or None for the image-only network
+            (the "no text" ablation; identical image path).
+        num_heads: cross-attention heads.
+        cross_attention_stages: how many of the lowest-resolution decoder
+            positions (bottleneck, then 1/8) use cross-attention (0-2).
+        film_stages: how many of the next decoder stages (1/4, 1/2) use FiLM (0-2).
+        gate_init: initial value of every fusion gate.
+        input_scale: internal resolution relative to the input (e.g. 0.5).
+        dropout: dropout in the convolution blocks.
+
+    Input sizes must be divisible by 16 after scaling.
+    """
+
+    def __init__(
+        self,
+        spatial_dims: int = 2,
+        in_channels: int = 2,
+        out_channels: int = 3,
+        features: Sequence[int] = (16, 16, 32, 64, 128, 16),
+        text_encoder: ReportEncoder | None = None,
+        num_heads: int = 4,
+        cross_attention_stages: int = 2,
+        film_stages: int = 2,
+        gate_init: float = 0.1,
+        input_scale: float = 1.0,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if spatial_dims not in (2, 3):
+            raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims}")
+        if len(features) != 6:
+            raise ValueError(f"features needs 6 entries, got {len(features)}")
+        if not 0 <= cross_attention_stages <= 2 or not 0 <= film_stages <= 2:
+            raise ValueError("cross_attention_stages and film_stages must be in 0..2")
+        if not 0.0 < input_scale <= 1.0:
+            raise ValueError(f"input_scale must be in (0, 1], got {input_scale}")
+        self.spatial_dims = spatial_dims
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.input_scale = float(input_scale)
+        f = list(features)
+        self.conv_0 = TwoConv(spatial_dims, in_channels, f[0], ACT, NORM, True, dropout)
+        self.down_1 = Down(spatial_dims, f[0], f[1], ACT, NORM, True, dropout)
+        self.down_2 = Down(spatial_dims, f[1], f[2], ACT, NORM, True, dropout)
+        self.down_3 = Down(spatial_dims, f[2], f[3], ACT, NORM, True, dropout)
+        self.down_4 = Down(spatial_dims, f[3], f[4], ACT, NORM, True, dropout)
+        self.upcat_4 = UpCat(spatial_dims, f[4], f[3], f[3], ACT, NORM, True, dropout)
+        self.upcat_3 = UpCat(spatial_dims, f[3], f[2], f[2], ACT, NORM, True, dropout)
+        self.upcat_2 = UpCat(spatial_dims, f[2], f[1], f[1], ACT, NORM, True, dropout)
+        self.upcat_1 = UpCat(spatial_dims, f[1], f[0], f[5], ACT, NORM, True, dropout, halves=False)
+        self.final_conv = (nn.Conv2d if spatial_dims == 2 else nn.Conv3d)(f[5], out_channels, 1)
+
+        self.text_encoder = text_encoder
+        # Decoder positions in order: bottleneck (f4), after upcat_4 (f3),
+        # after upcat_3 (f2), after upcat_2 (f1).
+        self.fusion = nn.ModuleDict()
+        if text_encoder is not None:
+            d = text_encoder.hidden_size
+            stage_channels = [f[4], f[3], f[2], f[1]]
+            for i in range(cross_attention_stages):
+                heads = num_heads if stage_channels[i] % num_heads == 0 else 1
+                self.fusion[f"stage{i}"] = CrossAttentionFusion(
+                    spatial_dims, stage_channels[i], d, heads, gate_init
+                )
+            for i in range(2, 2 + film_stages):
+                self.fusion[f"stage{i}"] = FiLMFusion(stage_channels[i], d, gate_init)
+
+    @property
+    def uses_text(self) -> bool:
+        return self.text_encoder is not None
+
+    def fusion_gates(self) -> list[nn.Parameter]:
+        """The gate parameter of every fusion block."""
+        return [block.gate for block in self.fusion.values()]
+
+    def encode_text(
+        self, input_ids: torch.Tensor | None, attention_mask: torch.Tensor | None, batch: int
+    ) -> TextFeatures | None:
+        """Encode the report (None when this network has no text path or no text).
+
+        A batch of one report is broadcast to ``batch`` images (all slices of a volume).
+        """
+        if self.text_encoder is None or input_ids is None:
+            return None
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        text = self.text_encoder(input_ids, attention_mask)
+        if text.tokens.shape[0] == 1 and batch > 1:
+            text = TextFeatures(
+                tokens=text.tokens.expand(batch, -1, -1),
+                mask=text.mask.expand(batch, -1),
+                pooled=text.pooled.expand(batch, -1),
+            )
+        elif text.tokens.shape[0] != batch:
+            raise ValueError(f"{text.tokens.shape[0]} reports for a batch of {batch} images")
+        return text
+
+    def _fuse(self, stage: int, x: torch.Tensor, text: TextFeatures | None) -> torch.Tensor:
+        key = f"stage{stage}"
+        if text is None or key not in self.fusion:
+            return x
+        block = self.fusion[key]
+        if isinstance(block, CrossAttentionFusion):
+            return block(x, text.tokens, text.mask)
+        return block(x, text.pooled)
+
+    def forward(
+        self,
+        image: torch.Tensor,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Segment.
+
+        Args:
+            image: (B, in_channels, H, W) or (B, in_channels, D, H, W).
+            input_ids: report token ids (B, T) or (1, T); None = image only.
+            attention_mask: (B, T) or (1, T), 1 for real tokens.
+
+        Returns:
+            Raw logits (B, out_channels, *spatial) at the input's size.
+        """
+        if image.ndim != self.spatial_dims + 2:
+            raise ValueError(
+                f"expected a {self.spatial_dims + 2}-D image batch, got shape {tuple(image.shape)}"
+            )
+        if image.shape[1] != self.in_channels:
+            raise ValueError(f"expected {self.in_channels} channels, got {image.shape[1]}")
+        size = image.shape[2:]
+        x = resize_input(image, self.input_scale)
+        if any(s % 16 for s in x.shape[2:]):
+            raise ValueError(
+                f"internal size {tuple(x.shape[2:])} must be divisible by 16 "
+                f"(input {tuple(size)}, input_scale {self.input_scale})"
+            )
+        text = self.encode_text(input_ids, attention_mask, image.shape[0])
+        x0 = self.conv_0(x)
+        x1 = self.down_1(x0)
+        x2 = self.down_2(x1)
+        x3 = self.down_3(x2)
+        x4 = self._fuse(0, self.down_4(x3), text)
+        u4 = self._fuse(1, self.upcat_4(x4, x3), text)
+        u3 = self._fuse(2, self.upcat_3(u4, x2), text)
+        u2 = self._fuse(3, self.upcat_2(u3, x1), text)
+        u1 = self.upcat_1(u2, x0)
+        return resize_logits(self.final_conv(u1), size)

@@ -1,0 +1,205 @@
+"""One registry for MT-UNet, its ablations and the eight MONAI baselines.
+
+Every entry builds an ``nn.Module`` with the same call signature,
+``model(image, input_ids=None, attention_mask=None) -> logits``, so the
+trainer, evaluator and predictor never special-case a model. Baselines are
+sized to MT-UNet's scale (first level 16 channels, or the nearest their
+architecture allows) and run at the same internal resolution (``input_scale``)
+so that a comparison under an equal training budget is fair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from monai.networks import nets
+from torch import nn
+
+from boneread_ml.models.mt_unet import MTUNet, resize_input, resize_logits
+from boneread_ml.models.text_encoder import ReportEncoder
+
+BASELINES: tuple[str, ...] = (
+    "unet",
+    "attention_unet",
+    "basic_unet_plusplus",
+    "segresnet",
+    "unetr",
+    "swin_unetr",
+    "dynunet",
+    "basic_unet",
+)
+#: name -> how the report is fed: "report", "none" (text removed) or "shuffled".
+MTUNET_VARIANTS: dict[str, str] = {
+    "mt_unet": "report",
+    "mt_unet_no_text": "none",
+    "mt_unet_shuffled_text": "shuffled",
+}
+MODEL_NAMES: tuple[str, ...] = tuple(MTUNET_VARIANTS) + BASELINES
+
+
+class ImageOnlyNet(nn.Module):
+    """Wrap a MONAI network: same signature as MT-UNet, text ignored.
+
+    Args:
+        net: the MONAI network (input and output at the internal resolution).
+        spatial_dims: 2 or 3.
+        in_channels: image channels.
+        out_channels: classes.
+        input_scale: internal resolution relative to the input.
+    """
+
+    uses_text = False
+
+    def __init__(
+        self,
+        net: nn.Module,
+        spatial_dims: int,
+        in_channels: int,
+        out_channels: int,
+        input_scale: float,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.spatial_dims = spatial_dims
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.input_scale = float(input_scale)
+
+    def forward(
+        self,
+        image: torch.Tensor,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Segment (the report arguments are accepted and ignored).
+
+        Args:
+            image: (B, in_channels, *spatial).
+
+        Returns:
+            Raw logits (B, out_channels, *spatial).
+        """
+        if image.ndim != self.spatial_dims + 2 or image.shape[1] != self.in_channels:
+            raise ValueError(
+                f"expected (B, {self.in_channels}, {'*' * self.spatial_dims}) input, got {tuple(image.shape)}"
+            )
+        x = resize_input(image, self.input_scale)
+        out = self.net(x)
+        if isinstance(out, list | tuple):  # BasicUNetPlusPlus returns a list
+            out = out[-1]
+        return resize_logits(out, image.shape[2:])
+
+
+def _baseline(
+    name: str, spatial_dims: int, in_channels: int, out_channels: int, internal_size: Sequence[int]
+) -> nn.Module:
+    s, i, o = spatial_dims, in_channels, out_channels
+    if name == "unet":
+        return nets.UNet(
+            s, i, o, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2), num_res_units=1
+        )
+    if name == "attention_unet":
+        return nets.AttentionUnet(s, i, o, channels=(16, 32, 64, 128), strides=(2, 2, 2))
+    if name == "basic_unet_plusplus":
+        return nets.BasicUNetPlusPlus(s, i, o, features=(16, 16, 32, 64, 128, 16))
+    if name == "segresnet":
+        return nets.SegResNet(
+            s, init_filters=16, in_channels=i, out_channels=o, blocks_down=(1, 1, 2, 2)
+        )
+    if name == "unetr":
+        return nets.UNETR(
+            i, o, img_size=tuple(internal_size), feature_size=16, hidden_size=192,
+            mlp_dim=384, num_heads=4, spatial_dims=s,
+        )  # fmt: skip
+    if name == "swin_unetr":
+        return nets.SwinUNETR(
+            i, o, feature_size=24, depths=(1, 1, 1, 1), num_heads=(3, 6, 12, 24),
+            window_size=4, spatial_dims=s,
+        )  # fmt: skip
+    if name == "dynunet":
+        return nets.DynUNet(
+            s, i, o, kernel_size=[3, 3, 3, 3, 3], strides=[1, 2, 2, 2, 2],
+            upsample_kernel_size=[2, 2, 2, 2], filters=[16, 32, 64, 128, 128], res_block=True,
+        )  # fmt: skip
+    if name == "basic_unet":
+        return nets.BasicUNet(s, i, o, features=(16, 16, 32, 64, 128, 16))
+    raise ValueError(f"unknown baseline {name!r}; known: {', '.join(BASELINES)}")
+
+
+def build_text_encoder(text: dict[str, Any] | None, vocab_size: int) -> ReportEncoder:
+    """The report encoder from a config section.
+
+    Args:
+        text: ``{"pretrained": PATH}`` for a local BERT/MacBERT folder,
+            ``{"bert_config": {...}}`` to rebuild a saved architecture, or
+            overrides of the small default config (hidden_size, layers...).
+        vocab_size: the tokenizer's vocabulary size.
+    """
+    text = dict(text or {})
+    if text.get("pretrained"):
+        return ReportEncoder.from_pretrained(text["pretrained"])
+    if text.get("bert_config"):
+        return ReportEncoder.from_config_dict(text["bert_config"])
+    overrides = {
+        k: v for k, v in text.items() if k not in ("pretrained", "bert_config", "max_length")
+    }
+    return ReportEncoder.small(vocab_size, **overrides)
+
+
+def build_model(
+    name: str,
+    *,
+    spatial_dims: int = 2,
+    in_channels: int = 2,
+    out_channels: int = 3,
+    input_size: Sequence[int] = (1024, 256),
+    input_scale: float = 1.0,
+    vocab_size: int | None = None,
+    text: dict[str, Any] | None = None,
+    mt_unet: dict[str, Any] | None = None,
+) -> nn.Module:
+    """Build any registered model.
+
+    Args:
+        name: one of :data:`MODEL_NAMES`.
+        spatial_dims: 2 or 3.
+        in_channels: image channels.
+        out_channels: classes.
+        input_size: spatial size of the training input (UNETR needs it).
+        input_scale: internal resolution relative to the input.
+        vocab_size: tokenizer vocabulary size (text models).
+        text: text encoder section (see :func:`build_text_encoder`).
+        mt_unet: extra MTUNet keyword arguments (features, gate_init...).
+
+    Returns:
+        The network; call it as ``model(image, input_ids, attention_mask)``.
+    """
+    if name in MTUNET_VARIANTS:
+        encoder = None
+        if MTUNET_VARIANTS[name] != "none":
+            if vocab_size is None and not (text or {}).get("pretrained"):
+                raise ValueError(
+                    f"{name} needs vocab_size (the tokenizer's) or a pretrained encoder"
+                )
+            encoder = build_text_encoder(text, vocab_size or 0)
+        return MTUNet(
+            spatial_dims, in_channels, out_channels, text_encoder=encoder,
+            input_scale=input_scale, **(mt_unet or {}),
+        )  # fmt: skip
+    if name in BASELINES:
+        internal = [max(1, round(s * input_scale)) for s in input_size]
+        net = _baseline(name, spatial_dims, in_channels, out_channels, internal)
+        return ImageOnlyNet(net, spatial_dims, in_channels, out_channels, input_scale)
+    raise ValueError(f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
+
+
+def text_mode(name: str) -> str:
+    """How a model is fed the report: "report", "shuffled" or "none"."""
+    return MTUNET_VARIANTS.get(name, "none")
+
+
+MODEL_BUILDERS: dict[str, Callable[..., nn.Module]] = {
+    n: (lambda n=n, **kw: build_model(n, **kw)) for n in MODEL_NAMES
+}

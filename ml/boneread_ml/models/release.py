@@ -1,0 +1,172 @@
+"""Released weights: ``model.safetensors`` + ``config.json`` + tokenizer files.
+
+``config.json`` records everything needed to rebuild the network without the
+training code's configuration (registry name and build arguments, the text
+encoder's BERT config, preprocessing) and the sha256 of the weights file,
+which :func:`load_release` verifies before anything is loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from boneread_ml.models.registry import build_model
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "boneread-ml/segmenter-1"
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint directory is incomplete, corrupt or of an unknown format."""
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def release_build_args(model: nn.Module, build_args: dict[str, Any]) -> dict[str, Any]:
+    """Build arguments that rebuild ``model`` offline (a pretrained path becomes its config)."""
+    args = json.loads(json.dumps(build_args))
+    encoder = getattr(model, "text_encoder", None)
+    if encoder is not None:
+        max_length = (args.get("text") or {}).get("max_length")
+        args["text"] = {"bert_config": encoder.config_dict()}
+        if max_length:
+            args["text"]["max_length"] = max_length
+    return args
+
+
+def save_release(
+    model: nn.Module,
+    out_dir: str | Path,
+    *,
+    model_name: str,
+    task: str,
+    build_args: dict[str, Any],
+    tokenizer=None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a release directory.
+
+    Args:
+        model: the trained network.
+        out_dir: destination folder (created).
+        model_name: registry name (``mt_unet``, ``unet``...).
+        task: ``planar`` or ``spectct``.
+        build_args: keyword arguments of :func:`build_model` (besides the name).
+        tokenizer: the tokenizer (saved with ``save_pretrained``) for text models.
+        extra: more JSON-able metadata (training command, metrics...).
+
+    Returns:
+        The directory.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(out / WEIGHTS), metadata={"format": FORMAT})
+    if tokenizer is not None:
+        tokenizer.save_pretrained(str(out))
+    config = {
+        "format": FORMAT,
+        "model_name": model_name,
+        "task": task,
+        "build_args": release_build_args(model, build_args),
+        "uses_text": bool(getattr(model, "uses_text", False)),
+        "classes": {"0": "background", "1": "benign", "2": "metastatic"},
+        "weights_file": WEIGHTS,
+        "weights_sha256": sha256_file(out / WEIGHTS),
+        **(extra or {}),
+    }
+    (out / CONFIG).write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
+    logger.info("released %s (%s) to %s", model_name, task, out)
+    return out
+
+
+def read_release_config(path: str | Path) -> dict[str, Any]:
+    """Read and check ``config.json`` of a release directory.
+
+    Raises:
+        CheckpointError: missing directory/files, unknown format, or a weights
+            checksum that does not match the one recorded.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint directory {path} does not exist")
+    cfg_path = path / CONFIG
+    if not cfg_path.exists():
+        raise CheckpointError(f"checkpoint {path} has no {CONFIG}")
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{cfg_path} is not valid JSON: {exc}") from exc
+    if config.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{cfg_path}: unknown format {config.get('format')!r}, expected {FORMAT}"
+        )
+    weights = path / config.get("weights_file", WEIGHTS)
+    if not weights.exists():
+        raise CheckpointError(f"checkpoint {path} has no weights file {weights.name}")
+    expected = config.get("weights_sha256")
+    if not expected:
+        raise CheckpointError(f"{cfg_path} records no weights_sha256")
+    actual = sha256_file(weights)
+    if actual != expected:
+        raise CheckpointError(
+            f"checksum mismatch for {weights}: config.json records {expected}, file has {actual}"
+        )
+    if (
+        config.get("uses_text")
+        and not (path / "vocab.txt").exists()
+        and not (path / "tokenizer.json").exists()
+    ):
+        raise CheckpointError(f"checkpoint {path} uses text but has no tokenizer files")
+    return config
+
+
+def load_release(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """Verify and load a release directory.
+
+    Returns:
+        (model in eval mode on CPU, config dict).
+    """
+    path = Path(path)
+    config = read_release_config(path)
+    model = build_model(config["model_name"], **config["build_args"])
+    state = load_file(str(path / config.get("weights_file", WEIGHTS)))
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"weights in {path} do not fit {config['model_name']}: {exc}"
+        ) from exc
+    model.eval()
+    return model, config
+
+
+def load_matching_weights(model: nn.Module, state: dict[str, torch.Tensor]) -> list[str]:
+    """Copy the tensors whose name and shape match (transfer learning).
+
+    Returns:
+        Names that were loaded.
+    """
+    own = model.state_dict()
+    loaded = [k for k, v in state.items() if k in own and own[k].shape == v.shape]
+    own.update({k: state[k] for k in loaded})
+    model.load_state_dict(own)
+    return loaded

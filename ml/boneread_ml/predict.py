@@ -1,0 +1,326 @@
+"""The product interface: load a released segmenter and run it on one study.
+
+This is the one entry point the backend's inference job calls::
+
+    from boneread_ml.predict import load_model, predict
+
+    model = load_model("ml/checkpoints/planar")       # verifies the sha256
+    result = predict(images, report_text, model)       # images as in the npz "image"
+    result.label_map      # uint8, input's spatial shape, 0 bg / 1 benign / 2 metastatic
+    result.probabilities  # float32 (3, *spatial): softmax per class
+    result.lesions        # list of dicts, one per connected component
+
+``images``: planar (2, 1024, 256) float32 counts (anterior, posterior mirrored
+into the anterior frame); SPECT/CT (2, D, H, W) (SPECT counts on the CT grid,
+CT in HU). ``report_text`` may be empty: the network was trained with text
+dropout and falls back towards its image-only behaviour.
+
+Interface stability: the signatures of :func:`load_model` and
+:func:`predict` and the fields of :class:`Prediction` and of each lesion
+dict are a contract with the backend; extend, do not change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+from boneread_ml.data.transforms import normalize
+from boneread_ml.models.release import CheckpointError, load_release
+from boneread_ml.models.tokenizer import load_tokenizer
+
+logger = logging.getLogger(__name__)
+
+CLASS_NAMES = {1: "benign", 2: "metastatic"}
+#: slices per forward pass for slice-wise SPECT/CT inference
+SLICE_BATCH = 16
+
+__all__ = ["CheckpointError", "LoadedModel", "Prediction", "load_model", "predict"]
+
+
+@dataclass
+class LoadedModel:
+    """A verified, ready-to-run segmenter.
+
+    Attributes:
+        network: the torch module (eval mode, CPU unless moved).
+        config: the checkpoint's config.json.
+        tokenizer: the report tokenizer (None for image-only models).
+        path: the checkpoint directory.
+    """
+
+    network: torch.nn.Module
+    config: dict[str, Any]
+    tokenizer: Any
+    path: Path
+
+    @property
+    def task(self) -> str:
+        return self.config["task"]
+
+    @property
+    def name(self) -> str:
+        return self.config["model_name"]
+
+    @property
+    def checksum(self) -> str:
+        """sha256 of the weights (also the ModelVersion's file checksum)."""
+        return self.config["weights_sha256"]
+
+    @property
+    def max_length(self) -> int:
+        return int((self.config["build_args"].get("text") or {}).get("max_length", 256))
+
+
+@dataclass
+class Prediction:
+    """Result of :func:`predict`.
+
+    Attributes:
+        label_map: uint8, the input's spatial shape; 0 background, 1 benign, 2 metastatic.
+        probabilities: float32 (3, *spatial) softmax probabilities per class.
+        lesions: one dict per connected lesion component: ``id`` (1-based,
+            matches ``instance_map``), ``label`` (1/2), ``class_name``,
+            ``probability`` (mean probability of its class over it),
+            ``area_px`` and ``area_mm2`` (planar) or ``volume_vox`` and
+            ``volume_ml`` (SPECT/CT; mm/ml only when spacing is known),
+            ``max_counts`` (highest raw counts in it), ``centroid`` (index
+            coordinates), ``bbox`` ([start..., stop...], stop exclusive),
+            ``region`` (coarse anatomical region, Chinese, or None).
+        instance_map: uint16 component ids, same shape as ``label_map``.
+        model_name: registry name of the network.
+        checksum: sha256 of its weights.
+    """
+
+    label_map: np.ndarray
+    probabilities: np.ndarray
+    lesions: list[dict[str, Any]]
+    instance_map: np.ndarray
+    model_name: str = ""
+    checksum: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
+    """Load a checkpoint directory, verifying the weights' sha256 first.
+
+    Args:
+        path: directory with ``model.safetensors``, ``config.json`` and (text
+            models) the tokenizer files.
+        device: torch device to run on.
+
+    Returns:
+        :class:`LoadedModel`.
+
+    Raises:
+        CheckpointError: missing files, unknown format, checksum mismatch.
+    """
+    path = Path(path)
+    network, config = load_release(path)
+    tokenizer = load_tokenizer(path) if config.get("uses_text") else None
+    network.to(device)
+    logger.info(
+        "loaded %s (%s) from %s, sha256 %s",
+        config["model_name"],
+        config["task"],
+        path,
+        config["weights_sha256"][:12],
+    )
+    return LoadedModel(network=network, config=config, tokenizer=tokenizer, path=path)
+
+
+def _tokenize(
+    model: LoadedModel, report_text: str, device
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    if model.tokenizer is None:
+        return None, None
+    enc = model.tokenizer(
+        [report_text or ""], truncation=True, max_length=model.max_length, return_tensors="pt"
+    )
+    return enc["input_ids"].to(device), enc["attention_mask"].to(device)
+
+
+def _pad_multiple(network: torch.nn.Module) -> int:
+    return int(round(32 / float(getattr(network, "input_scale", 1.0))))
+
+
+def _run_2d(network, x: np.ndarray, ids, mask, device) -> np.ndarray:
+    """x: (B, C, H, W) normalised -> softmax (B, K, H, W)."""
+    h, w = x.shape[-2:]
+    m = _pad_multiple(network)
+    ph, pw = (-h) % m, (-w) % m
+    t = torch.from_numpy(np.ascontiguousarray(x)).to(device)
+    if ph or pw:
+        t = torch.nn.functional.pad(t, (0, pw, 0, ph))
+    logits = network(t, ids, mask)[..., :h, :w]
+    return torch.softmax(logits.float(), dim=1).cpu().numpy()
+
+
+def _check_images(task: str, images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    want = 3 if task == "planar" else 4
+    if images.ndim != want or images.shape[0] != 2:
+        shape = "(2, H, W)" if task == "planar" else "(2, D, H, W)"
+        raise ValueError(f"{task} model expects images of shape {shape}, got {images.shape}")
+    if not np.isfinite(images).all():
+        raise ValueError("images contain NaN or infinite values")
+    return images.astype(np.float32, copy=False)
+
+
+@torch.inference_mode()
+def predict(
+    images: np.ndarray,
+    report_text: str,
+    model: LoadedModel,
+    *,
+    spacing_mm: Sequence[float] | None = None,
+) -> Prediction:
+    """Segment one study.
+
+    Args:
+        images: planar (2, H, W) counts or SPECT/CT (2, D, H, W) (SPECT counts, CT HU),
+            as stored in the phantom's npz ``image``.
+        report_text: the Chinese report (history + findings + impression); may be "".
+        model: from :func:`load_model`.
+        spacing_mm: pixel (row, col) or voxel (z, y, x) spacing, for mm2 / ml.
+
+    Returns:
+        :class:`Prediction`.
+
+    Raises:
+        ValueError: images of the wrong shape for the model's task, or non-finite.
+    """
+    task = model.task
+    images = _check_images(task, images)
+    network = model.network
+    device = next(network.parameters()).device
+    ids, mask = _tokenize(model, report_text, device)
+    x = normalize(task, images)
+    spatial_dims = int(getattr(network, "spatial_dims", 2))
+    if task == "planar":
+        probs = _run_2d(network, x[None], ids, mask, device)[0]
+    elif spatial_dims == 3:
+        t = torch.from_numpy(x[None]).to(device)
+        probs = torch.softmax(network(t, ids, mask).float(), 1)[0].cpu().numpy()
+    else:
+        depth = x.shape[1]
+        probs = np.empty((network.out_channels, *x.shape[1:]), np.float32)
+        for start in range(0, depth, SLICE_BATCH):
+            stop = min(depth, start + SLICE_BATCH)
+            batch = np.moveaxis(x[:, start:stop], 1, 0)  # (S, 2, H, W)
+            probs[:, start:stop] = np.moveaxis(_run_2d(network, batch, ids, mask, device), 0, 1)
+    probs = probs.astype(np.float32, copy=False)
+    label_map = probs.argmax(axis=0).astype(np.uint8)
+    instance_map, lesions = lesion_table(label_map, probs, images, task, spacing_mm)
+    return Prediction(
+        label_map=label_map,
+        probabilities=probs,
+        lesions=lesions,
+        instance_map=instance_map,
+        model_name=model.name,
+        checksum=model.checksum,
+        meta={"task": task, "report_used": bool(report_text) and model.tokenizer is not None},
+    )
+
+
+def planar_region(centroid: Sequence[float], body: np.ndarray) -> str | None:
+    """Coarse anatomical region of a planar lesion from its position in the body.
+
+    The phantom's (and a real scan's) body spans the image height head to
+    feet; the anterior frame shows the patient's left on the image right.
+    Fractions of the body's height map to skull, cervical spine, chest
+    (spine near the midline, ribs lateral), lumbar spine, pelvis, lower limbs.
+
+    Args:
+        centroid: (row, col) of the lesion.
+        body: bool (H, W) body mask.
+
+    Returns:
+        A Chinese region name such as "右侧肋骨", or None without a body.
+    """
+    rows = np.flatnonzero(body.any(axis=1))
+    if rows.size == 0:
+        return None
+    top, bottom = rows[0], rows[-1]
+    frac = (centroid[0] - top) / max(1, bottom - top)
+    row = body[int(np.clip(round(centroid[0]), 0, body.shape[0] - 1))]
+    cols = np.flatnonzero(row)
+    mid = (cols[0] + cols[-1]) / 2.0 if cols.size else body.shape[1] / 2.0
+    half = (cols[-1] - cols[0]) / 2.0 if cols.size > 1 else body.shape[1] / 4.0
+    lateral = (centroid[1] - mid) / max(1.0, half)
+    side = "左侧" if lateral > 0 else "右侧"
+    central = abs(lateral) < 0.15
+    if frac < 0.11:
+        return "颅骨"
+    if frac < 0.17:
+        return "颈椎" if central else f"{side}锁骨/肩部"
+    if frac < 0.38:
+        return "胸椎" if central else (f"{side}肩胛/肱骨" if abs(lateral) > 0.75 else f"{side}肋骨")
+    if frac < 0.48:
+        return "腰椎" if central else (f"{side}上肢" if abs(lateral) > 0.7 else f"{side}肋骨")
+    if frac < 0.6:
+        return "骶骨" if central else f"{side}骨盆"
+    return f"{side}下肢"
+
+
+def lesion_table(
+    label_map: np.ndarray,
+    probs: np.ndarray,
+    images: np.ndarray,
+    task: str,
+    spacing_mm: Sequence[float] | None = None,
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Connected lesion components -> lesion dicts (see :class:`Prediction`).
+
+    A component is a connected set of lesion pixels of either class; its class
+    is the one with the larger summed probability over it.
+    """
+    instance, n = ndimage.label(label_map > 0)
+    instance = instance.astype(np.uint16)
+    counts = images[0] if task == "spectct" else images.max(axis=0)
+    body = None
+    if task == "planar":
+        smooth = ndimage.uniform_filter(images.sum(axis=0), size=9)
+        body = (
+            smooth > 0.05 * np.percentile(smooth[smooth > 0], 50)
+            if np.any(smooth > 0)
+            else smooth > 0
+        )
+    unit = float(np.prod(spacing_mm)) if spacing_mm is not None else None
+    lesions = []
+    for comp, sl in enumerate(ndimage.find_objects(instance), start=1):
+        if sl is None:
+            continue
+        region = instance[sl] == comp
+        p1 = float(probs[1][sl][region].sum())
+        p2 = float(probs[2][sl][region].sum())
+        cls = 1 if p1 >= p2 else 2
+        size = int(region.sum())
+        centroid = [
+            float(c) + s.start for c, s in zip(ndimage.center_of_mass(region), sl, strict=True)
+        ]
+        lesion: dict[str, Any] = {
+            "id": comp,
+            "label": cls,
+            "class_name": CLASS_NAMES[cls],
+            "probability": float(probs[cls][sl][region].mean()),
+            "max_counts": float(counts[sl][region].max()),
+            "centroid": centroid,
+            "bbox": [s.start for s in sl] + [s.stop for s in sl],
+            "region": planar_region(centroid, body) if body is not None else None,
+        }
+        if task == "planar":
+            lesion["area_px"] = size
+            lesion["area_mm2"] = size * unit if unit is not None else None
+        else:
+            lesion["volume_vox"] = size
+            lesion["volume_ml"] = size * unit / 1000.0 if unit is not None else None
+        lesions.append(lesion)
+    return instance, lesions

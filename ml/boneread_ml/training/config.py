@@ -1,0 +1,110 @@
+"""Experiment configuration: one YAML per experiment, overridable from the command line."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULTS: dict[str, Any] = {
+    "experiment": "unnamed",
+    "task": "planar",  # planar | spectct
+    "model": "mt_unet",
+    "data_root": None,  # or --data-root / BONEREAD_DATA_ROOT
+    "input_scale": 0.5,
+    "text": {
+        "hidden_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "intermediate_size": 256,
+        "max_length": 256,
+        "pretrained": None,
+    },  # fmt: skip
+    "mt_unet": {"features": [16, 16, 32, 64, 128, 16], "gate_init": 0.1},
+    "train": {
+        "val_folds": [0],
+        "batch_size": 4,
+        "max_steps": 300,
+        "lr": 2e-3,
+        "text_lr": 1e-3,
+        "weight_decay": 1e-4,
+        "warmup_steps": 20,
+        "grad_clip": 1.0,
+        "text_dropout": 0.2,
+        "val_every": 50,
+        "seed": 0,
+        "num_threads": 2,
+        "amp": True,  # CUDA only (bf16 autocast); ignored on CPU
+        "background_slices": 8,
+        "max_cases": None,
+        "freeze": [],  # module prefixes: text_encoder, encoder, decoder
+        "unfreeze_at_step": None,
+        "init_from": None,  # release dir or last.pt to start from (transfer learning)
+    },
+}
+
+
+def deep_update(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Recursively merge ``override`` into a copy of ``base``."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_update(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults <- YAML file <- overrides.
+
+    Raises:
+        FileNotFoundError: when the YAML file is missing.
+        ValueError: on unknown top-level keys or task.
+    """
+    cfg = copy.deepcopy(DEFAULTS)
+    if path is not None:
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"config file {path} not found")
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        unknown = set(loaded) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"{path}: unknown config keys {sorted(unknown)}")
+        cfg = deep_update(cfg, loaded)
+    cfg = deep_update(cfg, overrides or {})
+    if cfg["task"] not in ("planar", "spectct"):
+        raise ValueError(f"task must be planar or spectct, got {cfg['task']!r}")
+    return cfg
+
+
+def resolve_data_root(cfg: dict[str, Any], cli_value: str | None = None) -> Path:
+    """Data root from the CLI, then the config, then $BONEREAD_DATA_ROOT.
+
+    Raises:
+        ValueError: with instructions when none is given.
+    """
+    root = cli_value or cfg.get("data_root") or os.environ.get("BONEREAD_DATA_ROOT")
+    if not root:
+        raise ValueError(
+            "no data root: pass --data-root, set data_root in the YAML or BONEREAD_DATA_ROOT; "
+            "make data with `boneread-ml synth --kind planar --cases 60 --seed 0 --out var/data/planar`"
+        )
+    return Path(root)
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """``"train.max_steps=50"`` -> ``{"train": {"max_steps": 50}}`` (value parsed as YAML)."""
+    if "=" not in text:
+        raise ValueError(f"override must be KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    out: dict[str, Any] = {}
+    node = out
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = yaml.safe_load(value)
+    return out

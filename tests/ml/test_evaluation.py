@@ -1,0 +1,115 @@
+"""Metrics on hand-made arrays, bootstrap, tables and plots."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from boneread_ml.evaluation.metrics import (
+    bootstrap_ci,
+    case_metrics,
+    confusion_counts,
+    dice,
+    lesion_detection,
+    metrics_from_counts,
+    paired_bootstrap_difference,
+    roc_auc,
+    roc_curve,
+)
+from boneread_ml.evaluation.plots import plot_dice_ci, plot_roc
+from boneread_ml.evaluation.tables import markdown_table, write_csv
+
+
+def test_confusion_counts_and_metrics_by_hand():
+    pred = np.array([[1, 1, 0, 0], [0, 1, 0, 0]])
+    truth = np.array([[1, 0, 0, 0], [0, 1, 1, 0]])
+    c = confusion_counts(pred, truth)
+    assert (c.tp, c.fp, c.tn, c.fn) == (2, 1, 4, 1)
+    m = metrics_from_counts(c)
+    assert m["accuracy"] == pytest.approx(6 / 8)
+    assert m["sensitivity"] == pytest.approx(2 / 3)
+    assert m["specificity"] == pytest.approx(4 / 5)
+    assert m["iou"] == pytest.approx(2 / 4)
+    assert m["dice"] == pytest.approx(4 / 6)
+
+
+def test_dice_edge_cases():
+    z = np.zeros((3, 3), bool)
+    one = z.copy()
+    one[1, 1] = True
+    assert math.isnan(dice(z, z))  # undefined, skipped in means
+    assert dice(one, z) == 0.0
+    assert dice(one, one) == 1.0
+    with pytest.raises(ValueError, match="shapes differ"):
+        confusion_counts(one, np.zeros((2, 2)))
+
+
+def test_case_metrics_per_class():
+    truth = np.zeros((4, 6), np.uint8)
+    truth[0, :2] = 1  # benign, 2 px
+    truth[3, 3:] = 2  # metastatic, 3 px
+    pred = truth.copy()
+    pred[3, 3:] = 1  # right place, wrong class
+    row = case_metrics(pred, truth)
+    assert row["benign_dice"] == pytest.approx(2 * 2 / (2 * 2 + 3))
+    assert row["metastatic_dice"] == 0.0
+    assert row["lesion_dice"] == 1.0
+    assert row["mean_class_dice"] == pytest.approx((4 / 7 + 0.0) / 2)
+    only_benign = np.where(truth == 2, 0, truth)
+    assert case_metrics(only_benign, only_benign)["mean_class_dice"] == 1.0  # absent class skipped
+
+
+def test_auc_matches_sklearn_and_roc_ends():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    s = y + rng.normal(0, 1.2, 300)
+    s[:40] = np.round(s[:40])  # ties
+    assert roc_auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    fpr, tpr = roc_curve(y, s)
+    assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)
+    assert np.trapezoid(tpr, fpr) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert math.isnan(roc_auc(np.ones(3), [1, 2, 3]))
+
+
+def test_lesion_detection_counts_hits_classes_and_false_positives():
+    truth_label = np.zeros((10, 10), np.uint8)
+    inst = np.zeros((10, 10), np.uint16)
+    truth_label[1:3, 1:3], inst[1:3, 1:3] = 2, 1
+    truth_label[6:8, 6:8], inst[6:8, 6:8] = 1, 2
+    pred = np.zeros_like(truth_label)
+    pred[1:3, 1:2] = 2  # hits lesion 1 with the right class
+    pred[0, 8] = 1  # a false positive
+    d = lesion_detection(pred, inst, truth_label)
+    assert d == {"n_lesions": 2.0, "detected": 1.0, "correct_class": 1.0, "false_positives": 1.0}
+
+
+def test_bootstrap_intervals():
+    v = np.array([0.5, 0.6, 0.7, np.nan, 0.8])
+    mean, lo, hi = bootstrap_ci(v, seed=3)
+    assert mean == pytest.approx(0.65) and 0.5 <= lo < mean < hi <= 0.8
+    assert bootstrap_ci(v, seed=3) == (mean, lo, hi)  # seeded
+    a = np.array([0.8, 0.7, 0.9, 0.75, 0.85])
+    diff, lo, hi = paired_bootstrap_difference(a, a - 0.05)
+    assert diff == pytest.approx(0.05) and lo == pytest.approx(0.05) and hi == pytest.approx(0.05)
+    diff, lo, hi = paired_bootstrap_difference(a, a[::-1])
+    assert lo < 0 < hi
+
+
+def test_tables_and_plots(tmp_path):
+    rows = [
+        {"model": "a", "dice": 0.5, "dice_ci": (0.4, 0.6)},
+        {"model": "b", "dice": float("nan")},
+    ]
+    md = markdown_table(rows, [("model", "model"), ("dice", "Dice")])
+    assert "| a | 0.500 (0.400–0.600) |" in md and "n/a" in md
+    text = write_csv(rows, tmp_path / "t.csv").read_text()
+    assert text.splitlines()[0] == "model,dice,dice_ci_low,dice_ci_high"
+    summaries = [{"model": "a", "mean_class_dice": 0.5, "mean_class_dice_ci": (0.4, 0.6)}]
+    assert plot_dice_ci(summaries, tmp_path / "d.png").stat().st_size > 1000
+    y = np.array([0, 1, 0, 1])
+    assert plot_roc(
+        {"a": (y, np.array([0.1, 0.9, 0.2, 0.7]), 1.0)}, tmp_path / "r.png", "t"
+    ).exists()

@@ -1,0 +1,157 @@
+"""MT-UNet, its text path and the baseline registry."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import BertConfig, BertModel
+
+from boneread_ml.models import MODEL_NAMES, MTUNet, ReportEncoder, build_model
+from boneread_ml.models.tokenizer import (
+    SPECIAL_TOKENS,
+    build_tokenizer,
+    build_vocab,
+    load_tokenizer,
+)
+
+REPORT_A = "病史：乳腺癌术后。所见：第5胸椎、右侧第6肋见放射性浓聚。诊断意见：多发骨转移。"
+REPORT_B = "病史：腰痛。所见：双膝关节见放射性增高。诊断意见：退行性变。"
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory):
+    return build_tokenizer(tmp_path_factory.mktemp("tok"), model_max_length=64)
+
+
+def tiny_mt_unet(vocab_size: int, spatial_dims: int = 2, gate_init: float = 0.5) -> MTUNet:
+    torch.manual_seed(0)
+    encoder = ReportEncoder.small(vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                  intermediate_size=64, max_position_embeddings=64)  # fmt: skip
+    return MTUNet(
+        spatial_dims,
+        2,
+        3,
+        features=(8, 8, 16, 16, 32, 8),
+        text_encoder=encoder,
+        gate_init=gate_init,
+    )
+
+
+def encode(tokenizer, texts):
+    enc = tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    return enc["input_ids"], enc["attention_mask"]
+
+
+def test_vocabulary_is_character_level_gb2312(tokenizer):
+    vocab = build_vocab()
+    assert vocab[:5] == list(SPECIAL_TOKENS)
+    assert {"骨", "转", "移", "肋", "椎", "5", "##5", "t"} <= set(vocab)
+    assert len(vocab) == len(set(vocab)) > 7000
+    tokens = tokenizer.tokenize("第5胸椎骨转移")
+    assert tokens == ["第", "5", "胸", "椎", "骨", "转", "移"]
+    assert tokenizer.unk_token_id not in tokenizer("右侧第12肋 SPECT/CT")["input_ids"]
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_model_returns_logits_of_input_shape(name, tokenizer):
+    model = build_model(name, input_size=(64, 64), input_scale=1.0, vocab_size=len(tokenizer),
+                        text={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                              "intermediate_size": 64})  # fmt: skip
+    ids, mask = encode(tokenizer, [REPORT_A, REPORT_B])
+    out = model(torch.randn(2, 2, 64, 64), ids, mask)
+    assert out.shape == (2, 3, 64, 64)
+    assert torch.isfinite(out).all()
+
+
+def test_reduced_internal_resolution_and_3d(tokenizer):
+    model = build_model("mt_unet", input_scale=0.5, vocab_size=len(tokenizer),
+                        mt_unet={"features": (8, 8, 16, 16, 32, 8)})  # fmt: skip
+    ids, mask = encode(tokenizer, [REPORT_A])
+    assert model(torch.randn(1, 2, 128, 64), ids, mask).shape == (1, 3, 128, 64)
+    model3d = tiny_mt_unet(len(tokenizer), spatial_dims=3)
+    assert model3d(torch.randn(1, 2, 16, 32, 32), ids, mask).shape == (1, 3, 16, 32, 32)
+
+
+def test_bad_input_raises_value_error(tokenizer):
+    model = tiny_mt_unet(len(tokenizer))
+    with pytest.raises(ValueError, match="channels"):
+        model(torch.randn(1, 3, 64, 64))
+    with pytest.raises(ValueError, match="divisible by 16"):
+        model(torch.randn(1, 2, 60, 64))
+    with pytest.raises(ValueError):
+        MTUNet(2, 2, 3, features=(8, 8, 16))
+    with pytest.raises(ValueError, match="unknown model"):
+        build_model("resnet9000")
+
+
+def test_gradients_reach_the_text_encoder(tokenizer):
+    model = tiny_mt_unet(len(tokenizer))
+    ids, mask = encode(tokenizer, [REPORT_A, REPORT_B])
+    model(torch.randn(2, 2, 64, 64), ids, mask).square().mean().backward()
+    grads = [p.grad for n, p in model.named_parameters() if n.startswith("text_encoder.")]
+    assert grads and all(g is not None for g in grads[:3])
+    assert model.text_encoder.bert.embeddings.word_embeddings.weight.grad.abs().sum() > 0
+    assert all(g.grad is not None and g.grad.abs() > 0 for g in model.fusion_gates())
+
+
+def test_different_reports_change_the_output(tokenizer):
+    model = tiny_mt_unet(len(tokenizer)).eval()
+    image = torch.randn(1, 2, 64, 64)
+    with torch.no_grad():
+        out_a = model(image, *encode(tokenizer, [REPORT_A]))
+        out_b = model(image, *encode(tokenizer, [REPORT_B]))
+        out_empty = model(image, *encode(tokenizer, [""]))
+    assert (out_a - out_b).abs().max() > 1e-4
+    assert (out_a - out_empty).abs().max() > 1e-4
+
+
+def test_padding_is_masked(tokenizer):
+    """A report's output does not depend on how much padding its batch adds."""
+    model = tiny_mt_unet(len(tokenizer)).eval()
+    image = torch.randn(1, 2, 64, 64)
+    with torch.no_grad():
+        alone = model(image, *encode(tokenizer, [REPORT_B]))
+        ids, mask = encode(tokenizer, [REPORT_B, REPORT_A + REPORT_A])
+        padded = model(image.repeat(2, 1, 1, 1), ids, mask)[:1]
+    torch.testing.assert_close(alone, padded, atol=1e-5, rtol=1e-4)
+
+
+def test_gate_at_zero_equals_the_image_only_path(tokenizer):
+    model = tiny_mt_unet(len(tokenizer)).eval()
+    image = torch.randn(2, 2, 64, 64)
+    ids, mask = encode(tokenizer, [REPORT_A, REPORT_B])
+    with torch.no_grad():
+        image_only = model(image)
+        assert (model(image, ids, mask) - image_only).abs().max() > 1e-4  # gates open: text matters
+        for gate in model.fusion_gates():
+            gate.zero_()
+        torch.testing.assert_close(model(image, ids, mask), image_only, atol=0, rtol=0)
+
+
+def test_same_seed_same_model_and_output(tokenizer):
+    image = torch.randn(1, 2, 64, 64)
+    ids, mask = encode(tokenizer, [REPORT_A])
+    outs = []
+    for _ in range(2):
+        model = tiny_mt_unet(len(tokenizer)).eval()
+        with torch.no_grad():
+            outs.append(model(image, ids, mask))
+    torch.testing.assert_close(outs[0], outs[1], atol=0, rtol=0)
+
+
+def test_text_encoder_loads_a_local_bert_folder_like_macbert(tmp_path, tokenizer):
+    """--text-encoder PATH: the same from_pretrained path real hfl/chinese-macbert-base takes."""
+    folder = tmp_path / "tiny-macbert"
+    bert = BertModel(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1,
+                                num_attention_heads=2, intermediate_size=64), add_pooling_layer=False)  # fmt: skip
+    bert.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    model = build_model("mt_unet", vocab_size=None, text={"pretrained": str(folder)},
+                        mt_unet={"features": (8, 8, 16, 16, 32, 8)})  # fmt: skip
+    loaded = model.text_encoder.bert.embeddings.word_embeddings.weight
+    torch.testing.assert_close(loaded, bert.embeddings.word_embeddings.weight)
+    tok = load_tokenizer(folder)
+    ids, mask = encode(tok, [REPORT_A])
+    assert model(torch.randn(1, 2, 64, 64), ids, mask).shape == (1, 3, 64, 64)
+    with pytest.raises(FileNotFoundError):
+        ReportEncoder.from_pretrained(tmp_path / "missing")

@@ -1,0 +1,153 @@
+"""The product interface: load_model (checksum) and predict (mask + lesion table)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from boneread_ml.predict import CheckpointError, Prediction, load_model, predict
+from boneread_ml.training.config import load_config
+from boneread_ml.training.run import train_fold
+from boneread_ml.training.toy_data import make_toy_dataset
+
+REPO = Path(__file__).resolve().parents[2]
+FAST = {"input_scale": 1.0, "text": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                                     "intermediate_size": 64, "max_length": 64},
+        "mt_unet": {"features": [8, 8, 16, 16, 32, 8]},
+        "train": {"max_steps": 2, "batch_size": 2, "val_every": 0}}  # fmt: skip
+LESION_KEYS = {
+    "id",
+    "label",
+    "class_name",
+    "probability",
+    "max_counts",
+    "centroid",
+    "bbox",
+    "region",
+}
+
+
+@pytest.fixture(scope="module")
+def planar_release(tmp_path_factory):
+    root = make_toy_dataset(tmp_path_factory.mktemp("pd"), "planar", cases=5, seed=0)
+    out = tmp_path_factory.mktemp("prun")
+    summary = train_fold(load_config(None, FAST), root, out, val_folds=[])
+    return Path(summary["release"]), root
+
+
+@pytest.fixture(scope="module")
+def spectct_release(tmp_path_factory):
+    root = make_toy_dataset(tmp_path_factory.mktemp("sd"), "spectct", cases=5, seed=0)
+    cfg = load_config(None, {**FAST, "task": "spectct"})
+    summary = train_fold(cfg, root, tmp_path_factory.mktemp("srun"), val_folds=[])
+    return Path(summary["release"]), root
+
+
+def test_predict_planar_returns_mask_probabilities_and_lesions(planar_release):
+    release, root = planar_release
+    model = load_model(release)
+    images = np.load(root / "arrays/toy000.npz")["image"]
+    result = predict(images, "病史：乳腺癌术后。诊断意见：骨转移。", model, spacing_mm=(2.4, 2.4))
+    assert isinstance(result, Prediction)
+    assert result.label_map.shape == images.shape[1:] and result.label_map.dtype == np.uint8
+    assert set(np.unique(result.label_map)) <= {0, 1, 2}
+    assert (
+        result.probabilities.shape == (3, *images.shape[1:])
+        and result.probabilities.dtype == np.float32
+    )
+    np.testing.assert_allclose(result.probabilities.sum(0), 1.0, atol=1e-5)
+    assert result.checksum == json.loads((release / "config.json").read_text())["weights_sha256"]
+    for lesion in result.lesions:
+        assert LESION_KEYS | {"area_px", "area_mm2"} <= set(lesion)
+        assert lesion["area_mm2"] == pytest.approx(lesion["area_px"] * 2.4 * 2.4)
+        assert np.all(result.label_map[result.instance_map == lesion["id"]] > 0)
+    assert len(result.lesions) == int(result.instance_map.max())
+
+
+def test_empty_report_works(planar_release):
+    release, root = planar_release
+    model = load_model(release)
+    images = np.load(root / "arrays/toy001.npz")["image"]
+    result = predict(images, "", model)
+    assert result.label_map.shape == images.shape[1:]
+
+
+def test_predict_spectct_volume(spectct_release):
+    release, root = spectct_release
+    model = load_model(release)
+    images = np.load(root / "arrays/toy000.npz")["image"]
+    result = predict(images, "前列腺癌。诊断意见：骨转移。", model, spacing_mm=(2.0, 1.0, 1.0))
+    assert result.label_map.shape == images.shape[1:]
+    assert result.probabilities.shape == (3, *images.shape[1:])
+    for lesion in result.lesions:
+        assert LESION_KEYS | {"volume_vox", "volume_ml"} <= set(lesion)
+        assert lesion["volume_ml"] == pytest.approx(lesion["volume_vox"] * 2.0 / 1000)
+
+
+def test_wrong_image_shape_raises(planar_release):
+    model = load_model(planar_release[0])
+    with pytest.raises(ValueError, match=r"\(2, H, W\)"):
+        predict(np.zeros((2, 8, 64, 64), np.float32), "", model)
+    with pytest.raises(ValueError, match="NaN"):
+        predict(np.full((2, 64, 64), np.nan, np.float32), "", model)
+
+
+def test_checksum_mismatch_and_missing_files_raise(planar_release, tmp_path):
+    release = planar_release[0]
+    bad = tmp_path / "bad"
+    shutil.copytree(release, bad)
+    data = bytearray((bad / "model.safetensors").read_bytes())
+    data[-1] ^= 0xFF  # flip one bit of one weight
+    (bad / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        load_model(bad)
+    (bad / "model.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="no weights file"):
+        load_model(bad)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_model(tmp_path / "nowhere")
+    notok = tmp_path / "notok"
+    shutil.copytree(release, notok)
+    for name in ("tokenizer.json", "vocab.txt"):
+        (notok / name).unlink(missing_ok=True)
+    with pytest.raises(CheckpointError, match="tokenizer"):
+        load_model(notok)
+
+
+# -- the shipped checkpoints ------------------------------------------------------------------
+SHIPPED = {
+    "planar": REPO / "ml" / "checkpoints" / "planar",
+    "spectct": REPO / "ml" / "checkpoints" / "spectct",
+}
+DICE_FLOOR = {"planar": 0.35, "spectct": 0.35}
+FIXED_CASE = {"planar": {"seed": 2024, "cases": 1}, "spectct": {"seed": 2024, "cases": 1}}
+
+
+def _generate(kind: str, out: Path) -> Path:
+    manifest = pytest.importorskip(
+        "boneread_ml.data.manifest", reason="phantom generator not installed"
+    )
+    return Path(manifest.generate(kind, FIXED_CASE[kind]["cases"], FIXED_CASE[kind]["seed"], out))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["planar", "spectct"])
+def test_shipped_checkpoint_finds_the_lesions_of_a_fixed_case(kind, tmp_path):
+    if not (SHIPPED[kind] / "config.json").exists():
+        pytest.fail(f"shipped checkpoint {SHIPPED[kind]} is missing")
+    from boneread_ml.data.datasets import load_arrays, read_manifest
+    from boneread_ml.evaluation.metrics import dice
+
+    root = _generate(kind, tmp_path / kind)
+    case = read_manifest(root)["cases"][0]
+    arrays = load_arrays(root, case)
+    model = load_model(SHIPPED[kind])
+    result = predict(arrays["image"], case["report"]["text"], model)
+    lesion_dice = dice(result.label_map > 0, arrays["label"] > 0)
+    assert lesion_dice >= DICE_FLOOR[kind], (
+        f"{kind} lesion Dice {lesion_dice:.3f} < {DICE_FLOOR[kind]}"
+    )

@@ -37,6 +37,8 @@ export interface InstanceInfo {
   rows: number | null;
   columns: number | null;
   wado_uri: string;
+  /** Optional, not in the contract yet: "anterior" / "posterior" for planar views. */
+  view?: string | null;
 }
 
 export interface SeriesInfo {

@@ -1,15 +1,19 @@
-import { useEffect } from "react";
+import { Suspense, lazy, useEffect } from "react";
 import { guardRedirect } from "../auth/guard";
 import { useAuth } from "../auth/useAuth";
 import { TopBar } from "../components/TopBar";
 import { CenteredMessage } from "../components/CenteredMessage";
 import { useI18n } from "../i18n/useI18n";
 import { LoginPage } from "../pages/LoginPage";
-import { CasePage } from "../pages/CasePage";
 import { WorklistPage } from "../pages/WorklistPage";
 import { navigate } from "../router/history";
 import { matchRoute } from "../router/routes";
 import { useLocation } from "../router/useLocation";
+
+// The viewer pulls in Cornerstone (several MB); load it only when a case is opened.
+const CasePage = lazy(() =>
+  import("../pages/CasePage").then((module) => ({ default: module.CasePage })),
+);
 
 export function App() {
   const { pathname, search } = useLocation();
@@ -33,7 +37,9 @@ export function App() {
       <main className="app-main">
         {route.name === "worklist" && <WorklistPage />}
         {route.name === "case" && (
-          <CasePage key={route.studyId} studyId={route.studyId} />
+          <Suspense fallback={<CenteredMessage>{t("common.loading")}</CenteredMessage>}>
+            <CasePage key={route.studyId} studyId={route.studyId} />
+          </Suspense>
         )}
         {route.name === "notFound" && (
           <CenteredMessage>{t("error.notFound")}</CenteredMessage>

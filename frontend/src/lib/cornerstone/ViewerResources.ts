@@ -44,6 +44,10 @@ export class ViewerResources {
     return group;
   }
 
+  toolGroup(id: string) {
+    return ToolGroupManager.getToolGroup(id) ?? null;
+  }
+
   /** Registers a synchronizer created elsewhere so it is destroyed with the screen. */
   trackSynchronizer(synchronizerId: string): void {
     this.onDestroy(() => SynchronizerManager.destroySynchronizer(synchronizerId));

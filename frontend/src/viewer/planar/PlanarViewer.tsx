@@ -1,0 +1,123 @@
+import { useEffect, useRef, useState } from "react";
+import type { StudyDetail } from "../../api/studies";
+import { CenteredMessage } from "../../components/CenteredMessage";
+import { useI18n } from "../../i18n/useI18n";
+import type { ViewerAction } from "../shortcuts";
+import { PlanarToolbar } from "./PlanarToolbar";
+import { PlanarViewerController, type PlanarTool } from "./PlanarViewerController";
+import { planarViews } from "./planarViews";
+import type { PresetId } from "./windowPresets";
+
+interface Props {
+  study: StudyDetail;
+  /** Actions from the case screen's shortcuts that concern the images. */
+  action: ViewerAction | null;
+}
+
+type LoadState = "loading" | "ready" | "error";
+
+export function PlanarViewer({ study, action }: Props) {
+  const { t } = useI18n();
+  const anteriorRef = useRef<HTMLDivElement>(null);
+  const posteriorRef = useRef<HTMLDivElement>(null);
+  const controllerRef = useRef<PlanarViewerController | null>(null);
+  const [load, setLoad] = useState<LoadState>("loading");
+  const [loadError, setLoadError] = useState("");
+  const [rendered, setRendered] = useState(false);
+  const [preset, setPreset] = useState<PresetId>("auto");
+  const [inverted, setInverted] = useState(true);
+  const [tool, setTool] = useState<PlanarTool>("window");
+  const views = planarViews(study);
+  const hasImages = views.anterior !== null || views.posterior !== null;
+
+  useEffect(() => {
+    if (!hasImages) return;
+    const controller = new PlanarViewerController();
+    controllerRef.current = controller;
+    setLoad("loading");
+    controller
+      .mount(
+        { anterior: anteriorRef.current, posterior: posteriorRef.current },
+        views,
+        () => {
+          setRendered(true);
+          performance.mark("boneread:planar-first-image");
+        },
+      )
+      .then((ok) => {
+        if (ok) setLoad("ready");
+      })
+      .catch((error: unknown) => {
+        if (controller.isDestroyed) return;
+        setLoadError(error instanceof Error ? error.message : String(error));
+        setLoad("error");
+      });
+    return () => {
+      controller.destroy();
+      if (controllerRef.current === controller) controllerRef.current = null;
+    };
+    // One controller per study; the views are derived from it.
+  }, [study.id, hasImages]);
+
+  const choosePreset = (p: PresetId) => {
+    setPreset(p);
+    controllerRef.current?.setPreset(p);
+  };
+  const chooseInverted = (value: boolean) => {
+    setInverted(value);
+    controllerRef.current?.setInverted(value);
+  };
+  const chooseTool = (value: PlanarTool) => {
+    setTool(value);
+    controllerRef.current?.setPrimaryTool(value);
+  };
+  const reset = () => controllerRef.current?.reset();
+
+  useEffect(() => {
+    if (action === null) return;
+    if (action.type === "preset") choosePreset(action.preset);
+    else if (action.type === "invert") chooseInverted(!inverted);
+    else if (action.type === "tool") chooseTool(action.tool);
+    else if (action.type === "reset") reset();
+    // Runs once per action object.
+  }, [action]);
+
+  if (!hasImages) return <CenteredMessage>{t("viewer.noImages")}</CenteredMessage>;
+
+  return (
+    <div className="planar-viewer" data-testid="planar-viewer" data-state={load}>
+      <PlanarToolbar
+        preset={preset}
+        inverted={inverted}
+        tool={tool}
+        onPreset={choosePreset}
+        onInvert={chooseInverted}
+        onTool={chooseTool}
+        onReset={reset}
+      />
+      {load === "error" && (
+        <div className="error-box" role="alert">
+          {t("viewer.loadFailed", { message: loadError })}
+        </div>
+      )}
+      <div className="planar-views">
+        {(["anterior", "posterior"] as const).map((view) =>
+          views[view] === null ? null : (
+            <figure className="planar-view" key={view}>
+              <figcaption>
+                {t(view === "anterior" ? "viewer.anterior" : "viewer.posterior")}
+              </figcaption>
+              <div
+                ref={view === "anterior" ? anteriorRef : posteriorRef}
+                className="viewport-element"
+                data-testid={`viewport-${view}`}
+                data-rendered={rendered ? "true" : "false"}
+                onContextMenu={(e) => e.preventDefault()}
+              />
+            </figure>
+          ),
+        )}
+      </div>
+    </div>
+  );
+}

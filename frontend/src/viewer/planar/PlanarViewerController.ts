@@ -1,0 +1,233 @@
+import {
+  Enums as CoreEnums,
+  type RenderingEngine,
+  type Types,
+} from "@cornerstonejs/core";
+import {
+  Enums as ToolEnums,
+  PanTool,
+  WindowLevelTool,
+  ZoomTool,
+  addTool,
+  synchronizers,
+} from "@cornerstonejs/tools";
+import { initCornerstone } from "../../lib/cornerstone/init";
+import { ViewerResources } from "../../lib/cornerstone/ViewerResources";
+import type { PlanarViews } from "./planarViews";
+import { countStats, presetVoi, type CountStats, type PresetId } from "./windowPresets";
+
+export type PlanarTool = "window" | "pan" | "zoom";
+export type ViewName = "anterior" | "posterior";
+
+const TOOL_NAMES: Record<PlanarTool, string> = {
+  window: WindowLevelTool.toolName,
+  pan: PanTool.toolName,
+  zoom: ZoomTool.toolName,
+};
+
+const { MouseBindings } = ToolEnums;
+
+/**
+ * Owns the two StackViewports (anterior, posterior) of a planar bone scan,
+ * their tool group and the synchronizers that link zoom/pan and window
+ * between them. Not a React component: the screen creates one per case and
+ * calls destroy() when it leaves, which removes everything it made.
+ */
+export class PlanarViewerController {
+  private readonly resources = new ViewerResources("planar");
+  private engine: RenderingEngine | null = null;
+  private readonly viewportIds: Record<ViewName, string> = {
+    anterior: this.resources.id("anterior"),
+    posterior: this.resources.id("posterior"),
+  };
+  private readonly mounted: ViewName[] = [];
+  private readonly stats = new Map<ViewName, CountStats>();
+  private primaryTool: PlanarTool = "window";
+  private preset: PresetId = "auto";
+  private inverted = true;
+
+  get isDestroyed(): boolean {
+    return this.resources.isDestroyed;
+  }
+
+  /** Creates the viewports and loads both views. Resolves false when destroyed meanwhile. */
+  async mount(
+    elements: Record<ViewName, HTMLDivElement | null>,
+    views: PlanarViews,
+    onFirstRender?: () => void,
+  ): Promise<boolean> {
+    await initCornerstone();
+    if (this.isDestroyed) return false;
+
+    const engine = this.resources.createRenderingEngine();
+    this.engine = engine;
+    const inputs: Types.PublicViewportInput[] = [];
+    for (const view of ["anterior", "posterior"] as const) {
+      const element = elements[view];
+      if (views[view] === null || element === null) continue;
+      this.mounted.push(view);
+      inputs.push({
+        viewportId: this.viewportIds[view],
+        type: CoreEnums.ViewportType.STACK,
+        element,
+        defaultOptions: { background: [1, 1, 1] },
+      });
+    }
+    engine.setViewports(inputs);
+    this.setUpTools();
+    this.setUpSynchronizers();
+    this.watchResize(elements);
+
+    if (onFirstRender) this.onFirstRender(onFirstRender);
+
+    await Promise.all(
+      this.mounted.map(async (view) => {
+        const imageId = views[view];
+        if (imageId === null) return;
+        await this.viewport(view)?.setStack([imageId]);
+      }),
+    );
+    if (this.isDestroyed) return false;
+
+    for (const view of this.mounted) {
+      const vp = this.viewport(view);
+      if (!vp) continue;
+      const image = vp.getCornerstoneImage();
+      this.stats.set(view, countStats(image.getPixelData()));
+    }
+    this.applyDisplay();
+    return true;
+  }
+
+  private viewport(view: ViewName): Types.IStackViewport | null {
+    if (!this.engine || this.isDestroyed) return null;
+    const vp = this.engine.getViewport<Types.IStackViewport | undefined>(
+      this.viewportIds[view],
+    );
+    return vp ?? null;
+  }
+
+  private setUpTools(): void {
+    addTool(WindowLevelTool);
+    addTool(PanTool);
+    addTool(ZoomTool);
+    const group = this.resources.createToolGroup("tools");
+    group.addTool(WindowLevelTool.toolName);
+    group.addTool(PanTool.toolName);
+    group.addTool(ZoomTool.toolName);
+    group.setToolActive(WindowLevelTool.toolName, {
+      bindings: [{ mouseButton: MouseBindings.Primary }],
+    });
+    group.setToolActive(PanTool.toolName, {
+      bindings: [{ mouseButton: MouseBindings.Auxiliary }],
+    });
+    group.setToolActive(ZoomTool.toolName, {
+      bindings: [
+        { mouseButton: MouseBindings.Secondary },
+        { mouseButton: MouseBindings.Wheel },
+      ],
+    });
+    const engineId = this.engine?.id;
+    for (const view of this.mounted) group.addViewport(this.viewportIds[view], engineId);
+    this.toolGroupId = group.id;
+  }
+
+  private toolGroupId: string | null = null;
+
+  private setUpSynchronizers(): void {
+    const engineId = this.engine?.id;
+    if (!engineId || this.mounted.length < 2) return;
+    const zoomPan = synchronizers.createZoomPanSynchronizer(this.resources.id("zoompan"));
+    const voi = synchronizers.createVOISynchronizer(this.resources.id("voi"), {
+      syncInvertState: true,
+      syncColormap: false,
+    });
+    this.resources.trackSynchronizer(zoomPan.id);
+    this.resources.trackSynchronizer(voi.id);
+    for (const view of this.mounted) {
+      const info = { renderingEngineId: engineId, viewportId: this.viewportIds[view] };
+      zoomPan.add(info);
+      voi.add(info);
+    }
+  }
+
+  private watchResize(elements: Record<ViewName, HTMLDivElement | null>): void {
+    if (typeof ResizeObserver === "undefined") return;
+    let frame = 0;
+    const observer = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => {
+        if (!this.isDestroyed) this.engine?.resize(true, true);
+      });
+    });
+    for (const view of this.mounted) {
+      const element = elements[view];
+      if (element) observer.observe(element);
+    }
+    this.resources.onDestroy(() => {
+      cancelAnimationFrame(frame);
+      observer.disconnect();
+    });
+  }
+
+  private onFirstRender(callback: () => void): void {
+    const first = this.mounted[0];
+    const element = first ? this.viewport(first)?.element : undefined;
+    if (!element) return;
+    let done = false;
+    const handler = () => {
+      if (done) return;
+      done = true;
+      callback();
+    };
+    element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, handler);
+    this.resources.onDestroy(() =>
+      element.removeEventListener(CoreEnums.Events.IMAGE_RENDERED, handler),
+    );
+  }
+
+  private applyDisplay(): void {
+    for (const view of this.mounted) {
+      const vp = this.viewport(view);
+      const stats = this.stats.get(view);
+      if (!vp || !stats) continue;
+      vp.setProperties({
+        voiRange: presetVoi(this.preset, stats),
+        invert: this.inverted,
+      });
+      vp.render();
+    }
+  }
+
+  setPreset(preset: PresetId): void {
+    this.preset = preset;
+    this.applyDisplay();
+  }
+
+  setInverted(inverted: boolean): void {
+    this.inverted = inverted;
+    this.applyDisplay();
+  }
+
+  setPrimaryTool(tool: PlanarTool): void {
+    if (tool === this.primaryTool || this.toolGroupId === null) return;
+    const group = this.resources.toolGroup(this.toolGroupId);
+    if (!group) return;
+    group.setToolPassive(TOOL_NAMES[this.primaryTool]);
+    group.setToolActive(TOOL_NAMES[tool], {
+      bindings: [{ mouseButton: MouseBindings.Primary }],
+    });
+    this.primaryTool = tool;
+  }
+
+  /** Back to fitted images, the chosen preset's window and the chosen grey scale. */
+  reset(): void {
+    for (const view of this.mounted) this.viewport(view)?.resetCamera();
+    this.applyDisplay();
+  }
+
+  destroy(): void {
+    this.resources.destroy();
+    this.engine = null;
+  }
+}

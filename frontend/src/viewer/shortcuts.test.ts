@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { actionForKey } from "./shortcuts";
+
+const key = (k: string, extra: Partial<Parameters<typeof actionForKey>[0]> = {}) =>
+  actionForKey({ key: k, ctrlKey: false, metaKey: false, altKey: false, ...extra });
+
+describe("actionForKey", () => {
+  it("maps the frequent actions", () => {
+    expect(key("n")).toEqual({ type: "nextCase" });
+    expect(key("N")).toEqual({ type: "nextCase" });
+    expect(key("PageUp")).toEqual({ type: "prevCase" });
+    expect(key("3")).toEqual({ type: "preset", preset: "medium" });
+    expect(key("?")).toEqual({ type: "toggleHelp" });
+    expect(key("Escape")).toEqual({ type: "closeHelp" });
+  });
+  it("ignores keys with modifiers and unknown keys", () => {
+    expect(key("r", { ctrlKey: true })).toBeNull();
+    expect(key("x")).toBeNull();
+  });
+  it("ignores keys typed into form fields", () => {
+    expect(key("n", { targetTag: "input" })).toBeNull();
+    expect(key("n", { targetTag: "TEXTAREA" })).toBeNull();
+    expect(key("n", { targetTag: "DIV", targetEditable: true })).toBeNull();
+  });
+});

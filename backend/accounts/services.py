@@ -1,0 +1,65 @@
+"""Writes of the accounts app."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth import authenticate, login, logout
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.models import Role, User
+from core.exceptions import ApplicationError
+
+
+@transaction.atomic
+def user_create(
+    *, username: str, password: str, role: str, display_name: str = "", email: str = ""
+) -> User:
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role {role!r}; expected one of {', '.join(Role.values)}.")
+    user = User(username=username, role=role, display_name=display_name, email=email)
+    user.is_staff = role == Role.ADMIN
+    user.is_superuser = role == Role.ADMIN
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user
+
+
+def session_login(*, request: HttpRequest, username: str, password: str) -> User:
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise ApplicationError("Wrong user name or password.", status_code=400)
+    login(request, user)
+    return user
+
+
+def session_logout(*, request: HttpRequest) -> None:
+    logout(request)
+
+
+DEMO_USERS: list[tuple[str, str, str]] = [
+    ("admin", Role.ADMIN, "管理员"),
+    ("studyadmin", Role.STUDY_ADMIN, "研究管理员"),
+    ("doctor", Role.PHYSICIAN, "王医生"),
+    ("reader1", Role.READER, "阅片者一"),
+    ("reader2", Role.READER, "阅片者二"),
+]
+
+
+def demo_users_ensure() -> list[tuple[str, str, str | None]]:
+    """Create the demo users that do not exist yet, each with a fresh random password.
+
+    Returns (username, role, password) per demo user; the password is None for users that
+    already existed (their password is not changed or shown again).
+    """
+    result = []
+    for username, role, display_name in DEMO_USERS:
+        if User.objects.filter(username=username).exists():
+            result.append((username, role, None))
+            continue
+        password = secrets.token_urlsafe(9)
+        user_create(username=username, password=password, role=role, display_name=display_name)
+        result.append((username, role, password))
+    return result

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.apis import api_not_found
+from core.views import spa_index
+from studies.urls import api_urlpatterns as studies_api
+from studies.urls import dicomweb_urlpatterns, wado_urlpatterns
+
+api_patterns = [
+    path("", include("core.urls")),
+    path("auth/", include("accounts.urls")),
+    path("studies/", include(studies_api)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^.*$", api_not_found),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("wado", include(wado_urlpatterns)),
+    path("dicomweb/", include(dicomweb_urlpatterns)),
+    # Every other path is a client-side route of the single-page app.
+    re_path(r"^(?!api/|admin/|static/|media/|wado|dicomweb/)(?P<path>.*)$", spa_index, name="spa"),
+]

@@ -1,0 +1,17 @@
+"""Serves the built single-page app for every client-side route."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+
+@ensure_csrf_cookie
+def spa_index(request: HttpRequest, path: str = "") -> HttpResponse:
+    index = settings.FRONTEND_DIST / "index.html"
+    if not index.is_file():
+        return HttpResponse(
+            "The frontend is not built: run `make demo` (or `make frontend`).",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    return HttpResponse(index.read_text(encoding="utf-8"), content_type="text/html; charset=utf-8")

@@ -1,0 +1,48 @@
+"""`boneread-ml` command line: one sub-command per pipeline stage.
+
+Each sub-command lives in its own module under ``boneread_ml.cli`` and exposes
+``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# name -> module; a module is imported only when its sub-command runs, so that
+# `boneread-ml synth` does not pay for importing torch.
+SUBCOMMANDS: dict[str, str] = {
+    "synth": "boneread_ml.cli.synth",
+    "train": "boneread_ml.cli.train",
+    "evaluate": "boneread_ml.cli.evaluate",
+    "predict": "boneread_ml.cli.predict",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="boneread-ml", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    modules = {}
+    for name, module_name in SUBCOMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        modules[name] = module
+        sp = sub.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0])
+        module.add_arguments(sp)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(modules[args.command].run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,7 @@ import { CenteredMessage } from "../components/CenteredMessage";
 import { ErrorBox } from "../components/ErrorBox";
 import { useI18n } from "../i18n/useI18n";
 import { useAsync } from "../lib/hooks/useAsync";
+import { useReadingTimer } from "../readingTimer/useReadingTimer";
 import { navigate } from "../router/history";
 import { CaseHeader } from "../viewer/CaseHeader";
 import { PlanarViewer } from "../viewer/planar/PlanarViewer";
@@ -17,6 +18,7 @@ export function CasePage({ studyId }: { studyId: string }) {
   const { t } = useI18n();
   const [state, retry] = useAsync((signal) => getStudy(studyId, signal), [studyId]);
   const nav = useCaseNavigation(studyId);
+  useReadingTimer(studyId);
   const [helpOpen, setHelpOpen] = useState(false);
   const [viewerAction, setViewerAction] = useState<ViewerAction | null>(null);
 

@@ -27,14 +27,16 @@ a pinyin and an ideographic component (``ZHANG^WEI=张^伟``).
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
+import uuid
 from pathlib import Path
 
 import highdicom as hd
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import ExplicitVRLittleEndian
 
 from boneread_ml import __version__
 
@@ -67,8 +69,9 @@ def chinese_name(rng: np.random.Generator, sex: str) -> str:
 
 
 def uid(*parts) -> str:
-    """Deterministic UID from the given parts (seed, case id, role ...)."""
-    return generate_uid(prefix=None, entropy_srcs=[str(p) for p in parts])
+    """Deterministic UID ``2.25.<uuid>`` (a UUID-derived UID, PS3.5 B.2) from the given parts."""
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode("utf-8")).digest()[:16]
+    return f"2.25.{uuid.UUID(bytes=digest, version=4).int}"
 
 
 def _base(

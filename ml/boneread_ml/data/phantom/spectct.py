@@ -32,6 +32,7 @@ SPECT_SHAPE = (80, 128, 128)
 SPECT_SPACING_MM = (4.8, 4.8, 4.8)  # 128 x 128 matrix at 4.8 mm, 80 slices = the CT range
 SPECT_FWHM_MM = 13.0  # reconstructed resolution of bone SPECT (OSEM with resolution recovery)
 TEMPLATE_Z0_MM, TEMPLATE_SLICES = 280.0, 260
+LESION_SIZE_SCALE = 1.4
 BED_CENTRES_MM = {"thorax": 470.0, "thoracolumbar": 650.0, "lumbopelvic": 820.0}
 
 # 99mTc-MDP uptake of the trunk structures, relative to a vertebral body
@@ -372,7 +373,9 @@ def _place_lesion(rng, les, anat, instance, label) -> dict | None:
     spacing = np.array(CT_SPACING_MM)
     for _ in range(8):
         i = int(rng.choice(len(zs), p=w))
-        r = les.size_mm / 2.0 / spacing
+        # SPECT/CT is aimed at lesions that the SPECT shows: sizes are scaled up so
+        # that most exceed the partial-volume limit of a 13 mm FWHM system
+        r = LESION_SIZE_SCALE * les.size_mm / 2.0 / spacing
         profile, mask = blob(rng, r * rng.uniform(0.8, 1.25, 3), les.irregularity)
         half = np.array(profile.shape) // 2
         c = np.array([zs[i], ys[i], xs[i]])
@@ -385,7 +388,7 @@ def _place_lesion(rng, les, anat, instance, label) -> dict | None:
         grow = 2 if les.kind == "osteophyte" else 1
         local_bone = ndimage.binary_dilation(bone[sl], iterations=grow)
         m = mask[psl] & local_bone & (instance[sl] == 0)
-        if m.sum() < 4:
+        if m.sum() < 8:
             continue
         level = float(np.median(anat["activity"][sl][bone[sl]])) if bone[sl].any() else 0.7
         prof = profile[psl] * local_bone

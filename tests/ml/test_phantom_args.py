@@ -1,0 +1,82 @@
+"""Bad arguments give clear errors, from the library and from the command line."""
+
+from __future__ import annotations
+
+import pytest
+
+from boneread_ml.cli.main import main
+from boneread_ml.data.manifest import generate, load_case_arrays, load_manifest
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"kind": "xray"}, "kind must be one of"),
+        ({"cases": 0}, "cases must be a positive integer"),
+        ({"cases": 2.5}, "cases must be a positive integer"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"informativeness": 1.2}, "informativeness must be a number within"),
+        ({"informativeness": "high"}, "informativeness must be a number within"),
+        ({"workers": 0}, "workers must be a positive integer"),
+    ],
+)
+def test_generate_rejects_bad_arguments(tmp_path, kwargs, match):
+    args = {"kind": "planar", "cases": 1, "seed": 0, "out": tmp_path / "x", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        generate(**args)
+    assert not (tmp_path / "x" / "manifest.json").exists()
+
+
+def test_out_must_not_be_a_file(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(ValueError, match="is a file"):
+        generate("planar", 1, 0, f)
+
+
+def test_missing_manifest_and_unknown_case_are_reported(tmp_path):
+    with pytest.raises(ValueError, match="no manifest.json"):
+        load_manifest(tmp_path)
+    root = generate("planar", 1, 0, tmp_path / "d", dicom=False)
+    with pytest.raises(ValueError, match="not in"):
+        load_case_arrays(root, "nope")
+    assert load_case_arrays(root, "planar-s0-0000")["image"].shape == (2, 1024, 256)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--kind", "ct", "--cases", "1"], "invalid choice"),
+        (["--kind", "planar", "--cases", "0"], "expected a positive integer"),
+        (["--kind", "planar", "--cases", "1", "--seed", "-3"], "non-negative integer seed"),
+        (["--kind", "planar", "--cases", "1", "--informativeness", "2"], "within [0, 1]"),
+    ],
+)
+def test_cli_rejects_bad_arguments(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["synth", *argv, "--out", str(tmp_path / "o")])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_writes_a_data_set(tmp_path):
+    assert (
+        main(
+            [
+                "synth",
+                "--kind",
+                "planar",
+                "--cases",
+                "2",
+                "--seed",
+                "4",
+                "--out",
+                str(tmp_path / "o"),
+                "--no-dicom",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    m = load_manifest(tmp_path / "o")
+    assert len(m["cases"]) == 2 and m["seed"] == 4 and m["params"]["informativeness"] == 0.7

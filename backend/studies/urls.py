@@ -1,5 +1,15 @@
 """URL patterns of the archive, mounted by config.urls under three prefixes."""
 
-api_urlpatterns: list = []  # /api/studies/...
-wado_urlpatterns: list = []  # /wado (WADO-URI)
+from django.urls import path
+
+from studies.apis import StudyDetailApi, StudyListApi, StudyUploadApi, WadoUriApi
+
+api_urlpatterns: list = [  # /api/studies/...
+    path("", StudyListApi.as_view(), name="study-list"),
+    path("upload", StudyUploadApi.as_view(), name="study-upload"),
+    path("<str:study_id>/", StudyDetailApi.as_view(), name="study-detail"),
+]
+wado_urlpatterns: list = [  # /wado (WADO-URI)
+    path("", WadoUriApi.as_view(), name="wado-uri"),
+]
 dicomweb_urlpatterns: list = []  # /dicomweb/... (QIDO-RS, WADO-RS, STOW-RS)

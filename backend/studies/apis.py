@@ -1,0 +1,329 @@
+"""REST API of the archive (/api/studies/...) and WADO-URI (/wado).
+
+DICOMweb (QIDO-RS, WADO-RS, STOW-RS) lives in :mod:`studies.dicomweb`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authentication import (
+    BasicAuthentication,
+    SessionAuthentication,
+    TokenAuthentication,
+)
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.exceptions import ApplicationError
+from studies import selectors
+from studies.models import IngestSource, Instance, StudyKind
+from studies.selectors import STUDY_ORDERINGS
+from studies.services import IngestStatus, UploadRejected, files_ingest
+
+# DICOM clients (dicomweb-client, OHIF, scripts) authenticate with a token or basic auth.
+DICOM_AUTHENTICATION = [SessionAuthentication, TokenAuthentication, BasicAuthentication]
+
+
+# --- serializers (output) ------------------------------------------------------------------
+
+
+class PatientOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    patient_id = serializers.CharField()
+    name = serializers.CharField()
+    sex = serializers.CharField()
+    birth_date = serializers.DateField(allow_null=True)
+
+
+class StudySummaryOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    study_instance_uid = serializers.CharField()
+    patient = PatientOutputSerializer()
+    study_date = serializers.DateField(allow_null=True)
+    study_time = serializers.TimeField(allow_null=True)
+    accession_number = serializers.CharField()
+    description = serializers.CharField()
+    modalities = serializers.ListField(child=serializers.CharField(), source="modality_list")
+    kind = serializers.ChoiceField(choices=StudyKind.choices)
+    number_of_series = serializers.IntegerField()
+    number_of_instances = serializers.IntegerField()
+    report_status = serializers.CharField(allow_null=True)
+    ai_status = serializers.CharField(allow_null=True)
+
+
+class InstanceOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    sop_instance_uid = serializers.CharField()
+    sop_class_uid = serializers.CharField()
+    instance_number = serializers.IntegerField(allow_null=True)
+    number_of_frames = serializers.IntegerField(allow_null=True)
+    rows = serializers.IntegerField(allow_null=True)
+    columns = serializers.IntegerField(allow_null=True)
+    transfer_syntax_uid = serializers.CharField()
+    # Planar NM: "anterior"/"posterior" per frame; `view` when the instance has one view only.
+    frame_views = serializers.ListField(child=serializers.CharField())
+    view = serializers.CharField(allow_null=True)
+    wado_uri = serializers.CharField()
+
+
+class SeriesOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    series_instance_uid = serializers.CharField()
+    modality = serializers.CharField()
+    description = serializers.CharField()
+    series_number = serializers.IntegerField(allow_null=True)
+    body_part_examined = serializers.CharField()
+    number_of_instances = serializers.IntegerField()
+    instances = InstanceOutputSerializer(many=True, source="instance_list")
+
+
+class StudyDetailOutputSerializer(StudySummaryOutputSerializer):
+    series = SeriesOutputSerializer(many=True)
+
+
+def _with_statuses(studies: list) -> list:
+    statuses = selectors.study_workflow_statuses(studies)
+    for study in studies:
+        for key, value in statuses[study.id].items():
+            setattr(study, key, value)
+    return studies
+
+
+def _study_detail_data(study) -> dict[str, Any]:
+    _with_statuses([study])
+    for series in study.series.all():
+        instances = list(series.instances.all())
+        for instance in instances:
+            instance.wado_uri = selectors.wado_uri(
+                instance,
+                study_uid=study.study_instance_uid,
+                series_uid=series.series_instance_uid,
+            )
+            views = instance.frame_views or []
+            instance.view = views[0] if len(views) == 1 else None
+        series.number_of_instances = len(instances)
+        series.instance_list = instances
+    return StudyDetailOutputSerializer(study).data
+
+
+# --- worklist and study detail -------------------------------------------------------------
+
+
+class StudyPagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class StudyListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        search = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        modality = serializers.CharField(required=False, allow_blank=True, max_length=100)
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False)
+        kind = serializers.ChoiceField(choices=StudyKind.choices, required=False)
+        ordering = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+        def validate_ordering(self, value: str) -> str:
+            for key in [k.strip() for k in value.split(",") if k.strip()]:
+                if key.lstrip("-") not in STUDY_ORDERINGS:
+                    raise serializers.ValidationError(
+                        f"unknown ordering '{key}'; use one of {', '.join(STUDY_ORDERINGS)}"
+                    )
+            return value
+
+    @extend_schema(
+        parameters=[
+            FilterSerializer,
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=StudySummaryOutputSerializer(many=True),
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        studies = selectors.study_list(user=request.user, **filters.validated_data)
+        paginator = StudyPagination()
+        page = _with_statuses(list(paginator.paginate_queryset(studies, request, view=self)))
+        return paginator.get_paginated_response(StudySummaryOutputSerializer(page, many=True).data)
+
+
+class StudyDetailApi(APIView):
+    @extend_schema(responses=StudyDetailOutputSerializer)
+    def get(self, request, study_id):
+        study = selectors.study_get_for_user(request.user, study_id)
+        return Response(_study_detail_data(study))
+
+
+# --- upload --------------------------------------------------------------------------------
+
+
+class StudyUploadApi(APIView):
+    """Upload DICOM files and/or zips of them (multipart field ``files``, repeated)."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request=inline_serializer(
+            "StudyUpload", {"files": serializers.ListField(child=serializers.FileField())}
+        ),
+        responses=inline_serializer(
+            "StudyUploadResult",
+            {
+                "stored": serializers.IntegerField(),
+                "duplicate": serializers.IntegerField(),
+                "rejected": serializers.IntegerField(),
+                "results": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def post(self, request):
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.ARCHIVE_MAX_REQUEST_SIZE:
+            raise ApplicationError(
+                f"Upload of {length} bytes is larger than the limit of "
+                f"{settings.ARCHIVE_MAX_REQUEST_SIZE} bytes (ARCHIVE_MAX_REQUEST_SIZE).",
+                status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        uploads = request.FILES.getlist("files") or list(request.FILES.values())
+        if not uploads:
+            raise ApplicationError("No files: send them as multipart form field 'files'.")
+        try:
+            results = files_ingest(
+                files=[(upload.name, upload) for upload in uploads],
+                source=IngestSource.UPLOAD,
+                user=request.user,
+            )
+        except UploadRejected as exc:
+            raise ApplicationError(str(exc), status_code=413) from exc
+        rows = [result.as_dict() for result in results]
+        counts = {
+            key: sum(1 for r in results if r.status == key)
+            for key in (IngestStatus.STORED, IngestStatus.DUPLICATE, IngestStatus.REJECTED)
+        }
+        if results and counts[IngestStatus.REJECTED] == len(results):
+            conflict = all(r.conflict for r in results)
+            first = results[0]
+            raise ApplicationError(
+                f"Nothing stored: {first.filename or 'file'}: {first.reason}"
+                + (f" (and {len(results) - 1} more rejected)" if len(results) > 1 else ""),
+                extra={"results": rows, **counts},
+                status_code=status.HTTP_409_CONFLICT if conflict else status.HTTP_400_BAD_REQUEST,
+            )
+        return Response({**counts, "results": rows})
+
+
+# --- WADO-URI ------------------------------------------------------------------------------
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _etag(instance: Instance) -> str:
+    return f'"{instance.sha256}"'
+
+
+def _file_response(request, instance: Instance) -> HttpResponse:
+    etag = _etag(instance)
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+        response["ETag"] = etag
+        return response
+    size = instance.size
+    handle = selectors.instance_file_open(instance)
+    match = _RANGE.match(request.headers.get("Range", "").strip())
+    if match and (match.group(1) or match.group(2)):
+        if match.group(1):
+            start = int(match.group(1))
+            end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+        else:  # suffix range: the last N bytes
+            start, end = max(0, size - int(match.group(2))), size - 1
+        if start >= size or start > end:
+            handle.close()
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        handle.seek(start)
+        body = handle.read(end - start + 1)
+        handle.close()
+        response = HttpResponse(body, status=206, content_type="application/dicom")
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    else:
+
+        def chunks(chunk_size: int = 1024 * 1024):
+            with handle:
+                while block := handle.read(chunk_size):
+                    yield block
+
+        response = StreamingHttpResponse(chunks(), content_type="application/dicom")
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, max-age=86400, immutable"
+    response["Content-Disposition"] = f'inline; filename="{instance.sop_instance_uid}.dcm"'
+    return response
+
+
+def _rendered_response(instance: Instance, content_type: str, frame: int) -> HttpResponse:
+    from studies.rendering import instance_render
+
+    body = instance_render(instance, frame=frame, image_format=content_type.split("/")[1])
+    response = HttpResponse(body, content_type=content_type)
+    response["ETag"] = f'"{instance.sha256}-{frame}-{content_type.split("/")[1]}"'
+    return response
+
+
+class WadoUriApi(APIView):
+    """WADO-URI (PS3.18 chapter 9): the stored object, or a rendered JPEG/PNG of one frame."""
+
+    authentication_classes = DICOM_AUTHENTICATION
+
+    class InputSerializer(serializers.Serializer):
+        requestType = serializers.ChoiceField(choices=["WADO"])  # noqa: N815 (DICOM names)
+        studyUID = serializers.CharField(max_length=64, required=False)  # noqa: N815
+        seriesUID = serializers.CharField(max_length=64, required=False)  # noqa: N815
+        objectUID = serializers.CharField(max_length=64)  # noqa: N815
+        contentType = serializers.CharField(required=False, default="image/jpeg")  # noqa: N815
+        frameNumber = serializers.IntegerField(required=False, min_value=1, default=1)  # noqa: N815
+        transferSyntax = serializers.CharField(required=False, max_length=64)  # noqa: N815
+
+    @extend_schema(parameters=[InputSerializer], responses={(200, "application/dicom"): bytes})
+    def get(self, request):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        instance = selectors.instance_get_for_user(
+            request.user,
+            sop_instance_uid=data["objectUID"],
+            series_uid=data.get("seriesUID", ""),
+            study_uid=data.get("studyUID", ""),
+        )
+        accepted = [c.split(";")[0].strip().lower() for c in data["contentType"].split(",")]
+        for content_type in accepted:
+            if content_type in ("application/dicom", "*/*", "application/*"):
+                wanted_syntax = data.get("transferSyntax")
+                if wanted_syntax and wanted_syntax != instance.transfer_syntax_uid:
+                    raise ApplicationError(
+                        f"The instance is stored as {instance.transfer_syntax_uid}; "
+                        f"conversion to {wanted_syntax} is not supported.",
+                        status_code=status.HTTP_406_NOT_ACCEPTABLE,
+                    )
+                return _file_response(request, instance)
+            if content_type in ("image/jpeg", "image/png", "image/*"):
+                if not instance.rows:
+                    break
+                rendered = "image/jpeg" if content_type == "image/*" else content_type
+                return _rendered_response(instance, rendered, data["frameNumber"])
+        raise ApplicationError(
+            f"Cannot serve this object as {data['contentType']}; "
+            "use application/dicom (or image/jpeg, image/png for images).",
+            status_code=status.HTTP_406_NOT_ACCEPTABLE,
+        )

@@ -1,0 +1,182 @@
+"""Reads of the archive. Every read of studies, series or instances for a user starts from
+:func:`study_queryset_for_user`: the one place where object-level access is decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import IO, Any
+
+import pydicom
+from django.core.files.storage import default_storage
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+
+from core.exceptions import NotFoundError
+from studies.models import Instance, Series, Study
+
+# Worklist ordering keys the API accepts (a leading "-" reverses).
+STUDY_ORDERINGS = {
+    "study_date": ("study_date", "study_time"),
+    "patient_name": ("patient__name",),
+    "patient_id": ("patient__patient_id",),
+    "accession_number": ("accession_number",),
+    "created": ("created",),
+    "modalities": ("modalities",),
+}
+
+
+def study_queryset_for_user(user: Any) -> QuerySet[Study]:
+    """Studies ``user`` may see. Today: every study for every authenticated user.
+
+    Reader-study blinding narrows this later (a reader sees only assigned cases); every API,
+    DICOMweb and WADO read goes through here, so that is the only place to change.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Study.objects.none()
+    return Study.objects.all()
+
+
+def series_queryset_for_user(user: Any) -> QuerySet[Series]:
+    return Series.objects.filter(study__in=study_queryset_for_user(user))
+
+
+def instance_queryset_for_user(user: Any) -> QuerySet[Instance]:
+    return Instance.objects.filter(series__study__in=study_queryset_for_user(user))
+
+
+def _count(model, link: str) -> Coalesce:
+    counts = (
+        model.objects.filter(**{link: OuterRef("pk")})
+        .order_by()
+        .values(link)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def with_counts(studies: QuerySet[Study]) -> QuerySet[Study]:
+    return studies.annotate(
+        number_of_series=_count(Series, "study"),
+        number_of_instances=_count(Instance, "series__study"),
+    )
+
+
+def study_list(
+    *,
+    user: Any,
+    search: str = "",
+    modality: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    kind: str = "",
+    ordering: str = "",
+) -> QuerySet[Study]:
+    """The worklist: studies the user may see, filtered, with series/instance counts.
+
+    ``search`` matches the patient's name (any group: 王 finds 王^小东, "wang xiaodong" and
+    "wangxiaodong" find WANG^XIAODONG), patient ID and accession number.
+    """
+    studies = study_queryset_for_user(user).select_related("patient")
+    search = " ".join(search.split())
+    if search:
+        lowered = search.lower()
+        studies = studies.filter(
+            Q(patient__name_search__contains=lowered)
+            | Q(patient__name_search__contains=lowered.replace(" ", ""))
+            | Q(patient__patient_id__icontains=search)
+            | Q(accession_number__icontains=search)
+        )
+    if modality:
+        wanted = [m.strip().upper() for m in modality.replace("\\", ",").split(",") if m.strip()]
+        studies = studies.filter(
+            Exists(Series.objects.filter(study=OuterRef("pk"), modality__in=wanted))
+        )
+    if date_from:
+        studies = studies.filter(study_date__gte=date_from)
+    if date_to:
+        studies = studies.filter(study_date__lte=date_to)
+    if kind:
+        studies = studies.filter(kind=kind)
+    order: list[str] = []
+    for key in [k.strip() for k in ordering.split(",") if k.strip()] or ["-study_date"]:
+        descending = key.startswith("-")
+        for column in STUDY_ORDERINGS[key.lstrip("-")]:
+            order.append(f"-{column}" if descending else column)
+    return with_counts(studies).order_by(*order, "id")
+
+
+def study_workflow_statuses(studies: list[Study]) -> dict[uuid.UUID, dict[str, str | None]]:
+    """``report_status`` and ``ai_status`` per study, for worklist rows.
+
+    Both stay None until the reports and inference apps exist; they fill them in here.
+    """
+    return {study.id: {"report_status": None, "ai_status": None} for study in studies}
+
+
+def study_get_for_user(user: Any, study_id: uuid.UUID | str) -> Study:
+    """One study with its series and instances (ordered), or NotFoundError."""
+    try:
+        study_uuid = uuid.UUID(str(study_id))
+    except ValueError as exc:
+        raise NotFoundError(f"No study with id {study_id}.") from exc
+    instances = Instance.objects.order_by("instance_number", "created")
+    series = Series.objects.order_by("series_number", "created").prefetch_related(
+        Prefetch("instances", queryset=instances)
+    )
+    study = (
+        with_counts(study_queryset_for_user(user))
+        .select_related("patient")
+        .prefetch_related(Prefetch("series", queryset=series))
+        .filter(id=study_uuid)
+        .first()
+    )
+    if study is None:
+        raise NotFoundError(f"No study with id {study_id}.")
+    return study
+
+
+def instance_get_for_user(
+    user: Any, *, sop_instance_uid: str, series_uid: str = "", study_uid: str = ""
+) -> Instance:
+    """One instance by its UIDs (series/study UIDs checked when given), or NotFoundError."""
+    query = instance_queryset_for_user(user).select_related("series__study")
+    query = query.filter(sop_instance_uid=sop_instance_uid)
+    if series_uid:
+        query = query.filter(series__series_instance_uid=series_uid)
+    if study_uid:
+        query = query.filter(series__study__study_instance_uid=study_uid)
+    instance = query.first()
+    if instance is None:
+        raise NotFoundError(f"No instance {sop_instance_uid} in this archive.")
+    return instance
+
+
+def instance_file_open(instance: Instance) -> IO[bytes]:
+    """The stored Part 10 file of an instance, opened for binary reading."""
+    return default_storage.open(instance.file, "rb")
+
+
+def instance_open(instance: Instance, *, stop_before_pixels: bool = False) -> pydicom.Dataset:
+    """The instance's DICOM data set, read from storage."""
+    with instance_file_open(instance) as handle:
+        return pydicom.dcmread(handle, stop_before_pixels=stop_before_pixels)
+
+
+def wado_uri(instance: Instance, *, study_uid: str, series_uid: str) -> str:
+    """The WADO-URI address of an instance, as Cornerstone's ``wadouri:`` loader reads it."""
+    return (
+        f"/wado?requestType=WADO&studyUID={study_uid}&seriesUID={series_uid}"
+        f"&objectUID={instance.sop_instance_uid}&contentType=application%2Fdicom"
+    )

@@ -200,6 +200,20 @@ HEALTH_WORKER_PING_TIMEOUT = env.float("HEALTH_WORKER_PING_TIMEOUT", default=2.0
 MODEL_DIR = Path(env.str("MODEL_DIR", default=str(REPO_DIR / "ml" / "checkpoints")))
 MODEL_TASKS = ["planar", "spectct"]
 
+# --- DICOM archive (studies app) -------------------------------------------------------------
+# Per-instance and per-request limits of every ingest path (REST upload, STOW-RS, C-STORE).
+ARCHIVE_MAX_INSTANCE_SIZE = env.int("ARCHIVE_MAX_INSTANCE_SIZE", default=1024 * 1024 * 1024)
+ARCHIVE_MAX_REQUEST_SIZE = env.int("ARCHIVE_MAX_REQUEST_SIZE", default=4 * 1024 * 1024 * 1024)
+# Zip uploads: at most this many members, this many bytes unpacked, this compression ratio.
+ARCHIVE_ZIP_MAX_MEMBERS = env.int("ARCHIVE_ZIP_MAX_MEMBERS", default=20000)
+ARCHIVE_ZIP_MAX_UNCOMPRESSED = env.int(
+    "ARCHIVE_ZIP_MAX_UNCOMPRESSED", default=8 * 1024 * 1024 * 1024
+)
+ARCHIVE_ZIP_MAX_RATIO = env.int("ARCHIVE_ZIP_MAX_RATIO", default=1000)
+# The C-STORE receiver (`manage.py dicom_scp`): its AE title and port unless given on the line.
+DICOM_SCP_AE_TITLE = env.str("DICOM_SCP_AE_TITLE", default="BONEREAD")
+DICOM_SCP_PORT = env.int("DICOM_SCP_PORT", default=11112)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

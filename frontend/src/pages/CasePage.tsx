@@ -8,6 +8,7 @@ import { useReadingTimer } from "../readingTimer/useReadingTimer";
 import { navigate } from "../router/history";
 import { CaseHeader } from "../viewer/CaseHeader";
 import { PlanarViewer } from "../viewer/planar/PlanarViewer";
+import { SpectCtViewer } from "../viewer/spectct/SpectCtViewer";
 import type { ViewerAction } from "../viewer/shortcuts";
 import { ShortcutsHelp } from "../viewer/ShortcutsHelp";
 import { useShortcuts } from "../viewer/useShortcuts";
@@ -58,7 +59,7 @@ export function CasePage({ studyId }: { studyId: string }) {
           <PlanarViewer study={study} action={viewerAction} />
         )}
         {study && study.kind === "spectct" && (
-          <CenteredMessage>{t("viewer.spectctPending")}</CenteredMessage>
+          <SpectCtViewer study={study} action={viewerAction} />
         )}
         {study && study.kind === "other" && (
           <PlanarViewer study={study} action={viewerAction} />

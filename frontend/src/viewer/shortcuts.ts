@@ -7,7 +7,8 @@ export type ViewerAction =
   | { type: "reset" }
   | { type: "invert" }
   | { type: "preset"; preset: PresetId }
-  | { type: "tool"; tool: "window" | "pan" | "zoom" }
+  | { type: "tool"; tool: "window" | "pan" | "zoom" | "crosshairs" }
+  | { type: "cycleFusion" }
   | { type: "toggleHelp" }
   | { type: "closeHelp" }
   | { type: "backToList" };
@@ -39,6 +40,12 @@ export const SHORTCUTS: readonly Shortcut[] = [
   },
   { keys: ["m"], label: "shortcuts.toolPan", action: { type: "tool", tool: "pan" } },
   { keys: ["z"], label: "shortcuts.toolZoom", action: { type: "tool", tool: "zoom" } },
+  {
+    keys: ["c"],
+    label: "shortcuts.toolCrosshairs",
+    action: { type: "tool", tool: "crosshairs" },
+  },
+  { keys: ["f"], label: "shortcuts.fusion", action: { type: "cycleFusion" } },
   { keys: ["?", "h"], label: "shortcuts.help", action: { type: "toggleHelp" } },
   { keys: ["l"], label: "shortcuts.back", action: { type: "backToList" } },
 ];

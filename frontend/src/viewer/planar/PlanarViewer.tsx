@@ -77,7 +77,8 @@ export function PlanarViewer({ study, action }: Props) {
     if (action === null) return;
     if (action.type === "preset") choosePreset(action.preset);
     else if (action.type === "invert") chooseInverted(!inverted);
-    else if (action.type === "tool") chooseTool(action.tool);
+    else if (action.type === "tool" && action.tool !== "crosshairs")
+      chooseTool(action.tool);
     else if (action.type === "reset") reset();
     // Runs once per action object.
   }, [action]);

@@ -1,0 +1,294 @@
+import {
+  Enums as CoreEnums,
+  cache,
+  setVolumesForViewports,
+  volumeLoader,
+  type RenderingEngine,
+  type Types,
+} from "@cornerstonejs/core";
+import {
+  CrosshairsTool,
+  Enums as ToolEnums,
+  PanTool,
+  StackScrollTool,
+  WindowLevelTool,
+  ZoomTool,
+  addTool,
+} from "@cornerstonejs/tools";
+import { initCornerstone } from "../../lib/cornerstone/init";
+import { prefetchInstances } from "../../lib/cornerstone/prefetchInstances";
+import { ViewerResources } from "../../lib/cornerstone/ViewerResources";
+import { countStats } from "../planar/windowPresets";
+import {
+  CT_PRESETS,
+  DEFAULT_SPECT_OPACITY,
+  SPECT_COLORMAP,
+  spectWindow,
+  type CtPresetId,
+  type FusionMode,
+} from "./fusionSettings";
+import type { SpectCtSources } from "./spectctSeries";
+
+export type Plane = "axial" | "coronal" | "sagittal";
+export const PLANES: readonly Plane[] = ["axial", "coronal", "sagittal"];
+
+const ORIENTATION: Record<Plane, CoreEnums.OrientationAxis> = {
+  axial: CoreEnums.OrientationAxis.AXIAL,
+  coronal: CoreEnums.OrientationAxis.CORONAL,
+  sagittal: CoreEnums.OrientationAxis.SAGITTAL,
+};
+
+const { MouseBindings } = ToolEnums;
+const VOLUME_SCHEME = "cornerstoneStreamingImageVolume";
+
+export type PrimaryVolumeTool = "crosshairs" | "window";
+
+/**
+ * SPECT over CT in three orthogonal volume viewports with linked crosshairs.
+ * Owns its rendering engine, tool group, volumes and listeners; destroy()
+ * removes them all, volumes included, so leaving a case frees its memory.
+ */
+export class SpectCtController {
+  private readonly resources = new ViewerResources("spectct");
+  private readonly abort = new AbortController();
+  private engine: RenderingEngine | null = null;
+  private readonly viewportIds: Record<Plane, string> = {
+    axial: this.resources.id("axial"),
+    coronal: this.resources.id("coronal"),
+    sagittal: this.resources.id("sagittal"),
+  };
+  private readonly ctVolumeId = `${VOLUME_SCHEME}:${this.resources.id("ct")}`;
+  private readonly spectVolumeId = `${VOLUME_SCHEME}:${this.resources.id("spect")}`;
+  private toolGroupId: string | null = null;
+  private primary: PrimaryVolumeTool = "crosshairs";
+  private spectRobustMax = 1;
+  private settings = {
+    mode: "fused" as FusionMode,
+    opacity: DEFAULT_SPECT_OPACITY,
+    spectLevel: 1,
+    ctPreset: "softTissue" as CtPresetId,
+  };
+
+  get isDestroyed(): boolean {
+    return this.resources.isDestroyed;
+  }
+
+  async mount(
+    elements: Record<Plane, HTMLDivElement | null>,
+    sources: SpectCtSources,
+    callbacks: {
+      onProgress?: (done: number, total: number) => void;
+      onFirstRender?: () => void;
+    } = {},
+  ): Promise<boolean> {
+    const { ct, spect } = sources;
+    if (!ct || !spect) throw new Error("This study needs a CT and a SPECT volume.");
+    await initCornerstone();
+    if (this.isDestroyed) return false;
+
+    const urls = [...spect.urls, ...ct.urls];
+    await prefetchInstances(urls, {
+      signal: this.abort.signal,
+      onProgress: (done) => callbacks.onProgress?.(done, urls.length),
+    });
+    if (this.isDestroyed) return false;
+
+    const engine = this.resources.createRenderingEngine();
+    this.engine = engine;
+    const inputs: Types.PublicViewportInput[] = [];
+    for (const plane of PLANES) {
+      const element = elements[plane];
+      if (!element) continue;
+      inputs.push({
+        viewportId: this.viewportIds[plane],
+        type: CoreEnums.ViewportType.ORTHOGRAPHIC,
+        element,
+        defaultOptions: { orientation: ORIENTATION[plane], background: [0, 0, 0] },
+      });
+    }
+    engine.setViewports(inputs);
+    this.watchResize(elements);
+    if (callbacks.onFirstRender)
+      this.onFirstRender(elements.axial, callbacks.onFirstRender);
+
+    this.resources.onDestroy(() => {
+      cache.removeVolumeLoadObject(this.ctVolumeId);
+      cache.removeVolumeLoadObject(this.spectVolumeId);
+    });
+    const ctVolume = await volumeLoader.createAndCacheVolume(this.ctVolumeId, {
+      imageIds: ct.imageIds,
+    });
+    const spectVolume = await volumeLoader.createAndCacheVolume(this.spectVolumeId, {
+      imageIds: spect.imageIds,
+    });
+    if (this.isDestroyed) return false;
+
+    const spectLoaded = new Promise<void>((resolve) => spectVolume.load(() => resolve()));
+    ctVolume.load(() => undefined);
+
+    await setVolumesForViewports(
+      engine,
+      [{ volumeId: this.ctVolumeId }, { volumeId: this.spectVolumeId }],
+      PLANES.map((p) => this.viewportIds[p]),
+    );
+    if (this.isDestroyed) return false;
+    this.setUpTools();
+
+    await spectLoaded;
+    if (this.isDestroyed) return false;
+    const data = spectVolume.voxelManager?.getCompleteScalarDataArray?.();
+    if (data) this.spectRobustMax = countStats(data).robustMax;
+    this.apply();
+    return true;
+  }
+
+  private viewports(): Types.IVolumeViewport[] {
+    if (!this.engine || this.isDestroyed) return [];
+    const out: Types.IVolumeViewport[] = [];
+    for (const plane of PLANES) {
+      const vp = this.engine.getViewport<Types.IVolumeViewport | undefined>(
+        this.viewportIds[plane],
+      );
+      if (vp) out.push(vp);
+    }
+    return out;
+  }
+
+  private setUpTools(): void {
+    addTool(CrosshairsTool);
+    addTool(WindowLevelTool);
+    addTool(PanTool);
+    addTool(ZoomTool);
+    addTool(StackScrollTool);
+    const group = this.resources.createToolGroup("tools");
+    group.addTool(CrosshairsTool.toolName);
+    group.addTool(WindowLevelTool.toolName, { volumeId: this.ctVolumeId });
+    group.addTool(PanTool.toolName);
+    group.addTool(ZoomTool.toolName);
+    group.addTool(StackScrollTool.toolName);
+    const engineId = this.engine?.id;
+    for (const plane of PLANES) group.addViewport(this.viewportIds[plane], engineId);
+    group.setToolActive(CrosshairsTool.toolName, {
+      bindings: [{ mouseButton: MouseBindings.Primary }],
+    });
+    group.setToolActive(PanTool.toolName, {
+      bindings: [{ mouseButton: MouseBindings.Auxiliary }],
+    });
+    group.setToolActive(ZoomTool.toolName, {
+      bindings: [{ mouseButton: MouseBindings.Secondary }],
+    });
+    group.setToolActive(StackScrollTool.toolName, {
+      bindings: [{ mouseButton: MouseBindings.Wheel }],
+    });
+    this.toolGroupId = group.id;
+  }
+
+  private watchResize(elements: Record<Plane, HTMLDivElement | null>): void {
+    if (typeof ResizeObserver === "undefined") return;
+    let frame = 0;
+    const observer = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => {
+        if (!this.isDestroyed) this.engine?.resize(true, false);
+      });
+    });
+    for (const plane of PLANES) {
+      const element = elements[plane];
+      if (element) observer.observe(element);
+    }
+    this.resources.onDestroy(() => {
+      cancelAnimationFrame(frame);
+      observer.disconnect();
+    });
+  }
+
+  private onFirstRender(element: HTMLDivElement | null, callback: () => void): void {
+    if (!element) return;
+    let done = false;
+    const handler = () => {
+      if (done) return;
+      done = true;
+      callback();
+    };
+    element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, handler);
+    this.resources.onDestroy(() =>
+      element.removeEventListener(CoreEnums.Events.IMAGE_RENDERED, handler),
+    );
+  }
+
+  /** Applies the current mode, windows, colour map and opacity to every view. */
+  private apply(): void {
+    const { mode, opacity, spectLevel, ctPreset } = this.settings;
+    const spect = spectWindow(this.spectRobustMax, spectLevel);
+    for (const vp of this.viewports()) {
+      vp.setProperties({ voiRange: CT_PRESETS[ctPreset] }, this.ctVolumeId);
+      vp.setProperties(
+        {
+          voiRange: spect.voi,
+          colormap: {
+            name: mode === "spect" ? "Grayscale" : SPECT_COLORMAP,
+            opacity: mode === "ct" ? 0 : mode === "spect" ? 1 : opacity,
+            threshold: mode === "spect" ? 0 : spect.threshold,
+          },
+        },
+        this.spectVolumeId,
+      );
+      this.setCtVisible(vp, mode !== "spect");
+      vp.render();
+    }
+  }
+
+  private setCtVisible(vp: Types.IVolumeViewport, visible: boolean): void {
+    for (const entry of vp.getActors()) {
+      if (entry.referencedId === this.ctVolumeId || entry.uid === this.ctVolumeId) {
+        entry.actor.setVisibility(visible);
+      }
+    }
+  }
+
+  setMode(mode: FusionMode): void {
+    this.settings.mode = mode;
+    this.apply();
+  }
+
+  setOpacity(opacity: number): void {
+    this.settings.opacity = Math.min(1, Math.max(0, opacity));
+    this.apply();
+  }
+
+  setSpectLevel(level: number): void {
+    this.settings.spectLevel = level;
+    this.apply();
+  }
+
+  setCtPreset(preset: CtPresetId): void {
+    this.settings.ctPreset = preset;
+    this.apply();
+  }
+
+  setPrimaryTool(tool: PrimaryVolumeTool): void {
+    if (tool === this.primary || this.toolGroupId === null) return;
+    const group = this.resources.toolGroup(this.toolGroupId);
+    if (!group) return;
+    const names = {
+      crosshairs: CrosshairsTool.toolName,
+      window: WindowLevelTool.toolName,
+    };
+    group.setToolPassive(names[this.primary]);
+    group.setToolActive(names[tool], {
+      bindings: [{ mouseButton: MouseBindings.Primary }],
+    });
+    this.primary = tool;
+  }
+
+  reset(): void {
+    for (const vp of this.viewports()) vp.resetCamera();
+    this.apply();
+  }
+
+  destroy(): void {
+    this.abort.abort();
+    this.resources.destroy();
+    this.engine = null;
+  }
+}

@@ -1,0 +1,144 @@
+import { useEffect, useRef, useState } from "react";
+import type { StudyDetail } from "../../api/studies";
+import { CenteredMessage } from "../../components/CenteredMessage";
+import { useI18n } from "../../i18n/useI18n";
+import type { MessageKey } from "../../i18n/messages";
+import type { ViewerAction } from "../shortcuts";
+import { DEFAULT_SPECT_OPACITY, type FusionMode } from "./fusionSettings";
+import { PLANES, SpectCtController, type Plane } from "./SpectCtController";
+import { spectCtSources } from "./spectctSeries";
+import { SpectCtToolbar, type SpectCtSettings } from "./SpectCtToolbar";
+
+const PLANE_KEYS: Record<Plane, MessageKey> = {
+  axial: "spect.axial",
+  coronal: "spect.coronal",
+  sagittal: "spect.sagittal",
+};
+
+const NEXT_MODE: Record<FusionMode, FusionMode> = {
+  fused: "ct",
+  ct: "spect",
+  spect: "fused",
+};
+
+interface Props {
+  study: StudyDetail;
+  action: ViewerAction | null;
+}
+
+type LoadState = "loading" | "ready" | "error";
+
+export function SpectCtViewer({ study, action }: Props) {
+  const { t } = useI18n();
+  const refs = {
+    axial: useRef<HTMLDivElement>(null),
+    coronal: useRef<HTMLDivElement>(null),
+    sagittal: useRef<HTMLDivElement>(null),
+  };
+  const controllerRef = useRef<SpectCtController | null>(null);
+  const [load, setLoad] = useState<LoadState>("loading");
+  const [progress, setProgress] = useState({ done: 0, total: 0 });
+  const [loadError, setLoadError] = useState("");
+  const [rendered, setRendered] = useState(false);
+  const [settings, setSettings] = useState<SpectCtSettings>({
+    mode: "fused",
+    opacity: DEFAULT_SPECT_OPACITY,
+    spectLevel: 1,
+    ctPreset: "softTissue",
+    tool: "crosshairs",
+  });
+  const sources = spectCtSources(study);
+  const complete = sources.ct !== null && sources.spect !== null;
+
+  useEffect(() => {
+    if (!complete) return;
+    const controller = new SpectCtController();
+    controllerRef.current = controller;
+    setLoad("loading");
+    controller
+      .mount(
+        {
+          axial: refs.axial.current,
+          coronal: refs.coronal.current,
+          sagittal: refs.sagittal.current,
+        },
+        sources,
+        {
+          onProgress: (done, total) => setProgress({ done, total }),
+          onFirstRender: () => {
+            setRendered(true);
+            performance.mark("boneread:spectct-first-image");
+          },
+        },
+      )
+      .then((ok) => {
+        if (ok) setLoad("ready");
+      })
+      .catch((error: unknown) => {
+        if (controller.isDestroyed) return;
+        setLoadError(error instanceof Error ? error.message : String(error));
+        setLoad("error");
+      });
+    return () => {
+      controller.destroy();
+      if (controllerRef.current === controller) controllerRef.current = null;
+    };
+    // One controller per study; the sources are derived from it.
+  }, [study.id, complete]);
+
+  const change = (next: Partial<SpectCtSettings>) => {
+    setSettings((current) => ({ ...current, ...next }));
+    const c = controllerRef.current;
+    if (!c) return;
+    if (next.mode !== undefined) c.setMode(next.mode);
+    if (next.opacity !== undefined) c.setOpacity(next.opacity);
+    if (next.spectLevel !== undefined) c.setSpectLevel(next.spectLevel);
+    if (next.ctPreset !== undefined) c.setCtPreset(next.ctPreset);
+    if (next.tool !== undefined) c.setPrimaryTool(next.tool);
+  };
+
+  useEffect(() => {
+    if (action === null) return;
+    if (action.type === "cycleFusion") change({ mode: NEXT_MODE[settings.mode] });
+    else if (action.type === "reset") controllerRef.current?.reset();
+    else if (action.type === "tool" && action.tool === "crosshairs")
+      change({ tool: "crosshairs" });
+    else if (action.type === "tool" && action.tool === "window")
+      change({ tool: "window" });
+    // Runs once per action object.
+  }, [action]);
+
+  if (!complete) return <CenteredMessage>{t("spect.missing")}</CenteredMessage>;
+
+  return (
+    <div className="spectct-viewer" data-testid="spectct-viewer" data-state={load}>
+      <SpectCtToolbar
+        settings={settings}
+        onChange={change}
+        onReset={() => controllerRef.current?.reset()}
+      />
+      {load === "loading" && progress.total > 0 && (
+        <div className="viewer-progress">{t("spect.loading", progress)}</div>
+      )}
+      {load === "error" && (
+        <div className="error-box" role="alert">
+          {t("viewer.loadFailed", { message: loadError })}
+        </div>
+      )}
+      <div className="spectct-views">
+        {PLANES.map((plane) => (
+          <figure className="spectct-view" key={plane}>
+            <figcaption>{t(PLANE_KEYS[plane])}</figcaption>
+            <div
+              ref={refs[plane]}
+              className="viewport-element"
+              data-testid={`viewport-${plane}`}
+              data-rendered={rendered ? "true" : "false"}
+              onContextMenu={(e) => e.preventDefault()}
+            />
+          </figure>
+        ))}
+      </div>
+    </div>
+  );
+}

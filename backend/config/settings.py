@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "studies",
+    "readerstudies",
 ]
 
 MIDDLEWARE = [

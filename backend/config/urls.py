@@ -10,6 +10,7 @@ from studies.urls import dicomweb_urlpatterns, wado_urlpatterns
 api_patterns = [
     path("", include("core.urls")),
     path("auth/", include("accounts.urls")),
+    path("", include("readerstudies.urls")),
     path("studies/", include(studies_api)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -163,6 +163,11 @@ def _generate_case(task: dict) -> dict:
         result = spectct.render_spectct(image_rng, pt, anat, plan)
         extra = {"bed": anat["bed"]}
     records = result["lesion_records"]
+    clinical = {
+        "cancer": plan.cancer[0] if plan.cancer else None,
+        "trauma": plan.trauma,
+        "joint_pain": plan.joint_pain,
+    }
     report = reports.make_report(
         report_rng,
         records,
@@ -203,7 +208,9 @@ def _generate_case(task: dict) -> dict:
         "fold": patient["fold"],
         "visit": task["visit"],
         "scenario": plan.scenario,
-        "primary_cancer": plan.cancer[0] if plan.cancer else None,
+        "primary_cancer": clinical["cancer"],
+        "clinical": clinical,
+        "report_context": extra,
         "sex": patient["sex"],
         "age": age,
         "arrays": rel_arrays,
@@ -218,6 +225,36 @@ def _generate_case(task: dict) -> dict:
         "report": report,
         "lesions": records,
     }
+
+
+def rewrite_report(manifest: dict, case: dict, informativeness: float) -> dict:
+    """The report ``generate`` would have written for this case at another informativeness.
+
+    Images do not depend on the informativeness (the report has its own random
+    stream), so a sweep over it only needs new reports.
+
+    Args:
+        manifest: The loaded manifest (for kind and seed).
+        case: One of its case entries.
+        informativeness: Probability (0..1) that a lesion event is described.
+
+    Returns:
+        A report dict like ``case["report"]``.
+    """
+    kind, seed = manifest["kind"], manifest["seed"]
+    index = int(case["case_id"].rsplit("-", 1)[1])
+    report_rng = np.random.default_rng(
+        np.random.SeedSequence(seed, spawn_key=(KINDS[kind], 1, index)).spawn(3)[1]
+    )
+    cancer = next((c for c in lesions.CANCERS if c[0] == case["clinical"]["cancer"]), None)
+    info = {
+        "cancer": cancer,
+        "trauma": case["clinical"]["trauma"],
+        "joint_pain": case["clinical"]["joint_pain"],
+        "sex": case["sex"],
+        **case["report_context"],
+    }
+    return reports.make_report(report_rng, case["lesions"], info, informativeness, kind)
 
 
 def generate(

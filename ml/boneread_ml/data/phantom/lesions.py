@@ -22,7 +22,7 @@ BENIGN, METASTATIC = 1, 2
 CLASS_NAMES = {BENIGN: "benign", METASTATIC: "metastatic"}
 
 # scenario -> probability (a bone-scan population referred mostly for staging)
-SCENARIOS = {"normal": 0.2, "metastatic": 0.27, "benign": 0.38, "mixed": 0.15}
+SCENARIOS = {"normal": 0.2, "metastatic": 0.22, "benign": 0.33, "mixed": 0.25}
 
 # primary cancers: (key, Chinese, sex restriction or None, dominant metastasis kind)
 CANCERS = [
@@ -51,12 +51,18 @@ MET_SITES = {
 # Benign events: (kind, site, weight).  A rib-fracture event is a run of 1-4
 # consecutive ribs on one side, aligned (the classic benign pattern).
 BENIGN_EVENTS = [
-    ("degenerative", "joint", 0.34),
-    ("osteophyte", "spine", 0.26),
-    ("endplate", "spine", 0.10),
-    ("fracture", "rib", 0.24),
-    ("fracture", "pelvis", 0.03),
-    ("degenerative", "sternum", 0.03),
+    ("degenerative", "joint", 0.26),
+    ("osteophyte", "spine", 0.24),
+    ("endplate", "spine", 0.12),
+    ("fracture", "rib", 0.25),
+    ("fracture", "pelvis", 0.06),
+    ("fracture", "spine", 0.03),
+    ("degenerative", "sternum", 0.04),
+    # less typical benign foci that a reader cannot tell from a solitary metastasis by site
+    ("fracture", "long_bone", 0.04),  # healing fracture, enthesopathy
+    ("degenerative", "skull", 0.03),  # hyperostosis, benign calvarial focus
+    ("fracture", "clavicle", 0.02),
+    ("fracture", "scapula", 0.02),
 ]
 JOINT_WEIGHTS = {
     "knee": 0.32,
@@ -126,9 +132,9 @@ def _lognormal(rng, median, sigma, lo, hi):
 def _met_appearance(rng, cancer_kind: str) -> tuple[str, float, float, float]:
     kinds = {"sclerotic": [0.75, 0.1, 0.15], "lytic": [0.2, 0.6, 0.2], "mixed": [0.4, 0.3, 0.3]}
     kind = str(rng.choice(["sclerotic", "lytic", "mixed"], p=kinds[cancer_kind]))
-    size = _lognormal(rng, 16.0, 0.4, 7.0, 45.0)
-    ratio = _lognormal(rng, 2.9, 0.45, 1.5, 12.0) * (0.85 if kind == "lytic" else 1.0)
-    irregular = float(rng.uniform(0.2, 0.75))
+    size = _lognormal(rng, 15.0, 0.4, 7.0, 45.0)
+    ratio = _lognormal(rng, 2.9, 0.45, 1.5, 12.0) * (0.9 if kind == "lytic" else 1.0)
+    irregular = float(rng.uniform(0.15, 0.7))
     return kind, size, ratio, irregular
 
 
@@ -190,7 +196,7 @@ def plan_case(rng: np.random.Generator, available: set[str], sex: str, max_mets:
         used.add(key)
 
     if has_met:
-        n = min(max_mets, 1 + int(rng.negative_binomial(1, 0.28)))
+        n = min(max_mets, 1 + int(rng.negative_binomial(1, 0.4)))
         site_names = list(MET_SITES)
         p = np.array([MET_SITES[s] for s in site_names])
         for _ in range(n):
@@ -205,14 +211,14 @@ def plan_case(rng: np.random.Generator, available: set[str], sex: str, max_mets:
             position = "proximal" if site == "long_bone" else "any"
             add(METASTATIC, kind, key, size, ratio, irr, position)
     if scenario in ("benign", "mixed"):
-        n_events = 1 + int(rng.binomial(2, 0.35))
+        n_events = 1 + int(rng.binomial(4, 0.35))
         kinds = BENIGN_EVENTS
         w = np.array([k[2] for k in kinds])
         for g in range(1, n_events + 1):
             kind, site, _ = kinds[int(rng.choice(len(kinds), p=w / w.sum()))]
             if kind == "fracture" and site == "rib":
                 side = str(rng.choice(["l", "r"]))
-                run = 1 + int(rng.binomial(3, 0.45))
+                run = 1 + int(rng.binomial(3, 0.35))
                 first = int(rng.integers(3, 11))
                 along = float(rng.uniform(0.35, 0.9))
                 plan.trauma = plan.trauma or rng.random() < 0.6
@@ -239,7 +245,11 @@ def plan_case(rng: np.random.Generator, available: set[str], sex: str, max_mets:
                 cands = [
                     k
                     for k in available
-                    if (k.startswith("spine_l") or k in ("spine_t10", "spine_t11", "spine_t12"))
+                    if (
+                        k.startswith("spine_l")
+                        or k in ("spine_t10", "spine_t11", "spine_t12")
+                        or (kind == "fracture" and k.startswith("spine_t"))
+                    )
                     and k not in used
                 ]
                 if not cands:
@@ -250,17 +260,17 @@ def plan_case(rng: np.random.Generator, available: set[str], sex: str, max_mets:
                     BENIGN,
                     kind,
                     key,
-                    min(size, 16.0),
+                    min(size, 16.0) if kind != "fracture" else size * 1.4,
                     ratio,
                     irr,
-                    "margin" if kind == "osteophyte" else "endplate",
+                    {"osteophyte": "margin", "endplate": "endplate"}.get(kind, "any"),
                     g,
                 )
                 continue
             key = _pick_region(rng, site, available - used)
             if key:
                 if kind == "fracture":
-                    plan.trauma = plan.trauma or rng.random() < 0.5
+                    plan.trauma = plan.trauma or rng.random() < 0.4
                 size, ratio, irr = _benign_appearance(rng, kind)
                 add(BENIGN, kind, key, size, ratio, irr, "any", g)
     plan.lesions = lesions

@@ -116,7 +116,7 @@ def _place_lesion(rng, les: LesionPlan, layers, regions, instance, label) -> dic
         px = slice(sx.start - x0, sx.stop - x0)
         local_bone = ndimage.binary_dilation(bone[sy, sx], iterations=1)
         m = mask[py, px] & local_bone & (instance[sy, sx] == 0)
-        if m.sum() < 3:
+        if m.sum() < 6:
             continue
         level = float(np.median(layers[li][sy, sx][bone[sy, sx]])) if bone[sy, sx].any() else 0.5
         prof = profile[py, px] * local_bone

@@ -1,0 +1,1 @@
+"""Analyses of generated data (not part of the product path)."""

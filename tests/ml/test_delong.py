@@ -1,4 +1,4 @@
-"""Fast DeLong against pROC's published numbers on its aSAH data (shared/reference-data)."""
+"""Fast DeLong against pROC's published numbers on its aSAH data (tests/fixtures/reference_data)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ from scipy import stats
 
 from boneread_ml.evaluation.delong import delong_covariance, delong_test, midrank
 
-ASAH = Path(__file__).resolve().parents[3] / "shared" / "reference-data" / "asah.csv"
+ASAH = Path(__file__).resolve().parents[1] / "fixtures" / "reference_data" / "asah.csv"
 TOL = 1e-6
 
 
 @pytest.fixture(scope="module")
 def asah():
-    if not ASAH.exists():
-        pytest.skip(f"reference data not found at {ASAH}")
     with open(ASAH, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 113

@@ -1,0 +1,37 @@
+from django.contrib import admin
+
+from reports.models import Report, ReportAddendum, ReportVersion
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class VersionInline(ReadOnlyInline):
+    model = ReportVersion
+    fields = ("number", "author", "created", "changed_fields", "source")
+
+
+class AddendumInline(ReadOnlyInline):
+    model = ReportAddendum
+    fields = ("number", "text", "author", "created")
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """Read-only: reports change only through the API (versioning, signing)."""
+
+    list_display = ("study", "status", "version", "author", "signed_by", "modified")
+    list_filter = ("status",)
+    search_fields = ("study__accession_number", "study__study_instance_uid", "impression")
+    inlines = [VersionInline, AddendumInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

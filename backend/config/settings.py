@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "accounts",
     "studies",
     "readerstudies",
+    "reports",
+    "inference",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +202,30 @@ HEALTH_WORKER_PING_TIMEOUT = env.float("HEALTH_WORKER_PING_TIMEOUT", default=2.0
 # --- ML ------------------------------------------------------------------------------------
 MODEL_DIR = Path(env.str("MODEL_DIR", default=str(REPO_DIR / "ml" / "checkpoints")))
 MODEL_TASKS = ["planar", "spectct"]
+
+# --- AI jobs (inference app) -----------------------------------------------------------------
+# Queue a job when a study with images gets its first report version (or is signed).
+INFERENCE_AUTO_RUN = env.bool("INFERENCE_AUTO_RUN", default=True)
+# "cpu", "cuda" or "auto" (cuda when available); torch threads per worker process (0: the
+# CPUs divided by the worker's concurrency).
+INFERENCE_DEVICE = env.str("INFERENCE_DEVICE", default="cpu")
+INFERENCE_TORCH_THREADS = env.int("INFERENCE_TORCH_THREADS", default=0)
+# Hard time limit of one job in seconds (the soft limit is 0.9 x this).
+INFERENCE_TIME_LIMIT = env.int("INFERENCE_TIME_LIMIT", default=900)
+# Transient errors (database, storage) are retried this many times, backoff base x 2^n s.
+INFERENCE_MAX_RETRIES = env.int("INFERENCE_MAX_RETRIES", default=3)
+INFERENCE_RETRY_BACKOFF = env.int("INFERENCE_RETRY_BACKOFF", default=5)
+# A job is given up after this many attempts (workers killed under it, retries).
+INFERENCE_MAX_ATTEMPTS = env.int("INFERENCE_MAX_ATTEMPTS", default=4)
+# A running job's worker beats every HEARTBEAT s; without a beat for LEASE s the worker is
+# presumed dead and the job re-queued by the recovery loop (every RECOVER_INTERVAL s in each
+# worker; 0 turns it off). Queued jobs not started within REQUEUE_AFTER s are sent again.
+INFERENCE_HEARTBEAT_SECONDS = env.float("INFERENCE_HEARTBEAT_SECONDS", default=10.0)
+INFERENCE_LEASE_SECONDS = env.float("INFERENCE_LEASE_SECONDS", default=60.0)
+INFERENCE_RECOVER_INTERVAL = env.float("INFERENCE_RECOVER_INTERVAL", default=30.0)
+INFERENCE_REQUEUE_AFTER = env.float("INFERENCE_REQUEUE_AFTER", default=1800.0)
+# Tests only: a running job waits before predicting while this file exists.
+INFERENCE_TEST_PAUSE_FILE = env.str("INFERENCE_TEST_PAUSE_FILE", default="")
 
 # --- DICOM archive (studies app) -------------------------------------------------------------
 # Per-instance and per-request limits of every ingest path (REST upload, STOW-RS, C-STORE).

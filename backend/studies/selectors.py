@@ -120,9 +120,18 @@ def study_list(
 def study_workflow_statuses(studies: list[Study]) -> dict[uuid.UUID, dict[str, str | None]]:
     """``report_status`` and ``ai_status`` per study, for worklist rows.
 
-    Both stay None until the reports and inference apps exist; they fill them in here.
+    ``report_status``: draft / signed (None: no report); ``ai_status``: the state of the
+    study's newest AI job (None: never run). Two queries for the whole page.
     """
-    return {study.id: {"report_status": None, "ai_status": None} for study in studies}
+    from inference.selectors import ai_statuses
+    from reports.selectors import report_statuses
+
+    ids = [study.id for study in studies]
+    reports, jobs = report_statuses(ids), ai_statuses(ids)
+    return {
+        study_id: {"report_status": reports.get(study_id), "ai_status": jobs.get(study_id)}
+        for study_id in ids
+    }
 
 
 def study_get_for_user(user: Any, study_id: uuid.UUID | str) -> Study:

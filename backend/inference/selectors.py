@@ -1,0 +1,170 @@
+"""Reads of the inference app: jobs, the viewer's AI summary, model versions, worklist states."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from core.exceptions import NotFoundError
+from inference.models import InferenceJob, JobState, ModelVersion
+from studies.models import Study
+from studies.selectors import study_queryset_for_user, wado_uri
+
+
+def job_get_for_user(user: Any, job_id: uuid.UUID | str) -> InferenceJob:
+    try:
+        job_uuid = uuid.UUID(str(job_id))
+    except ValueError as exc:
+        raise NotFoundError(f"No inference job with id {job_id}.") from exc
+    job = (
+        InferenceJob.objects.select_related("model_version", "report_version")
+        .filter(id=job_uuid, study__in=study_queryset_for_user(user))
+        .first()
+    )
+    if job is None:
+        raise NotFoundError(f"No inference job with id {job_id}.")
+    return job
+
+
+def model_version_output(model_version: ModelVersion, *, full: bool = False) -> dict[str, Any]:
+    out = {
+        "id": str(model_version.id),
+        "name": model_version.name,
+        "task": model_version.task,
+        "version": model_version.version,
+        "checksum": model_version.checksum,
+        "is_active": model_version.is_active,
+        "created": model_version.created.isoformat(),
+    }
+    if full:
+        out["metrics"] = model_version.metrics
+        out["model_card"] = model_version.model_card
+        out["architecture"] = model_version.config.get("model_name")
+        out["uses_text"] = model_version.config.get("uses_text")
+    return out
+
+
+def job_output(job: InferenceJob) -> dict[str, Any]:
+    return {
+        "id": str(job.id),
+        "study_id": str(job.study_id),
+        "state": job.state,
+        "stage": job.stage,
+        "progress": round(job.progress, 3),
+        "attempts": job.attempts,
+        "cancel_requested": job.cancel_requested,
+        "is_rerun": job.is_rerun,
+        "trigger": job.trigger,
+        "batch_id": str(job.batch_id) if job.batch_id else None,
+        "error": job.error or None,
+        "created": job.created.isoformat(),
+        "queued_at": job.queued_at.isoformat() if job.queued_at else None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "timings": job.timings,
+        "model_version": model_version_output(job.model_version),
+        "report_version": job.report_version.number if job.report_version else None,
+    }
+
+
+def _lesion_output(lesion) -> dict[str, Any]:
+    return {
+        "id": lesion.number,
+        "label": lesion.label,
+        "class_name": lesion.class_name,
+        "probability": round(lesion.probability, 4),
+        "area_px": lesion.area_px,
+        "area_mm2": round(lesion.area_mm2, 1) if lesion.area_mm2 is not None else None,
+        "volume_vox": lesion.volume_vox,
+        "volume_ml": round(lesion.volume_ml, 3) if lesion.volume_ml is not None else None,
+        "max_counts": lesion.max_counts,
+        "region": lesion.region or None,
+        "centroid": lesion.centroid,
+        "bbox": lesion.bbox,
+        "locations": lesion.locations,
+    }
+
+
+def job_result_output(job: InferenceJob) -> dict[str, Any] | None:
+    """What the viewer needs to draw a succeeded job's result."""
+    if job.state != JobState.SUCCEEDED:
+        return None
+    segs = []
+    for instance in job.seg_instances.select_related("series__study").order_by("sop_instance_uid"):
+        series = instance.series
+        segs.append(
+            {
+                "instance_id": str(instance.id),
+                "sop_instance_uid": instance.sop_instance_uid,
+                "series_instance_uid": series.series_instance_uid,
+                "study_instance_uid": series.study.study_instance_uid,
+                "wado_uri": wado_uri(
+                    instance,
+                    study_uid=series.study.study_instance_uid,
+                    series_uid=series.series_instance_uid,
+                ),
+            }
+        )
+    return {
+        "job_id": str(job.id),
+        "model_version": model_version_output(job.model_version),
+        "report_version": job.report_version.number if job.report_version else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "lesion_counts": job.summary.get("lesion_counts", {}),
+        "lesions": [_lesion_output(lesion) for lesion in job.lesions.order_by("number")],
+        "seg": segs,
+        "labelmap": {
+            "url": f"/api/inference/jobs/{job.id}/labelmap",
+            "shape": job.labelmap_shape,
+            "dtype": "uint8",
+            "classes": {"0": "background", "1": "benign", "2": "metastatic"},
+            "frames": job.labelmap_frames,
+        },
+    }
+
+
+def study_ai_summary(*, study: Study) -> dict[str, Any]:
+    """The newest job of the study (any state) and the newest succeeded job's result."""
+    jobs = InferenceJob.objects.filter(study=study).select_related(
+        "model_version", "report_version"
+    )
+    latest = jobs.order_by("-created").first()
+    succeeded = jobs.filter(state=JobState.SUCCEEDED).order_by("-finished_at").first()
+    current_report = None
+    from reports.models import Report
+
+    report = Report.objects.filter(study=study).only("version").first()
+    if report is not None:
+        current_report = report.version
+    return {
+        "study_id": str(study.id),
+        "latest_job": job_output(latest) if latest else None,
+        "result": job_result_output(succeeded) if succeeded else None,
+        "current_report_version": current_report,
+    }
+
+
+def study_jobs(*, study: Study) -> list[InferenceJob]:
+    return list(
+        InferenceJob.objects.filter(study=study)
+        .select_related("model_version", "report_version")
+        .order_by("-created")
+    )
+
+
+def model_versions_list() -> list[ModelVersion]:
+    return list(ModelVersion.objects.order_by("task", "-is_active", "-created"))
+
+
+def ai_statuses(study_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """State of each study's newest job (studies without a job are left out)."""
+    out: dict[uuid.UUID, str] = {}
+    rows = (
+        InferenceJob.objects.filter(study_id__in=list(study_ids))
+        .order_by("study_id", "-created")
+        .values_list("study_id", "state")
+    )
+    for study_id, state in rows:
+        out.setdefault(study_id, state)
+    return out

@@ -253,12 +253,14 @@ def _uid(ds: Dataset, keyword: str) -> str:
     return value
 
 
-def _wrap_part10(data: bytes, ds: Dataset) -> tuple[bytes, str]:
+def _wrap_part10(data: bytes, ds: Dataset, transfer_syntax: str = "") -> tuple[bytes, str]:
     """Give a bare data set (no preamble/meta) a Part 10 header in the encoding it was read in."""
     implicit, little = ds.original_encoding
     if implicit is None:
         implicit, little = True, True
-    if implicit:
+    if transfer_syntax:
+        pass
+    elif implicit:
         transfer_syntax = ImplicitVRLittleEndian
     else:
         transfer_syntax = ExplicitVRLittleEndian if little else ExplicitVRBigEndian
@@ -281,6 +283,13 @@ def dicom_parse(data: bytes) -> ParsedDicom:
     """
     if len(data) < 8:
         raise DicomRejected("not a DICOM file: too short")
+    rebuild_meta = False
+    if data[:2] == b"\x02\x00" and data[4:6].isalpha():
+        # File meta without the 128-byte preamble and "DICM" (pydicom writes this, often with
+        # only the TransferSyntaxUID, for a Dataset that is not a FileDataset): read it as a
+        # Part 10 file and store it with a complete file meta header.
+        data = b"\x00" * 128 + b"DICM" + data
+        rebuild_meta = True
     part10 = len(data) >= 132 and data[128:132] == b"DICM"
     if part10:
         dataset_offset = _meta_end(data)
@@ -314,7 +323,10 @@ def dicom_parse(data: bytes) -> ParsedDicom:
     sop_class_uid = _uid(ds, "SOPClassUID")
     study_uid = _uid(ds, "StudyInstanceUID")
     series_uid = _uid(ds, "SeriesInstanceUID")
-    if part10:
+    if rebuild_meta:
+        stored, _ = _wrap_part10(data[dataset_offset:], ds, transfer_syntax=transfer_syntax)
+        dataset_offset = len(stored) - (len(data) - dataset_offset)
+    elif part10:
         stored = data
     else:
         stored, transfer_syntax = _wrap_part10(data, ds)

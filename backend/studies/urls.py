@@ -3,6 +3,7 @@
 from django.urls import path
 
 from studies.apis import StudyDetailApi, StudyListApi, StudyUploadApi, WadoUriApi
+from studies.dicomweb import urls as dicomweb_urls
 
 api_urlpatterns: list = [  # /api/studies/...
     path("", StudyListApi.as_view(), name="study-list"),
@@ -12,4 +13,4 @@ api_urlpatterns: list = [  # /api/studies/...
 wado_urlpatterns: list = [  # /wado (WADO-URI)
     path("", WadoUriApi.as_view(), name="wado-uri"),
 ]
-dicomweb_urlpatterns: list = []  # /dicomweb/... (QIDO-RS, WADO-RS, STOW-RS)
+dicomweb_urlpatterns: list = dicomweb_urls.urlpatterns  # /dicomweb/... (QIDO, WADO-RS, STOW)

@@ -15,6 +15,7 @@ import sys
 # `boneread-ml synth` does not pay for importing torch.
 SUBCOMMANDS: dict[str, str] = {
     "synth": "boneread_ml.cli.synth",
+    "synth-figure": "boneread_ml.cli.figures",
     "train": "boneread_ml.cli.train",
     "evaluate": "boneread_ml.cli.evaluate",
     "predict": "boneread_ml.cli.predict",

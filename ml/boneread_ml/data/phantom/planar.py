@@ -27,6 +27,9 @@ DETECTOR_GAP_MM = 30.0  # body-contouring distance from the skin to the collimat
 FWHM_AT_SURFACE_MM = 5.0  # LEHR system resolution: ~5 mm at the face ...
 FWHM_SLOPE = 0.05  # ... growing 0.5 mm per cm of distance: ~10 mm at 10 cm
 ARM_POSES_DEG = (3.0, 7.0, 12.0)
+# Planar lesions are drawn 1.25x the sampled diameter: the hot rim of a lesion
+# projects wider than the lesion itself (the whole bone thickness is summed).
+LESION_SIZE_SCALE = 1.25
 AVAILABLE_REGIONS = {r.key for r in REGIONS[1:]}
 
 
@@ -105,7 +108,7 @@ def _place_lesion(rng, les: LesionPlan, layers, regions, instance, label) -> dic
     bone = regions[li] == rcode
     for _ in range(8):
         i = int(rng.choice(len(ys), p=w))
-        r = les.size_mm / 2.0 / pa.PIXEL_MM
+        r = LESION_SIZE_SCALE * les.size_mm / 2.0 / pa.PIXEL_MM
         elong = rng.uniform(1.0, 1.6)
         profile, mask = blob(rng, (r * elong, r / elong), les.irregularity)
         hy, hx = profile.shape[0] // 2, profile.shape[1] // 2

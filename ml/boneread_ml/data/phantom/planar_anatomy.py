@@ -54,7 +54,7 @@ GROUP_UPTAKE = {
     "skull": 0.55,
     "face": 0.45,
     "spine": 1.0,
-    "rib": 0.5,
+    "rib": 0.4,
     "sternum": 0.8,
     "clavicle": 0.55,
     "scapula": 0.45,

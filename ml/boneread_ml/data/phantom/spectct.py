@@ -282,11 +282,20 @@ def prepare_anatomy(rng: np.random.Generator, patient: Patient) -> dict:
     """Warp the canonical trunk to this patient and bed position.
 
     Returns:
-        Dict with ``hu``, ``activity``, ``kidney``, ``bladder``, ``regions`` on
-        the CT grid and the chosen ``bed`` name.
+        Dict with ``hu``, ``activity`` (kidneys and bladder included),
+        ``regions`` on the CT grid, the chosen ``bed`` name and the kidney and
+        bladder factors.
     """
     tpl = build_trunk()
     bed = str(rng.choice(list(BED_CENTRES_MM)))
+    kidney_f = float(np.clip(np.exp(0.5 * rng.standard_normal()), 0.1, 2.5))
+    bladder_f = float(np.clip(np.exp(0.6 * rng.standard_normal()), 0.25, 3.5))
+    # weight the organs in template space: one warp instead of three
+    activity = (
+        tpl.activity
+        + UPTAKE["kidney"] * kidney_f * tpl.kidney
+        + UPTAKE["bladder"] * bladder_f * tpl.bladder
+    )
     sz = patient.height_mm / 1700.0
     sxy = patient.habitus * (0.95 if patient.sex == "F" else 1.0)
     # canonical z (mm) of the output centre, jittered by +-30 mm
@@ -301,11 +310,9 @@ def prepare_anatomy(rng: np.random.Generator, patient: Patient) -> dict:
     for name, order, cval in (
         ("hu", 1, -1000.0),
         ("activity", 1, 0.0),
-        ("kidney", 1, 0.0),
-        ("bladder", 1, 0.0),
         ("regions", 0, 0),
     ):
-        vol = getattr(tpl, name)
+        vol = activity if name == "activity" else getattr(tpl, name)
         out[name] = ndimage.affine_transform(
             vol,
             matrix,
@@ -317,6 +324,7 @@ def prepare_anatomy(rng: np.random.Generator, patient: Patient) -> dict:
             prefilter=False,
         )
     out["bed"] = bed
+    out["kidney_uptake"], out["bladder_activity"] = kidney_f, bladder_f
     out["z_centre_mm"] = round(-zc * sz, 2)  # patient z (LPS, superior +) with the vertex at 0
     return out
 
@@ -428,13 +436,8 @@ def render_spectct(rng: np.random.Generator, patient: Patient, anat: dict, plan:
         ``spect`` (float32 counts on the SPECT grid), ``ct_hu`` (int16),
         ``lesion_records`` and ``acquisition``.
     """
-    kidney_f = float(np.clip(np.exp(0.5 * rng.standard_normal()), 0.1, 2.5))
-    bladder_f = float(np.clip(np.exp(0.6 * rng.standard_normal()), 0.25, 3.5))
+    kidney_f, bladder_f = anat["kidney_uptake"], anat["bladder_activity"]
     act = anat["activity"]
-    act += (
-        UPTAKE["kidney"] * kidney_f * anat["kidney"]
-        + UPTAKE["bladder"] * bladder_f * anat["bladder"]
-    )
     act *= float(np.exp(0.1 * rng.standard_normal()))
     # bowel gas: a few pockets in the abdomen
     hu = anat["hu"]

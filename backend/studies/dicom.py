@@ -235,8 +235,10 @@ def _check_pixel_data(ds: Dataset, transfer_syntax: str) -> None:
     if ds.get("PhotometricInterpretation") == "YBR_FULL_422" and bits >= 8:
         expected = expected * 2 // 3
     actual = len(value) if isinstance(value, bytes) else (length or 0)
-    # Odd lengths are padded to even; some writers pad further, which readers ignore.
-    if actual < expected or actual > expected + max(2, expected // 1000) + 1:
+    # Odd lengths are padded to even and some writers pad further, which readers ignore; a
+    # whole frame more than the header declares is a mismatch, not padding.
+    frame_bytes = max(1, expected // frames)
+    if actual < expected or actual >= expected + max(frame_bytes, 2):
         raise DicomRejected(
             f"pixel data does not match its header: {rows}x{columns}, {frames} frame(s), "
             f"{samples} sample(s) of {bits} bits need {expected} bytes, the file has {actual}"

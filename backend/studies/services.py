@@ -23,7 +23,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
-from studies.dicom import DicomRejected, ParsedDicom, dicom_parse, name_search_text, patient_key
+from studies.dicom import (
+    NATIVE_TRANSFER_SYNTAXES,
+    DicomRejected,
+    ParsedDicom,
+    dicom_parse,
+    name_search_text,
+    patient_key,
+)
 from studies.models import Instance, Patient, Series, Study, StudyKind
 
 log = logging.getLogger(__name__)
@@ -130,8 +137,28 @@ def instance_ingest(
     raise AssertionError("unreachable")
 
 
+def _same_data_set(existing: Instance, parsed: ParsedDicom) -> bool:
+    """The same instance in another uncompressed encoding (a C-STORE re-send may negotiate
+    implicit instead of explicit VR): equal element by element, file meta aside."""
+    if not {existing.transfer_syntax_uid, parsed.transfer_syntax_uid} <= NATIVE_TRANSFER_SYNTAXES:
+        return False
+    try:
+        from studies.selectors import instance_open
+
+        stored, received = instance_open(existing), parsed.dataset
+
+        def tags(ds) -> set:
+            # Trailing padding and group lengths depend on the encoding, not on the content.
+            return {t for t in ds.keys() if t != 0xFFFCFFFC and t.element != 0}  # noqa: SIM118
+
+        keys = tags(stored)
+        return keys == tags(received) and all(stored[t] == received[t] for t in keys)
+    except Exception:  # unreadable for comparison: treat as different (the safe answer)
+        return False
+
+
 def _existing_instance_result(existing: Instance, parsed: ParsedDicom, filename: str):
-    if existing.sha256 == parsed.content_sha256:
+    if existing.sha256 == parsed.content_sha256 or _same_data_set(existing, parsed):
         return IngestResult(
             IngestStatus.DUPLICATE,
             filename,

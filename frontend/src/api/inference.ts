@@ -1,78 +1,158 @@
+import { ApiError } from "./ApiError";
 import { apiRequest } from "./client";
 import type { AiStatus } from "./studies";
 
 /**
- * AI jobs and their results. Proposed contract until the backend defines it:
- *   GET  /api/studies/<id>/inference-jobs/        -> InferenceJob[] (newest first)
- *   POST /api/studies/<id>/inference-jobs/        -> InferenceJob (202; queued)
- *   GET  /api/inference-jobs/<job_id>/            -> InferenceJob
- * The result's SEG is a normal archive instance (seg_wado_uri), so the
- * viewer loads it like any image; blinding in reader studies is the
- * server's job (it answers 403/404 for an unaided arm).
+ * AI jobs and results (backend app `inference`):
+ *   GET  /api/studies/<id>/ai                -> StudyAi (newest job, newest result)
+ *   POST /api/studies/<id>/inference-jobs/   {rerun} -> InferenceJob (201 new, 200 existing)
+ *   GET  /api/inference/jobs/<job_id>/       -> InferenceJob
+ *   GET  result.labelmap.url                 -> raw uint8 label map, shape in X-Labelmap-Shape
+ * In a reader study's unaided arm the server refuses AI results (403/404).
  */
 export type LesionClass = "benign" | "metastatic";
-
-export interface Lesion {
-  /** Segment number in the SEG (1 benign, 2 metastatic) and component label. */
-  label: number;
-  lesion_class: LesionClass;
-  probability: number;
-  /** mm² for planar, mm³ for SPECT/CT. */
-  size: number;
-  max_counts: number | null;
-  region: string;
-  /** Centre in image pixel coordinates (planar: view + column/row; volume: world mm). */
-  view?: "anterior" | "posterior" | null;
-  centroid: number[];
-  bbox?: number[] | null;
-}
 
 export interface ModelVersionInfo {
   id: string;
   name: string;
-  version?: string;
-  task: "planar" | "spectct" | string;
+  version?: string | null;
+  task: string;
+  [key: string]: unknown;
 }
 
 export interface InferenceJob {
   id: string;
   study_id: string;
   state: AiStatus;
-  progress?: number | null;
-  created: string;
-  started: string | null;
-  finished: string | null;
+  stage: string | null;
+  progress: number;
+  attempts: number;
   error: string | null;
+  created: string;
+  queued_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
   model_version: ModelVersionInfo | null;
-  result: {
-    seg_instance_id: string;
-    seg_wado_uri: string;
-    lesions: Lesion[];
-  } | null;
+  report_version: number | null;
 }
 
-export function listInferenceJobs(
-  studyId: string,
-  signal?: AbortSignal,
-): Promise<InferenceJob[]> {
-  const path = `/api/studies/${encodeURIComponent(studyId)}/inference-jobs/`;
-  return apiRequest<InferenceJob[]>(path, signal ? { signal } : {});
+export interface PlanarLocation {
+  frame: number;
+  /** [row, col] in the stored frame's pixels. */
+  centroid: number[];
+  bbox: number[];
 }
 
-export function runInference(studyId: string): Promise<InferenceJob> {
-  const path = `/api/studies/${encodeURIComponent(studyId)}/inference-jobs/`;
-  return apiRequest<InferenceJob>(path, { method: "POST", body: {} });
+export interface Lesion {
+  id: number;
+  label: number;
+  class_name: LesionClass | string;
+  probability: number;
+  area_px: number | null;
+  area_mm2: number | null;
+  volume_vox: number | null;
+  volume_ml: number | null;
+  max_counts: number | null;
+  region: string | null;
+  centroid: number[];
+  bbox: number[];
+  /** Planar: {anterior, posterior}; SPECT/CT: the CT slice of the centroid. */
+  locations: Record<string, unknown> | null;
+}
+
+export interface LabelmapFrame {
+  sop_instance_uid: string;
+  /** 1-based frame in that instance. */
+  frame: number;
+  view?: "anterior" | "posterior" | string;
+  slice?: number;
+}
+
+export interface AiResult {
+  job_id: string;
+  model_version: ModelVersionInfo | null;
+  report_version: number | null;
+  finished_at: string | null;
+  lesion_counts: Record<string, number>;
+  lesions: Lesion[];
+  seg: { instance_id: string; sop_instance_uid: string; wado_uri: string }[];
+  labelmap: {
+    url: string;
+    shape: number[];
+    dtype: "uint8";
+    classes: Record<string, string>;
+    frames: LabelmapFrame[];
+  };
+}
+
+export interface StudyAi {
+  study_id: string;
+  latest_job: InferenceJob | null;
+  result: AiResult | null;
+  current_report_version: number | null;
+}
+
+const studyBase = (studyId: string) => `/api/studies/${encodeURIComponent(studyId)}`;
+
+export function getStudyAi(studyId: string, signal?: AbortSignal): Promise<StudyAi> {
+  return apiRequest<StudyAi>(`${studyBase(studyId)}/ai`, signal ? { signal } : {});
+}
+
+export function runInference(studyId: string, rerun = false): Promise<InferenceJob> {
+  return apiRequest<InferenceJob>(`${studyBase(studyId)}/inference-jobs/`, {
+    method: "POST",
+    body: { rerun },
+  });
 }
 
 export function getInferenceJob(
   jobId: string,
   signal?: AbortSignal,
 ): Promise<InferenceJob> {
-  const path = `/api/inference-jobs/${encodeURIComponent(jobId)}/`;
+  const path = `/api/inference/jobs/${encodeURIComponent(jobId)}/`;
   return apiRequest<InferenceJob>(path, signal ? { signal } : {});
 }
 
 /** Whether a job may still change, so the viewer keeps polling it. */
-export function isJobActive(job: Pick<InferenceJob, "state">): boolean {
-  return job.state === "queued" || job.state === "running";
+export function isJobActive(job: Pick<InferenceJob, "state"> | null): boolean {
+  return job !== null && (job.state === "queued" || job.state === "running");
+}
+
+export interface Labelmap {
+  shape: number[];
+  data: Uint8Array;
+}
+
+/** Parses "2,1024,256" into [2, 1024, 256]; null when malformed. */
+export function parseShape(header: string | null): number[] | null {
+  if (!header) return null;
+  const parts = header.split(",").map((p) => Number.parseInt(p.trim(), 10));
+  return parts.length > 0 && parts.every((n) => Number.isFinite(n) && n > 0)
+    ? parts
+    : null;
+}
+
+/** The label map's bytes (the browser undoes the gzip transfer encoding). */
+export async function fetchLabelmap(
+  url: string,
+  fallbackShape: number[],
+  signal?: AbortSignal,
+): Promise<Labelmap> {
+  const init: RequestInit = { credentials: "same-origin" };
+  if (signal) init.signal = signal;
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError(0, "network");
+  }
+  if (!response.ok) throw new ApiError(response.status, `HTTP ${response.status}`);
+  const shape = parseShape(response.headers.get("X-Labelmap-Shape")) ?? fallbackShape;
+  const data = new Uint8Array(await response.arrayBuffer());
+  const expected = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== expected) {
+    throw new ApiError(500, `Label map has ${data.length} bytes, expected ${expected}`);
+  }
+  return { shape, data };
 }

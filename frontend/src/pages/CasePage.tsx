@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { getStudy } from "../api/studies";
 import { CenteredMessage } from "../components/CenteredMessage";
 import { ErrorBox } from "../components/ErrorBox";
@@ -7,7 +7,13 @@ import { useAsync } from "../lib/hooks/useAsync";
 import { useReadingTimer } from "../readingTimer/useReadingTimer";
 import { navigate } from "../router/history";
 import { CaseHeader } from "../viewer/CaseHeader";
-import { PlanarViewer } from "../viewer/planar/PlanarViewer";
+import { AiPanel } from "../viewer/ai/AiPanel";
+import { useStudyAi } from "../viewer/ai/useStudyAi";
+import { lesionTarget, planarLabelmap } from "../viewer/overlay/planarLabelmap";
+import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../viewer/overlay/overlayStyle";
+import { PlanarViewer, type FocusRequest } from "../viewer/planar/PlanarViewer";
+import { ReportPanel } from "../viewer/report/ReportPanel";
+import { useAuth } from "../auth/useAuth";
 import { SpectCtViewer } from "../viewer/spectct/SpectCtViewer";
 import type { ViewerAction } from "../viewer/shortcuts";
 import { ShortcutsHelp } from "../viewer/ShortcutsHelp";
@@ -22,6 +28,19 @@ export function CasePage({ studyId }: { studyId: string }) {
   useReadingTimer(studyId);
   const [helpOpen, setHelpOpen] = useState(false);
   const [viewerAction, setViewerAction] = useState<ViewerAction | null>(null);
+  const [panel, setPanel] = useState<"ai" | "report">("ai");
+  const [overlayStyle, setOverlayStyle] = useState<OverlayStyle>(DEFAULT_OVERLAY_STYLE);
+  const [focus, setFocus] = useState<FocusRequest | null>(null);
+  const aiState = useStudyAi(studyId);
+  const { user } = useAuth();
+  const result = aiState.ai?.result ?? null;
+  const labelmap = useMemo(
+    () =>
+      result && aiState.labelmap
+        ? planarLabelmap(result.labelmap.frames, aiState.labelmap)
+        : null,
+    [result, aiState.labelmap],
+  );
 
   useShortcuts((action) => {
     switch (action.type) {
@@ -40,6 +59,9 @@ export function CasePage({ studyId }: { studyId: string }) {
       case "backToList":
         navigate("/worklist");
         break;
+      case "toggleOverlay":
+        setOverlayStyle((style) => ({ ...style, visible: !style.visible }));
+        break;
       default:
         setViewerAction(action);
     }
@@ -51,20 +73,63 @@ export function CasePage({ studyId }: { studyId: string }) {
     <section className="case-page" data-testid="case" data-study-id={studyId}>
       <CaseHeader study={study} nav={nav} onHelp={() => setHelpOpen((open) => !open)} />
       <div className="case-body">
-        {state.status === "error" && <ErrorBox error={state.error} onRetry={retry} />}
-        {state.status === "loading" && (
-          <CenteredMessage>{t("common.loading")}</CenteredMessage>
-        )}
-        {study && study.kind === "planar" && (
-          <PlanarViewer study={study} action={viewerAction} />
-        )}
-        {study && study.kind === "spectct" && (
-          <SpectCtViewer study={study} action={viewerAction} />
-        )}
-        {study && study.kind === "other" && (
-          <PlanarViewer study={study} action={viewerAction} />
-        )}
-        {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
+        <div className="case-viewer">
+          {state.status === "error" && <ErrorBox error={state.error} onRetry={retry} />}
+          {state.status === "loading" && (
+            <CenteredMessage>{t("common.loading")}</CenteredMessage>
+          )}
+          {study && study.kind === "spectct" && (
+            <SpectCtViewer study={study} action={viewerAction} />
+          )}
+          {study && study.kind !== "spectct" && (
+            <PlanarViewer
+              study={study}
+              action={viewerAction}
+              labelmap={labelmap}
+              overlayStyle={overlayStyle}
+              focus={focus}
+            />
+          )}
+          {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
+        </div>
+        <aside className="side-panel">
+          <div className="tabs" role="tablist">
+            <button
+              type="button"
+              role="tab"
+              aria-selected={panel === "ai"}
+              className={panel === "ai" ? "tab active" : "tab"}
+              data-testid="tab-ai"
+              onClick={() => setPanel("ai")}
+            >
+              {t("panel.ai")}
+            </button>
+            <button
+              type="button"
+              role="tab"
+              aria-selected={panel === "report"}
+              className={panel === "report" ? "tab active" : "tab"}
+              data-testid="tab-report"
+              onClick={() => setPanel("report")}
+            >
+              {t("panel.report")}
+            </button>
+          </div>
+          {panel === "ai" ? (
+            <AiPanel
+              state={aiState}
+              style={overlayStyle}
+              onStyle={setOverlayStyle}
+              canRun={user !== null && user.role !== "reader"}
+              onLesion={(lesion) => {
+                const target = lesionTarget(lesion.locations);
+                if (target) setFocus({ ...target, nonce: Date.now() });
+              }}
+            />
+          ) : (
+            <ReportPanel studyId={studyId} />
+          )}
+        </aside>
       </div>
     </section>
   );

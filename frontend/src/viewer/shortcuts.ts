@@ -9,6 +9,7 @@ export type ViewerAction =
   | { type: "preset"; preset: PresetId }
   | { type: "tool"; tool: "window" | "pan" | "zoom" | "crosshairs" }
   | { type: "cycleFusion" }
+  | { type: "toggleOverlay" }
   | { type: "toggleHelp" }
   | { type: "closeHelp" }
   | { type: "backToList" };
@@ -46,6 +47,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
     action: { type: "tool", tool: "crosshairs" },
   },
   { keys: ["f"], label: "shortcuts.fusion", action: { type: "cycleFusion" } },
+  { keys: ["o"], label: "shortcuts.overlay", action: { type: "toggleOverlay" } },
   { keys: ["?", "h"], label: "shortcuts.help", action: { type: "toggleHelp" } },
   { keys: ["l"], label: "shortcuts.back", action: { type: "backToList" } },
 ];

@@ -2,21 +2,40 @@ import { useEffect, useRef, useState } from "react";
 import type { StudyDetail } from "../../api/studies";
 import { CenteredMessage } from "../../components/CenteredMessage";
 import { useI18n } from "../../i18n/useI18n";
+import type { PlanarLabelmap } from "../overlay/planarLabelmap";
+import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../overlay/overlayStyle";
 import type { ViewerAction } from "../shortcuts";
 import { PlanarToolbar } from "./PlanarToolbar";
 import { PlanarViewerController, type PlanarTool } from "./PlanarViewerController";
 import { planarViews } from "./planarViews";
 import type { PresetId } from "./windowPresets";
 
+export interface FocusRequest {
+  view: "anterior" | "posterior";
+  row: number;
+  col: number;
+  /** Changes on every click, so clicking the same lesion twice re-centres. */
+  nonce: number;
+}
+
 interface Props {
   study: StudyDetail;
   /** Actions from the case screen's shortcuts that concern the images. */
   action: ViewerAction | null;
+  labelmap?: PlanarLabelmap | null;
+  overlayStyle?: OverlayStyle;
+  focus?: FocusRequest | null;
 }
 
 type LoadState = "loading" | "ready" | "error";
 
-export function PlanarViewer({ study, action }: Props) {
+export function PlanarViewer({
+  study,
+  action,
+  labelmap = null,
+  overlayStyle = DEFAULT_OVERLAY_STYLE,
+  focus = null,
+}: Props) {
   const { t } = useI18n();
   const anteriorRef = useRef<HTMLDivElement>(null);
   const posteriorRef = useRef<HTMLDivElement>(null);
@@ -58,6 +77,18 @@ export function PlanarViewer({ study, action }: Props) {
     };
     // One controller per study; the views are derived from it.
   }, [study.id, hasImages]);
+
+  useEffect(() => {
+    controllerRef.current?.setLabelmap(labelmap);
+  }, [labelmap, load]);
+
+  useEffect(() => {
+    controllerRef.current?.setOverlayStyle(overlayStyle);
+  }, [overlayStyle, load]);
+
+  useEffect(() => {
+    if (focus) controllerRef.current?.focusOn(focus.view, focus.row, focus.col);
+  }, [focus]);
 
   const choosePreset = (p: PresetId) => {
     setPreset(p);

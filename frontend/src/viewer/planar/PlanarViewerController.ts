@@ -1,5 +1,6 @@
 import {
   Enums as CoreEnums,
+  utilities,
   type RenderingEngine,
   type Types,
 } from "@cornerstonejs/core";
@@ -13,6 +14,8 @@ import {
 } from "@cornerstonejs/tools";
 import { initCornerstone } from "../../lib/cornerstone/init";
 import { ViewerResources } from "../../lib/cornerstone/ViewerResources";
+import { LabelmapCanvasOverlay } from "../overlay/LabelmapCanvasOverlay";
+import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../overlay/overlayStyle";
 import type { PlanarViews } from "./planarViews";
 import { countStats, presetVoi, type CountStats, type PresetId } from "./windowPresets";
 
@@ -42,6 +45,13 @@ export class PlanarViewerController {
   };
   private readonly mounted: ViewName[] = [];
   private readonly stats = new Map<ViewName, CountStats>();
+  private readonly overlays = new Map<ViewName, LabelmapCanvasOverlay>();
+  private labels: {
+    frames: Partial<Record<ViewName, Uint8Array>>;
+    rows: number;
+    cols: number;
+  } | null = null;
+  private overlayStyle: OverlayStyle = DEFAULT_OVERLAY_STYLE;
   private primaryTool: PlanarTool = "window";
   private preset: PresetId = "auto";
   private inverted = true;
@@ -96,7 +106,70 @@ export class PlanarViewerController {
       this.stats.set(view, countStats(image.getPixelData()));
     }
     this.applyDisplay();
+    this.createOverlays();
     return true;
+  }
+
+  private createOverlays(): void {
+    for (const view of this.mounted) {
+      const vp = this.viewport(view);
+      if (!vp) continue;
+      const overlay = new LabelmapCanvasOverlay(vp, vp.element);
+      this.overlays.set(view, overlay);
+      this.resources.onDestroy(() => overlay.destroy());
+    }
+    this.applyOverlay();
+  }
+
+  private applyOverlay(): void {
+    for (const [view, overlay] of this.overlays) {
+      const frame = this.labels?.frames[view] ?? null;
+      overlay.setStyle(this.overlayStyle);
+      overlay.setLabels(frame, this.labels?.rows ?? 0, this.labels?.cols ?? 0);
+    }
+  }
+
+  /** The AI label map, one frame per view in the stored images' pixels (null clears it). */
+  setLabelmap(
+    labels: {
+      frames: Partial<Record<ViewName, Uint8Array>>;
+      rows: number;
+      cols: number;
+    } | null,
+  ): void {
+    this.labels = labels;
+    this.applyOverlay();
+  }
+
+  setOverlayStyle(style: OverlayStyle): void {
+    this.overlayStyle = style;
+    for (const overlay of this.overlays.values()) overlay.setStyle(style);
+  }
+
+  /** Centres `view` on a pixel (row, col) and zooms in so the lesion fills part of the view. */
+  focusOn(view: ViewName, row: number, col: number, sizePx = 40): void {
+    const vp = this.viewport(view);
+    const imageId = vp?.getCurrentImageId();
+    if (!vp || !imageId) return;
+    const world = utilities.imageToWorldCoords(imageId, [col + 0.5, row + 0.5]);
+    if (!world) return;
+    const camera = vp.getCamera();
+    const focal = camera.focalPoint;
+    const position = camera.position;
+    if (!focal || !position) return;
+    const delta = [world[0] - focal[0], world[1] - focal[1], world[2] - focal[2]];
+    const spacing = vp.getImageData()?.spacing?.[0] ?? 1;
+    const scale = Math.max(sizePx * spacing * 2, 20);
+    vp.setCamera({
+      focalPoint: world,
+      position: [
+        position[0] + (delta[0] ?? 0),
+        position[1] + (delta[1] ?? 0),
+        position[2] + (delta[2] ?? 0),
+      ],
+      parallelScale: Math.min(camera.parallelScale ?? scale, scale),
+    });
+    vp.render();
   }
 
   private viewport(view: ViewName): Types.IStackViewport | null {

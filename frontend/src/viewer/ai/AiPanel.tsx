@@ -1,0 +1,174 @@
+import { ApiError } from "../../api/ApiError";
+import type { Lesion } from "../../api/inference";
+import { ErrorBox } from "../../components/ErrorBox";
+import { useI18n } from "../../i18n/useI18n";
+import {
+  cssColor,
+  LABEL_BENIGN,
+  LABEL_METASTATIC,
+  type OverlayStyle,
+} from "../overlay/overlayStyle";
+import type { StudyAiState } from "./useStudyAi";
+
+interface Props {
+  state: StudyAiState;
+  style: OverlayStyle;
+  onStyle: (style: OverlayStyle) => void;
+  onLesion: (lesion: Lesion) => void;
+  canRun: boolean;
+}
+
+function lesionSize(lesion: Lesion, t: ReturnType<typeof useI18n>["t"]): string {
+  if (lesion.area_mm2 !== null)
+    return t("ai.lesion.area", { value: Math.round(lesion.area_mm2) });
+  if (lesion.volume_ml !== null)
+    return t("ai.lesion.volume", { value: lesion.volume_ml.toFixed(1) });
+  return lesion.area_px !== null ? `${lesion.area_px} px` : "";
+}
+
+/** AI status, run / re-run, legend with per-class toggles, opacity, outline and the lesion list. */
+export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
+  const { t } = useI18n();
+  const { ai, error, running } = state;
+  const job = ai?.latest_job ?? null;
+  const result = ai?.result ?? null;
+  const blinded =
+    error instanceof ApiError && (error.status === 403 || error.status === 404);
+  const classKey = (name: string) =>
+    name === "metastatic" ? "ai.class.metastatic" : ("ai.class.benign" as const);
+
+  return (
+    <div className="side-section" data-testid="ai-panel">
+      <div className="side-head">
+        <h2>{t("ai.title")}</h2>
+        {canRun && (
+          <button
+            type="button"
+            className="btn btn-primary"
+            data-testid="ai-run"
+            disabled={running || blinded}
+            onClick={() => state.run(result !== null)}
+          >
+            {result ? t("ai.rerun") : t("ai.run")}
+          </button>
+        )}
+      </div>
+      {blinded && <p className="muted">{t("ai.unavailable")}</p>}
+      {error !== null && !blinded && <ErrorBox error={error} />}
+      {job && (job.state === "queued" || job.state === "running") && (
+        <div className="ai-progress" data-testid="ai-progress">
+          <progress max={1} value={job.progress} />
+          <span>
+            {t("ai.progress", {
+              stage: job.stage ?? t(job.state === "queued" ? "ai.queued" : "ai.running"),
+              percent: Math.round(job.progress * 100),
+            })}
+          </span>
+        </div>
+      )}
+      {job?.state === "failed" && (
+        <p className="form-error">{t("ai.jobFailed", { message: job.error ?? "" })}</p>
+      )}
+      {!result && !blinded && !running && <p className="muted">{t("ai.noResult")}</p>}
+      {result && (
+        <>
+          {result.model_version && (
+            <p className="muted" data-testid="ai-model">
+              {t("ai.model", {
+                name: [result.model_version.name, result.model_version.version]
+                  .filter(Boolean)
+                  .join(" "),
+              })}
+            </p>
+          )}
+          <label className="check">
+            <input
+              type="checkbox"
+              data-testid="overlay-visible"
+              checked={style.visible}
+              onChange={(e) => onStyle({ ...style, visible: e.target.checked })}
+            />
+            {t("ai.overlay")}
+          </label>
+          <div className="legend">
+            {(
+              [
+                ["benign", LABEL_BENIGN],
+                ["metastatic", LABEL_METASTATIC],
+              ] as const
+            ).map(([name, label]) => (
+              <label className="check" key={name}>
+                <input
+                  type="checkbox"
+                  data-testid={`overlay-class-${name}`}
+                  checked={style.classes[name]}
+                  onChange={(e) =>
+                    onStyle({
+                      ...style,
+                      classes: { ...style.classes, [name]: e.target.checked },
+                    })
+                  }
+                />
+                <span className="swatch" style={{ background: cssColor(label) }} />
+                {t(classKey(name))}
+                <span className="muted"> {result.lesion_counts[name] ?? 0}</span>
+              </label>
+            ))}
+          </div>
+          <label className="check">
+            <input
+              type="checkbox"
+              data-testid="overlay-outline"
+              checked={style.outline}
+              onChange={(e) => onStyle({ ...style, outline: e.target.checked })}
+            />
+            {t("ai.outline")}
+          </label>
+          <label className="field">
+            <span>{t("ai.opacity")}</span>
+            <input
+              type="range"
+              min={0.1}
+              max={1}
+              step={0.05}
+              value={style.opacity}
+              data-testid="overlay-opacity"
+              onChange={(e) => onStyle({ ...style, opacity: Number(e.target.value) })}
+            />
+          </label>
+          <h3>{t("ai.lesions", { count: result.lesions.length })}</h3>
+          {result.lesions.length === 0 ? (
+            <p className="muted">{t("ai.noLesions")}</p>
+          ) : (
+            <ul className="lesion-list" data-testid="lesion-list">
+              {result.lesions.map((lesion) => (
+                <li key={lesion.id}>
+                  <button
+                    type="button"
+                    className="lesion-item"
+                    data-testid="lesion-item"
+                    data-lesion-id={lesion.id}
+                    onClick={() => onLesion(lesion)}
+                  >
+                    <span
+                      className="swatch"
+                      style={{ background: cssColor(lesion.label) }}
+                    />
+                    <span className="lesion-class">{t(classKey(lesion.class_name))}</span>
+                    <span>
+                      {t("ai.lesion.probability", {
+                        percent: Math.round(lesion.probability * 100),
+                      })}
+                    </span>
+                    <span className="muted">{lesionSize(lesion, t)}</span>
+                    <span className="lesion-region">{lesion.region ?? ""}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

@@ -11,7 +11,8 @@ export async function fetchDicomFile(
 ): Promise<ArrayBuffer> {
   const init: RequestInit = {
     credentials: "same-origin",
-    headers: { Accept: "application/dicom" },
+    // "*/*" too: the archive answers 406 to a bare application/dicom Accept header.
+    headers: { Accept: "application/dicom, */*" },
   };
   if (signal) init.signal = signal;
   let response: Response;

@@ -1,4 +1,5 @@
 import type { StudyDetail } from "../api/studies";
+import { alphabeticName, formatPersonName } from "../components/personName";
 import { AiChip, ReportChip } from "../components/StatusChip";
 import { useI18n } from "../i18n/useI18n";
 import { Link } from "../router/Link";
@@ -19,7 +20,9 @@ export function CaseHeader({ study, nav, onHelp }: Props) {
       </Link>
       {study && (
         <div className="case-title">
-          <strong data-testid="case-patient">{study.patient.name}</strong>
+          <strong data-testid="case-patient" title={alphabeticName(study.patient.name)}>
+            {formatPersonName(study.patient.name)}
+          </strong>
           <span>{study.patient.patient_id}</span>
           <span>{study.patient.sex}</span>
           <span>{study.study_date}</span>

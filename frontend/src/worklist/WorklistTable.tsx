@@ -1,4 +1,5 @@
 import type { StudySummary } from "../api/studies";
+import { alphabeticName, formatPersonName } from "../components/personName";
 import { AiChip, ReportChip } from "../components/StatusChip";
 import { useI18n } from "../i18n/useI18n";
 import type { MessageKey } from "../i18n/messages";
@@ -61,8 +62,12 @@ export function WorklistTable({ studies, ordering, onSort }: Props) {
               onDoubleClick={() => navigate(to)}
             >
               <td>
-                <Link to={to} className="worklist-open">
-                  {s.patient.name || t("common.none")}
+                <Link
+                  to={to}
+                  className="worklist-open"
+                  title={alphabeticName(s.patient.name)}
+                >
+                  {formatPersonName(s.patient.name) || t("common.none")}
                 </Link>
               </td>
               <td>{s.patient.patient_id}</td>

@@ -132,3 +132,16 @@ def test_rib_runs_and_bilateral_joints_are_expanded():
 def test_bad_informativeness_is_rejected():
     with pytest.raises(ValueError, match="informativeness"):
         reports.make_report(np.random.default_rng(0), [], {}, 1.5, "planar")
+
+
+def test_rewrite_report_reproduces_the_generated_report(planar_set):
+    from boneread_ml.data.manifest import rewrite_report
+
+    m = load_manifest(planar_set)
+    for case in m["cases"]:
+        assert rewrite_report(m, case, m["params"]["informativeness"]) == case["report"]
+    lesioned = [c for c in m["cases"] if c["lesions"]]
+    assert any(
+        rewrite_report(m, c, 0.0)["omitted_lesions"] != c["report"]["omitted_lesions"]
+        for c in lesioned
+    )

@@ -88,16 +88,20 @@ def image_features(case: dict, arrays: dict[str, np.ndarray], kind: str) -> list
     )
     n_sites = len({les["site"] for les in case["lesions"]})
     feats = []
+    objects = ndimage.find_objects(inst)
     for les in case["lesions"]:
-        m = inst == les["id"]
+        # work on the lesion's bounding box plus a margin (3D volumes are large)
+        box = tuple(slice(max(b.start - 5, 0), b.stop + 5) for b in objects[les["id"] - 1])
+        m = inst[box] == les["id"]
         ring = (
             ndimage.binary_dilation(m, iterations=3)
             & ~ndimage.binary_dilation(m, iterations=1)
-            & (inst == 0)
+            & (inst[box] == 0)
         )
-        peaks = [float(s[m].max()) / r for s, r in zip(smooth, refs, strict=True)]
-        means = [float(s[m].mean()) / r for s, r in zip(smooth, refs, strict=True)]
-        contrast = max(float(s[m].mean()) / (float(s[ring].mean()) + 1e-3) for s in smooth)
+        crops = [s[box] for s in smooth]
+        peaks = [float(s[m].max()) / r for s, r in zip(crops, refs, strict=True)]
+        means = [float(s[m].mean()) / r for s, r in zip(crops, refs, strict=True)]
+        contrast = max(float(s[m].mean()) / (float(s[ring].mean()) + 1e-3) for s in crops)
         elong, extent = _shape_features(m)
         c = np.array(les["centroid"])
         d = np.abs(centroids - c)
@@ -120,7 +124,7 @@ def image_features(case: dict, arrays: dict[str, np.ndarray], kind: str) -> list
             f["log_ant_post"] = float(np.log((peaks[0] + 1e-3) / (peaks[1] + 1e-3)))
             f["lateral_offset"] = float(abs(c[1] - image.shape[-1] / 2) / (image.shape[-1] / 2))
         else:
-            ct = image[1]
+            ct = image[1][box]
             f["hu_mean"] = float(ct[m].mean()) / 100.0
             f["hu_delta"] = float(ct[m].mean() - ct[ring].mean()) / 100.0 if ring.any() else 0.0
             f["hu_std"] = float(ct[m].std()) / 100.0

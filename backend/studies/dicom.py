@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import pydicom
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
@@ -89,9 +90,22 @@ def _meta_end(data: bytes) -> int:
     return pos
 
 
+def _get(ds: Dataset, keyword: str):
+    """The value of a top-level element by keyword (looked up as a tag: faster than ds.get)."""
+    tag = _TAGS.get(keyword)
+    if tag is None:
+        tag = _TAGS[keyword] = tag_for_keyword(keyword)
+    if tag not in ds:
+        return None
+    return ds[tag].value
+
+
+_TAGS: dict[str, int] = {}
+
+
 def _text(ds: Dataset, keyword: str, limit: int = 255) -> str:
     try:
-        value = ds.get(keyword)
+        value = _get(ds, keyword)
     except Exception:  # undecodable value: index it as empty rather than refuse the image
         return ""
     if value is None:
@@ -105,7 +119,7 @@ def _text(ds: Dataset, keyword: str, limit: int = 255) -> str:
 
 def _int(ds: Dataset, keyword: str) -> int | None:
     try:
-        value = ds.get(keyword)
+        value = _get(ds, keyword)
         if isinstance(value, pydicom.multival.MultiValue | list):
             value = value[0] if value else None
         return int(value) if value not in (None, "") else None
@@ -139,7 +153,7 @@ def parse_tm(value: str) -> dt.time | None:
 def person_name(ds: Dataset, keyword: str) -> str:
     """The decoded person name with all its groups, e.g. ``WANG^XIAODONG=王^小东``."""
     try:
-        value = ds.get(keyword)
+        value = _get(ds, keyword)
     except Exception:
         return ""
     if value is None:
@@ -276,6 +290,23 @@ def _wrap_part10(data: bytes, ds: Dataset, transfer_syntax: str = "") -> tuple[b
     return buffer.getvalue() + data, str(transfer_syntax)
 
 
+def _meta_transfer_syntax(data: bytes) -> str:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            meta = pydicom.filereader._read_file_meta_info(io.BytesIO(data[132:]))
+    except Exception as exc:
+        raise DicomRejected(f"unreadable file meta header: {exc}") from exc
+    return str(meta.get("TransferSyntaxUID", "")).strip("\x00 ")
+
+
+def _check_transfer_syntax(transfer_syntax: str) -> None:
+    if not transfer_syntax:
+        raise DicomRejected("the file meta header has no TransferSyntaxUID")
+    if transfer_syntax not in KNOWN_TRANSFER_SYNTAXES:
+        raise DicomRejected(f"unknown transfer syntax {transfer_syntax}")
+
+
 def dicom_parse(data: bytes) -> ParsedDicom:
     """Validate one received object and extract what the archive indexes.
 
@@ -295,17 +326,7 @@ def dicom_parse(data: bytes) -> ParsedDicom:
     part10 = len(data) >= 132 and data[128:132] == b"DICM"
     if part10:
         dataset_offset = _meta_end(data)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                meta = pydicom.filereader._read_file_meta_info(io.BytesIO(data[128 + 4 :]))
-            except Exception as exc:
-                raise DicomRejected(f"unreadable file meta header: {exc}") from exc
-        transfer_syntax = str(meta.get("TransferSyntaxUID", "")).strip("\x00 ")
-        if not transfer_syntax:
-            raise DicomRejected("the file meta header has no TransferSyntaxUID")
-        if transfer_syntax not in KNOWN_TRANSFER_SYNTAXES:
-            raise DicomRejected(f"unknown transfer syntax {transfer_syntax}")
+        transfer_syntax = ""  # read with the data set below, checked before anything else
     else:
         # A bare data set (as some modalities write to disk): it starts with a group 0008 tag.
         if data[:2] not in (b"\x08\x00", b"\x00\x08"):
@@ -316,10 +337,13 @@ def dicom_parse(data: bytes) -> ParsedDicom:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(io.BytesIO(data), force=not part10)
-    except DicomRejected:
-        raise
     except Exception as exc:  # pydicom raises many kinds on garbage; all mean "unreadable"
+        if part10:
+            _check_transfer_syntax(_meta_transfer_syntax(data))
         raise DicomRejected(f"not readable as DICOM: {exc}") from exc
+    if part10:
+        transfer_syntax = str(ds.file_meta.get("TransferSyntaxUID", "")).strip("\x00 ")
+        _check_transfer_syntax(transfer_syntax)
     _check_truncation(ds)
     sop_instance_uid = _uid(ds, "SOPInstanceUID")
     sop_class_uid = _uid(ds, "SOPClassUID")

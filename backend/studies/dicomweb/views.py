@@ -19,7 +19,7 @@ from studies.apis import DICOM_AUTHENTICATION
 from studies.dicom import NATIVE_TRANSFER_SYNTAXES
 from studies.dicomweb import json_model, multipart, qido
 from studies.models import IngestSource, Instance
-from studies.services import IngestStatus, instance_ingest
+from studies.services import BATCH_SIZE, IngestStatus, instances_ingest
 
 DICOM_JSON = "application/dicom+json"
 # Media types of compressed frames, by transfer syntax (PS3.18 Table 8.7.3-2).
@@ -371,27 +371,41 @@ class StowApi(DicomWebApi):
         stored, failed = [], []
         with body:
             try:
-                for index, (headers, payload) in enumerate(
-                    multipart.iter_parts(body, params.get("boundary", ""))
-                ):
+                batch: list[tuple[str, bytes]] = []
+
+                def flush() -> None:
+                    results = instances_ingest(
+                        files=batch,
+                        source=IngestSource.STOW,
+                        user=request.user,
+                        expected_study_uid=study_uid,
+                    )
+                    for result in results:
+                        if result.status == IngestStatus.REJECTED:
+                            failed.append(
+                                (
+                                    result.filename,
+                                    result.sop_instance_uid,
+                                    "",
+                                    result.reason,
+                                    result.conflict,
+                                )
+                            )
+                        else:
+                            stored.append(result)
+                    batch.clear()
+
+                parts = multipart.iter_parts(body, params.get("boundary", ""))
+                for index, (headers, payload) in enumerate(parts):
                     part_media = headers.get("content-type", "application/dicom")
                     label = f"part {index + 1}"
                     if multipart.content_type_params(part_media)[0] != "application/dicom":
                         failed.append((label, "", "", f"unsupported part type {part_media}", False))
                         continue
-                    result = instance_ingest(
-                        file=payload,
-                        source=IngestSource.STOW,
-                        user=request.user,
-                        filename=label,
-                        expected_study_uid=study_uid,
-                    )
-                    if result.status == IngestStatus.REJECTED:
-                        failed.append(
-                            (label, result.sop_instance_uid, "", result.reason, result.conflict)
-                        )
-                    else:
-                        stored.append(result)
+                    batch.append((label, payload))
+                    if len(batch) >= BATCH_SIZE:
+                        flush()
+                flush()
             except multipart.MultipartError as exc:
                 raise ApplicationError(f"Malformed multipart body: {exc}") from exc
         if not stored and not failed:

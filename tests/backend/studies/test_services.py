@@ -193,3 +193,24 @@ def test_character_sets_are_decoded(charset, name, expected):
 def test_dicom_rejected_carries_reason():
     assert DicomRejected("x").reason == "x"
     assert os.sep  # keep imports honest
+
+
+@pytest.mark.django_db
+def test_batch_failing_midway_keeps_nothing_of_the_batch(media_root, monkeypatch):
+    files = [(f"ct{n}.dcm", to_bytes(make_dataset(seed=n))) for n in range(3)]
+    calls = []
+
+    def fail_on_second(*, instance):
+        calls.append(instance.sop_instance_uid)
+        if len(calls) == 2:
+            raise OSError(5, "I/O error while storing the second object")
+
+    monkeypatch.setattr(services, "_after_file_written", fail_on_second)
+    with pytest.raises(OSError):
+        services.instances_ingest(files=files, source="stow")
+    assert not Instance.objects.exists() and not Study.objects.exists()
+    assert stored_files(media_root) == []
+    monkeypatch.undo()
+    results = services.instances_ingest(files=[*files, files[0]], source="stow")
+    assert [r.status for r in results] == ["stored", "stored", "stored", "duplicate"]
+    assert len(stored_files(media_root)) == 3

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from studies.models import IngestSource
-from studies.services import IngestResult, IngestStatus, instance_ingest
+from studies.services import BATCH_SIZE, IngestResult, IngestStatus, instances_ingest
 
 
 def dicom_paths(paths: list[Path], *, exclude: tuple[str, ...] = ()) -> list[Path]:
@@ -23,15 +23,16 @@ def dicom_paths(paths: list[Path], *, exclude: tuple[str, ...] = ()) -> list[Pat
 def import_files(
     files: list[Path], *, source: str, progress: bool = True, stream=None
 ) -> list[IngestResult]:
-    """Ingest ``files`` one by one through the archive's ingest service, with a progress bar."""
+    """Ingest ``files`` through the archive's ingest service (in batches), with a progress bar."""
     from tqdm import tqdm
 
-    results = []
+    results: list[IngestResult] = []
     bar = tqdm(total=len(files), unit="file", disable=not progress, file=stream, desc="import")
-    for path in files:
-        with path.open("rb") as handle:
-            results.append(instance_ingest(file=handle, source=source, filename=str(path)))
-        bar.update()
+    for start in range(0, len(files), BATCH_SIZE):
+        chunk = files[start : start + BATCH_SIZE]
+        batch = [(str(path), path.read_bytes()) for path in chunk]
+        results.extend(instances_ingest(files=batch, source=source))
+        bar.update(len(chunk))
     bar.close()
     return results
 

@@ -155,3 +155,17 @@ def test_text_encoder_loads_a_local_bert_folder_like_macbert(tmp_path, tokenizer
     assert model(torch.randn(1, 2, 64, 64), ids, mask).shape == (1, 3, 64, 64)
     with pytest.raises(FileNotFoundError):
         ReportEncoder.from_pretrained(tmp_path / "missing")
+
+
+def test_crop_extent_reaches_the_cross_attention(tokenizer):
+    """A crop's position in the body changes what the decoder attends with."""
+    model = tiny_mt_unet(len(tokenizer)).eval()
+    image = torch.randn(1, 2, 64, 64)
+    ids, mask = encode(tokenizer, [REPORT_A])
+    top = torch.tensor([[[-1.0, -0.5], [-1.0, 1.0]]])
+    with torch.no_grad():
+        whole = model(image, ids, mask)
+        torch.testing.assert_close(
+            model(image, ids, mask, extent=torch.tensor([[[-1.0, 1.0]] * 2])), whole
+        )
+        assert (model(image, ids, mask, extent=top) - whole).abs().max() > 1e-5

@@ -123,31 +123,36 @@ SHIPPED = {
     "planar": REPO / "ml" / "checkpoints" / "planar",
     "spectct": REPO / "ml" / "checkpoints" / "spectct",
 }
-DICE_FLOOR = {"planar": 0.35, "spectct": 0.35}
-FIXED_CASE = {"planar": {"seed": 2024, "cases": 1}, "spectct": {"seed": 2024, "cases": 1}}
-
-
-def _generate(kind: str, out: Path) -> Path:
-    manifest = pytest.importorskip(
-        "boneread_ml.data.manifest", reason="phantom generator not installed"
-    )
-    return Path(manifest.generate(kind, FIXED_CASE[kind]["cases"], FIXED_CASE[kind]["seed"], out))
+#: Lesion (any class) Dice pooled over the fixed cases; set below what the shipped weights reach
+#: (docs/model-card.md) so that a broken checkpoint, preprocessing or interface fails.
+DICE_FLOOR = {"planar": 0.3, "spectct": 0.3}
+FIXED = {
+    "planar": (4, 2024),
+    "spectct": (2, 2024),
+}  # (cases, seed): never part of the training data
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["planar", "spectct"])
-def test_shipped_checkpoint_finds_the_lesions_of_a_fixed_case(kind, tmp_path):
+def test_shipped_checkpoint_finds_the_lesions_of_fixed_cases(kind, tmp_path):
     if not (SHIPPED[kind] / "config.json").exists():
         pytest.fail(f"shipped checkpoint {SHIPPED[kind]} is missing")
-    from boneread_ml.data.datasets import load_arrays, read_manifest
-    from boneread_ml.evaluation.metrics import dice
-
-    root = _generate(kind, tmp_path / kind)
-    case = read_manifest(root)["cases"][0]
-    arrays = load_arrays(root, case)
+    manifest = pytest.importorskip(
+        "boneread_ml.data.manifest", reason="phantom generator not installed"
+    )
+    cases, seed = FIXED[kind]
+    root = Path(manifest.generate(kind, cases, seed, tmp_path / kind, dicom=False))
     model = load_model(SHIPPED[kind])
-    result = predict(arrays["image"], case["report"]["text"], model)
-    lesion_dice = dice(result.label_map > 0, arrays["label"] > 0)
+    tp = fp = fn = 0
+    for case in manifest.load_manifest(root)["cases"]:
+        arrays = manifest.load_case_arrays(root, case)
+        result = predict(arrays["image"], case["report"]["text"], model)
+        pred, truth = result.label_map > 0, arrays["label"] > 0
+        tp += int(np.sum(pred & truth))
+        fp += int(np.sum(pred & ~truth))
+        fn += int(np.sum(~pred & truth))
+    assert tp + fn > 0, "the fixed cases have no lesions; pick another seed"
+    lesion_dice = 2 * tp / (2 * tp + fp + fn)
     assert lesion_dice >= DICE_FLOOR[kind], (
-        f"{kind} lesion Dice {lesion_dice:.3f} < {DICE_FLOOR[kind]}"
+        f"{kind} lesion Dice {lesion_dice:.3f} < floor {DICE_FLOOR[kind]}"
     )

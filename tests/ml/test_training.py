@@ -153,3 +153,22 @@ def test_toy_data_is_deterministic(tmp_path):
     np.testing.assert_array_equal(
         np.load(a / "arrays/toy000.npz")["image"], np.load(b / "arrays/toy000.npz")["image"]
     )
+
+
+def test_crops_are_centred_on_lesions_and_carry_their_extent(planar_root):
+    cases = read_manifest(planar_root)["cases"]
+    ds = SegmentationDataset(
+        planar_root, cases, "planar", crop_size=(32, 64), lesion_crop_prob=1.0, seed=0
+    )
+    for i in range(len(ds)):
+        item = ds[i]
+        assert item["image"].shape == (2, 32, 64) and item["label"].shape == (32, 64)
+        assert item["label"].max() > 0  # every crop holds a lesion at lesion_crop_prob=1
+        (r0, r1), (c0, c1) = item["extent"].tolist()
+        assert -1.0 <= r0 < r1 <= 1.0 and (c0, c1) == (
+            -1.0,
+            1.0,
+        )  # full width: columns span the image
+        assert (r1 - r0) == pytest.approx(2.0 * 31 / 127)
+    whole = SegmentationDataset(planar_root, cases, "planar")[0]
+    assert whole["extent"].tolist() == [[-1.0, 1.0], [-1.0, 1.0]]

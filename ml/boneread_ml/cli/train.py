@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 from pathlib import Path
 
 from boneread_ml.training.config import deep_update, load_config, parse_override, resolve_data_root
@@ -46,6 +47,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="config override, e.g. train.max_steps=50 (repeatable)")  # fmt: skip
 
 
+def command_line(args: argparse.Namespace) -> str:
+    """The equivalent ``boneread-ml train`` command (recorded in the release's config.json)."""
+    parts = ["boneread-ml", "train"]
+    for key, value in vars(args).items():
+        if key in ("command", "verbose") or value in (None, False, []):
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, list):
+            for v in value:
+                parts += [flag, str(v)]
+        else:
+            parts += [flag, str(value)]
+    return shlex.join(parts)
+
+
 def run(args: argparse.Namespace) -> int:
     from boneread_ml.training.run import train_cross_validation, train_fold
 
@@ -61,11 +79,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, overrides)
     root = resolve_data_root(cfg, args.data_root)
     out = Path(args.out)
-    command = "boneread-ml train " + " ".join(
-        f"{k}={v}"
-        for k, v in sorted(vars(args).items())
-        if v not in (None, False, []) and k != "func"
-    )
+    command = command_line(args)
     if args.cv:
         summaries = train_cross_validation(cfg, root, out, resume=args.resume)
         scores = [s["best_val_mean_class_dice"] for s in summaries]

@@ -13,24 +13,35 @@ import torch
 from torch import nn
 
 
-def coordinate_features(shape: tuple[int, ...], num_freqs: int, device, dtype) -> torch.Tensor:
+def coordinate_features(
+    shape: tuple[int, ...], num_freqs: int, device, dtype, extent: torch.Tensor | None = None
+) -> torch.Tensor:
     """Fourier features of normalised grid coordinates.
 
     The decoder's queries need to know *where* they are (the report names
     sites: ribs, spine, pelvis), which convolutions only know implicitly.
 
     Args:
-        shape: spatial shape (H, W) or (D, H, W).
+        shape: spatial shape (H, W) or (D, H, W) of the feature map.
         num_freqs: frequencies per axis.
+        extent: (B, dims, 2) start and end of the map along each axis in
+            whole-image coordinates [-1, 1] (a training crop covers part of the
+            body); None = the whole image.
 
     Returns:
-        Tensor (prod(shape), len(shape) * 2 * num_freqs).
+        Tensor (B or 1, prod(shape), len(shape) * 2 * num_freqs).
     """
-    axes = [torch.linspace(-1.0, 1.0, n, device=device, dtype=dtype) for n in shape]
-    grid = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, len(shape))
+    axes = [torch.linspace(0.0, 1.0, n, device=device, dtype=dtype) for n in shape]
+    unit = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, len(shape))
+    if extent is None:
+        extent = torch.tensor([[-1.0, 1.0]] * len(shape), device=device, dtype=dtype)[None]
+    extent = extent.to(device=device, dtype=dtype)
+    start, stop = extent[..., 0], extent[..., 1]  # (B, dims)
+    grid = start[:, None, :] + unit[None] * (stop - start)[:, None, :]  # (B, N, dims)
     freqs = (2.0 ** torch.arange(num_freqs, device=device, dtype=dtype)) * math.pi
-    angles = grid.unsqueeze(-1) * freqs  # (N, dims, F)
-    return torch.cat([angles.sin(), angles.cos()], dim=-1).reshape(grid.shape[0], -1)
+    angles = grid.unsqueeze(-1) * freqs  # (B, N, dims, F)
+    feats = torch.cat([angles.sin(), angles.cos()], dim=-1)
+    return feats.reshape(grid.shape[0], grid.shape[1], -1)
 
 
 class CrossAttentionFusion(nn.Module):
@@ -70,13 +81,20 @@ class CrossAttentionFusion(nn.Module):
         )
         self.gate = nn.Parameter(torch.tensor(float(gate_init)))
 
-    def forward(self, x: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        tokens: torch.Tensor,
+        mask: torch.Tensor,
+        extent: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Fuse.
 
         Args:
             x: image features (B, C, *spatial).
             tokens: text token features (B, T, D).
             mask: True for real tokens (B, T); at least one per row.
+            extent: (B, dims, 2) whole-image coordinates of ``x``'s edges (crops), or None.
 
         Returns:
             Features of the same shape as ``x``.
@@ -84,8 +102,8 @@ class CrossAttentionFusion(nn.Module):
         b, c = x.shape[:2]
         spatial = tuple(x.shape[2:])
         seq = x.flatten(2).transpose(1, 2)  # (B, N, C)
-        pos = coordinate_features(spatial, self.num_freqs, x.device, x.dtype)
-        query = self.norm_q(seq) + self.pos(pos).unsqueeze(0)
+        pos = coordinate_features(spatial, self.num_freqs, x.device, x.dtype, extent)
+        query = self.norm_q(seq) + self.pos(pos)
         kv = self.norm_kv(tokens)
         attended, _ = self.attn(query, kv, kv, key_padding_mask=~mask, need_weights=False)
         delta = self.out(attended).transpose(1, 2).reshape(b, c, *spatial)

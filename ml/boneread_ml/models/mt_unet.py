@@ -152,13 +152,15 @@ class MTUNet(nn.Module):
             raise ValueError(f"{text.tokens.shape[0]} reports for a batch of {batch} images")
         return text
 
-    def _fuse(self, stage: int, x: torch.Tensor, text: TextFeatures | None) -> torch.Tensor:
+    def _fuse(
+        self, stage: int, x: torch.Tensor, text: TextFeatures | None, extent: torch.Tensor | None
+    ) -> torch.Tensor:
         key = f"stage{stage}"
         if text is None or key not in self.fusion:
             return x
         block = self.fusion[key]
         if isinstance(block, CrossAttentionFusion):
-            return block(x, text.tokens, text.mask)
+            return block(x, text.tokens, text.mask, extent)
         return block(x, text.pooled)
 
     def forward(
@@ -166,6 +168,7 @@ class MTUNet(nn.Module):
         image: torch.Tensor,
         input_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
+        extent: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Segment.
 
@@ -173,6 +176,8 @@ class MTUNet(nn.Module):
             image: (B, in_channels, H, W) or (B, in_channels, D, H, W).
             input_ids: report token ids (B, T) or (1, T); None = image only.
             attention_mask: (B, T) or (1, T), 1 for real tokens.
+            extent: (B, spatial_dims, 2) where the image lies in whole-image
+                coordinates [-1, 1] (training crops); None = a whole image.
 
         Returns:
             Raw logits (B, out_channels, *spatial) at the input's size.
@@ -195,9 +200,9 @@ class MTUNet(nn.Module):
         x1 = self.down_1(x0)
         x2 = self.down_2(x1)
         x3 = self.down_3(x2)
-        x4 = self._fuse(0, self.down_4(x3), text)
-        u4 = self._fuse(1, self.upcat_4(x4, x3), text)
-        u3 = self._fuse(2, self.upcat_3(u4, x2), text)
-        u2 = self._fuse(3, self.upcat_2(u3, x1), text)
+        x4 = self._fuse(0, self.down_4(x3), text, extent)
+        u4 = self._fuse(1, self.upcat_4(x4, x3), text, extent)
+        u3 = self._fuse(2, self.upcat_3(u4, x2), text, extent)
+        u2 = self._fuse(3, self.upcat_2(u3, x1), text, extent)
         u1 = self.upcat_1(u2, x0)
         return resize_logits(self.final_conv(u1), size)

@@ -78,7 +78,8 @@ def save_release(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    # clone: some MONAI nets (DynUNet) share tensors between modules, which safetensors refuses
+    state = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(out / WEIGHTS), metadata={"format": FORMAT})
     if tokenizer is not None:
         tokenizer.save_pretrained(str(out))

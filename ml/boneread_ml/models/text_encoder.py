@@ -19,7 +19,7 @@ SMALL_BERT: dict[str, Any] = {
     "num_hidden_layers": 2,
     "num_attention_heads": 4,
     "intermediate_size": 256,
-    "max_position_embeddings": 256,
+    "max_position_embeddings": 512,
     "hidden_dropout_prob": 0.1,
     "attention_probs_dropout_prob": 0.1,
 }

@@ -20,7 +20,7 @@ DEFAULTS: dict[str, Any] = {
         "num_hidden_layers": 2,
         "num_attention_heads": 4,
         "intermediate_size": 256,
-        "max_length": 256,
+        "max_length": 384,
         "pretrained": None,
     },  # fmt: skip
     "mt_unet": {"features": [16, 16, 32, 64, 128, 16], "gate_init": 0.1},
@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
         "num_threads": 2,
         "amp": True,  # CUDA only (bf16 autocast); ignored on CPU
         "background_slices": 8,
+        "crop_size": None,  # e.g. [256, 256]: train on crops, validate/predict on whole images
+        "lesion_crop_prob": 0.7,
+        "ce_class_weights": None,  # e.g. [1, 4, 4]: cross-entropy weight per class
         "max_cases": None,
         "freeze": [],  # module prefixes: text_encoder, encoder, decoder
         "unfreeze_at_step": None,

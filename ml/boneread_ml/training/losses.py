@@ -18,13 +18,22 @@ class SegmentationLoss(nn.Module):
     Args:
         lambda_dice: weight of the Dice term.
         lambda_ce: weight of the cross-entropy term.
+        class_weights: cross-entropy weight per class (background, benign,
+            metastatic); weighting the rare lesion classes up speeds learning.
     """
 
-    def __init__(self, lambda_dice: float = 1.0, lambda_ce: float = 1.0) -> None:
+    def __init__(
+        self,
+        lambda_dice: float = 1.0,
+        lambda_ce: float = 1.0,
+        class_weights: list[float] | None = None,
+    ) -> None:
         super().__init__()
+        weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
         self.loss = DiceCELoss(
             include_background=False, to_onehot_y=True, softmax=True, batch=True,
-            lambda_dice=lambda_dice, lambda_ce=lambda_ce,
+            lambda_dice=lambda_dice,
+            weight=weight, lambda_ce=lambda_ce,
         )  # fmt: skip
 
     def forward(self, logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:

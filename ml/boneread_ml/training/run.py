@@ -35,6 +35,7 @@ def make_tokenizer(cfg: dict[str, Any], out_dir: Path):
 
 
 def input_size_of(dataset: SegmentationDataset) -> tuple[int, ...]:
+    """Spatial size of the training input (a crop when cropping)."""
     return tuple(dataset[0]["image"].shape[1:])
 
 
@@ -109,6 +110,7 @@ def train_fold(
     train_ds = SegmentationDataset(
         data_root, train_cases, cfg["task"], text_mode=mode, augment=True,
         background_slices=tcfg.get("background_slices"), seed=seed,
+        crop_size=tcfg.get("crop_size"), lesion_crop_prob=float(tcfg.get("lesion_crop_prob", 0.7)),
     )  # fmt: skip
     tokenizer = make_tokenizer(cfg, out_dir)
     uses_text = mode != "none"

@@ -104,7 +104,7 @@ class Trainer:
         self.uses_text = uses_text
         self.build_args = build_args or {}
         self.device = torch.device(device)
-        self.loss_fn = SegmentationLoss()
+        self.loss_fn = SegmentationLoss(class_weights=self.tcfg.get("ce_class_weights")).to(device)
         self.optimizer = self._make_optimizer()
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.step = 0
@@ -137,20 +137,22 @@ class Trainer:
         progress = min(1.0, (step - warm) / max(1, total - warm))
         return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
-    def _inputs(self, batch: dict[str, Any]) -> tuple[torch.Tensor, ...]:
+    def _inputs(self, batch: dict[str, Any]) -> tuple[Any, ...]:
         image = batch["image"].to(self.device)
+        extent = batch["extent"].to(self.device) if "extent" in batch else None
         if not self.uses_text:
-            return image, None, None
-        return image, batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
+            return image, None, None, extent
+        ids, mask = batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
+        return image, ids, mask, extent
 
     # -- hooks --------------------------------------------------------------
     def train_step(self, batch: dict[str, Any]) -> float:
         """One optimizer step on one batch; returns the loss."""
         self.model.train()
-        image, ids, mask = self._inputs(batch)
+        image, ids, mask, extent = self._inputs(batch)
         label = batch["label"].to(self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            logits = self.model(image, ids, mask)
+            logits = self.model(image, ids, mask, extent=extent)
         loss = self.loss_fn(logits, label)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -164,9 +166,9 @@ class Trainer:
     def validation_step(self, batch: dict[str, Any]) -> list[tuple[str, dict[int, np.ndarray]]]:
         """Predict a batch; return per item (case_id, {class: [tp, fp, fn]})."""
         self.model.eval()
-        image, ids, mask = self._inputs(batch)
+        image, ids, mask, extent = self._inputs(batch)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            logits = self.model(image, ids, mask)
+            logits = self.model(image, ids, mask, extent=extent)
         pred = logits.argmax(1).cpu().numpy()
         label = batch["label"].numpy()
         out = []

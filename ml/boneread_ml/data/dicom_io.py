@@ -112,7 +112,24 @@ def _base(
     ds.SoftwareVersions = f"boneread-ml {__version__}"
     ds.PatientPosition = "HFS"
     ds.BodyPartExamined = meta["body_part"]
+    ds.AcquisitionNumber = 1
     return ds
+
+
+def _code(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    return item
+
+
+def _nm_patient_orientation(ds: Dataset) -> None:
+    """NM/PET Patient Orientation module: supine, head first."""
+    orientation = _code("F-10450", "SRT", "recumbent")
+    orientation.PatientOrientationModifierCodeSequence = Sequence(
+        [_code("F-10340", "SRT", "supine")]
+    )
+    ds.PatientOrientationCodeSequence = Sequence([orientation])
+    ds.PatientGantryRelationshipCodeSequence = Sequence([_code("F-10470", "SRT", "headfirst")])
 
 
 def _radiopharmaceutical(meta: dict) -> Sequence:
@@ -227,6 +244,7 @@ def write_planar(
     key = meta["uid_key"]
     ds = _base(meta, NM_STORAGE, uid(key, "nm-wb"), uid(key, "nm-wb-series"), "NM", 1)
     ds.ImageType = ["ORIGINAL", "PRIMARY", "WHOLE BODY", "EMISSION"]
+    _nm_patient_orientation(ds)
     ds.SeriesDescription = "WB ANT/POST"
     ds.InstanceNumber = 1
     ds.NumberOfFrames = 2
@@ -361,6 +379,7 @@ def write_spectct(
     sz, sy, sx = (float(v) for v in spect_spacing)
     ds = _base(meta, NM_STORAGE, uid(key, "nm-spect"), uid(key, "nm-spect-series"), "NM", 3)
     ds.ImageType = ["ORIGINAL", "PRIMARY", "RECON TOMO", "EMISSION"]
+    _nm_patient_orientation(ds)
     ds.SeriesDescription = "SPECT OSEM AC SC"
     ds.InstanceNumber = 1
     ds.FrameOfReferenceUID = for_uid

@@ -160,7 +160,10 @@ def render_planar(rng: np.random.Generator, patient: Patient, plan: CasePlan) ->
         layers[li] += weights[g] * img
     matrix, offset = _affine_params(rng, patient)
     layers = [_warp(x, matrix, offset, 1) for x in layers]
-    regions = np.stack([_warp(r, matrix, offset, 0) for r in tpl.regions])
+    # the three layers' region codes packed into one integer: one nearest-neighbour warp
+    base = len(REGIONS)
+    packed = _warp(tpl.packed_regions, matrix, offset, 0)
+    regions = np.stack([packed % base, (packed // base) % base, packed // base**2]).astype(np.int16)
     thickness = _warp(tpl.thickness_mm, matrix, offset, 1) * patient.habitus
 
     # injection-site extravasation in one arm in ~10 % of scans: hot, but not a lesion

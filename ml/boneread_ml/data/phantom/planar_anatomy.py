@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from boneread_ml.data.phantom import primitives as pr
-from boneread_ml.data.phantom.regions import code, spine_key
+from boneread_ml.data.phantom.regions import REGIONS, code, spine_key
 
 ROWS, COLS = 1024, 256
 PIXEL_MM = 2.4  # 1024 x 256 at 2.4 mm: the usual whole-body matrix and zoom 1.0
@@ -81,6 +81,13 @@ class PlanarTemplate:
     groups: dict[tuple[str, int], np.ndarray]
     regions: np.ndarray
     thickness_mm: np.ndarray
+
+    @functools.cached_property
+    def packed_regions(self) -> np.ndarray:
+        """int32 ``r0 + n * r1 + n**2 * r2`` (n = number of regions): one map to warp."""
+        n = len(REGIONS)
+        r = self.regions.astype(np.int32)
+        return r[0] + n * r[1] + n * n * r[2]
 
 
 class _Painter:

@@ -71,7 +71,12 @@ export function CasePage({ studyId }: { studyId: string }) {
 
   return (
     <section className="case-page" data-testid="case" data-study-id={studyId}>
-      <CaseHeader study={study} nav={nav} onHelp={() => setHelpOpen((open) => !open)} />
+      <CaseHeader
+        study={study}
+        aiStatus={aiState.ai?.latest_job?.state ?? study?.ai_status ?? null}
+        nav={nav}
+        onHelp={() => setHelpOpen((open) => !open)}
+      />
       <div className="case-body">
         <div className="case-viewer">
           {state.status === "error" && <ErrorBox error={state.error} onRetry={retry} />}

@@ -1,4 +1,4 @@
-import type { StudyDetail } from "../api/studies";
+import type { AiStatus, StudyDetail } from "../api/studies";
 import { alphabeticName, formatPersonName } from "../components/personName";
 import { AiChip, ReportChip } from "../components/StatusChip";
 import { useI18n } from "../i18n/useI18n";
@@ -7,11 +7,13 @@ import type { CaseNavigation } from "../worklist/useCaseNavigation";
 
 interface Props {
   study: StudyDetail | null;
+  /** The live AI state (polled), newer than the study's summary. */
+  aiStatus: AiStatus | null;
   nav: CaseNavigation;
   onHelp: () => void;
 }
 
-export function CaseHeader({ study, nav, onHelp }: Props) {
+export function CaseHeader({ study, aiStatus, nav, onHelp }: Props) {
   const { t } = useI18n();
   return (
     <div className="case-header">
@@ -29,7 +31,7 @@ export function CaseHeader({ study, nav, onHelp }: Props) {
           <span>{study.accession_number}</span>
           <span className="case-desc">{study.description}</span>
           <ReportChip status={study.report_status} />
-          <AiChip status={study.ai_status} />
+          <AiChip status={aiStatus} />
         </div>
       )}
       <div className="case-nav">

@@ -1,0 +1,191 @@
+"""The reading viewer in real Chromium against the live server and phantom DICOM studies.
+
+The phantom cases are generated once per session by the ML package's generator (real DICOM) and
+archived through the real ingest service for each test. Screenshots are read back pixel by pixel
+to check what the reader sees: both planar views drawn, a window preset changing the picture,
+SPECT in colour over the grey CT. Screenshots are kept under tests/e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import Role
+from accounts.services import user_create
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PASSWORD = "Bone-scan-2026"
+
+
+@pytest.fixture(scope="session")
+def phantom_files(tmp_path_factory) -> list[Path]:
+    from boneread_ml.data.manifest import generate
+
+    root = tmp_path_factory.mktemp("phantoms")
+    generate("planar", 2, 7, root / "planar")
+    generate("spectct", 1, 7, root / "spectct")
+    # Ground-truth SEGs are not part of what a clinic sends.
+    return sorted(p for p in root.rglob("*.dcm") if not p.name.startswith("SEG"))
+
+
+@pytest.fixture
+def studies(phantom_files):
+    from studies.models import Study
+    from studies.services import instances_ingest
+
+    for start in range(0, len(phantom_files), 25):
+        batch = phantom_files[start : start + 25]
+        results = instances_ingest(files=[(p.name, p.read_bytes()) for p in batch], source="import")
+        assert all(r.ok for r in results), [r.as_dict() for r in results if not r.ok]
+    return {
+        kind: list(Study.objects.filter(kind=kind).order_by("study_date", "id"))
+        for kind in ("planar", "spectct")
+    }
+
+
+@pytest.fixture
+def signed_in(live_server, page):
+    user_create(username="wang", password=PASSWORD, role=Role.PHYSICIAN, display_name="王医生")
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=username]", "wang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/worklist")
+    return page
+
+
+def pixels(png: bytes):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(png)).convert("RGB")
+
+
+def save(name: str, png: bytes) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / name).write_bytes(png)
+
+
+def open_case(page, live_server, study) -> None:
+    page.goto(f"{live_server.url}/cases/{study.id}")
+    viewer = page.locator("[data-state]").first
+    expect(viewer).to_have_attribute("data-state", "ready", timeout=60_000)
+
+
+def test_planar_case_shows_both_views_presets_and_next_case(live_server, signed_in, studies):
+    page = signed_in
+    page.reload()  # the studies were archived after the worklist first loaded
+    rows = page.get_by_test_id("worklist-table").locator("tbody tr")
+    expect(rows).to_have_count(3)
+    planar_ids = {str(s.id) for s in studies["planar"]}
+    order = [rows.nth(i).get_attribute("data-study-id") for i in range(3)]
+    index = next(i for i, sid in enumerate(order) if sid in planar_ids)
+    # Step towards the middle of the list so that there is a case to step to.
+    step_key = "n" if index < 2 else "p"
+    first_id = order[index]
+    rows.nth(index).locator("a").click()
+    expect(page).to_have_url(f"{live_server.url}/cases/{first_id}")
+    expect(page.get_by_test_id("planar-viewer")).to_have_attribute(
+        "data-state", "ready", timeout=60_000
+    )
+    for view in ("anterior", "posterior"):
+        expect(page.get_by_test_id(f"viewport-{view}")).to_have_attribute("data-rendered", "true")
+
+    before = page.get_by_test_id("viewport-anterior").screenshot()
+    save("viewer_planar_auto.png", before)
+    image = pixels(before)
+    grey = image.convert("L")
+    lo, hi = grey.getextrema()
+    # Inverted grey scale: a white background with dark uptake, not a blank canvas.
+    assert hi >= 240 and lo <= 120, (lo, hi)
+
+    page.keyboard.press("2")  # "low" preset: faint uptake saturates
+    expect(page.get_by_test_id("preset-low")).to_have_attribute("aria-pressed", "true")
+    page.wait_for_timeout(300)
+    after = page.get_by_test_id("viewport-anterior").screenshot()
+    save("viewer_planar_low.png", after)
+    dark_before = sum(1 for v in grey.getdata() if v < 128)
+    dark_after = sum(1 for v in pixels(after).convert("L").getdata() if v < 128)
+    assert dark_after > dark_before * 1.2, (dark_before, dark_after)
+
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    page.keyboard.press(step_key)
+    expect(page).not_to_have_url(f"{live_server.url}/cases/{first_id}")
+    expect(page.get_by_test_id("case")).not_to_have_attribute("data-study-id", first_id)
+    assert page.console_errors == []
+
+
+def test_spectct_fused_view_shows_colour_over_grey_ct(live_server, signed_in, studies):
+    page = signed_in
+    open_case(page, live_server, studies["spectct"][0])
+    page.wait_for_timeout(500)
+    png = page.get_by_test_id("viewport-sagittal").screenshot()
+    save("viewer_spectct_fused.png", png)
+    rgb = list(pixels(png).getdata())
+    coloured = sum(1 for r, g, b in rgb if r > 120 and r - b > 60)
+    grey = sum(1 for r, g, b in rgb if 60 < r < 230 and abs(r - g) < 12 and abs(g - b) < 12)
+    assert coloured > 200, coloured  # SPECT uptake in the colour map
+    assert grey > 2000, grey  # CT anatomy around it
+
+    page.get_by_test_id("fusion-ct").click()
+    page.wait_for_timeout(300)
+    ct_only = list(pixels(page.get_by_test_id("viewport-sagittal").screenshot()).getdata())
+    assert sum(1 for r, g, b in ct_only if r > 120 and r - b > 60) < coloured / 10
+    assert page.console_errors == []
+
+
+def test_report_is_saved_signed_and_a_stale_save_shows_the_conflict(
+    live_server, signed_in, studies
+):
+    from django.contrib.auth import get_user_model
+
+    from reports.services import report_save
+
+    page = signed_in
+    study = studies["planar"][0]
+    open_case(page, live_server, study)
+    page.get_by_test_id("tab-report").click()
+    panel = page.get_by_test_id("report-panel")
+    panel.locator("textarea[name=history]").fill("乳腺癌术后3年")
+    panel.locator("textarea[name=findings]").fill("胸椎及多根肋骨见多发异常放射性浓聚。")
+    panel.locator("textarea[name=impression]").fill("多发骨转移可能。")
+    page.get_by_test_id("report-save").click()
+    expect(page.get_by_test_id("report-version")).to_have_text("第 1 版")
+
+    page.reload()
+    page.get_by_test_id("tab-report").click()
+    expect(panel.locator("textarea[name=findings]")).to_have_value(
+        "胸椎及多根肋骨见多发异常放射性浓聚。"
+    )
+
+    # A colleague saves version 2 while this page still shows version 1.
+    colleague = get_user_model().objects.create_user(username="li", password=PASSWORD)
+    report_save(
+        study=study,
+        user=colleague,
+        history="乳腺癌术后3年",
+        findings="胸椎、肋骨多发浓聚灶。",
+        impression="骨转移。",
+        base_version=1,
+    )
+    panel.locator("textarea[name=impression]").fill("多发骨转移。")
+    page.get_by_test_id("report-save").click()
+    expect(page.get_by_test_id("report-conflict")).to_be_visible()
+    save("viewer_report_conflict.png", page.screenshot())
+
+    panel.get_by_role("button", name="载入当前版本").click()
+    expect(page.get_by_test_id("report-version")).to_have_text("第 2 版")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("report-sign").click()
+    expect(page.get_by_test_id("report-signed")).to_be_visible()
+    expect(panel.locator("textarea[name=impression]")).to_have_attribute("readonly", "")
+    assert page.console_errors == []

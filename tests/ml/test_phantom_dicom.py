@@ -133,3 +133,27 @@ def test_spectct_series_geometry_and_seg(spectct_set):
     labels = seg.get_pixels_by_source_instance(ct_uids, combine_segments=True, relabel=True)
     np.testing.assert_array_equal(labels, a["label"])
     assert vol is None or vol.array.shape[0] > 0
+
+
+def test_spect_frames_are_the_training_channel_on_their_own_grid(spectct_set):
+    """Frames run inferior to superior; resampled onto the CT grid they give channel 0."""
+    from boneread_ml.data.phantom import spectct
+
+    case = load_manifest(spectct_set)["cases"][0]
+    a = load_case_arrays(spectct_set, case)
+    ds = pydicom.dcmread(Path(spectct_set) / case["dicom_dir"] / "NM_SPECT.dcm")
+    counts = ds.pixel_array.astype(np.float32) * float(ds.RescaleSlope)
+    first_z = float(ds.DetectorInformationSequence[0].ImagePositionPatient[2])
+    ct_top = pydicom.dcmread(
+        Path(spectct_set) / case["dicom_dir"] / "CT_0001.dcm", stop_before_pixels=True
+    )
+    assert first_z < float(ct_top.ImagePositionPatient[2])  # frame 1 is the most inferior
+    spect = counts[::-1]  # most superior first, like the arrays
+    on_ct = spectct.resample(
+        spect,
+        spectct.SPECT_SPACING_MM,
+        spectct.SPECT_SHAPE,
+        spectct.CT_SPACING_MM,
+        spectct.CT_SHAPE,
+    )
+    np.testing.assert_allclose(on_ct, a["image"][0], atol=0.02)

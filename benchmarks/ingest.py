@@ -9,7 +9,8 @@ to BoneRead (gunicorn + ``manage.py dicom_scp``, a fresh embedded SQLite databas
 or $DATABASE_URL when set) and to Orthanc (Debian packages ``orthanc`` and ``orthanc-dicomweb``,
 installed by this script when missing, started on loopback with a temporary configuration and
 storage). Each system starts empty; every repetition sends a series with new UIDs. The figure is
-instances per second and the ratio BoneRead / Orthanc (>= 1.0: at least as fast).
+instances per second and the ratio BoneRead / Orthanc (>= 1.0: at least as fast). Both servers run
+side by side and the sends alternate between them, so that both see the same machine load.
 
 Run::
 
@@ -282,34 +283,36 @@ def orthanc_start(servers: Servers, work: Path) -> dict:
 # --- the run -------------------------------------------------------------------------------
 
 
-def measure(name: str, start, args, scratch: Path) -> dict:
-    servers = Servers()
-    work = scratch / name
-    work.mkdir()
-    try:
-        target = start(servers, work)
-        times: dict[str, list[float]] = {"stow": [], "cstore": []}
-        for repeat in range(args.repeats):
-            for path_kind in ("stow", "cstore"):
+def measure(targets: dict[str, dict], args, scratch: Path) -> dict[str, dict]:
+    """Alternate the systems within each repetition so that both see the same machine load."""
+    times: dict[str, dict[str, list[float]]] = {
+        name: {"stow": [], "cstore": []} for name in targets
+    }
+    names = list(targets)
+    for repeat in range(args.repeats):
+        for path_kind in ("stow", "cstore"):
+            for name in names if repeat % 2 == 0 else names[::-1]:
+                target = targets[name]
                 folder = scratch / f"series-{name}-{path_kind}-{repeat}"
                 paths = ct_series(folder, args.slices)
                 if path_kind == "stow":
                     seconds = stow(target["stow_url"], paths, args.batch, target["headers"])
                 else:
                     seconds = cstore(target["dimse_port"], folder, target["ae"])
-                times[path_kind].append(seconds)
+                times[name][path_kind].append(seconds)
                 shutil.rmtree(folder)
                 rate = args.slices / seconds
                 print(f"{name:9s} {path_kind:6s} run {repeat + 1}: {rate:7.1f} instances/s")
-        return {
+    return {
+        name: {
             kind: {
                 "seconds": [round(t, 3) for t in values],
                 "instances_per_s": round(args.slices / statistics.median(values), 1),
             }
-            for kind, values in times.items()
+            for kind, values in by_kind.items()
         }
-    finally:
-        servers.stop()
+        for name, by_kind in times.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,12 +326,20 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("storescu"):
         raise SystemExit("dcmtk's storescu is needed: bash scripts/system-deps.sh")
     orthanc_version = orthanc_install()
+    servers = Servers()
     with tempfile.TemporaryDirectory(prefix="boneread-ingest-bench-") as tmp:
         scratch = Path(tmp)
-        boneread = measure(
-            "boneread", lambda s, w: boneread_start(s, w, args.workers), args, scratch
-        )
-        orthanc = measure("orthanc", orthanc_start, args, scratch)
+        for name in ("boneread", "orthanc"):
+            (scratch / name).mkdir()
+        try:
+            targets = {
+                "boneread": boneread_start(servers, scratch / "boneread", args.workers),
+                "orthanc": orthanc_start(servers, scratch / "orthanc"),
+            }
+            measured = measure(targets, args, scratch)
+        finally:
+            servers.stop()
+    boneread, orthanc = measured["boneread"], measured["orthanc"]
     result = {
         "benchmark": "ingest",
         "series": f"{args.slices} CT slices, 512x512, 16-bit, Explicit VR Little Endian",

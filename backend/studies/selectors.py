@@ -55,7 +55,9 @@ def instance_queryset_for_user(user: Any) -> QuerySet[Instance]:
     return Instance.objects.filter(series__study__in=study_queryset_for_user(user))
 
 
-def _count(model, link: str) -> Coalesce:
+def related_count(model, link: str) -> Coalesce:
+    """An annotation: how many ``model`` rows point at this row through ``link`` (a subquery,
+    so counts of two relations never multiply each other as joins would)."""
     counts = (
         model.objects.filter(**{link: OuterRef("pk")})
         .order_by()
@@ -68,8 +70,8 @@ def _count(model, link: str) -> Coalesce:
 
 def with_counts(studies: QuerySet[Study]) -> QuerySet[Study]:
     return studies.annotate(
-        number_of_series=_count(Series, "study"),
-        number_of_instances=_count(Instance, "series__study"),
+        number_of_series=related_count(Series, "study"),
+        number_of_instances=related_count(Instance, "series__study"),
     )
 
 

@@ -170,6 +170,13 @@ def _batch_store(
                 )
             }
             series_cache: dict[str, Series] = {}
+            if len(pending) > 1 and len(set(uids)) == len(uids) and not known.keys() & set(uids):
+                bulk = _batch_bulk(
+                    pending=pending, series_cache=series_cache, written=written, source=source,
+                    user=user,
+                )  # fmt: skip
+                if bulk is not None:
+                    return bulk
             for index, filename, parsed in pending:
                 result = _batch_one(
                     parsed=parsed,
@@ -187,6 +194,48 @@ def _batch_store(
             _file_remove_if_unreferenced(name=name)
         raise
     return out
+
+
+def _batch_bulk(
+    *,
+    pending: list[tuple[int, str, ParsedDicom]],
+    series_cache: dict[str, Series],
+    written: list[str],
+    source: str,
+    user: Any,
+) -> list[tuple[int, IngestResult]] | None:
+    """The common case of a batch of new objects: one INSERT for all instance rows.
+
+    Returns None (and leaves no trace) when any object needs individual treatment (a refused
+    object, a concurrent sender); the caller then stores them one by one.
+    """
+    mine: list[str] = []
+    try:
+        with transaction.atomic():  # a savepoint for the attempt
+            instances = []
+            for _, _, parsed in pending:
+                series = _series_get_or_create(parsed=parsed, cache=series_cache)
+                series_cache[parsed.series_instance_uid] = series
+                instances.append(
+                    _instance_build(parsed=parsed, series=series, source=source, user=user)
+                )
+            Instance.objects.bulk_create(instances)
+            for (_, _, parsed), instance in zip(pending, instances, strict=True):
+                name = _file_write(name=instance.file, data=parsed.stored_bytes)
+                if name:
+                    mine.append(name)
+                    written.append(name)
+                _after_file_written(instance=instance)
+    except (DicomRejected, IntegrityError):
+        series_cache.clear()  # it may hold series rolled back with the savepoint
+        for name in mine:
+            written.remove(name)
+            _file_remove_if_unreferenced(name=name)
+        return None
+    return [
+        (index, IngestResult(IngestStatus.STORED, filename, "", instance, parsed.sop_instance_uid))
+        for (index, filename, parsed), instance in zip(pending, instances, strict=True)
+    ]
 
 
 def _batch_one(
@@ -242,6 +291,12 @@ def _batch_one(
 
 
 def _instance_create(*, parsed: ParsedDicom, series: Series, source: str, user: Any) -> Instance:
+    instance = _instance_build(parsed=parsed, series=series, source=source, user=user)
+    instance.save(force_insert=True)
+    return instance
+
+
+def _instance_build(*, parsed: ParsedDicom, series: Series, source: str, user: Any) -> Instance:
     instance = Instance(
         series=series,
         sop_instance_uid=parsed.sop_instance_uid,
@@ -256,7 +311,6 @@ def _instance_create(*, parsed: ParsedDicom, series: Series, source: str, user: 
     )
     # Foreign keys and uniqueness are the database's to enforce (one query less each).
     instance.full_clean(exclude=["series", "uploaded_by"], validate_unique=False)
-    instance.save(force_insert=True)
     return instance
 
 

@@ -107,7 +107,7 @@ class QidoSeriesApi(DicomWebApi):
         series = selectors.series_queryset_for_user(request.user).select_related("study__patient")
         if study_uid:
             series = series.filter(study__study_instance_uid=study_uid)
-        series = series.annotate(number_of_instances=selectors._count(Instance, "series"))
+        series = series.annotate(number_of_instances=selectors.related_count(Instance, "series"))
         series, ignored = qido.qido_filter(series, level="series", params=request.query_params)
         series = series.order_by("study__study_date", "series_number", "created")
         base = self.base_url(request)

@@ -214,3 +214,16 @@ def test_batch_failing_midway_keeps_nothing_of_the_batch(media_root, monkeypatch
     results = services.instances_ingest(files=[*files, files[0]], source="stow")
     assert [r.status for r in results] == ["stored", "stored", "stored", "duplicate"]
     assert len(stored_files(media_root)) == 3
+
+
+@pytest.mark.django_db
+def test_batch_with_one_refused_object_stores_the_others(media_root):
+    study = generate_uid()
+    good = [make_dataset(study_uid=study, seed=n) for n in range(3)]
+    intruder = make_dataset(study_uid=study, patient_id="OTHER", patient_name="LI^SI")
+    files = [(f"{n}.dcm", to_bytes(ds)) for n, ds in enumerate([good[0], intruder, *good[1:]])]
+    results = services.instances_ingest(files=files, source="stow")
+    assert [r.status for r in results] == ["stored", "rejected", "stored", "stored"]
+    assert "conflicting patient data" in results[1].reason
+    assert Instance.objects.count() == 3
+    assert len(stored_files(media_root)) == 3

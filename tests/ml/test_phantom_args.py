@@ -80,3 +80,13 @@ def test_cli_writes_a_data_set(tmp_path):
     )
     m = load_manifest(tmp_path / "o")
     assert len(m["cases"]) == 2 and m["seed"] == 4 and m["params"]["informativeness"] == 0.7
+
+
+def test_regenerating_into_a_folder_replaces_the_previous_set(tmp_path):
+    out = tmp_path / "d"
+    generate("planar", 3, 0, out)
+    (out / "notes.txt").write_text("mine")
+    generate("planar", 1, 0, out)
+    assert sorted(p.name for p in (out / "arrays").iterdir()) == ["planar-s0-0000.npz"]
+    assert sorted(p.name for p in (out / "dicom").iterdir()) == ["planar-s0-0000"]
+    assert (out / "notes.txt").read_text() == "mine"

@@ -227,6 +227,30 @@ def _generate_case(task: dict) -> dict:
     }
 
 
+def _remove_previous(out: Path) -> None:
+    """Delete the files a previous run listed in ``out/manifest.json`` (and nothing else)."""
+    path = out / "manifest.json"
+    if not path.is_file():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        log.warning("%s is not a readable manifest; leaving the folder as it is", path)
+        return
+    for case in old.get("cases", []):
+        arrays = out / str(case.get("arrays", ""))
+        if arrays.is_file() and arrays.parent.name == "arrays":
+            arrays.unlink()
+        if case.get("dicom_dir"):
+            folder = out / str(case["dicom_dir"])
+            if folder.is_dir() and folder.parent.name == "dicom":
+                for f in folder.glob("*.dcm"):
+                    f.unlink()
+                if not any(folder.iterdir()):
+                    folder.rmdir()
+    path.unlink()
+
+
 def rewrite_report(manifest: dict, case: dict, informativeness: float) -> dict:
     """The report ``generate`` would have written for this case at another informativeness.
 
@@ -275,7 +299,8 @@ def generate(
         cases: Number of cases (>= 1).
         seed: Non-negative seed; the same seed and knobs give identical pixel
             data, masks and reports.
-        out: Output folder (created; files of a previous run are overwritten).
+        out: Output folder (created). The files a previous run listed in its
+            manifest are removed first; other files are left alone.
         informativeness: Probability (0..1) that a report describes a lesion
             with its site and class; the rest are omitted and recorded.
         dicom: Also write DICOM (images + SEG).  Arrays are always written.
@@ -293,6 +318,7 @@ def generate(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out must be a directory, but {out} is a file")
+    _remove_previous(out)
     (out / "arrays").mkdir(parents=True, exist_ok=True)
     if dicom:
         (out / "dicom").mkdir(exist_ok=True)

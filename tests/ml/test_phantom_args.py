@@ -90,3 +90,25 @@ def test_regenerating_into_a_folder_replaces_the_previous_set(tmp_path):
     assert sorted(p.name for p in (out / "arrays").iterdir()) == ["planar-s0-0000.npz"]
     assert sorted(p.name for p in (out / "dicom").iterdir()) == ["planar-s0-0000"]
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_follow_up_studies_keep_the_patient(tmp_path):
+    """About 10 % of cases are a later scan of an earlier patient: same identity, one year older."""
+    m = load_manifest(generate("planar", 30, 2, tmp_path / "f", dicom=False))
+    by_patient: dict[str, list[dict]] = {}
+    for c in m["cases"]:
+        by_patient.setdefault(c["patient_id"], []).append(c)
+        assert c["study"]["age"] == c["age"]
+    repeats = [cs for cs in by_patient.values() if len(cs) > 1]
+    assert repeats, "seed 2 should give at least one follow-up"
+    for cs in repeats:
+        assert len({c["study"]["patient_name"] for c in cs}) == 1
+        assert len({c["study"]["birth_date"] for c in cs}) == 1
+        assert len({c["fold"] for c in cs}) == 1
+        cs = sorted(cs, key=lambda c: c["visit"])
+        assert [c["age"] - cs[0]["age"] for c in cs] == [c["visit"] for c in cs]
+        assert sorted(c["study"]["study_date"] for c in cs) == [
+            c["study"]["study_date"] for c in cs
+        ]
+    accessions = [c["study"]["accession_number"] for c in m["cases"]]
+    assert len(set(accessions)) == len(accessions)

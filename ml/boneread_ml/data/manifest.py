@@ -11,6 +11,8 @@ See docs/synthetic-data.md for the meaning of every field.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import json
 import logging
 import os
@@ -77,7 +79,7 @@ def _plan_patients(kind: str, cases: int, seed: int) -> tuple[list[dict], list[i
                 "index": idx,
                 "sex": sex,
                 "age": age,
-                "patient_id": f"BR{seed % 1000:03d}{KINDS[kind]}{idx:05d}",
+                "patient_id": f"BR{KINDS[kind]}S{seed}P{idx:05d}",
                 "name": dicom_io.chinese_name(rng, sex),
                 "weight_kg": round(
                     float(np.clip(rng.normal(68 if sex == "M" else 58, 10), 38, 120)), 1
@@ -100,20 +102,28 @@ def _study_meta(
     visit: int,
     height_mm: float,
 ) -> dict:
-    day = np.datetime64("2023-01-02") + int(rng.integers(0, 900)) + 120 * visit
-    date = str(day).replace("-", "")
+    # per-patient dates from the patient's own stream: the first study, and a birthday
+    # 1-150 days before its anniversary, so that yearly follow-ups are exactly one year older
+    prng = np.random.default_rng(
+        np.random.SeedSequence(seed, spawn_key=(KINDS[kind], 3, patient["index"]))
+    )
+    first = datetime.date(2023, 1, 2) + datetime.timedelta(days=int(prng.integers(0, 730)))
+    before = int(prng.integers(1, 151))
+    anniversary = first.replace(day=28) if (first.month, first.day) == (2, 29) else first
+    birth = anniversary.replace(year=first.year - patient["age"]) - datetime.timedelta(days=before)
+    day = first + datetime.timedelta(days=365 * visit + (int(rng.integers(0, 30)) if visit else 0))
+    date = day.strftime("%Y%m%d")
+    age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
     hour = int(rng.integers(8, 16))
     minute = int(rng.integers(0, 60))
     inj_hour = max(hour - 3, 5)
-    age = patient["age"] + visit
-    birth_year = int(date[:4]) - age
     uid_key = f"boneread-synth/{GENERATOR_VERSION}/{kind}/{seed}/{case_id}"
     return {
         "uid_key": uid_key,
         "study_uid": dicom_io.uid(uid_key, "study"),
         "patient_name": patient["name"],
         "patient_id": patient["patient_id"],
-        "birth_date": f"{birth_year}{int(rng.integers(1, 13)):02d}{int(rng.integers(1, 29)):02d}",
+        "birth_date": birth.strftime("%Y%m%d"),
         "sex": patient["sex"],
         "age": age,
         "weight_kg": patient["weight_kg"],
@@ -123,7 +133,7 @@ def _study_meta(
         "series_time": f"{hour:02d}{minute:02d}30",
         "injection_time": f"{inj_hour:02d}{minute:02d}00",
         "dose_mbq": float(rng.choice([555.0, 740.0, 814.0, 925.0])),
-        "accession": f"NM{date}{int(rng.integers(0, 10**5)):05d}",
+        "accession": f"NM{date}{int(hashlib.sha256(uid_key.encode()).hexdigest()[:10], 16) % 10**6:06d}",
         "study_id": f"{int(rng.integers(1, 10**6))}",
         "referring": dicom_io.PHYSICIANS[int(rng.integers(len(dicom_io.PHYSICIANS)))],
         "study_description": "全身骨显像 Whole-body bone scan"
@@ -220,6 +230,8 @@ def _generate_case(task: dict) -> dict:
             "accession_number": meta["accession"],
             "study_date": meta["study_date"],
             "patient_name": meta["patient_name"],
+            "birth_date": meta["birth_date"],
+            "age": meta["age"],
         },
         "acquisition": result["acquisition"],
         "report": report,

@@ -112,7 +112,7 @@ def _claim(job_id: str) -> tuple[InferenceJob, uuid.UUID] | None:
     now = timezone.now()
     with transaction.atomic():
         job = (
-            InferenceJob.objects.select_for_update()
+            InferenceJob.objects.select_for_update(of=("self",))
             .select_related("model_version", "study", "report_version")
             .filter(id=job_id)
             .first()
@@ -203,7 +203,10 @@ def _test_pause(job_id) -> None:
 
 def inference_job_run(*, job_id: str) -> str:
     """Run the job if it still needs running; returns what happened (for logs and tests)."""
-    claimed = _claim(job_id)
+    try:
+        claimed = _claim(job_id)
+    except (OperationalError, InterfaceError) as exc:
+        raise TransientJobError(f"{type(exc).__name__}: {exc}") from exc
     if claimed is None:
         return "skipped"
     job, token = claimed
@@ -293,10 +296,7 @@ def _run_stages(job: InferenceJob, token: uuid.UUID, timings: dict[str, float]) 
             model_version=job.model_version.version,
         )
         labelmap_file = labelmap_store(job_id=job.id, frames=frames)
-    with _timed(timings, "store"):
-        stored = _commit(
-            job.id, token, model_input, prediction, segs, frames, labelmap_file, timings
-        )
+    stored = _commit(job.id, token, model_input, prediction, segs, frames, labelmap_file, timings)
     return "succeeded" if stored else "lost"
 
 
@@ -306,6 +306,7 @@ def _commit(job_id, token, model_input, prediction, segs, frames, labelmap_file,
     from studies.models import IngestSource
     from studies.services import instance_ingest
 
+    started = time.perf_counter()
     with transaction.atomic():
         job = InferenceJob.objects.select_for_update().filter(id=job_id).first()
         if job is None or job.run_token != token or job.state != JobState.RUNNING:
@@ -356,6 +357,7 @@ def _commit(job_id, token, model_input, prediction, segs, frames, labelmap_file,
             "report_used": bool(prediction.meta.get("report_used")),
             "spacing_mm": list(model_input.spacing_mm) if model_input.spacing_mm else None,
         }
+        timings["store"] = round(time.perf_counter() - started, 4)
         job.timings = {**timings, "total": round(sum(timings.values()), 4)}
         _finish(job, JobState.SUCCEEDED)
     return True

@@ -252,7 +252,11 @@ def inference_job_create(
         requested_by=user if getattr(user, "is_authenticated", False) else None,
         queued_at=timezone.now(),
     )
-    job.full_clean(exclude=["study", "model_version", "report_version", "requested_by"])
+    # Uniqueness of dedupe_key is the database's to enforce (IntegrityError below).
+    job.full_clean(
+        exclude=["study", "model_version", "report_version", "requested_by"],
+        validate_unique=False,
+    )
     try:
         with transaction.atomic():
             job.save(force_insert=True)

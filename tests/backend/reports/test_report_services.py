@@ -205,3 +205,24 @@ def test_export_round_trips_through_import(physician, make_study):
     )
     exported = json.loads(body)["reports"][0]
     assert exported["patient_name"] == "" and exported["impression"] == IMPRESSION
+
+
+def test_postgresql_search_uses_the_trigram_index(physician, make_study):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the pg_trgm index exists on PostgreSQL only (SQLite scans)")
+    for _ in range(3):
+        save(make_study(), physician, None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'reports_report_search_trgm'"
+        )
+        assert "gin_trgm_ops" in cursor.fetchone()[0]
+        cursor.execute("SET enable_seqscan = off")
+        query = selectors.report_list(user=physician, search="骨转移").query
+        sql, params = query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert "reports_report_search_trgm" in plan

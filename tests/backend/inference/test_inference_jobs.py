@@ -1,0 +1,242 @@
+"""Inference jobs in-process (the real model, the real database, no broker): creation and its
+4xx errors, one result per study + report version + model version, running twice, the SEG
+read back with highdicom, cancel, recovery of dead workers' jobs, checksum verification."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import uuid
+from datetime import timedelta
+
+import highdicom as hd
+import numpy as np
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from core.exceptions import ApplicationError, ConflictError
+from inference import services
+from inference.imaging import read_model_input
+from inference.models import InferenceJob, JobState, Lesion
+from inference.results import labelmap_read
+from inference.runner import inference_job_run, model_load
+from studies.models import IngestSource, Instance
+from studies.selectors import instance_file_open
+
+pytestmark = pytest.mark.django_db
+
+
+def ai_instances(study):
+    return Instance.objects.filter(series__study=study, source=IngestSource.AI)
+
+
+def test_job_runs_once_and_writes_seg_lesions_and_labelmap(ingest_case, model_version):
+    study = ingest_case(0)
+    job, created = services.inference_job_create(study=study)
+    assert created and job.state == JobState.QUEUED and job.report_version.number == 1
+
+    assert inference_job_run(job_id=str(job.id)) == "succeeded"
+    assert inference_job_run(job_id=str(job.id)) == "skipped"  # run it twice, one result
+
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED and job.attempts == 1 and job.progress == 1.0
+    assert {"load_model", "read_images", "predict", "write_results", "store"} <= set(job.timings)
+    assert ai_instances(study).count() == 2  # one SEG per planar view, one series
+    assert len({i.series_id for i in ai_instances(study)}) == 1
+    assert job.labelmap_shape == [2, 1024, 256]
+    lesions = list(Lesion.objects.filter(job=job))
+    assert sum(job.summary["lesion_counts"].values()) == len(lesions)
+    for lesion in lesions:
+        assert lesion.class_name in ("benign", "metastatic") and 0 <= lesion.probability <= 1
+        assert lesion.area_px > 0 and lesion.area_mm2 > 0
+        assert set(lesion.locations) == {"anterior", "posterior"}
+
+
+def test_seg_reads_back_with_highdicom_and_matches_the_predicted_mask(ingest_case, model_version):
+    from boneread_ml.predict import predict
+
+    study = ingest_case(1)
+    job, _ = services.inference_job_create(study=study)
+    inference_job_run(job_id=str(job.id))
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED, job.error_detail
+
+    # The mask predicted independently here, from the archive's images and the report.
+    model_input = read_model_input(study)
+    expected = predict(
+        model_input.images, job.report_version.text, model_load(model_version)
+    ).label_map
+    stored = np.frombuffer(gzip.decompress(labelmap_read(job.labelmap_file)), np.uint8)
+    stored = stored.reshape(job.labelmap_shape)
+    np.testing.assert_array_equal(stored[0], expected)
+    np.testing.assert_array_equal(stored[1], expected[:, ::-1])  # posterior as stored
+
+    nm = Instance.objects.get(series__study=study, series__modality="NM")
+    views = {f["view"]: f for f in job.labelmap_frames}
+    assert views["anterior"]["sop_instance_uid"] == nm.sop_instance_uid
+    seen = set()
+    for instance in job.seg_instances.all():
+        seg = hd.seg.segread(instance_file_open(instance))
+        assert seg.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.4"
+        assert seg.StudyInstanceUID == study.study_instance_uid
+        assert seg.get_segment_numbers() == [1, 2]
+        assert seg.get_segment_description(2).segment_label == "metastatic lesion"
+        assert seg.get_source_image_uids()[0][2] == nm.sop_instance_uid
+        view = "anterior" if "anterior" in seg.SeriesDescription else "posterior"
+        frame = views[view]["frame"]
+        pixels = seg.get_pixels_by_source_frame(
+            source_sop_instance_uid=nm.sop_instance_uid,
+            source_frame_numbers=[frame],
+            combine_segments=True,
+        )[0]
+        np.testing.assert_array_equal(pixels, expected if view == "anterior" else expected[:, ::-1])
+        seen.add(view)
+    assert seen == {"anterior", "posterior"}
+
+
+def test_same_study_report_and_model_give_one_job_unless_rerun(ingest_case, model_version):
+    from reports.services import report_save
+
+    study = ingest_case(0)
+    first, created = services.inference_job_create(study=study)
+    again, created_again = services.inference_job_create(study=study)
+    assert created and not created_again and again.id == first.id
+    rerun, created_rerun = services.inference_job_create(study=study, rerun=True)
+    assert created_rerun and rerun.id != first.id and rerun.is_rerun
+    report = study.report
+    report_save(
+        study=study,
+        user=None,
+        history=report.history,
+        findings=report.findings + "补充。",
+        impression=report.impression,
+        base_version=report.version,
+    )
+    new_report, created_new = services.inference_job_create(study=study)
+    assert created_new and new_report.report_version.number == 2
+    services.inference_job_cancel(job=first)
+    replacement, created_replacement = services.inference_job_create(study=study)
+    assert replacement.id == new_report.id  # still the newest report's job
+    assert not created_replacement
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_for_the_same_job_make_one_job(ingest_case, model_version):
+    study = ingest_case(0)
+    barrier = threading.Barrier(4)
+    ids, errors = [], []
+
+    def request():
+        try:
+            barrier.wait()
+            job, _ = services.inference_job_create(study=study)
+            ids.append(job.id)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(set(ids)) == 1
+    assert InferenceJob.objects.filter(study=study).count() == 1
+
+
+def test_clear_errors_for_bad_input(ingest_case, model_version, make_empty_study):
+    with pytest.raises(ApplicationError, match="no whole-body planar or SPECT/CT"):
+        services.inference_job_create(study=make_empty_study())
+    study = ingest_case(0)
+    with pytest.raises(ApplicationError, match="No model version"):
+        services.inference_job_create(study=study, model_version_id=uuid.uuid4())
+    model_version.is_active = False
+    model_version.save()
+    with pytest.raises(ApplicationError, match="No active planar model"):
+        services.inference_job_create(study=study)
+
+
+def test_cancel_queued_job_then_a_late_delivery_does_nothing(ingest_case, model_version):
+    study = ingest_case(0)
+    job, _ = services.inference_job_create(study=study)
+    cancelled = services.inference_job_cancel(job=job)
+    assert cancelled.state == JobState.CANCELLED and cancelled.finished_at
+    assert inference_job_run(job_id=str(job.id)) == "skipped"
+    assert not ai_instances(study).exists()
+    with pytest.raises(ConflictError):
+        services.inference_job_cancel(job=job)
+
+
+def test_cancel_requested_while_running_stops_at_the_next_stage(ingest_case, model_version):
+    study = ingest_case(0)
+    job, _ = services.inference_job_create(study=study)
+    InferenceJob.objects.filter(id=job.id).update(
+        state=JobState.RUNNING, heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    job.refresh_from_db()
+    services.inference_job_cancel(job=job)
+    job.refresh_from_db()
+    assert job.state == JobState.RUNNING and job.cancel_requested
+    assert inference_job_run(job_id=str(job.id)) == "skipped"
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED
+    assert not ai_instances(study).exists() and not Lesion.objects.filter(job=job).exists()
+
+
+def test_recovery_requeues_a_dead_workers_job_and_gives_up_after_max_attempts(
+    ingest_case, model_version, settings
+):
+    study = ingest_case(0)
+    job, _ = services.inference_job_create(study=study)
+    old = timezone.now() - timedelta(seconds=settings.INFERENCE_LEASE_SECONDS + 5)
+    InferenceJob.objects.filter(id=job.id).update(
+        state=JobState.RUNNING, heartbeat_at=old, attempts=1, run_token=uuid.uuid4()
+    )
+    assert services.inference_jobs_recover()["requeued"] == 1
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED and job.run_token is None
+    # a live heartbeat is left alone
+    InferenceJob.objects.filter(id=job.id).update(
+        state=JobState.RUNNING, heartbeat_at=timezone.now()
+    )
+    assert services.inference_jobs_recover()["requeued"] == 0
+    InferenceJob.objects.filter(id=job.id).update(
+        heartbeat_at=old, attempts=settings.INFERENCE_MAX_ATTEMPTS
+    )
+    assert services.inference_jobs_recover()["failed"] == 1
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and "stopped" in job.error
+
+
+def test_changed_model_files_fail_the_job_with_a_clear_error(ingest_case, tampered_model_dir):
+    model_version, _ = services.model_version_register(path=tampered_model_dir, activate=True)
+    weights = tampered_model_dir / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-16] + bytes(16))
+    study = ingest_case(0)
+    job, _ = services.inference_job_create(study=study)
+    assert inference_job_run(job_id=str(job.id)) == "failed"
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and "could not be loaded" in job.error
+    assert "checksum" in job.error and not ai_instances(study).exists()
+
+
+def test_registering_verifies_checksum_and_is_idempotent(planar_model_dir, tampered_model_dir, db):
+    first, created = services.model_version_register(path=planar_model_dir)
+    again, created_again = services.model_version_register(path=planar_model_dir)
+    assert created and not created_again and first.id == again.id and again.is_active
+    weights = tampered_model_dir / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-16] + bytes(16))
+    with pytest.raises(ApplicationError, match="does not match"):
+        services.model_version_register(path=tampered_model_dir)
+
+
+def test_auto_run_queues_a_job_when_a_study_with_images_gets_a_report(
+    ingest_case, model_version, settings
+):
+    settings.INFERENCE_AUTO_RUN = True
+    study = ingest_case(2)
+    job = InferenceJob.objects.get(study=study)
+    assert job.trigger == "auto" and job.report_version.number == 1

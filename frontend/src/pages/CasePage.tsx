@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { getStudy } from "../api/studies";
 import { CenteredMessage } from "../components/CenteredMessage";
 import { ErrorBox } from "../components/ErrorBox";
@@ -7,6 +7,7 @@ import { useAsync } from "../lib/hooks/useAsync";
 import { useReadingTimer } from "../readingTimer/useReadingTimer";
 import { navigate } from "../router/history";
 import { CaseHeader } from "../viewer/CaseHeader";
+import type { Lesion } from "../api/inference";
 import { AiPanel } from "../viewer/ai/AiPanel";
 import { useStudyAi } from "../viewer/ai/useStudyAi";
 import { lesionTarget, planarLabelmap } from "../viewer/overlay/planarLabelmap";
@@ -31,6 +32,10 @@ export function CasePage({ studyId }: { studyId: string }) {
   const [panel, setPanel] = useState<"ai" | "report">("ai");
   const [overlayStyle, setOverlayStyle] = useState<OverlayStyle>(DEFAULT_OVERLAY_STYLE);
   const [focus, setFocus] = useState<FocusRequest | null>(null);
+  const [volumeFocus, setVolumeFocus] = useState<{
+    lesion: Lesion;
+    nonce: number;
+  } | null>(null);
   const aiState = useStudyAi(studyId);
   const { user } = useAuth();
   const result = aiState.ai?.result ?? null;
@@ -68,6 +73,11 @@ export function CasePage({ studyId }: { studyId: string }) {
   });
 
   const study = state.status === "success" ? state.data : null;
+  const kind = study?.kind;
+  useEffect(() => {
+    // On fused SPECT/CT a red fill blends into the SPECT colour map: outline instead.
+    if (kind === "spectct") setOverlayStyle((style) => ({ ...style, outline: true }));
+  }, [kind]);
 
   return (
     <section className="case-page" data-testid="case" data-study-id={studyId}>
@@ -84,7 +94,14 @@ export function CasePage({ studyId }: { studyId: string }) {
             <CenteredMessage>{t("common.loading")}</CenteredMessage>
           )}
           {study && study.kind === "spectct" && (
-            <SpectCtViewer study={study} action={viewerAction} />
+            <SpectCtViewer
+              study={study}
+              action={viewerAction}
+              labelmap={aiState.labelmap}
+              labelmapFrames={result?.labelmap.frames}
+              overlayStyle={overlayStyle}
+              focusLesion={volumeFocus}
+            />
           )}
           {study && study.kind !== "spectct" && (
             <PlanarViewer
@@ -127,6 +144,10 @@ export function CasePage({ studyId }: { studyId: string }) {
               onStyle={setOverlayStyle}
               canRun={user !== null && user.role !== "reader"}
               onLesion={(lesion) => {
+                if (study?.kind === "spectct") {
+                  setVolumeFocus({ lesion, nonce: Date.now() });
+                  return;
+                }
                 const target = lesionTarget(lesion.locations);
                 if (target) setFocus({ ...target, nonce: Date.now() });
               }}

@@ -9,6 +9,7 @@ import {
 import {
   CrosshairsTool,
   Enums as ToolEnums,
+  segmentation,
   PanTool,
   StackScrollTool,
   WindowLevelTool,
@@ -28,6 +29,15 @@ import {
   type FusionMode,
 } from "./fusionSettings";
 import type { SpectCtSources } from "./spectctSeries";
+import type { Labelmap, LabelmapFrame } from "../../api/inference";
+import {
+  CLASS_COLORS,
+  DEFAULT_OVERLAY_STYLE,
+  LABEL_BENIGN,
+  LABEL_METASTATIC,
+  type OverlayStyle,
+} from "../overlay/overlayStyle";
+import { labelmapInVolumeOrder, lesionVoxel } from "./volumeLabelmap";
 
 export type Plane = "axial" | "coronal" | "sagittal";
 export const PLANES: readonly Plane[] = ["axial", "coronal", "sagittal"];
@@ -59,6 +69,12 @@ export class SpectCtController {
   };
   private readonly ctVolumeId = `${VOLUME_SCHEME}:${this.resources.id("ct")}`;
   private readonly spectVolumeId = `${VOLUME_SCHEME}:${this.resources.id("spect")}`;
+  private readonly segVolumeId = `${VOLUME_SCHEME}:${this.resources.id("seg")}`;
+  private readonly segmentationId = this.resources.id("ai");
+  private segmentationShown = false;
+  private pendingLabelmap: { labelmap: Labelmap; frames: LabelmapFrame[] } | null = null;
+  private overlayStyle: OverlayStyle = DEFAULT_OVERLAY_STYLE;
+  private ready = false;
   private toolGroupId: string | null = null;
   private primary: PrimaryVolumeTool = "crosshairs";
   private spectRobustMax = 1;
@@ -139,6 +155,8 @@ export class SpectCtController {
     const data = spectVolume.voxelManager?.getCompleteScalarDataArray?.();
     if (data) this.spectRobustMax = countStats(data).robustMax;
     this.apply();
+    this.ready = true;
+    if (this.pendingLabelmap) this.showLabelmap(this.pendingLabelmap);
     return true;
   }
 
@@ -243,6 +261,133 @@ export class SpectCtController {
       if (entry.referencedId === this.ctVolumeId || entry.uid === this.ctVolumeId) {
         entry.actor.setVisibility(visible);
       }
+    }
+  }
+
+  /** The AI label map on the CT grid (one frame per CT slice); shown once the volumes are up. */
+  setLabelmap(labelmap: Labelmap | null, frames: LabelmapFrame[]): void {
+    this.pendingLabelmap = labelmap ? { labelmap, frames } : null;
+    if (labelmap && this.ready && !this.segmentationShown)
+      this.showLabelmap({ labelmap, frames });
+  }
+
+  private showLabelmap(input: { labelmap: Labelmap; frames: LabelmapFrame[] }): void {
+    const ct = cache.getVolume(this.ctVolumeId);
+    if (!ct || this.isDestroyed || this.segmentationShown) return;
+    const ordered = labelmapInVolumeOrder(input.labelmap, input.frames, ct.imageIds);
+    const expected = ct.dimensions[0] * ct.dimensions[1] * ct.dimensions[2];
+    if (!ordered || ordered.length !== expected) {
+      console.warn(
+        "AI label map does not match the CT volume",
+        ordered?.length,
+        expected,
+      );
+      return;
+    }
+    const seg = volumeLoader.createAndCacheDerivedLabelmapVolume(this.ctVolumeId, {
+      volumeId: this.segVolumeId,
+    });
+    const voxels = seg.voxelManager;
+    if (voxels?.setCompleteScalarDataArray) voxels.setCompleteScalarDataArray(ordered);
+    else ordered.forEach((value, i) => value && voxels?.setAtIndex(i, value));
+    segmentation.addSegmentations([
+      {
+        segmentationId: this.segmentationId,
+        representation: {
+          type: ToolEnums.SegmentationRepresentations.Labelmap,
+          data: { volumeId: this.segVolumeId },
+        },
+      },
+    ]);
+    this.resources.onDestroy(() => {
+      segmentation.removeSegmentation(this.segmentationId);
+      cache.removeVolumeLoadObject(this.segVolumeId);
+    });
+    for (const plane of PLANES) {
+      segmentation.addLabelmapRepresentationToViewport(this.viewportIds[plane], [
+        { segmentationId: this.segmentationId },
+      ]);
+    }
+    this.segmentationShown = true;
+    this.applyOverlayStyle();
+  }
+
+  setOverlayStyle(style: OverlayStyle): void {
+    this.overlayStyle = style;
+    this.applyOverlayStyle();
+  }
+
+  private applyOverlayStyle(): void {
+    if (!this.segmentationShown || this.isDestroyed) return;
+    const style = this.overlayStyle;
+    const type = ToolEnums.SegmentationRepresentations.Labelmap;
+    for (const plane of PLANES) {
+      const viewportId = this.viewportIds[plane];
+      const specifier = { segmentationId: this.segmentationId, type };
+      segmentation.config.visibility.setSegmentationRepresentationVisibility(
+        viewportId,
+        specifier,
+        style.visible,
+      );
+      for (const label of [LABEL_BENIGN, LABEL_METASTATIC]) {
+        const rgb = CLASS_COLORS[label] ?? [255, 255, 255];
+        segmentation.config.color.setSegmentIndexColor(
+          viewportId,
+          this.segmentationId,
+          label,
+          [rgb[0], rgb[1], rgb[2], 255],
+        );
+        segmentation.config.visibility.setSegmentIndexVisibility(
+          viewportId,
+          specifier,
+          label,
+          label === LABEL_BENIGN ? style.classes.benign : style.classes.metastatic,
+        );
+      }
+      segmentation.config.style.setStyle(
+        { viewportId, segmentationId: this.segmentationId, type },
+        {
+          renderFill: !style.outline,
+          renderOutline: true,
+          fillAlpha: style.opacity,
+          outlineOpacity: 1,
+        },
+      );
+    }
+    for (const vp of this.viewports()) vp.render();
+  }
+
+  /** Centres every view on a lesion (centroid [slice, row, col] on the label-map grid). */
+  focusOnLesion(
+    centroid: number[],
+    locations: Record<string, unknown> | null,
+    frames: LabelmapFrame[],
+  ): void {
+    const ct = cache.getVolume(this.ctVolumeId);
+    if (!ct || this.isDestroyed) return;
+    const voxel = lesionVoxel(centroid, locations, frames, ct.imageIds);
+    if (!voxel) return;
+    const world = ct.imageData?.indexToWorld(voxel) as Types.Point3 | undefined;
+    if (!world) return;
+    for (const vp of this.viewports()) {
+      const camera = vp.getCamera();
+      const { focalPoint, position } = camera;
+      if (!focalPoint || !position) continue;
+      const offset = [
+        position[0] - focalPoint[0],
+        position[1] - focalPoint[1],
+        position[2] - focalPoint[2],
+      ];
+      vp.setCamera({
+        focalPoint: world,
+        position: [
+          world[0] + (offset[0] ?? 0),
+          world[1] + (offset[1] ?? 0),
+          world[2] + (offset[2] ?? 0),
+        ],
+        parallelScale: Math.min(camera.parallelScale ?? 120, 120),
+      });
+      vp.render();
     }
   }
 

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from "react";
+import type { Labelmap, LabelmapFrame, Lesion } from "../../api/inference";
 import type { StudyDetail } from "../../api/studies";
+import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../overlay/overlayStyle";
 import { CenteredMessage } from "../../components/CenteredMessage";
 import { useI18n } from "../../i18n/useI18n";
 import type { MessageKey } from "../../i18n/messages";
@@ -24,11 +26,24 @@ const NEXT_MODE: Record<FusionMode, FusionMode> = {
 interface Props {
   study: StudyDetail;
   action: ViewerAction | null;
+  labelmap?: Labelmap | null;
+  labelmapFrames?: LabelmapFrame[];
+  overlayStyle?: OverlayStyle;
+  focusLesion?: { lesion: Lesion; nonce: number } | null;
 }
 
 type LoadState = "loading" | "ready" | "error";
 
-export function SpectCtViewer({ study, action }: Props) {
+const NO_FRAMES: LabelmapFrame[] = [];
+
+export function SpectCtViewer({
+  study,
+  action,
+  labelmap = null,
+  labelmapFrames = NO_FRAMES,
+  overlayStyle = DEFAULT_OVERLAY_STYLE,
+  focusLesion = null,
+}: Props) {
   const { t } = useI18n();
   const refs = {
     axial: useRef<HTMLDivElement>(null),
@@ -85,6 +100,25 @@ export function SpectCtViewer({ study, action }: Props) {
     };
     // One controller per study; the sources are derived from it.
   }, [study.id, complete]);
+
+  useEffect(() => {
+    controllerRef.current?.setLabelmap(labelmap, labelmapFrames);
+  }, [labelmap, labelmapFrames, load]);
+
+  useEffect(() => {
+    controllerRef.current?.setOverlayStyle(overlayStyle);
+  }, [overlayStyle, load]);
+
+  useEffect(() => {
+    if (!focusLesion) return;
+    const { lesion } = focusLesion;
+    controllerRef.current?.focusOnLesion(
+      lesion.centroid,
+      lesion.locations,
+      labelmapFrames,
+    );
+    // Runs once per click.
+  }, [focusLesion]);
 
   const change = (next: Partial<SpectCtSettings>) => {
     setSettings((current) => ({ ...current, ...next }));

@@ -220,6 +220,15 @@ def _segmentation(sources, mask, meta, series_uid, sop_uid, instance_number) -> 
     for kw in ("InstanceCreationDate", "InstanceCreationTime"):
         if kw in seg:
             delattr(seg, kw)
+    # highdicom also stamps a random dimension organisation UID and the contribution time
+    dim_uid = uid(sop_uid, "dimension-organization")
+    for item in seg.get("DimensionOrganizationSequence", []):
+        item.DimensionOrganizationUID = dim_uid
+    for item in seg.get("DimensionIndexSequence", []):
+        item.DimensionOrganizationUID = dim_uid
+    for item in seg.get("ContributingEquipmentSequence", []):
+        if "ContributionDateTime" in item:
+            item.ContributionDateTime = meta["study_date"] + meta["series_time"]
     return seg
 
 

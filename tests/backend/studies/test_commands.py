@@ -51,3 +51,23 @@ def test_load_demo_data_generates_once_and_skips_ground_truth(tmp_path):
     again = io.StringIO()
     call_command("load_demo_data", *args, stdout=again, stderr=io.StringIO())
     assert "1 file(s): 0 stored, 1 duplicate(s)" in again.getvalue()
+
+
+@pytest.mark.django_db
+def test_archive_verify_reports_orphans_and_missing_files(media_root):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from studies.services import instance_ingest
+
+    kept = instance_ingest(file=to_bytes(make_dataset()), source="upload").instance
+    out = io.StringIO()
+    call_command("archive_verify", stdout=out)
+    assert "0 missing, 0 orphan(s)" in out.getvalue()
+    default_storage.save("dicom/00/00/" + "0" * 64 + ".dcm", ContentFile(b"left by a crash"))
+    out = io.StringIO()
+    call_command("archive_verify", "--delete-orphans", "--min-age", "0", stdout=out)
+    assert "1 orphan(s), 1 orphan(s) removed" in out.getvalue()
+    default_storage.delete(kept.file)
+    with pytest.raises(CommandError, match="have no file"):
+        call_command("archive_verify", stdout=io.StringIO())

@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     demo_data = BACKEND / "studies" / "management" / "commands" / "load_demo_data.py"
     if demo_data.exists():
         manage("load_demo_data", env=env)
+    # The shipped checkpoints as model versions, then the demo reports (auto-run queues AI jobs).
+    manage("register_models", env=env)
+    manage("load_demo_reports", env=env)
 
     url = f"http://{args.host}:{args.port}"
     worker_log = (logs / "worker.log").open("ab")

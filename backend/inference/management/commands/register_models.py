@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="*", help="release directories (default: shipped)")
         parser.add_argument("--activate", action="store_true", help="make them active")
         parser.add_argument("--name", default="", help="name (default from config.json)")
-        parser.add_argument("--version", dest="model_version", default="", help="version label")
+        parser.add_argument("--label", dest="model_version", default="", help="version label")
 
     def handle(self, *args, **options):
         try:

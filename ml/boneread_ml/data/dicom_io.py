@@ -353,9 +353,8 @@ def write_spectct(
     x0, y0 = -(cols - 1) / 2 * dx, -(rows - 1) / 2 * dy
     stored = np.clip(np.round(ct_hu) + 1024, 0, 4095).astype(np.uint16)
     ct_datasets = []
-    ct_meta = dict(meta, model_name=meta["model_name"])
     for k in range(n):
-        ds = _base(ct_meta, CT_STORAGE, uid(key, "ct", k), ct_series, "CT", 2)
+        ds = _base(meta, CT_STORAGE, uid(key, "ct", k), ct_series, "CT", 2)
         ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
         ds.SeriesDescription = "CT 3.0 mm (SPECT/CT localisation + AC)"
         ds.FrameOfReferenceUID = for_uid

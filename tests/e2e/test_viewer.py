@@ -189,3 +189,85 @@ def test_report_is_saved_signed_and_a_stale_save_shows_the_conflict(
     expect(page.get_by_test_id("report-signed")).to_be_visible()
     expect(panel.locator("textarea[name=impression]")).to_have_attribute("readonly", "")
     assert page.console_errors == []
+
+
+def set_visibility(page, state: str) -> None:
+    """What the browser does when the tab goes to the background or comes back."""
+    page.evaluate(
+        """(state) => {
+          Object.defineProperty(document, "visibilityState", { configurable: true, get: () => state });
+          Object.defineProperty(document, "hidden", { configurable: true, get: () => state === "hidden" });
+          document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
+OUTBOX = "JSON.parse(localStorage.getItem('boneread.readingEvents.outbox') || '[]')"
+
+
+def test_reading_timer_counts_visible_time_and_replays_offline_events_once(
+    live_server, signed_in, studies
+):
+    import json
+    from datetime import datetime
+
+    from readerstudies.models import CaseView, ReadingEvent
+
+    page = signed_in
+    sent: dict[str, dict] = {}
+
+    def capture(request):
+        if request.url.endswith("/api/reading-events/") and request.method == "POST":
+            for event in json.loads(request.post_data or "{}").get("events", []):
+                sent[event["id"]] = event
+
+    page.on("request", capture)
+    study = studies["planar"][0]
+    open_case(page, live_server, study)
+    page.wait_for_timeout(2500)
+
+    # The connection drops; the reader switches away and comes back while offline.
+    page.context.set_offline(True)
+    set_visibility(page, "hidden")
+    page.wait_for_timeout(2500)
+    set_visibility(page, "visible")
+    page.wait_for_timeout(1500)
+    queued = page.evaluate(f"{OUTBOX}.map((e) => e.type)")
+    assert queued[-2:] == ["hidden", "visible"], queued
+
+    page.context.set_offline(False)
+    page.wait_for_function(f"{OUTBOX}.length === 0", timeout=30_000)
+    page.wait_for_timeout(1500)
+    page.get_by_test_id("back-to-worklist").click()
+    expect(page).to_have_url(f"{live_server.url}/worklist")
+    page.wait_for_function(f"{OUTBOX}.length === 0", timeout=30_000)
+
+    events = sorted(sent.values(), key=lambda e: e["sequence"])
+    assert [e["type"] for e in events] == ["opened", "hidden", "visible", "closed"]
+    at = {e["type"]: datetime.fromisoformat(e["client_time"]) for e in events}
+    expected_active = (at["hidden"] - at["opened"]).total_seconds() + (
+        at["closed"] - at["visible"]
+    ).total_seconds()
+    expected_total = (at["closed"] - at["opened"]).total_seconds()
+
+    view = CaseView.objects.get(client_view_id=events[0]["view_id"])
+    assert view.ended_by == "closed"
+    assert view.event_count == 4
+    assert abs(view.active_seconds - expected_active) <= 0.1 * expected_active, (
+        view.active_seconds,
+        expected_active,
+    )
+    assert abs(view.total_seconds - expected_total) <= 0.1 * expected_total
+
+    # The same events replayed (a second tab, a retry after a lost answer) count once.
+    page.evaluate(
+        "(events) => localStorage.setItem('boneread.readingEvents.outbox', JSON.stringify(events))",
+        events,
+    )
+    open_case(page, live_server, study)  # a new case view flushes the outbox on start
+    page.wait_for_function(f"{OUTBOX}.length === 0", timeout=30_000)
+    assert ReadingEvent.objects.filter(case_view=view).count() == 4
+    view.refresh_from_db()
+    assert view.event_count == 4
+    assert page.console_errors == []

@@ -2,11 +2,12 @@ import { ApiError } from "./ApiError";
 import { apiRequest } from "./client";
 
 /**
- * Reading-timer events. Proposed contract (the backend endpoint is not
- * defined yet): POST /api/reading-events/ {events: ReadingEventPayload[]}
- * -> 200/201 {accepted: [id], duplicates: [id]}. Event ids are made by the
- * client so that a replayed event is recognised and never counted twice;
- * the server stamps its own time on arrival.
+ * Reading-timer events (backend app `readerstudies`):
+ * POST /api/reading-events/ {events: ReadingEventPayload[], sent_at}
+ * -> 200 {accepted: [id], duplicates: [id], case_views: [...]}. Event ids are
+ * made by the client so that a replayed event is recognised and never counted
+ * twice; the server times each event (client time shifted by the clock offset
+ * it measures from sent_at, never later than its arrival).
  */
 export type ReadingEventType =
   "opened" | "visible" | "hidden" | "idle" | "active" | "submitted" | "closed";
@@ -17,7 +18,7 @@ export interface ReadingEventPayload {
   view_id: string;
   study_id: string;
   type: ReadingEventType;
-  /** Client clock, ISO 8601; informative only, the server's time counts. */
+  /** Client clock, ISO 8601; the server corrects it by the batch's clock offset. */
   client_time: string;
   /** Order within the case view, from 0. */
   sequence: number;
@@ -36,7 +37,9 @@ export function postReadingEvents(
 ): Promise<ReadingEventsResponse | null> {
   return apiRequest<ReadingEventsResponse | null>("/api/reading-events/", {
     method: "POST",
-    body: { events },
+    // sent_at lets the server measure this browser's clock offset, so replayed
+    // offline events are placed when they happened, not when they arrived.
+    body: { events, sent_at: new Date().toISOString() },
     keepalive: options.keepalive ?? false,
   });
 }

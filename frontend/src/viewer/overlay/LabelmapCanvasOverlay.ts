@@ -83,6 +83,11 @@ export class LabelmapCanvasOverlay {
       dpr * origin[1],
     );
     ctx.drawImage(this.source, 0, 0);
+    if (this.canvas.dataset.drawn !== "true") {
+      // For tests and the viewer benchmark: when the AI result first became visible.
+      this.canvas.dataset.drawn = "true";
+      performance.mark("boneread:overlay-drawn");
+    }
   }
 
   destroy(): void {

@@ -310,6 +310,7 @@ export class SpectCtController {
     }
     this.segmentationShown = true;
     this.applyOverlayStyle();
+    performance.mark("boneread:overlay-drawn");
   }
 
   setOverlayStyle(style: OverlayStyle): void {

@@ -142,7 +142,10 @@ def _sentence(rng, phrase: str, lesions: list[dict], label: int, kind: str) -> s
             if kind == "fracture"
             else ""
         )
-        cls = _choice(rng, BENIGN_CLASS.get(kind, BENIGN_CLASS["degenerative"]))
+        if lesions[0]["site"] == "skull":
+            cls = _choice(rng, ("良性病变可能性大", "多考虑良性病变"))
+        else:
+            cls = _choice(rng, BENIGN_CLASS.get(kind, BENIGN_CLASS["degenerative"]))
     up = _choice(rng, UPTAKE_WORDS)
     form = int(rng.integers(3))
     if form == 0:
@@ -270,13 +273,33 @@ def make_report(
         imp.append(
             f"{sites}骨代谢异常活跃，{_choice(rng, ('考虑骨转移', '骨转移可能性大', '不除外骨转移'))}，建议结合CT/MRI检查。"
         )
-    kinds = {s[2][0]["kind"] for s in sentences if s[3] == 1}
-    if "fracture" in kinds:
-        imp.append(_choice(rng, ("肋骨骨折。", "骨折后改变。", "考虑骨折。")))
-    if kinds & {"degenerative", "osteophyte", "endplate"}:
-        imp.append(
-            _choice(rng, ("退行性变。", "骨关节退行性变。", "脊柱及关节退行性改变。", "骨质增生。"))
-        )
+    benign_described = [d for s in sentences if s[3] == 1 for d in s[2]]
+    kinds = {d["kind"] for d in benign_described}
+    fractures = [d for d in benign_described if d["kind"] == "fracture"]
+    if fractures:
+        if all(d["site"] == "rib" for d in fractures):
+            imp.append(
+                _choice(
+                    rng,
+                    (
+                        "肋骨骨折。",
+                        "肋骨骨折后改变。",
+                        "考虑多发肋骨骨折。" if len(fractures) > 1 else "考虑肋骨骨折。",
+                    ),
+                )
+            )
+        else:
+            imp.append(_choice(rng, ("骨折后改变。", "考虑骨折。")))
+    spine_deg = bool(kinds & {"osteophyte", "endplate"})
+    joint_deg = any(d["kind"] == "degenerative" and d["site"] != "skull" for d in benign_described)
+    if spine_deg and joint_deg:
+        imp.append(_choice(rng, ("脊柱及关节退行性改变。", "退行性变。")))
+    elif spine_deg:
+        imp.append(_choice(rng, ("脊柱退行性变。", "脊柱骨质增生。", "退行性变。")))
+    elif joint_deg:
+        imp.append(_choice(rng, ("关节退行性变。", "骨关节退行性变。", "退行性变。")))
+    if any(d["site"] == "skull" for d in benign_described):
+        imp.append("颅骨良性病变可能，建议随访。")
     if not imp:
         if lesions:
             imp.append(_choice(rng, ("全身骨显像所见，请结合临床。", "建议结合临床随访复查。")))

@@ -152,8 +152,15 @@ def _benign_appearance(rng, kind: str) -> tuple[float, float, float]:
     )
 
 
-def _pick_region(rng, site: str, available: set[str], sub: str | None = None) -> str | None:
+def _pick_region(
+    rng, site: str, available: set[str], sub: str | None = None, metastasis: bool = False
+) -> str | None:
     keys = [r.key for r in REGIONS if r.site == site and r.key in available]
+    if metastasis and site == "long_bone":
+        # metastases distal to the elbow and knee (acral) are rare: humerus and femur only
+        keys = [k for k in keys if k.startswith(("humerus", "femur"))]
+    if metastasis and site == "skull" and "skull" in keys:
+        return "skull" if rng.random() < 0.85 or "mandible" not in keys else "mandible"
     if sub is not None:
         keys = [k for k in keys if k.startswith(sub)]
     if site == "spine" and sub is None:
@@ -202,7 +209,7 @@ def plan_case(rng: np.random.Generator, available: set[str], sex: str, max_mets:
         for _ in range(n):
             for _try in range(6):
                 site = str(rng.choice(site_names, p=p / p.sum()))
-                key = _pick_region(rng, site, available)
+                key = _pick_region(rng, site, available, metastasis=True)
                 if key and key not in used:
                     break
             else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -17,6 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
 
     def handle(self, *args, **options):
+        # pynetdicom logs every PDU and request at INFO: only with -v 2 or more.
+        logging.getLogger("pynetdicom").setLevel(
+            logging.INFO if options["verbosity"] >= 2 else logging.WARNING
+        )
         self.stdout.write(
             f"C-STORE receiver {options['ae_title']} on {options['host']}:{options['port']} "
             "(Ctrl-C stops it)"

@@ -204,7 +204,7 @@ class StudyUploadApi(APIView):
                 user=request.user,
             )
         except UploadRejected as exc:
-            raise ApplicationError(str(exc), status_code=413) from exc
+            raise ApplicationError(str(exc), status_code=exc.status_code) from exc
         rows = [result.as_dict() for result in results]
         counts = {
             key: sum(1 for r in results if r.status == key)

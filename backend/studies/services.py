@@ -477,7 +477,14 @@ def study_summary_refresh(*, study: Study) -> Study:
 
 
 class UploadRejected(Exception):
-    """A whole upload (not one file in it) is refused: zip bomb, too many members, ..."""
+    """A whole upload (not one file in it) is refused: zip bomb, too many members, ...
+
+    ``status_code`` is 413 for a limit, 400 for an unreadable zip.
+    """
+
+    def __init__(self, message: str, *, status_code: int = 413) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 def zip_members(*, file: IO[bytes], filename: str) -> Iterator[tuple[str, bytes | None, str]]:
@@ -492,7 +499,9 @@ def zip_members(*, file: IO[bytes], filename: str) -> Iterator[tuple[str, bytes 
     try:
         archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UploadRejected(f"{filename}: not a readable zip file ({exc})") from exc
+        raise UploadRejected(
+            f"{filename}: not a readable zip file ({exc})", status_code=400
+        ) from exc
     members = [info for info in archive.infolist() if not info.is_dir()]
     if len(members) > settings.ARCHIVE_ZIP_MAX_MEMBERS:
         raise UploadRejected(

@@ -281,7 +281,12 @@ def instance_frames(instance: Instance, numbers: list[int]) -> tuple[list[bytes]
             size = pixels * bits // 8
             frames = [bytes(data[(n - 1) * size : n * size]) for n in numbers]
         return frames, "application/octet-stream"
-    all_frames = list(generate_frames(ds.PixelData, number_of_frames=total))
+    try:
+        all_frames = list(generate_frames(ds.PixelData, number_of_frames=total))
+    except Exception as exc:  # malformed encapsulation that the ingest could not see
+        raise ApplicationError(
+            f"The encapsulated pixel data cannot be split into frames: {exc}", status_code=406
+        ) from exc
     media = FRAME_MEDIA_TYPES.get(syntax, "application/octet-stream")
     return [all_frames[n - 1] for n in numbers], f"{media}; transfer-syntax={syntax}"
 
@@ -320,6 +325,8 @@ class WadoRenderedApi(DicomWebApi):
         from studies.rendering import instance_render
 
         instance = _instances(request, study_uid, series_uid, sop_uid)[0]
+        if not str(frame).isdigit():
+            raise ApplicationError(f"Frame '{frame}' is not a frame number.")
         accept = request.headers.get("Accept", "")
         image_format = "png" if "image/png" in accept and "image/jpeg" not in accept else "jpeg"
         body = instance_render(instance, frame=int(frame), image_format=image_format)

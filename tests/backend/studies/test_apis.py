@@ -184,6 +184,10 @@ def test_upload_conflict_is_409_and_garbage_is_400(api):
     assert response.status_code == 400
     assert "junk.bin" in response.json()["message"] and "not a DICOM" in response.json()["message"]
     assert api.post("/api/studies/upload", {}, format="multipart").status_code == 400
+    broken_zip = io.BytesIO(b"PK\x03\x04" + b"\x00" * 100)
+    broken_zip.name = "broken.zip"
+    response = api.post("/api/studies/upload", {"files": [broken_zip]}, format="multipart")
+    assert response.status_code == 400 and "not a readable zip" in response.json()["message"]
 
 
 def test_zip_bomb_is_refused(api, settings):

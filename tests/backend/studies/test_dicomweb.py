@@ -102,9 +102,7 @@ def test_dicomweb_client_store_search_retrieve(client_for, live_server):
     assert len(metadata) == 2
     assert "BulkDataURI" in metadata[0]["7FE00010"]
     assert metadata[0]["00100010"]["Value"][0]["Ideographic"] == "王^小东"
-    frames = client.retrieve_instance_frames(
-        study_b, nm.series_instance_uid if False else nm.SeriesInstanceUID, nm.SOPInstanceUID, [1]
-    )
+    frames = client.retrieve_instance_frames(study_b, nm.SeriesInstanceUID, nm.SOPInstanceUID, [1])
     pixels = np.frombuffer(frames[0], dtype=np.uint16).reshape(4, 6)
     assert np.array_equal(pixels, nm.pixel_array)
 
@@ -185,4 +183,6 @@ def test_wado_rs_accept_and_frames(api):
     assert api.get(f"{url}/frames/3").status_code == 404
     rendered = api.get(f"{url}/rendered", HTTP_ACCEPT="image/png")
     assert rendered.status_code == 200 and rendered.content[:4] == b"\x89PNG"
+    assert api.get(f"{url}/frames/x/rendered").status_code == 400
+    assert api.get(f"{url}/frames/2/rendered").content[:2] == b"\xff\xd8"
     assert APIClient().get(url).status_code in (401, 403)

@@ -286,6 +286,25 @@ def inference_auto_run(*, study: Study, reason: str) -> InferenceJob | None:
     return job
 
 
+def inference_auto_run_sweep(*, limit: int = 50) -> int:
+    """Auto-run for studies whose images arrived after their report: every study of a kind the
+    models read, with a report and no job yet, gets one (run by the workers' recovery loop)."""
+    if not settings.INFERENCE_AUTO_RUN:
+        return 0
+    active_tasks = list(ModelVersion.objects.filter(is_active=True).values_list("task", flat=True))
+    studies = Study.objects.filter(
+        kind__in=active_tasks, report__isnull=False, inference_jobs__isnull=True
+    ).order_by("created")[:limit]
+    queued = 0
+    for study in studies:
+        try:
+            if inference_auto_run(study=study, reason="images arrived after the report"):
+                queued += 1
+        except ApplicationError as exc:
+            log.info("auto-run skipped study %s: %s", study.id, exc.message)
+    return queued
+
+
 def inference_jobs_batch(
     *, studies: list[Study], user: Any = None, model_version_id: Any = None, rerun: bool = False
 ) -> dict[str, Any]:

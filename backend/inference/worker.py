@@ -52,11 +52,12 @@ def _init_process(**kwargs) -> None:
 def _recover_loop() -> None:
     from django.db import connection
 
-    from inference.services import inference_jobs_recover
+    from inference.services import inference_auto_run_sweep, inference_jobs_recover
 
     while not _stop.wait(settings.INFERENCE_RECOVER_INTERVAL):
         try:
             counts = inference_jobs_recover()
+            counts["auto_run"] = inference_auto_run_sweep()
             if any(counts.values()):
                 log.info("job recovery: %s", counts)
         except Exception:

@@ -173,6 +173,7 @@ def report_sign(*, study: Study, user: Any, version: int | None = None) -> Repor
     report.signed_at = timezone.now()
     report.signed_version = report.version
     report.save()
+    _maybe_auto_run(report=report, reason="report signed")
     return report
 
 
@@ -207,8 +208,12 @@ def report_addendum_add(*, study: Study, user: Any, text: str) -> ReportAddendum
 
 
 def _maybe_auto_run(*, report: Report, reason: str) -> None:
-    """Auto-run: queue an AI job for a new report when the study already has its images."""
-    if not getattr(settings, "INFERENCE_AUTO_RUN", False) or report.version != 1:
+    """Auto-run: queue an AI job when a study with images gets its first report version or is
+    signed (one job per report version; later drafts are re-run on request, not on every save).
+    """
+    if not getattr(settings, "INFERENCE_AUTO_RUN", False):
+        return
+    if report.version != 1 and report.status != ReportStatus.SIGNED:
         return
     from inference.services import inference_auto_run
 

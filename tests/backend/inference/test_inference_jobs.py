@@ -240,3 +240,28 @@ def test_auto_run_queues_a_job_when_a_study_with_images_gets_a_report(
     study = ingest_case(2)
     job = InferenceJob.objects.get(study=study)
     assert job.trigger == "auto" and job.report_version.number == 1
+
+
+def test_auto_run_on_signing_and_for_images_that_arrived_after_the_report(
+    ingest_case, model_version, settings
+):
+    from reports.services import report_save, report_sign
+
+    study = ingest_case(0)  # auto-run off while its report was saved: no job
+    assert services.inference_auto_run_sweep() == 0  # auto-run still off
+    settings.INFERENCE_AUTO_RUN = True
+    assert services.inference_auto_run_sweep() == 1  # a report and images, never run
+    assert services.inference_auto_run_sweep() == 0
+    report = study.report
+    report_save(
+        study=study,
+        user=None,
+        history=report.history,
+        findings=report.findings,
+        impression="修改后的诊断意见。",
+        base_version=1,
+    )
+    assert InferenceJob.objects.filter(study=study).count() == 1  # drafts do not re-run
+    report_sign(study=study, user=None)
+    jobs = InferenceJob.objects.filter(study=study).order_by("created")
+    assert [j.report_version.number for j in jobs] == [1, 2]

@@ -312,8 +312,17 @@ def dicom_parse(data: bytes) -> ParsedDicom:
 
     Raises:
         DicomRejected: not DICOM, truncated, missing UIDs, unknown transfer syntax, pixel data
-            that does not match its header.
+            that does not match its header, or any element pydicom cannot decode.
     """
+    try:
+        return _dicom_parse(data)
+    except DicomRejected:
+        raise
+    except Exception as exc:  # a damaged element met while indexing (pydicom decodes lazily)
+        raise DicomRejected(f"not readable as DICOM: {type(exc).__name__}: {exc}") from exc
+
+
+def _dicom_parse(data: bytes) -> ParsedDicom:
     if len(data) < 8:
         raise DicomRejected("not a DICOM file: too short")
     rebuild_meta = False

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -309,8 +310,7 @@ def _instance_build(*, parsed: ParsedDicom, series: Series, source: str, user: A
         uploaded_by=user,
         **parsed.instance,
     )
-    # Foreign keys and uniqueness are the database's to enforce (one query less each).
-    instance.full_clean(exclude=["series", "uploaded_by"], validate_unique=False)
+    _validate(instance, exclude=["series", "uploaded_by"])
     return instance
 
 
@@ -348,6 +348,18 @@ def _existing_instance_result(existing: Instance, parsed: ParsedDicom, filename:
         "the stored instance was kept",
         conflict=True,
     )
+
+
+def _validate(row: Any, *, exclude: list[str] | None = None) -> None:
+    """full_clean() before save(); a value the model refuses is a reason to reject the object.
+
+    Foreign keys and uniqueness are left to the database (one query less each).
+    """
+    try:
+        row.full_clean(exclude=exclude, validate_unique=False)
+    except ValidationError as exc:
+        fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        raise DicomRejected(f"invalid {type(row).__name__.lower()} attribute ({fields})") from exc
 
 
 def _after_file_written(*, instance: Instance) -> None:
@@ -388,7 +400,7 @@ def _patient_get_or_create(*, parsed: ParsedDicom) -> Patient:
     patient = Patient(
         patient_key=key, name_search=name_search_text(parsed.patient["name"]), **parsed.patient
     )
-    patient.full_clean(validate_unique=False)
+    _validate(patient)
     with transaction.atomic():  # a savepoint: a concurrent insert raises IntegrityError here
         patient.save(force_insert=True)
     return patient
@@ -424,7 +436,7 @@ def _study_get_or_create(*, parsed: ParsedDicom) -> Study:
         return study
     patient = _patient_get_or_create(parsed=parsed)
     study = Study(study_instance_uid=parsed.study_instance_uid, patient=patient, **parsed.study)
-    study.full_clean(exclude=["patient"], validate_unique=False)
+    _validate(study, exclude=["patient"])
     with transaction.atomic():
         study.save(force_insert=True)
     return study
@@ -446,7 +458,7 @@ def _series_get_or_create(*, parsed: ParsedDicom, cache: dict[str, Series]) -> S
         return series
     study = _study_get_or_create(parsed=parsed)
     series = Series(series_instance_uid=parsed.series_instance_uid, study=study, **parsed.series)
-    series.full_clean(exclude=["study"], validate_unique=False)
+    _validate(series, exclude=["study"])
     with transaction.atomic():
         series.save(force_insert=True)
     study_summary_refresh(study=study)

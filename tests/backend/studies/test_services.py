@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
 from pydicom.uid import ImplicitVRLittleEndian, generate_uid
 
 from studies import services
@@ -132,6 +133,15 @@ def test_bad_input_is_rejected_with_a_reason(dicom_bytes):
     ds = make_dataset(rows=16, columns=16)
     ds.Rows = 512
     assert "pixel data does not match its header" in _rejected(to_bytes(ds))
+    ds = make_dataset()
+    ds.InstanceNumber = 99999999999  # a valid IS; too large for PostgreSQL's integer column
+    result = instance_ingest(file=to_bytes(ds), source="upload")
+    if connection.vendor == "postgresql":
+        assert "invalid instance attribute (instance_number" in result.reason
+    else:  # SQLite integers are 64-bit
+        assert result.status == IngestStatus.STORED
+        result.instance.series.study.delete()
+        result.instance.series.study.patient.delete()
     assert not Instance.objects.exists()
     assert not Study.objects.exists()
 

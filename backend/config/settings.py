@@ -178,6 +178,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu polls the folder (1 s by default): that wait would be most of an AI job's
+        # latency (about 1 s of CPU inference), so poll every 0.1 s (a directory listing).
+        "polling_interval": env.float("CELERY_POLLING_INTERVAL", default=0.1),
     }
     # kombu's filesystem transport expects its folders to exist.
     for _folder in {_broker_dir / "queue", _broker_dir / "control"}:

@@ -186,6 +186,7 @@ class StudyAiApi(APIView):
 
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
+        selectors.ai_access_check(request.user, study)
         return Response(selectors.study_ai_summary(study=study))
 
 
@@ -200,6 +201,7 @@ class StudyJobsApi(APIView):
 
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
+        selectors.ai_access_check(request.user, study)
         return Response([selectors.job_output(job) for job in selectors.study_jobs(study=study)])
 
     @extend_schema(request=InputSerializer)

@@ -12,18 +12,32 @@ from studies.models import Study
 from studies.selectors import study_queryset_for_user, wado_uri
 
 
+def ai_access_check(user: Any, study: Study) -> None:
+    """Refuse AI results the user must not see (reader-study blinding: a reader in the unaided
+    arm of a case). The reader-study app decides, through
+    ``readerstudies.selectors.ai_allowed_for_user(user=..., study=...)`` once it provides it;
+    every AI read of this app goes through here."""
+    try:
+        from readerstudies.selectors import ai_allowed_for_user
+    except ImportError:
+        return
+    if not ai_allowed_for_user(user=user, study=study):
+        raise NotFoundError("No AI result is available for this case in your reading session.")
+
+
 def job_get_for_user(user: Any, job_id: uuid.UUID | str) -> InferenceJob:
     try:
         job_uuid = uuid.UUID(str(job_id))
     except ValueError as exc:
         raise NotFoundError(f"No inference job with id {job_id}.") from exc
     job = (
-        InferenceJob.objects.select_related("model_version", "report_version")
+        InferenceJob.objects.select_related("model_version", "report_version", "study")
         .filter(id=job_uuid, study__in=study_queryset_for_user(user))
         .first()
     )
     if job is None:
         raise NotFoundError(f"No inference job with id {job_id}.")
+    ai_access_check(user, job.study)
     return job
 
 

@@ -104,7 +104,12 @@ def model_version_register(
             model_card = next(
                 (
                     p.read_text(encoding="utf-8")
-                    for p in (path / "MODEL_CARD.md", path / "model_card.md", path / "README.md")
+                    for p in (
+                        path / "MODEL_CARD.md",
+                        path / "model_card.md",
+                        path / "README.md",
+                        Path(settings.REPO_DIR) / "docs" / "model-card.md",
+                    )
                     if p.is_file()
                 ),
                 "",

@@ -271,3 +271,64 @@ def test_reading_timer_counts_visible_time_and_replays_offline_events_once(
     view.refresh_from_db()
     assert view.event_count == 4
     assert page.console_errors == []
+
+
+def differing_pixels(a: bytes, b: bytes, threshold: int = 40) -> int:
+    pa, pb = pixels(a), pixels(b)
+    assert pa.size == pb.size
+    return sum(
+        1
+        for (r1, g1, b1), (r2, g2, b2) in zip(pa.getdata(), pb.getdata(), strict=True)
+        if abs(r1 - r2) + abs(g1 - g2) + abs(b1 - b2) > threshold
+    )
+
+
+@pytest.mark.slow
+def test_ai_run_from_the_viewer_draws_the_overlay_and_lesions_move_the_view(
+    live_server, signed_in, studies
+):
+    from inference.models import InferenceJob
+    from inference.runner import inference_job_run
+    from inference.services import models_register_shipped
+
+    tasks = {mv.task for mv, _ in models_register_shipped()}
+    if "spectct" not in tasks:
+        pytest.skip("no shipped SPECT/CT model under MODEL_DIR")
+    page = signed_in
+    study = studies["spectct"][0]
+    open_case(page, live_server, study)
+    page.get_by_test_id("ai-run").click()
+    expect(page.get_by_test_id("ai-progress")).to_be_visible()
+    # No Celery worker runs beside the live server: run the queued job here, as a worker would.
+    job = InferenceJob.objects.get(study=study)
+    assert inference_job_run(job_id=str(job.id)) == "succeeded"
+    expect(page.get_by_test_id("ai-model")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("lesion-item").first).to_be_visible()
+    page.wait_for_timeout(1000)
+
+    view = page.get_by_test_id("viewport-axial")
+    with_overlay = view.screenshot()
+    save("viewer_ai_overlay_on.png", with_overlay)
+    page.get_by_test_id("overlay-visible").uncheck()
+    page.wait_for_timeout(500)
+    without_overlay = view.screenshot()
+    save("viewer_ai_overlay_off.png", without_overlay)
+    page.get_by_test_id("overlay-visible").check()
+    page.get_by_test_id("overlay-class-benign").uncheck()
+    page.get_by_test_id("overlay-class-metastatic").uncheck()
+    page.wait_for_timeout(500)
+    classes_off = view.screenshot()
+    save("viewer_ai_classes_off.png", classes_off)
+    page.get_by_test_id("overlay-class-benign").check()
+    page.get_by_test_id("overlay-class-metastatic").check()
+
+    # The first lesion: every plane jumps to it.
+    page.get_by_test_id("lesion-item").first.click()
+    page.wait_for_timeout(800)
+    at_lesion = view.screenshot()
+    save("viewer_ai_lesion.png", at_lesion)
+
+    assert differing_pixels(with_overlay, without_overlay) > 20
+    assert differing_pixels(classes_off, without_overlay) < 20
+    assert differing_pixels(at_lesion, with_overlay) > 500  # the view moved
+    assert page.console_errors == []

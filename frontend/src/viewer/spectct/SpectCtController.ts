@@ -325,11 +325,6 @@ export class SpectCtController {
     for (const plane of PLANES) {
       const viewportId = this.viewportIds[plane];
       const specifier = { segmentationId: this.segmentationId, type };
-      segmentation.config.visibility.setSegmentationRepresentationVisibility(
-        viewportId,
-        specifier,
-        style.visible,
-      );
       for (const label of [LABEL_BENIGN, LABEL_METASTATIC]) {
         const rgb = CLASS_COLORS[label] ?? [255, 255, 255];
         segmentation.config.color.setSegmentIndexColor(
@@ -342,7 +337,10 @@ export class SpectCtController {
           viewportId,
           specifier,
           label,
-          label === LABEL_BENIGN ? style.classes.benign : style.classes.metastatic,
+          // Whole-overlay visibility through the segments too: toggling the
+          // representation's visibility did not hide it in the fused views.
+          style.visible &&
+            (label === LABEL_BENIGN ? style.classes.benign : style.classes.metastatic),
         );
       }
       segmentation.config.style.setStyle(

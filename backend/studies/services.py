@@ -9,6 +9,10 @@ Guarantees of :func:`instance_ingest`:
 * atomic: the rows are inserted, then the file is written, inside one transaction; if anything
   fails the transaction rolls back and a file this call wrote is removed, so there is never a
   row without its file nor a file without its row.
+
+Called inside a caller's transaction, the ingest is a savepoint of it; if the caller's
+transaction rolls back later, the files stay unreferenced (never a row without its file); a retry
+re-uses them and ``manage.py archive_verify --delete-orphans`` removes them.
 """
 
 from __future__ import annotations

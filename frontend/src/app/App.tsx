@@ -3,6 +3,7 @@ import { guardRedirect } from "../auth/guard";
 import { useAuth } from "../auth/useAuth";
 import { TopBar } from "../components/TopBar";
 import { CenteredMessage } from "../components/CenteredMessage";
+import { hasStoredLanguage, languageFromPreference } from "../i18n/language";
 import { useI18n } from "../i18n/useI18n";
 import { LoginPage } from "../pages/LoginPage";
 import { WorklistPage } from "../pages/WorklistPage";
@@ -15,16 +16,36 @@ const CasePage = lazy(() =>
   import("../pages/CasePage").then((module) => ({ default: module.CasePage })),
 );
 
+function safeLocalStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
 export function App() {
   const { pathname, search } = useLocation();
   const auth = useAuth();
-  const { t } = useI18n();
+  const { t, lang, setLang } = useI18n();
   const route = matchRoute(pathname);
   const redirect = guardRedirect(route, auth.state, pathname, search);
 
   useEffect(() => {
     if (redirect !== null) navigate(redirect, { replace: true });
   }, [redirect]);
+
+  // The account's language applies until the user picks one on this browser.
+  const preferred = languageFromPreference(auth.user?.preferred_language);
+  useEffect(() => {
+    if (
+      preferred !== null &&
+      preferred !== lang &&
+      !hasStoredLanguage(safeLocalStorage())
+    ) {
+      setLang(preferred);
+    }
+  }, [preferred, lang, setLang]);
 
   if (auth.state === "loading" || redirect !== null) {
     return <CenteredMessage>{t("common.loading")}</CenteredMessage>;

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   LANGUAGE_STORAGE_KEY,
   detectLanguage,
+  hasStoredLanguage,
+  languageFromPreference,
   languageFromLocale,
   storeLanguage,
 } from "./language";
@@ -70,5 +72,18 @@ describe("translate", () => {
     for (const key of Object.keys(en) as (keyof typeof en)[]) {
       expect(zh[key].length, key).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("account preference", () => {
+  it("maps the account's language to ours", () => {
+    expect(languageFromPreference("zh-hans")).toBe("zh");
+    expect(languageFromPreference("en-us")).toBe("en");
+    expect(languageFromPreference("")).toBeNull();
+    expect(languageFromPreference(null)).toBeNull();
+  });
+  it("knows whether the user chose a language on this browser", () => {
+    expect(hasStoredLanguage(memoryStorage())).toBe(false);
+    expect(hasStoredLanguage(memoryStorage({ [LANGUAGE_STORAGE_KEY]: "en" }))).toBe(true);
   });
 });

@@ -35,3 +35,21 @@ export function storeLanguage(
     // Not persisted; the choice still holds for this page.
   }
 }
+
+/** The account's preferred language ("zh-hans", "en", ...), when it names one we have. */
+export function languageFromPreference(
+  preference: string | null | undefined,
+): Language | null {
+  const p = (preference ?? "").toLowerCase();
+  if (p.startsWith("zh")) return "zh";
+  if (p.startsWith("en")) return "en";
+  return null;
+}
+
+export function hasStoredLanguage(storage: Pick<Storage, "getItem"> | null): boolean {
+  try {
+    return isLanguage(storage?.getItem(LANGUAGE_STORAGE_KEY));
+  } catch {
+    return false;
+  }
+}

@@ -10,7 +10,7 @@ import { CaseHeader } from "../viewer/CaseHeader";
 import type { Lesion } from "../api/inference";
 import { AiPanel } from "../viewer/ai/AiPanel";
 import { useStudyAi } from "../viewer/ai/useStudyAi";
-import { lesionTarget, planarLabelmap } from "../viewer/overlay/planarLabelmap";
+import { lesionTargets, planarLabelmap } from "../viewer/overlay/planarLabelmap";
 import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../viewer/overlay/overlayStyle";
 import { PlanarViewer, type FocusRequest } from "../viewer/planar/PlanarViewer";
 import { ReportPanel } from "../viewer/report/ReportPanel";
@@ -148,8 +148,7 @@ export function CasePage({ studyId }: { studyId: string }) {
                   setVolumeFocus({ lesion, nonce: Date.now() });
                   return;
                 }
-                const target = lesionTarget(lesion.locations);
-                if (target) setFocus({ ...target, nonce: Date.now() });
+                setFocus({ targets: lesionTargets(lesion.locations), nonce: Date.now() });
               }}
             />
           ) : (

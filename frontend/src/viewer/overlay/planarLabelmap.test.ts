@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lesionTarget, planarLabelmap } from "./planarLabelmap";
+import { lesionTarget, lesionTargets, planarLabelmap } from "./planarLabelmap";
 
 describe("planarLabelmap", () => {
   const data = new Uint8Array([1, 1, 1, 1, 2, 2, 2, 2]); // 2 frames of 2 x 2
@@ -36,5 +36,17 @@ describe("lesionTarget", () => {
     });
     expect(lesionTarget(null)).toBeNull();
     expect(lesionTarget({ slice: 3 })).toBeNull();
+  });
+});
+
+describe("lesionTargets", () => {
+  it("gives each view its own position", () => {
+    expect(
+      lesionTargets({
+        anterior: { centroid: [10, 20] },
+        posterior: { centroid: [10, 235] },
+      }),
+    ).toEqual({ anterior: { row: 10, col: 20 }, posterior: { row: 10, col: 235 } });
+    expect(lesionTargets(null)).toEqual({});
   });
 });

@@ -57,3 +57,16 @@ export function lesionTarget(
   }
   return null;
 }
+
+/** A planar lesion in each view that locates it (the posterior one is mirrored by the server). */
+export function lesionTargets(
+  locations: Record<string, unknown> | null,
+): Partial<Record<PlanarView, { row: number; col: number }>> {
+  const out: Partial<Record<PlanarView, { row: number; col: number }>> = {};
+  if (!locations) return out;
+  for (const view of ["anterior", "posterior"] as const) {
+    const target = lesionTarget({ [view]: locations[view] });
+    if (target) out[view] = { row: target.row, col: target.col };
+  }
+  return out;
+}

@@ -11,9 +11,7 @@ import { planarViews } from "./planarViews";
 import type { PresetId } from "./windowPresets";
 
 export interface FocusRequest {
-  view: "anterior" | "posterior";
-  row: number;
-  col: number;
+  targets: Partial<Record<"anterior" | "posterior", { row: number; col: number }>>;
   /** Changes on every click, so clicking the same lesion twice re-centres. */
   nonce: number;
 }
@@ -87,7 +85,7 @@ export function PlanarViewer({
   }, [overlayStyle, load]);
 
   useEffect(() => {
-    if (focus) controllerRef.current?.focusOn(focus.view, focus.row, focus.col);
+    if (focus) controllerRef.current?.focusOnLesion(focus.targets);
   }, [focus]);
 
   const choosePreset = (p: PresetId) => {

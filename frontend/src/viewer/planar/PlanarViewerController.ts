@@ -146,6 +146,23 @@ export class PlanarViewerController {
     for (const overlay of this.overlays.values()) overlay.setStyle(style);
   }
 
+  /**
+   * Centres each view on its own position of a lesion. The posterior view is
+   * stored as acquired (mirrored), so the same pan would show the wrong side:
+   * zoom/pan linking is paused while both cameras are set.
+   */
+  focusOnLesion(targets: Partial<Record<ViewName, { row: number; col: number }>>): void {
+    this.zoomPan?.setEnabled(false);
+    try {
+      for (const view of this.mounted) {
+        const target = targets[view];
+        if (target) this.focusOn(view, target.row, target.col);
+      }
+    } finally {
+      this.zoomPan?.setEnabled(true);
+    }
+  }
+
   /** Centres `view` on a pixel (row, col) and zooms in so the lesion fills part of the view. */
   focusOn(view: ViewName, row: number, col: number, sizePx = 40): void {
     const vp = this.viewport(view);
@@ -206,6 +223,7 @@ export class PlanarViewerController {
   }
 
   private toolGroupId: string | null = null;
+  private zoomPan: { setEnabled: (enabled: boolean) => void } | null = null;
 
   private setUpSynchronizers(): void {
     const engineId = this.engine?.id;
@@ -216,6 +234,7 @@ export class PlanarViewerController {
       syncColormap: false,
     });
     this.resources.trackSynchronizer(zoomPan.id);
+    this.zoomPan = zoomPan;
     this.resources.trackSynchronizer(voi.id);
     for (const view of this.mounted) {
       const info = { renderingEngineId: engineId, viewportId: this.viewportIds[view] };

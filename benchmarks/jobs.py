@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         (warm,) = wait_jobs([warm.id], timeout=600)
         cold = (warm.finished_at - warm.created).total_seconds()
         latencies, stages = [], {}
+        load_before = load_average()
         for i in range(args.jobs):
             job = create_job(studies[i % len(studies)])
             (job,) = wait_jobs([job.id], timeout=300)
@@ -212,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             "max_s": round(max(latencies), 3),
             "cold_start_s": round(cold, 3),
             "stage_median_s": {k: round(statistics.median(v), 4) for k, v in stages.items()},
+            "load_average_before_after": [load_before, load_average()],
             "target_p50_s": 2.0,
             "meets_target": percentile(latencies, 0.5) <= 2.0,
         }
@@ -235,7 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def load_average() -> list[float] | None:
+    """1/5/15-minute load averages: other processes on a shared machine skew the timings."""
+    return [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
 def burst(studies: list, count: int) -> dict:
+    load_before = load_average()
     started = time.monotonic()
     jobs = [create_job(studies[i % len(studies)]) for i in range(count)]
     done = wait_jobs([j.id for j in jobs], timeout=1200)
@@ -250,6 +258,7 @@ def burst(studies: list, count: int) -> dict:
         "jobs_per_min": round(60 * len(ok) / wall, 1),
         "latency_p50_s": round(percentile(latencies, 0.5), 3),
         "latency_p95_s": round(percentile(latencies, 0.95), 3),
+        "load_average_before_after": [load_before, load_average()],
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
 from core.exceptions import NotFoundError
@@ -169,16 +168,3 @@ def study_jobs(*, study: Study) -> list[InferenceJob]:
 
 def model_versions_list() -> list[ModelVersion]:
     return list(ModelVersion.objects.order_by("task", "-is_active", "-created"))
-
-
-def ai_statuses(study_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """State of each study's newest job (studies without a job are left out)."""
-    out: dict[uuid.UUID, str] = {}
-    rows = (
-        InferenceJob.objects.filter(study_id__in=list(study_ids))
-        .order_by("study_id", "-created")
-        .values_list("study_id", "state")
-    )
-    for study_id, state in rows:
-        out.setdefault(study_id, state)
-    return out

@@ -214,10 +214,3 @@ def reports_export(*, reports: QuerySet[Report], fmt: str, deidentify: bool) -> 
     writer.writeheader()
     writer.writerows(rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8"), "csv"
-
-
-def report_statuses(study_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """report status per study id (studies without a report are left out)."""
-    return dict(
-        Report.objects.filter(study_id__in=list(study_ids)).values_list("study_id", "status")
-    )

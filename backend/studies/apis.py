@@ -17,12 +17,15 @@ from rest_framework.authentication import (
     SessionAuthentication,
     TokenAuthentication,
 )
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import ApplicationError
+from inference.models import JobState
+from reports.models import ReportStatus
 from studies import selectors
 from studies.models import IngestSource, Instance, StudyKind
 from studies.selectors import STUDY_ORDERINGS
@@ -89,16 +92,7 @@ class StudyDetailOutputSerializer(StudySummaryOutputSerializer):
     series = SeriesOutputSerializer(many=True)
 
 
-def _with_statuses(studies: list) -> list:
-    statuses = selectors.study_workflow_statuses(studies)
-    for study in studies:
-        for key, value in statuses[study.id].items():
-            setattr(study, key, value)
-    return studies
-
-
 def _study_detail_data(study) -> dict[str, Any]:
-    _with_statuses([study])
     for series in study.series.all():
         instances = list(series.instances.all())
         for instance in instances:
@@ -123,6 +117,23 @@ class StudyPagination(PageNumberPagination):
     max_page_size = 500
 
 
+class StatusListField(serializers.CharField):
+    """Statuses separated by commas; "none" selects studies without a report / without a job."""
+
+    def __init__(self, *, choices: list[str], **kwargs: Any) -> None:
+        self.allowed = [*choices, "none"]
+        super().__init__(required=False, allow_blank=True, max_length=200, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        unknown = [v.strip() for v in value.split(",") if v.strip() not in self.allowed]
+        if unknown:
+            raise serializers.ValidationError(
+                f"unknown value(s) {', '.join(unknown)}; use {', '.join(self.allowed)}"
+            )
+        return value
+
+
 class StudyListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         search = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -130,6 +141,8 @@ class StudyListApi(APIView):
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
         kind = serializers.ChoiceField(choices=StudyKind.choices, required=False)
+        report_status = StatusListField(choices=ReportStatus.values)
+        ai_status = StatusListField(choices=JobState.values)
         ordering = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
         def validate_ordering(self, value: str) -> str:
@@ -153,7 +166,7 @@ class StudyListApi(APIView):
         filters.is_valid(raise_exception=True)
         studies = selectors.study_list(user=request.user, **filters.validated_data)
         paginator = StudyPagination()
-        page = _with_statuses(list(paginator.paginate_queryset(studies, request, view=self)))
+        page = paginator.paginate_queryset(studies, request, view=self)
         return paginator.get_paginated_response(StudySummaryOutputSerializer(page, many=True).data)
 
 
@@ -281,10 +294,23 @@ def _rendered_response(instance: Instance, content_type: str, frame: int) -> Htt
     return response
 
 
+class IgnoreAccept(BaseContentNegotiation):
+    """DICOM endpoints answer in their own media types (chosen by the request's parameters, not by
+    DRF's renderers); errors are JSON whatever the Accept header. Without this, DRF refuses an
+    ``Accept: application/dicom`` request with 406 before the view runs."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class WadoUriApi(APIView):
     """WADO-URI (PS3.18 chapter 9): the stored object, or a rendered JPEG/PNG of one frame."""
 
     authentication_classes = DICOM_AUTHENTICATION
+    content_negotiation_class = IgnoreAccept
 
     class InputSerializer(serializers.Serializer):
         requestType = serializers.ChoiceField(choices=["WADO"])  # noqa: N815 (DICOM names)

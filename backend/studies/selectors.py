@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db.models import (
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -20,6 +21,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 
 from core.exceptions import NotFoundError
@@ -33,6 +35,8 @@ STUDY_ORDERINGS = {
     "accession_number": ("accession_number",),
     "created": ("created",),
     "modalities": ("modalities",),
+    "report_status": ("report_status",),
+    "ai_status": ("ai_status",),
 }
 
 
@@ -83,6 +87,8 @@ def study_list(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     kind: str = "",
+    report_status: str = "",
+    ai_status: str = "",
     ordering: str = "",
 ) -> QuerySet[Study]:
     """The worklist: studies the user may see, filtered, with series/instance counts.
@@ -111,29 +117,42 @@ def study_list(
         studies = studies.filter(study_date__lte=date_to)
     if kind:
         studies = studies.filter(kind=kind)
-    order: list[str] = []
+    studies = with_workflow_statuses(studies)
+    if report_status:
+        studies = _status_filter(studies, "report_status", report_status)
+    if ai_status:
+        studies = _status_filter(studies, "ai_status", ai_status)
+    # Rows without a value (no date, no report, never run) come last in either direction, the
+    # same on PostgreSQL and SQLite (whose defaults differ).
+    order: list[OrderBy] = []
     for key in [k.strip() for k in ordering.split(",") if k.strip()] or ["-study_date"]:
         descending = key.startswith("-")
         for column in STUDY_ORDERINGS[key.lstrip("-")]:
-            order.append(f"-{column}" if descending else column)
+            field = F(column)
+            order.append(field.desc(nulls_last=True) if descending else field.asc(nulls_last=True))
     return with_counts(studies).order_by(*order, "id")
 
 
-def study_workflow_statuses(studies: list[Study]) -> dict[uuid.UUID, dict[str, str | None]]:
-    """``report_status`` and ``ai_status`` per study, for worklist rows.
+def with_workflow_statuses(studies: QuerySet[Study]) -> QuerySet[Study]:
+    """Annotate ``report_status`` (draft / signed; NULL: no report) and ``ai_status`` (the state of
+    the study's newest AI job; NULL: never run), as SQL so the worklist can filter and sort on them."""
+    from inference.models import InferenceJob
+    from reports.models import Report
 
-    ``report_status``: draft / signed (None: no report); ``ai_status``: the state of the
-    study's newest AI job (None: never run). Two queries for the whole page.
-    """
-    from inference.selectors import ai_statuses
-    from reports.selectors import report_statuses
+    newest_job = InferenceJob.objects.filter(study=OuterRef("pk")).order_by("-created")
+    return studies.annotate(
+        report_status=Subquery(Report.objects.filter(study=OuterRef("pk")).values("status")[:1]),
+        ai_status=Subquery(newest_job.values("state")[:1]),
+    )
 
-    ids = [study.id for study in studies]
-    reports, jobs = report_statuses(ids), ai_statuses(ids)
-    return {
-        study_id: {"report_status": reports.get(study_id), "ai_status": jobs.get(study_id)}
-        for study_id in ids
-    }
+
+def _status_filter(studies: QuerySet[Study], field: str, wanted: str) -> QuerySet[Study]:
+    """``wanted`` is one status, several separated by commas, and/or "none" (no report / no job)."""
+    values = {v.strip() for v in wanted.split(",") if v.strip()}
+    condition = Q(**{f"{field}__in": values - {"none"}})
+    if "none" in values:
+        condition |= Q(**{f"{field}__isnull": True})
+    return studies.filter(condition)
 
 
 def study_get_for_user(user: Any, study_id: uuid.UUID | str) -> Study:
@@ -147,7 +166,7 @@ def study_get_for_user(user: Any, study_id: uuid.UUID | str) -> Study:
         Prefetch("instances", queryset=instances)
     )
     study = (
-        with_counts(study_queryset_for_user(user))
+        with_workflow_statuses(with_counts(study_queryset_for_user(user)))
         .select_related("patient")
         .prefetch_related(Prefetch("series", queryset=series))
         .filter(id=study_uuid)

@@ -10,12 +10,11 @@ from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from pydicom.encaps import generate_frames
 from rest_framework import status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
 from core.exceptions import ApplicationError, NotFoundError
 from studies import selectors
-from studies.apis import DICOM_AUTHENTICATION
+from studies.apis import DICOM_AUTHENTICATION, IgnoreAccept
 from studies.dicom import NATIVE_TRANSFER_SYNTAXES
 from studies.dicomweb import json_model, multipart, qido
 from studies.models import IngestSource, Instance
@@ -39,16 +38,6 @@ FAILURE_PROCESSING = 0x0110
 FAILURE_DUPLICATE_CONFLICT = 0x0111
 FAILURE_TRANSFER_SYNTAX = 0xC122
 FAILURE_CANNOT_UNDERSTAND = 0xC000
-
-
-class IgnoreAccept(BaseContentNegotiation):
-    """DICOMweb answers in its own media types; errors are JSON whatever the Accept header."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 class DicomWebApi(APIView):

@@ -126,6 +126,9 @@ def test_wado_uri_serves_the_file_with_etag_and_range(api, worklist):
     response = api.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/dicom"
+    # What a DICOM client (and Cornerstone's loader) sends: not refused by content negotiation.
+    for accept in ("application/dicom", "application/dicom, */*", "image/jpeg"):
+        assert api.get(url, HTTP_ACCEPT=accept).status_code == 200, accept
     body = b"".join(response.streaming_content)
     assert body[128:132] == b"DICM" and len(body) == instance.size
     etag = response["ETag"]
@@ -206,3 +209,40 @@ def test_zip_bomb_is_refused(api, settings):
     response = api.post("/api/studies/upload", {"files": [archive]}, format="multipart")
     assert response.status_code == 413
     assert "ARCHIVE_ZIP_MAX_UNCOMPRESSED" in response.json()["message"]
+
+
+def test_worklist_filters_and_sorts_by_report_and_ai_status(api, worklist, settings):
+    from inference.models import InferenceJob, ModelVersion
+    from reports.services import report_save
+    from studies.models import Study
+
+    settings.INFERENCE_AUTO_RUN = False
+    p1, p2 = (Study.objects.get(patient__patient_id=p) for p in ("P1", "P2"))
+    report_save(
+        study=p1, user=None, history="乳腺癌术后", findings="胸椎放射性浓聚",
+        impression="骨转移", base_version=None,
+    )  # fmt: skip
+    model = ModelVersion.objects.create(
+        name="mt-unet", task="planar", version="t", path="x", checksum="0" * 64
+    )
+    InferenceJob.objects.create(study=p2, model_version=model, state="failed")
+    InferenceJob.objects.create(study=p1, model_version=model, state="succeeded")
+
+    def ids(**params):
+        response = api.get("/api/studies/", params)
+        assert response.status_code == 200, response.content
+        return [r["patient"]["patient_id"] for r in response.json()["results"]]
+
+    assert ids(report_status="draft") == ["P1"]
+    assert ids(report_status="none") == ["P2", "P3"]
+    assert ids(report_status="signed") == []
+    assert ids(ai_status="failed") == ["P2"]
+    assert ids(ai_status="succeeded,none", ordering="patient_id") == ["P1", "P3"]
+    assert ids(ordering="ai_status,patient_id")[:2] == ["P2", "P1"]  # failed < succeeded
+    rows = {r["patient"]["patient_id"]: r for r in api.get("/api/studies/").json()["results"]}
+    assert (rows["P1"]["report_status"], rows["P1"]["ai_status"]) == ("draft", "succeeded")
+    assert (rows["P3"]["report_status"], rows["P3"]["ai_status"]) == (None, None)
+    detail = api.get(f"/api/studies/{p2.id}/").json()
+    assert (detail["report_status"], detail["ai_status"]) == (None, "failed")
+    bad = api.get("/api/studies/", {"ai_status": "exploded"})
+    assert bad.status_code == 400 and "exploded" in bad.json()["message"]

@@ -28,7 +28,6 @@ from django.db import (
     DatabaseError,
     InterfaceError,
     OperationalError,
-    close_old_connections,
     transaction,
 )
 from django.db import connection as db_connection
@@ -373,7 +372,8 @@ def _fail(job_id, token, message: str, detail: str = "") -> None:
 def _release_for_retry(job_id, token, reason: str) -> None:
     """Back to queued so that the retried delivery can claim it; best effort (the database may
     be what failed: then the lease expires and recovery re-queues it)."""
-    close_old_connections()
+    if not db_connection.in_atomic_block:
+        db_connection.close_if_unusable_or_obsolete()  # reconnect if the failure broke it
     try:
         with transaction.atomic():
             job = InferenceJob.objects.select_for_update().filter(id=job_id).first()

@@ -265,3 +265,44 @@ def test_auto_run_on_signing_and_for_images_that_arrived_after_the_report(
     report_sign(study=study, user=None)
     jobs = InferenceJob.objects.filter(study=study).order_by("created")
     assert [j.report_version.number for j in jobs] == [1, 2]
+
+
+def test_transient_errors_requeue_for_retry_and_permanent_errors_fail(
+    ingest_case, model_version, monkeypatch
+):
+    from django.db import OperationalError
+
+    from inference import runner
+
+    study = ingest_case(0)
+    job, _ = services.inference_job_create(study=study)
+
+    def database_hiccup(study):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(runner, "read_model_input", database_hiccup)
+    with pytest.raises(runner.TransientJobError):
+        inference_job_run(job_id=str(job.id))
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED and "Temporary problem" in job.error
+    assert job.run_token is None and job.attempts == 1
+
+    def broken_images(study):
+        raise runner.ImagingError("the anterior and posterior views differ in size")
+
+    monkeypatch.setattr(runner, "read_model_input", broken_images)
+    assert inference_job_run(job_id=str(job.id)) == "failed"  # no retry for bad input
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and job.attempts == 2
+    assert job.error.startswith("The study's images cannot be used")
+    assert job.dedupe_key is None  # a new request may try again
+
+
+def test_retries_exhausted_fail_the_job(ingest_case, model_version):
+    from inference.runner import inference_job_give_up
+
+    study = ingest_case(0)
+    job, _ = services.inference_job_create(study=study)
+    inference_job_give_up(job_id=str(job.id), message="A temporary problem persisted.")
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and job.error == "A temporary problem persisted."

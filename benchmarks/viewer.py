@@ -1,0 +1,241 @@
+"""Viewer speed in headless Chromium on localhost: opening a case -> first image drawn, and ->
+AI overlay drawn, for a planar study and a SPECT/CT study. Writes benchmarks/results/viewer.json.
+
+The script builds its own embedded instance in a fresh folder (default var/bench-viewer): migrations,
+a user, one planar and one SPECT/CT phantom case archived through the ingest service with their
+Chinese reports, the shipped checkpoints registered and one AI job run per study (so the overlay
+has a result to draw); then gunicorn (2 processes, as `make demo` runs it) and Debian's Chromium
+driven by Playwright.
+
+What is timed: each repeat opens the case URL (/cases/<id>) as a full page load in a fresh browser
+context, i.e. a cold cache: HTML, the JavaScript bundle, the study's metadata, the DICOM files
+through WADO-URI, decoding and drawing. The times are the viewer's own performance marks
+(``boneread:planar-first-image``, ``boneread:spectct-first-image``, ``boneread:overlay-drawn``)
+relative to the navigation start. Targets on a 2-core machine: planar first image <= 1 s and
+overlay <= 1.5 s; SPECT/CT fused views <= 3 s.
+
+Usage::
+
+    .venv/bin/python benchmarks/viewer.py [--repeats 7] [--out benchmarks/results/viewer.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BACKEND = REPO / "backend"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+USER, PASSWORD = "bench", "Bone-scan-bench-2026"
+MARKS = {"planar": "boneread:planar-first-image", "spectct": "boneread:spectct-first-image"}
+TARGETS_S = {"planar": {"first_image": 1.0, "overlay": 1.5}, "spectct": {"first_image": 3.0}}
+
+
+def setup_django(var_dir: Path) -> None:
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL"):
+        os.environ.pop(name, None)  # the embedded default, as `make demo` runs
+    os.environ["BONEREAD_VAR_DIR"] = str(var_dir)
+    os.environ["INFERENCE_AUTO_RUN"] = "false"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path[:0] = [str(BACKEND), str(REPO / "ml")]
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+
+
+def prepare(data_dir: Path) -> dict[str, str]:
+    """One study per kind, archived, reported and AI-read; returns kind -> study id."""
+    from accounts.services import user_create
+    from boneread_ml.data.manifest import generate
+    from inference.runner import inference_job_run
+    from inference.services import inference_job_create, models_register_shipped
+    from reports.services import report_save
+    from studies.models import Study
+    from studies.services import instance_ingest
+
+    user = user_create(username=USER, password=PASSWORD, role="physician")
+    registered = {mv.task for mv, _ in models_register_shipped()}
+    studies = {}
+    for kind in ("planar", "spectct"):
+        root = generate(kind, 1, 31, data_dir / kind, workers=1, progress=False)
+        case = json.loads((root / "manifest.json").read_text(encoding="utf-8"))["cases"][0]
+        for path in sorted((root / case["dicom_dir"]).glob("*.dcm")):
+            if not path.name.startswith("SEG"):  # the answer key is not part of the study
+                instance_ingest(file=path.read_bytes(), source="import", filename=path.name)
+        study = Study.objects.get(kind=kind)
+        report = case["report"]
+        report_save(
+            study=study, user=user, history=report["history"], findings=report["findings"],
+            impression=report["impression"], base_version=None,
+        )  # fmt: skip
+        if kind in registered:
+            job, _ = inference_job_create(study=study, user=user)
+            state = inference_job_run(job_id=str(job.id))
+            if state != "succeeded":
+                raise SystemExit(f"the {kind} AI job ended {state}")
+        studies[kind] = str(study.id)
+    return studies
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, log: Path) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--timeout", "120"],
+        cwd=BACKEND, env=dict(os.environ), stdout=log.open("ab"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/auth/csrf", timeout=2)
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit(f"gunicorn did not answer on port {port}; see {log}")
+
+
+def measure(browser, base: str, kind: str, study_id: str, with_overlay: bool) -> dict:
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", USER)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/worklist")
+        page.goto(f"{base}/cases/{study_id}")
+        wanted = [MARKS[kind]] + (["boneread:overlay-drawn"] if with_overlay else [])
+        page.wait_for_function(
+            "names => names.every(n => performance.getEntriesByName(n).length > 0)",
+            arg=wanted, timeout=60_000,
+        )  # fmt: skip
+        marks = page.evaluate(
+            "names => Object.fromEntries(names.map(n => [n, performance.getEntriesByName(n)[0].startTime]))",
+            wanted,
+        )
+        result = {"first_image_s": marks[MARKS[kind]] / 1000}
+        if with_overlay:
+            result["overlay_s"] = marks["boneread:overlay-drawn"] / 1000
+        return result
+    finally:
+        context.close()
+
+
+def summarise(values: list[float]) -> dict:
+    ordered = sorted(values)
+    return {
+        "median": round(statistics.median(ordered), 3),
+        "p95": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 3),
+        "min": round(ordered[0], 3),
+        "max": round(ordered[-1], 3),
+        "runs": [round(v, 3) for v in values],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--var-dir", type=Path, default=REPO / "var" / "bench-viewer")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "viewer.json")
+    args = parser.parse_args(argv)
+    if not (REPO / "frontend" / "dist" / "index.html").exists():
+        raise SystemExit("frontend/dist is missing: run `make frontend` first")
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing: run `bash scripts/system-deps.sh`")
+
+    shutil.rmtree(args.var_dir, ignore_errors=True)
+    args.var_dir.mkdir(parents=True)
+    setup_django(args.var_dir)
+    studies = prepare(args.var_dir / "data")
+    from inference.models import InferenceJob
+
+    with_ai = set(
+        InferenceJob.objects.filter(state="succeeded").values_list("study__kind", flat=True)
+    )
+
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    server = start_server(port, args.var_dir / "gunicorn.log")
+    load_before = os.getloadavg()
+    results: dict[str, dict] = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            base = f"http://127.0.0.1:{port}"
+            for kind, study_id in studies.items():
+                overlay = kind in with_ai
+                measure(browser, base, kind, study_id, overlay)  # warm the server's caches
+                runs = [
+                    measure(browser, base, kind, study_id, overlay) for _ in range(args.repeats)
+                ]
+                entry = {"first_image_s": summarise([r["first_image_s"] for r in runs])}
+                if overlay:
+                    entry["overlay_s"] = summarise([r["overlay_s"] for r in runs])
+                entry["target_s"] = TARGETS_S[kind]
+                entry["met"] = entry["first_image_s"]["median"] <= TARGETS_S[kind][
+                    "first_image"
+                ] and (
+                    "overlay" not in TARGETS_S[kind]
+                    or (overlay and entry["overlay_s"]["median"] <= TARGETS_S[kind]["overlay"])
+                )
+                results[kind] = entry
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    record = {
+        "benchmark": "viewer",
+        "what": "open a case URL (full page load, fresh browser context) -> first image drawn / "
+        "AI overlay drawn, from the viewer's performance marks; medians over repeats",
+        "command": "python benchmarks/viewer.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "repeats": args.repeats,
+        "server": "gunicorn, 2 processes, embedded SQLite, localhost",
+        "browser": "Debian Chromium, headless, Playwright",
+        "results": results,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        },
+        "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "ml"))
 
 from boneread_ml.cli.evaluate import evaluate_checkpoints  # noqa: E402
+from boneread_ml.evaluation.calibrate import calibrate_release  # noqa: E402
 from boneread_ml.models.registry import MODEL_NAMES  # noqa: E402
 from boneread_ml.training.config import deep_update, load_config  # noqa: E402
 from boneread_ml.training.run import train_fold  # noqa: E402
@@ -109,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         releases.append(str(release))
     if args.train_only:
         return 0
+    # every model gets its lesion threshold from the same training cases (never the test fold)
+    train_cases = [c for c in manifest["cases"] if int(c["fold"]) != args.test_fold]
+    calib_cases = train_cases[: int(base["train"]["calibrate_cases"])]
+    for release in releases:
+        config = json.loads((Path(release) / "config.json").read_text(encoding="utf-8"))
+        if "postprocess" not in config:
+            calibrate_release(release, data_root, calib_cases, seed=args.seed)
     evaluated = evaluate_checkpoints(
         releases, list(args.models), data_root, [args.test_fold], results,
         reference=args.models[0], seed=args.seed, n_boot=args.n_boot,

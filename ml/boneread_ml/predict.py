@@ -33,6 +33,7 @@ import torch
 from scipy import ndimage
 
 from boneread_ml.data.transforms import normalize
+from boneread_ml.evaluation.calibrate import labels_at
 from boneread_ml.models.release import CheckpointError, load_release
 from boneread_ml.models.tokenizer import load_tokenizer
 
@@ -75,6 +76,12 @@ class LoadedModel:
         return self.config["weights_sha256"]
 
     @property
+    def lesion_threshold(self) -> float | None:
+        """Calibrated threshold on 1 - p(background) (None: argmax), see evaluation.calibrate."""
+        value = (self.config.get("postprocess") or {}).get("lesion_threshold")
+        return None if value is None else float(value)
+
+    @property
     def max_length(self) -> int:
         return int((self.config["build_args"].get("text") or {}).get("max_length", 256))
 
@@ -84,7 +91,9 @@ class Prediction:
     """Result of :func:`predict`.
 
     Attributes:
-        label_map: uint8, the input's spatial shape; 0 background, 1 benign, 2 metastatic.
+        label_map: uint8, the input's spatial shape; 0 background, 1 benign, 2 metastatic
+            (lesion where 1 - p(background) exceeds the checkpoint's calibrated
+            threshold, of the likelier lesion class; argmax when none is recorded).
         probabilities: float32 (3, *spatial) softmax probabilities per class.
         lesions: one dict per connected lesion component: ``id`` (1-based,
             matches ``instance_map``), ``label`` (1/2), ``class_name``,
@@ -217,7 +226,7 @@ def predict(
             batch = np.moveaxis(x[:, start:stop], 1, 0)  # (S, 2, H, W)
             probs[:, start:stop] = np.moveaxis(_run_2d(network, batch, ids, mask, device), 0, 1)
     probs = probs.astype(np.float32, copy=False)
-    label_map = probs.argmax(axis=0).astype(np.uint8)
+    label_map = labels_at(probs, model.lesion_threshold)
     instance_map, lesions = lesion_table(label_map, probs, images, task, spacing_mm)
     return Prediction(
         label_map=label_map,

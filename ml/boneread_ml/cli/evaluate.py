@@ -59,6 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--calibrate-folds", type=int, nargs="*",
+                        help="first choose each uncalibrated checkpoint's lesion threshold on these "
+                             "(training) folds; writes postprocess into its config.json")  # fmt: skip
+    parser.add_argument("--calibrate-cases", type=int, default=16, help="cases used to calibrate")
 
 
 def evaluate_checkpoints(
@@ -125,6 +129,25 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.calibrate_folds:
+        import json
+
+        from boneread_ml.data.datasets import read_manifest
+        from boneread_ml.evaluation.calibrate import calibrate_release
+
+        if set(args.calibrate_folds) & set(args.folds or []):
+            raise ValueError("calibration folds overlap the evaluated folds")
+        cases = [
+            c
+            for c in read_manifest(args.data_root)["cases"]
+            if int(c["fold"]) in set(args.calibrate_folds)
+        ]
+        for ckpt in args.checkpoint:
+            config = json.loads((Path(ckpt) / "config.json").read_text(encoding="utf-8"))
+            if "postprocess" not in config:
+                calibrate_release(
+                    ckpt, args.data_root, cases[: args.calibrate_cases], seed=args.seed
+                )
     results = evaluate_checkpoints(
         args.checkpoint, args.name, args.data_root, args.folds, args.out,
         reference=args.reference, seed=args.seed, n_boot=args.n_boot,

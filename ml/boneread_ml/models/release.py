@@ -140,6 +140,15 @@ def read_release_config(path: str | Path) -> dict[str, Any]:
     return config
 
 
+def update_release_config(path: str | Path, **fields: Any) -> dict[str, Any]:
+    """Add or replace top-level fields of a release's config.json (weights untouched)."""
+    path = Path(path)
+    config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
+    config.update(fields)
+    (path / CONFIG).write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
+    return config
+
+
 def load_release(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """Verify and load a release directory.
 

@@ -161,6 +161,13 @@ def train_fold(
             **(extra_metadata or {}),
         },
     )
+    n_calib = int(tcfg.get("calibrate_cases") or 0)
+    if n_calib and train_cases:
+        from boneread_ml.evaluation.calibrate import calibrate_release
+
+        result["postprocess"] = calibrate_release(
+            release, data_root, train_cases[:n_calib], seed=seed
+        )
     summary = {
         "model": name,
         "task": cfg["task"],

@@ -3,11 +3,25 @@ from django.contrib import admin
 from inference.models import InferenceJob, Lesion, ModelVersion
 
 
+@admin.action(description="Make the selected model the active one of its task")
+def activate(modeladmin, request, queryset):
+    from inference.services import model_version_activate
+
+    for model_version in queryset[:1]:
+        model_version_activate(model_version=model_version)
+
+
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
+    """Registered with `manage.py register_models`; activated with the action (one per task)."""
+
     list_display = ("name", "task", "version", "is_active", "checksum", "created")
     list_filter = ("task", "is_active")
-    readonly_fields = ("checksum", "config", "path")
+    readonly_fields = ("task", "checksum", "config", "path", "is_active", "registered_by")
+    actions = [activate]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 class LesionInline(admin.TabularInline):

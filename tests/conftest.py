@@ -89,8 +89,10 @@ class WorkerProcess:
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        """Warm shutdown: SIGTERM to the main process only, which stops its pool children itself
+        (signalling the whole group makes the children die first and the main process wait)."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.terminate()
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

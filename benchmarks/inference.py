@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "processor": platform.processor(),
             "torch": torch.__version__,
+            "cpus": os.cpu_count(),
+            "load_average_1_5_15": os.getloadavg(),
         },
         "command": "python benchmarks/inference.py " + " ".join(argv or sys.argv[1:]),
         "results": results,

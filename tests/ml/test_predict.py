@@ -125,10 +125,10 @@ SHIPPED = {
 }
 #: Lesion (any class) Dice pooled over the fixed cases; set below what the shipped weights reach
 #: (docs/model-card.md) so that a broken checkpoint, preprocessing or interface fails.
-#: The shipped weights reach 0.155 (planar, 10 cases) on these cases: see docs/model-card.md.
-DICE_FLOOR = {"planar": 0.10, "spectct": 0.05}
+#: The shipped weights reach 0.155 (planar, 10 cases) and 0.277 (SPECT/CT, 6 cases) here.
+DICE_FLOOR = {"planar": 0.10, "spectct": 0.15}
 #: (cases, seed): a different seed from the training data, so never part of it
-FIXED = {"planar": (10, 2024), "spectct": (2, 2024)}
+FIXED = {"planar": (10, 2024), "spectct": (6, 2024)}
 
 
 @pytest.mark.slow

@@ -113,3 +113,21 @@ def test_tables_and_plots(tmp_path):
     assert plot_roc(
         {"a": (y, np.array([0.1, 0.9, 0.2, 0.7]), 1.0)}, tmp_path / "r.png", "t"
     ).exists()
+
+
+def test_threshold_labels_and_choice():
+    from boneread_ml.evaluation.calibrate import choose_threshold, labels_at
+
+    # background, benign, metastatic probabilities for 4 pixels
+    p = np.array([[0.4, 0.95, 0.02, 0.6], [0.5, 0.03, 0.18, 0.1], [0.1, 0.02, 0.8, 0.3]])[
+        :, None, :
+    ]
+    np.testing.assert_array_equal(labels_at(p, None)[0], [1, 0, 2, 0])  # argmax
+    np.testing.assert_array_equal(labels_at(p, 0.5)[0], [1, 0, 2, 0])
+    np.testing.assert_array_equal(
+        labels_at(p, 0.3)[0], [1, 0, 2, 2]
+    )  # 1 - 0.6 > 0.3, metastatic likelier
+    np.testing.assert_array_equal(labels_at(p, 0.9)[0], [0, 0, 2, 0])
+    truth = np.array([[1, 0, 2, 0]])
+    best, scores = choose_threshold([p], [truth], thresholds=(0.3, 0.5, 0.9))
+    assert best == 0.5 and scores[0.5] == 1.0 and scores[0.9] < 1.0

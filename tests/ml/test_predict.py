@@ -88,6 +88,22 @@ def test_predict_spectct_volume(spectct_release):
         assert lesion["volume_ml"] == pytest.approx(lesion["volume_vox"] * 2.0 / 1000)
 
 
+def test_predict_applies_the_recorded_lesion_threshold(planar_release, tmp_path):
+    from boneread_ml.models.release import update_release_config
+
+    release, root = planar_release
+    images = np.load(root / "arrays/toy000.npz")["image"]
+    copy = tmp_path / "thresholded"
+    shutil.copytree(release, copy)
+    base = predict(images, "", load_model(copy))
+    update_release_config(copy, postprocess={"lesion_threshold": 1.0})  # nothing can exceed 1
+    strict = predict(images, "", load_model(copy))
+    np.testing.assert_array_equal(strict.probabilities, base.probabilities)
+    assert strict.label_map.max() == 0 and strict.lesions == []
+    update_release_config(copy, postprocess={"lesion_threshold": -1.0})  # everything is lesion
+    assert predict(images, "", load_model(copy)).label_map.min() >= 1
+
+
 def test_wrong_image_shape_raises(planar_release):
     model = load_model(planar_release[0])
     with pytest.raises(ValueError, match=r"\(2, H, W\)"):

@@ -1,0 +1,235 @@
+"""Write docs/benchmarks.md from the JSON results in benchmarks/results/.
+
+The numbers in the document come only from those files (each written by its benchmark script), so
+the document and the runs cannot disagree. Rerun a benchmark, then this script.
+
+Usage::
+
+    .venv/bin/python benchmarks/summary.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+OUT = REPO / "docs" / "benchmarks.md"
+
+
+def load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def yes(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
+def inference(d: dict) -> list[str]:
+    rows = ["| task | input | median | target | |", "|---|---|---|---|---|"]
+    for r in d["results"]:
+        shape = "x".join(str(n) for n in r["input_shape"])
+        rows.append(
+            f"| {r['task']} ({r['device']}, {r['threads']} threads) | {shape} | "
+            f"{r['median_s']:.3f} s | <= {r['target_s']} s | {yes(r['meets_target'])} |"
+        )
+    return rows
+
+
+def training(d: dict) -> list[str]:
+    rows = ["| model | task | batch | images/s |", "|---|---|---|---|"]
+    for r in d["results"]:
+        rows.append(f"| {r['model']} | {r['task']} | {r['batch']} | {r['images_per_second']:.1f} |")
+    return rows
+
+
+def jobs(d: dict) -> list[str]:
+    lat, thr = d["latency"], d["throughput"]
+    return [
+        f"Latency over {lat['jobs']} planar jobs, one worker process: p50 **{lat['p50_s']:.2f} s**, "
+        f"p95 {lat['p95_s']:.2f} s (target p50 <= {lat['target_p50_s']} s: {yes(lat['meets_target'])}); "
+        f"model time (median) {lat['stage_median_s']['predict']:.2f} s; first job after start "
+        f"(model load) {lat['cold_start_s']:.1f} s.",
+        "",
+        "| workers | jobs | wall | jobs/min |",
+        "|---|---|---|---|",
+        *(
+            f"| {name.replace('_', ' ')} | {r['jobs']} | {r['wall_s']:.1f} s | {r['jobs_per_min']:.1f} |"
+            for name, r in thr.items()
+        ),
+    ]
+
+
+def ingest(d: dict) -> list[str]:
+    b, o, ratio = d["boneread"], d["orthanc"], d["ratio_boneread_to_orthanc"]
+    return [
+        f"{d['series']}; medians of {d['repeats']} runs.",
+        "",
+        f"| path | BoneRead | {o['version']} | ratio | target ratio >= 1.0 |",
+        "|---|---|---|---|---|",
+        f"| STOW-RS | {b['stow']['instances_per_s']} inst/s | {o['stow']['instances_per_s']} inst/s | "
+        f"{ratio['stow']} | {yes(ratio['stow'] >= 1.0)} |",
+        f"| C-STORE | {b['cstore']['instances_per_s']} inst/s | {o['cstore']['instances_per_s']} inst/s | "
+        f"{ratio['cstore']} | {yes(ratio['cstore'] >= 1.0)} |",
+    ]
+
+
+def synth(d: dict) -> list[str]:
+    rows = ["| kind | cases | DICOM | seconds | cases/s |", "|---|---|---|---|---|"]
+    for r in d["runs"]:
+        rows.append(
+            f"| {r['kind']} | {r['cases']} | {'yes' if r['dicom'] else 'no'} | {r['seconds']} | "
+            f"{r['cases_per_second']} |"
+        )
+    t = d["target"]
+    rows += [
+        "",
+        f"Target: 100 planar cases in under {t['planar_100_cases_s']:.0f} s: {yes(t['met'])}.",
+    ]
+    return rows
+
+
+def viewer(d: dict) -> list[str]:
+    rows = [
+        "| study | first image (median, p95) | overlay (median, p95) | targets | |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, r in d["results"].items():
+        first = f"{r['first_image_s']['median']:.2f} s, {r['first_image_s']['p95']:.2f} s"
+        overlay = (
+            f"{r['overlay_s']['median']:.2f} s, {r['overlay_s']['p95']:.2f} s"
+            if "overlay_s" in r
+            else "-"
+        )
+        targets = ", ".join(f"{k} <= {v} s" for k, v in r["target_s"].items())
+        rows.append(f"| {kind} | {first} | {overlay} | {targets} | {yes(r['met'])} |")
+    return rows
+
+
+def text_value(d: dict) -> list[str]:
+    rows = [
+        f"{d['cases']} cases, {d['lesions']} lesions; {d['model']}. Image only: AUC "
+        f"**{d['image_only']['auc']:.3f}**.",
+        "",
+        "| report informativeness | image + report AUC | gain (95% CI) |",
+        "|---|---|---|",
+    ]
+    for s in d["sweep"]:
+        lo, hi = s["auc_gain_95ci"]
+        rows.append(
+            f"| {s['informativeness']} | {s['image_plus_report']['auc']:.3f} | "
+            f"{s['auc_gain']:+.3f} ({lo:+.3f} .. {hi:+.3f}) |"
+        )
+    return rows
+
+
+# name -> (title, what it measures, how to rerun, renderer)
+BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
+    "inference": (
+        "Model inference latency (CPU)",
+        "`predict()` on one planar scan (2 x 1024 x 256) and one SPECT/CT volume (2 x 128^3) with the "
+        "shipped checkpoints, torch on the CPU; model already loaded.",
+        "python benchmarks/inference.py --threads 2 --repeats 5",
+        inference,
+    ),
+    "jobs": (
+        "AI job end to end",
+        "From creating an inference job (enqueue) to the commit that stores its DICOM SEG in the archive, "
+        "its lesion rows and `succeeded`; real Celery worker processes on the embedded broker and database.",
+        "python benchmarks/jobs.py --jobs 20 --burst 12",
+        jobs,
+    ),
+    "viewer": (
+        "Viewer: time to first image and to the AI overlay",
+        "Headless Chromium opens a case URL (full page load, cold browser cache) against gunicorn; times "
+        "are the viewer's performance marks relative to navigation start.",
+        "python benchmarks/viewer.py --repeats 7",
+        viewer,
+    ),
+    "ingest": (
+        "DICOM ingest against Orthanc",
+        "A 300-slice 512 x 512 16-bit CT series sent through STOW-RS and C-STORE to BoneRead and, in the "
+        "same run on the same machine, to Orthanc; instances per second and the ratio.",
+        "python benchmarks/ingest.py",
+        ingest,
+    ),
+    "synth": (
+        "Phantom generation speed",
+        "Synthetic cases per second, with and without DICOM output.",
+        "python benchmarks/synth.py",
+        synth,
+    ),
+    "training": (
+        "Training throughput (CPU)",
+        "Optimiser steps on planar batches; images per second.",
+        "python benchmarks/training.py --steps 3",
+        training,
+    ),
+    "text_value_planar": (
+        "Does the report carry information the image lacks? (planar)",
+        "Benign vs metastatic lesion classification from image features alone vs image + report "
+        "features (logistic regression, cross-validated by patient) on synthetic cases.",
+        "python -m boneread_ml.analysis.text_value --kind planar --cases 400",
+        text_value,
+    ),
+    "text_value_spectct": (
+        "Does the report carry information the image lacks? (SPECT/CT)",
+        "As above, on SPECT/CT phantoms (CT features included).",
+        "python -m boneread_ml.analysis.text_value --kind spectct --cases 120",
+        text_value,
+    ),
+}
+
+
+def render() -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `python benchmarks/summary.py` from `benchmarks/results/*.json`; every number below",
+        "is in those files, written by the script named in each section. All data is synthetic.",
+        "",
+        "The development machine has 2 CPU cores and no GPU, and during the runs recorded here the cores",
+        "were shared with other work (each JSON records the load average): treat the figures as upper",
+        "bounds for an idle 2-core machine. No GPU was available, so there are no GPU figures.",
+        "The model-comparison experiment is in `docs/results/` and `docs/model-card.md`.",
+        "",
+    ]
+    for name, (title, what, command, renderer) in BENCHMARKS.items():
+        data = load(name)
+        lines += [
+            f"## {title}",
+            "",
+            what,
+            "",
+            f"Rerun: `{command}` -> `benchmarks/results/{name}.json`",
+            "",
+        ]
+        if data is None:
+            lines += ["Not run yet.", ""]
+            continue
+        lines += renderer(data) + [""]
+        when = data.get("when") or data.get("date_utc")
+        load_avg = (data.get("machine") or {}).get("load_average_before") or (
+            data.get("machine") or {}
+        ).get("load_average_1_5_15")
+        notes = [
+            f"run {when}" if when else "",
+            f"load average before {[round(x, 1) for x in load_avg]}" if load_avg else "",
+        ]
+        if any(notes):
+            lines += ["_" + "; ".join(n for n in notes if n) + "_", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> int:
+    OUT.write_text(render(), encoding="utf-8")
+    print(f"wrote {OUT.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -172,3 +172,28 @@ def test_crops_are_centred_on_lesions_and_carry_their_extent(planar_root):
         assert (r1 - r0) == pytest.approx(2.0 * 31 / 127)
     whole = SegmentationDataset(planar_root, cases, "planar")[0]
     assert whole["extent"].tolist() == [[-1.0, 1.0], [-1.0, 1.0]]
+
+
+def test_five_fold_cross_validation_trains_one_model_per_fold(planar_root, tmp_path):
+    cfg = tmp_path / "cfg.yaml"
+    fast = {**FAST, "train": {**FAST["train"], "max_steps": 1, "calibrate_cases": 0}}
+    cfg.write_text(json.dumps(fast))
+    out = tmp_path / "cv"
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                str(cfg),
+                "--data-root",
+                str(planar_root),
+                "--out",
+                str(out),
+                "--cv",
+            ]
+        )
+        == 0
+    )
+    summaries = json.loads((out / "cv_summary.json").read_text())
+    assert [s["val_folds"] for s in summaries] == [[0], [1], [2], [3], [4]]
+    assert all((out / f"fold{k}" / "release" / "model.safetensors").exists() for k in range(5))

@@ -13,8 +13,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -81,6 +82,20 @@ class WorkerProcess:
             if app.control.ping(destination=[self.node], timeout=1.0):
                 return
         raise RuntimeError(f"worker {self.node} did not answer within {timeout} s")
+
+    def wait_for(
+        self, predicate: Callable[[], Any], *, timeout: float = 90.0, what: str = ""
+    ) -> Any:
+        """Poll ``predicate`` until it returns something truthy; on timeout, fail with the
+        worker's log so that the reason is in the test report."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.2)
+        log = self.log_path.read_text(errors="replace")[-4000:]
+        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{log}")
 
     def kill(self) -> None:
         """SIGKILL the whole worker process group, as a crashed machine would."""

@@ -1,7 +1,5 @@
 """The real broker and a separately started worker process, not eager execution."""
 
-import time
-
 import pytest
 from django.conf import settings
 
@@ -11,30 +9,17 @@ from core.services import worker_probe_send
 pytestmark = pytest.mark.services
 
 
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
-
-
 def test_task_runs_in_a_separate_worker_and_writes_to_the_database(start_worker):
-    assert (
-        not settings.CELERY_TASK_ALWAYS_EAGER
-        if hasattr(settings, "CELERY_TASK_ALWAYS_EAGER")
-        else True
-    )
+    assert not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
     worker = start_worker()
 
     probe = worker_probe_send()
 
-    answered = wait_for(
-        lambda: WorkerProbe.objects.filter(id=probe.id, answered__isnull=False).first()
+    answered = worker.wait_for(
+        lambda: WorkerProbe.objects.filter(id=probe.id, answered__isnull=False).first(),
+        timeout=30,
+        what="the worker to answer the probe",
     )
-    assert answered is not None, f"no answer; worker log:\n{worker.log_path.read_text()[-2000:]}"
     assert answered.worker_hostname  # written by the worker process, not by this one
     assert "answer_probe" in worker.log_path.read_text()
 

@@ -149,27 +149,3 @@ def make_empty_study(db):
         )
 
     return make
-
-
-@pytest.fixture
-def worker_factory(start_worker):
-    """``start_worker`` whose workers are stopped with a warm shutdown of the main process only.
-
-    (Signalling the whole process group, as the shared fixture does, leaves the main process
-    waiting ~30 s for children that already died; this stops it in about a second.)
-    """
-    started = []
-
-    def start(**kwargs):
-        worker = start_worker(**kwargs)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            worker.process.terminate()
-            try:
-                worker.process.wait(timeout=30)
-            except Exception:
-                worker.kill()

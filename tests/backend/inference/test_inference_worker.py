@@ -8,7 +8,6 @@ reading its images, before predicting, while that file exists.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -25,17 +24,6 @@ FAST_RECOVERY = {
     "INFERENCE_RECOVER_INTERVAL": "1",
     "INFERENCE_TORCH_THREADS": "1",
 }
-
-
-def wait_for(predicate, timeout: float = 90.0, what: str = "", worker=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    log = worker.log_path.read_text()[-4000:] if worker else ""
-    raise AssertionError(f"timed out waiting for {what}\n{log}")
 
 
 def job_state(job_id):
@@ -55,23 +43,22 @@ def assert_one_result(job: InferenceJob) -> None:
 
 
 def test_duplicate_deliveries_to_two_processes_give_one_result(
-    worker_factory, ingest_case, model_version
+    start_worker, ingest_case, model_version
 ):
-    worker = worker_factory(concurrency=2, extra_env=FAST_RECOVERY)
+    worker = start_worker(concurrency=2, extra_env=FAST_RECOVERY)
     study = ingest_case(0)
     job, _ = services.inference_job_create(study=study)  # sends the task on commit
     run_inference_job.delay(job_id=str(job.id))  # and two more deliveries of the same job
     run_inference_job.delay(job_id=str(job.id))
 
-    wait_for(lambda: job_state(job.id).state == JobState.SUCCEEDED, what="success", worker=worker)
-    wait_for(
+    worker.wait_for(lambda: job_state(job.id).state == JobState.SUCCEEDED, what="success")
+    worker.wait_for(
         lambda: (
             len(re.findall(r"inference\.run_job\[[^\]]+\] succeeded", worker.log_path.read_text()))
             >= 3
         ),
         timeout=60,
         what="all three deliveries",
-        worker=worker,
     )
     job.refresh_from_db()
     assert job.attempts == 1
@@ -80,18 +67,17 @@ def test_duplicate_deliveries_to_two_processes_give_one_result(
 
 
 def test_worker_killed_mid_job_is_restarted_and_the_job_finishes_exactly_once(
-    worker_factory, ingest_case, model_version, tmp_path
+    start_worker, ingest_case, model_version, tmp_path
 ):
     pause = tmp_path / "pause"
     pause.touch()
     env = {**FAST_RECOVERY, "INFERENCE_TEST_PAUSE_FILE": str(pause)}
-    first = worker_factory(extra_env=env)
+    first = start_worker(extra_env=env)
     study = ingest_case(0)
     job, _ = services.inference_job_create(study=study)
-    wait_for(
+    first.wait_for(
         lambda: job_state(job.id).stage == "reading_images",
         what="the job to reach the pause point",
-        worker=first,
     )
     first.kill()  # SIGKILL, mid-job: images read, nothing predicted or stored
     killed = job_state(job.id)
@@ -99,29 +85,28 @@ def test_worker_killed_mid_job_is_restarted_and_the_job_finishes_exactly_once(
     assert not Instance.objects.filter(series__study=study, source=IngestSource.AI).exists()
 
     pause.unlink()
-    second = worker_factory(extra_env=env)
-    wait_for(
+    second = start_worker(extra_env=env)
+    second.wait_for(
         lambda: job_state(job.id).state == JobState.SUCCEEDED,
         what="the restarted worker to finish the job",
-        worker=second,
     )
     job.refresh_from_db()
     assert job.attempts == 2
     assert_one_result(job)
 
 
-def test_cancel_a_running_job(worker_factory, ingest_case, model_version, tmp_path, api):
+def test_cancel_a_running_job(start_worker, ingest_case, model_version, tmp_path, api):
     pause = tmp_path / "pause"
     pause.touch()
-    worker = worker_factory(extra_env={**FAST_RECOVERY, "INFERENCE_TEST_PAUSE_FILE": str(pause)})
+    worker = start_worker(extra_env={**FAST_RECOVERY, "INFERENCE_TEST_PAUSE_FILE": str(pause)})
     study = ingest_case(0)
     job, _ = services.inference_job_create(study=study)
-    wait_for(lambda: job_state(job.id).stage == "reading_images", what="pause", worker=worker)
+    worker.wait_for(lambda: job_state(job.id).stage == "reading_images", what="pause")
 
     response = api.post(f"/api/inference/jobs/{job.id}/cancel")
     assert response.status_code == 200
     assert response.json()["state"] == "running" and response.json()["cancel_requested"]
     pause.unlink()
-    wait_for(lambda: job_state(job.id).state == JobState.CANCELLED, what="cancel", worker=worker)
+    worker.wait_for(lambda: job_state(job.id).state == JobState.CANCELLED, what="cancel")
     assert not Instance.objects.filter(series__study=study, source=IngestSource.AI).exists()
     assert not Lesion.objects.filter(job=job).exists()

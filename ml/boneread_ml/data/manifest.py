@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
@@ -368,7 +369,10 @@ def generate(
             if bar:
                 bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # "spawn", not fork: the caller may already run threads (torch/OpenMP pools, a web
+        # server, a test runner), and a forked child of such a process can hang.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
             for entry in pool.map(_generate_case, tasks, chunksize=1):
                 entries.append(entry)
                 if bar:

@@ -43,9 +43,12 @@ export function WorklistTable({ studies, ordering, onSort }: Props) {
           <th>{t("worklist.col.modalities")}</th>
           <th>{t("worklist.col.kind")}</th>
           <th className="num">{t("worklist.col.images")}</th>
-          {/* The archive cannot sort by report or AI state (yet). */}
-          <th>{t("worklist.col.report")}</th>
-          <th>{t("worklist.col.ai")}</th>
+          <SortHeader field="report_status" {...sort}>
+            {t("worklist.col.report")}
+          </SortHeader>
+          <SortHeader field="ai_status" {...sort}>
+            {t("worklist.col.ai")}
+          </SortHeader>
         </tr>
       </thead>
       <tbody>

@@ -95,18 +95,21 @@ def synth(d: dict) -> list[str]:
 
 def viewer(d: dict) -> list[str]:
     rows = [
-        "| study | first image (median, p95) | overlay (median, p95) | targets | |",
-        "|---|---|---|---|---|",
+        "| study | opened | first image (median, p95) | overlay (median, p95) | targets | |",
+        "|---|---|---|---|---|---|",
     ]
     for kind, r in d["results"].items():
-        first = f"{r['first_image_s']['median']:.2f} s, {r['first_image_s']['p95']:.2f} s"
-        overlay = (
-            f"{r['overlay_s']['median']:.2f} s, {r['overlay_s']['p95']:.2f} s"
-            if "overlay_s" in r
-            else "-"
-        )
         targets = ", ".join(f"{k} <= {v} s" for k, v in r["target_s"].items())
-        rows.append(f"| {kind} | {first} | {overlay} | {targets} | {yes(r['met'])} |")
+        for mode, label in (("from_worklist", "from the worklist"), ("page_load", "as a new page")):
+            m = r[mode]
+            first = f"{m['first_image_s']['median']:.2f} s, {m['first_image_s']['p95']:.2f} s"
+            overlay = (
+                f"{m['overlay_s']['median']:.2f} s, {m['overlay_s']['p95']:.2f} s"
+                if "overlay_s" in m
+                else "-"
+            )
+            verdict = yes(r["met"]) if mode == "from_worklist" else "(not judged)"
+            rows.append(f"| {kind} | {label} | {first} | {overlay} | {targets} | {verdict} |")
     return rows
 
 
@@ -145,8 +148,10 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
     ),
     "viewer": (
         "Viewer: time to first image and to the AI overlay",
-        "Headless Chromium opens a case URL (full page load, cold browser cache) against gunicorn; times "
-        "are the viewer's performance marks relative to navigation start.",
+        "Headless Chromium against gunicorn, a fresh browser context (cold HTTP cache) per repeat: "
+        "a case opened by a click in the loaded worklist (the reader's way; the targets apply here) "
+        "and the case URL loaded as a new page (JavaScript bundle included). Times are the viewer's "
+        "performance marks.",
         "python benchmarks/viewer.py --repeats 7",
         viewer,
     ),

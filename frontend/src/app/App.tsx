@@ -11,10 +11,23 @@ import { navigate } from "../router/history";
 import { matchRoute } from "../router/routes";
 import { useLocation } from "../router/useLocation";
 
-// The viewer pulls in Cornerstone (several MB); load it only when a case is opened.
+// The viewer pulls in Cornerstone (several MB): it is not part of the first page. While the
+// reader looks at the worklist it is fetched and initialised in the background, so that
+// opening a case does not wait for it.
+const loadCasePage = () => import("../pages/CasePage");
 const CasePage = lazy(() =>
-  import("../pages/CasePage").then((module) => ({ default: module.CasePage })),
+  loadCasePage().then((module) => ({ default: module.CasePage })),
 );
+const VIEWER_PREFETCH_DELAY_MS = 300;
+
+function prefetchViewer(): void {
+  void loadCasePage()
+    .then(() => import("../lib/cornerstone"))
+    .then((cornerstone) => cornerstone.initCornerstone())
+    .catch(() => {
+      // Offline or a failed download: the case page loads (and reports) it when opened.
+    });
+}
 
 function safeLocalStorage(): Storage | null {
   try {
@@ -34,6 +47,13 @@ export function App() {
   useEffect(() => {
     if (redirect !== null) navigate(redirect, { replace: true });
   }, [redirect]);
+
+  const onWorklist = route.name === "worklist" && auth.state === "authenticated";
+  useEffect(() => {
+    if (!onWorklist) return;
+    const timer = window.setTimeout(prefetchViewer, VIEWER_PREFETCH_DELAY_MS);
+    return () => window.clearTimeout(timer);
+  }, [onWorklist]);
 
   // The account's language applies until the user picks one on this browser.
   const preferred = languageFromPreference(auth.user?.preferred_language);

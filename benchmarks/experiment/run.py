@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--models", nargs="*", default=list(MODEL_NAMES), help="subset of the registry"
     )
+    parser.add_argument("--config", help="experiment YAML (default ml/configs/<task>.yaml)")
     parser.add_argument("--test-fold", type=int, default=0)
     parser.add_argument("--data-root", help="default var/data/<task>")
     parser.add_argument("--runs", help="default var/experiment/<task>")
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{data_root} holds {len(manifest['cases'])} cases of seed {manifest.get('seed')}; "
                          f"asked for {args.cases} of seed {args.seed} (use another --data-root)")  # fmt: skip
 
-    base = load_config(REPO / "ml" / "configs" / f"{args.task}.yaml")
+    base = load_config(args.config or REPO / "ml" / "configs" / f"{args.task}.yaml")
     base = deep_update(base, {"train": {"seed": args.seed, "val_every": 0}})
     if args.steps:
         base = deep_update(base, {"train": {"max_steps": args.steps}})

@@ -160,15 +160,25 @@ def _pad_multiple(network: torch.nn.Module) -> int:
     return int(round(32 / float(getattr(network, "input_scale", 1.0))))
 
 
-def _run_2d(network, x: np.ndarray, ids, mask, device) -> np.ndarray:
-    """x: (B, C, H, W) normalised -> softmax (B, K, H, W)."""
+def _run_2d(network, x: np.ndarray, ids, mask, device, z: np.ndarray | None = None) -> np.ndarray:
+    """x: (B, C, H, W) normalised -> softmax (B, K, H, W).
+
+    The extent passed on keeps whole-image coordinates [-1, 1] on the image
+    itself when it is padded; ``z`` (B,) adds each slice's axial position.
+    """
     h, w = x.shape[-2:]
     m = _pad_multiple(network)
     ph, pw = (-h) % m, (-w) % m
     t = torch.from_numpy(np.ascontiguousarray(x)).to(device)
     if ph or pw:
         t = torch.nn.functional.pad(t, (0, pw, 0, ph))
-    logits = network(t, ids, mask)[..., :h, :w]
+    rows = [[-1.0, -1.0 + 2.0 * (h + ph - 1) / max(1, h - 1)],
+            [-1.0, -1.0 + 2.0 * (w + pw - 1) / max(1, w - 1)]]  # fmt: skip
+    extent = np.repeat(np.array([rows], np.float32), len(x), axis=0)
+    if z is not None:
+        zz = np.repeat(np.asarray(z, np.float32)[:, None, None], 2, axis=2)
+        extent = np.concatenate([zz, extent], axis=1)
+    logits = network(t, ids, mask, extent=torch.from_numpy(extent).to(device))[..., :h, :w]
     return torch.softmax(logits.float(), dim=1).cpu().numpy()
 
 
@@ -224,7 +234,8 @@ def predict(
         for start in range(0, depth, SLICE_BATCH):
             stop = min(depth, start + SLICE_BATCH)
             batch = np.moveaxis(x[:, start:stop], 1, 0)  # (S, 2, H, W)
-            probs[:, start:stop] = np.moveaxis(_run_2d(network, batch, ids, mask, device), 0, 1)
+            z = -1.0 + 2.0 * np.arange(start, stop) / max(1, depth - 1)
+            probs[:, start:stop] = np.moveaxis(_run_2d(network, batch, ids, mask, device, z), 0, 1)
     probs = probs.astype(np.float32, copy=False)
     label_map = labels_at(probs, model.lesion_threshold)
     instance_map, lesions = lesion_table(label_map, probs, images, task, spacing_mm)

@@ -7,6 +7,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from boneread_ml.models import MODEL_NAMES, MTUNet, ReportEncoder, build_model
+from boneread_ml.models.fusion import coordinate_features
 from boneread_ml.models.tokenizer import (
     SPECIAL_TOKENS,
     build_tokenizer,
@@ -23,7 +24,9 @@ def tokenizer(tmp_path_factory):
     return build_tokenizer(tmp_path_factory.mktemp("tok"), model_max_length=64)
 
 
-def tiny_mt_unet(vocab_size: int, spatial_dims: int = 2, gate_init: float = 0.5) -> MTUNet:
+def tiny_mt_unet(
+    vocab_size: int, spatial_dims: int = 2, gate_init: float = 0.5, **kwargs
+) -> MTUNet:
     torch.manual_seed(0)
     encoder = ReportEncoder.small(vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                                   intermediate_size=64, max_position_embeddings=64)  # fmt: skip
@@ -34,6 +37,7 @@ def tiny_mt_unet(vocab_size: int, spatial_dims: int = 2, gate_init: float = 0.5)
         features=(8, 8, 16, 16, 32, 8),
         text_encoder=encoder,
         gate_init=gate_init,
+        **kwargs,
     )
 
 
@@ -116,8 +120,9 @@ def test_padding_is_masked(tokenizer):
     torch.testing.assert_close(alone, padded, atol=1e-5, rtol=1e-4)
 
 
-def test_gate_at_zero_equals_the_image_only_path(tokenizer):
-    model = tiny_mt_unet(len(tokenizer)).eval()
+@pytest.mark.parametrize("prior", [False, True])
+def test_gate_at_zero_equals_the_image_only_path(tokenizer, prior):
+    model = tiny_mt_unet(len(tokenizer), grounding=prior, report_prior=prior).eval()
     image = torch.randn(2, 2, 64, 64)
     ids, mask = encode(tokenizer, [REPORT_A, REPORT_B])
     with torch.no_grad():
@@ -169,3 +174,66 @@ def test_crop_extent_reaches_the_cross_attention(tokenizer):
             model(image, ids, mask, extent=torch.tensor([[[-1.0, 1.0]] * 2])), whole
         )
         assert (model(image, ids, mask, extent=top) - whole).abs().max() > 1e-5
+
+
+def test_slice_position_reaches_the_cross_attention(tokenizer):
+    """Slice-wise SPECT/CT: the slice's axial position is a third query coordinate."""
+    feats = coordinate_features((4, 4), 3, "cpu", torch.float32, None, coord_dims=3)
+    assert feats.shape == (1, 16, 3 * 2 * 3)
+    model = tiny_mt_unet(len(tokenizer), coord_dims=3).eval()
+    image = torch.randn(1, 2, 64, 64)
+    ids, mask = encode(tokenizer, [REPORT_A])
+    plane = [[-1.0, 1.0], [-1.0, 1.0]]
+    with torch.no_grad():
+        centre = model(image, ids, mask, extent=torch.tensor([[[0.0, 0.0], *plane]]))
+        torch.testing.assert_close(model(image, ids, mask), centre)  # no position: the centre
+        top = model(image, ids, mask, extent=torch.tensor([[[-0.8, -0.8], *plane]]))
+    assert (top - centre).abs().max() > 1e-5
+
+
+def test_grounding_heads_and_the_report_prior(tokenizer):
+    model = tiny_mt_unet(len(tokenizer), grounding=True, report_prior=True).eval()
+    image = torch.randn(2, 2, 64, 64)
+    ids, mask = encode(tokenizer, [REPORT_A, ""])
+    with torch.no_grad():
+        logits, aux = model(image, ids, mask, return_aux=True)
+        assert aux["site_logits"].shape == (2, 2, 8, 8) and aux["case_logits"].shape == (2, 2)
+        assert model(image, return_aux=True)[1] == {}  # no report, no heads
+        model.prior_weight.zero_()
+        without_prior = model(image, ids, mask)
+    assert (logits[0] - without_prior[0]).abs().max() > 1e-4  # the report shifts the classes
+    torch.testing.assert_close(logits[1], without_prior[1])  # an empty report adds nothing
+    assert torch.equal(logits[:, 0], without_prior[:, 0])  # background logits untouched
+    with pytest.raises(ValueError, match="report_prior needs grounding"):
+        tiny_mt_unet(len(tokenizer), report_prior=True)
+
+
+def test_grounding_loss_teaches_the_report_to_decide_the_class(tokenizer):
+    """Same image, two reports: only the text can tell the site head the lesion's class."""
+    from boneread_ml.training.losses import GroundingLoss
+
+    model = tiny_mt_unet(len(tokenizer), grounding=True)
+    image = torch.randn(1, 2, 64, 64).repeat(2, 1, 1, 1)
+    label = torch.zeros(2, 64, 64, dtype=torch.long)
+    label[0, 24:40, 24:40] = 2  # metastatic, described with 转移
+    label[1, 24:40, 24:40] = 1  # benign, described as degenerative
+    case_classes = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    ids, mask = encode(tokenizer, [REPORT_A, REPORT_B])
+    loss_fn = GroundingLoss()
+
+    no_text = loss_fn(model(image, ids, mask, return_aux=True)[1], label, case_classes,
+                      torch.tensor([False, False]))  # fmt: skip
+    assert float(no_text.detach()) == 0.0
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(40):
+        _, aux = model(image, ids, mask, return_aux=True)
+        loss = loss_fn(aux, label, case_classes, torch.tensor([True, True]))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert model.text_encoder.bert.embeddings.word_embeddings.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        _, aux = model.eval()(image, ids, mask, return_aux=True)
+    site = aux["site_logits"][:, :, 3:5, 3:5].mean((2, 3)).argmax(1)  # the lesion's cells
+    assert site.tolist() == [1, 0]  # metastatic for report A, benign for report B
+    assert (aux["case_logits"] > 0).tolist() == [[False, True], [True, False]]

@@ -64,6 +64,14 @@ def test_spectct_dataset_serves_lesion_slices(spectct_root):
     assert item["image"].shape == (2, 32, 32) and item["label"].shape == (32, 32)
     lesion_slices = sum(int(ds[i]["label"].max() > 0) for i in range(len(ds)))
     assert lesion_slices >= len(ds) - 2 * len(cases)
+    # each slice carries its axial position [z, z] ahead of its in-plane extent
+    z = [ds[i]["extent"][0].tolist() for i in range(len(ds)) if ds.items[i].case_index == 0]
+    assert ds[0]["extent"].shape == (3, 2) and all(a == b for a, b in z)
+    assert len({a for a, _ in z}) == len(z) and all(-1.0 <= a <= 1.0 for a, _ in z)
+    assert [a for a, _ in z] == sorted(a for a, _ in z)
+    assert ds[0]["case_classes"].tolist() == [
+        float((np.load(spectct_root / cases[0]["arrays"])["label"] == k).any()) for k in (1, 2)
+    ]
 
 
 def test_cli_train_then_evaluate_end_to_end(planar_root, tmp_path):

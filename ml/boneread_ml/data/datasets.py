@@ -134,7 +134,9 @@ class SegmentationDataset(Dataset):
 
     Items are dicts: ``image`` float32 (2, h, w), ``label`` int64 (h, w),
     ``extent`` float32 (2, 2) (the crop's rows and columns in whole-image
-    coordinates [-1, 1]), ``text`` str, ``case_id`` str, ``slice`` int (-1 for planar).
+    coordinates [-1, 1]; SPECT/CT slices (3, 2), led by the slice's axial
+    position ``[z, z]``), ``case_classes`` float32 (2,) (1 where the whole
+    case has benign / metastatic lesions), ``text`` str, ``case_id`` str, ``slice`` int (-1 for planar).
     """
 
     def __init__(
@@ -163,12 +165,15 @@ class SegmentationDataset(Dataset):
         self.rng = np.random.default_rng(seed)
         self.images: list[np.ndarray] = []
         self.labels: list[np.ndarray] = []
+        self.case_classes: list[np.ndarray] = []
+        self.slice_z: list[np.ndarray] = []  # SPECT/CT: each kept slice's axial position in [-1, 1]
         self.items: list[_Item] = []
         sampler = np.random.default_rng(seed + 1)
         for ci, case in enumerate(self.cases):
             arrays = load_arrays(self.root, case)
             image = normalize(task, arrays["image"])
             label = arrays["label"].astype(np.int64)
+            self.case_classes.append(np.array([(label == 1).any(), (label == 2).any()], np.float32))
             if task == "planar":
                 self.images.append(image)
                 self.labels.append(label)
@@ -182,6 +187,7 @@ class SegmentationDataset(Dataset):
             # keep only the slices served: a full volume per case would not fit in memory
             self.images.append(image[:, keep])
             self.labels.append(label[keep])
+            self.slice_z.append((-1.0 + 2.0 * keep / max(1, label.shape[0] - 1)).astype(np.float32))
             self.items.extend(_Item(ci, k) for k in range(len(keep)))
         logger.info("%s dataset: %d cases, %d items", task, len(self.cases), len(self.items))
 
@@ -199,6 +205,9 @@ class SegmentationDataset(Dataset):
         extent = np.array([[-1.0, 1.0], [-1.0, 1.0]], np.float32)
         if self.crop_size is not None:
             image, label, extent = self._crop(image, label)
+        if item.slice_index is not None:
+            z = self.slice_z[item.case_index][item.slice_index]
+            extent = np.concatenate([np.array([[z, z]], np.float32), extent])
         if self.augment:
             image = random_intensity(
                 image, self.rng, count_channels=2 if self.task == "planar" else 1
@@ -207,6 +216,7 @@ class SegmentationDataset(Dataset):
             "image": torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)),
             "label": torch.from_numpy(np.ascontiguousarray(label)),
             "extent": torch.from_numpy(extent),
+            "case_classes": torch.from_numpy(self.case_classes[item.case_index]),
             "text": self.texts[item.case_index],
             "case_id": self.cases[item.case_index]["case_id"],
             "slice": -1 if item.slice_index is None else int(item.slice_index),
@@ -264,6 +274,8 @@ class TextCollate:
             "image": torch.stack([it["image"] for it in items]),
             "label": torch.stack([it["label"] for it in items]),
             "extent": torch.stack([it["extent"] for it in items]),
+            "case_classes": torch.stack([it["case_classes"] for it in items]),
+            "has_text": torch.tensor([bool(t) for t in texts]),
             "input_ids": enc["input_ids"],
             "attention_mask": enc["attention_mask"],
             "case_id": [it["case_id"] for it in items],

@@ -14,7 +14,12 @@ from torch import nn
 
 
 def coordinate_features(
-    shape: tuple[int, ...], num_freqs: int, device, dtype, extent: torch.Tensor | None = None
+    shape: tuple[int, ...],
+    num_freqs: int,
+    device,
+    dtype,
+    extent: torch.Tensor | None = None,
+    coord_dims: int | None = None,
 ) -> torch.Tensor:
     """Fourier features of normalised grid coordinates.
 
@@ -24,20 +29,33 @@ def coordinate_features(
     Args:
         shape: spatial shape (H, W) or (D, H, W) of the feature map.
         num_freqs: frequencies per axis.
-        extent: (B, dims, 2) start and end of the map along each axis in
+        extent: (B, rows, 2) start and end of the map along each axis in
             whole-image coordinates [-1, 1] (a training crop covers part of the
-            body); None = the whole image.
+            body); None = the whole image. Rows beyond ``len(shape)`` come
+            first and are constant coordinates: a slice-wise SPECT/CT slice's
+            axial position is ``[[z, z], [y0, y1], [x0, x1]]``.
+        coord_dims: coordinates encoded (default ``len(shape)``); the leading
+            constant rows beyond it are dropped, missing ones are taken as 0.
 
     Returns:
-        Tensor (B or 1, prod(shape), len(shape) * 2 * num_freqs).
+        Tensor (B or 1, prod(shape), coord_dims * 2 * num_freqs).
     """
+    dims = len(shape)
+    coord_dims = coord_dims or dims
     axes = [torch.linspace(0.0, 1.0, n, device=device, dtype=dtype) for n in shape]
-    unit = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, len(shape))
+    unit = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, dims)
     if extent is None:
-        extent = torch.tensor([[-1.0, 1.0]] * len(shape), device=device, dtype=dtype)[None]
+        extent = torch.tensor([[-1.0, 1.0]] * dims, device=device, dtype=dtype)[None]
     extent = extent.to(device=device, dtype=dtype)
+    constant, extent = extent[:, : extent.shape[1] - dims], extent[:, extent.shape[1] - dims :]
     start, stop = extent[..., 0], extent[..., 1]  # (B, dims)
     grid = start[:, None, :] + unit[None] * (stop - start)[:, None, :]  # (B, N, dims)
+    extra = coord_dims - dims
+    if extra > 0:
+        fixed = constant[:, -extra:, 0]  # (B, <= extra)
+        missing = extra - fixed.shape[1]  # no position given: the centre
+        fixed = torch.cat([fixed.new_zeros(fixed.shape[0], missing), fixed], dim=1)
+        grid = torch.cat([fixed[:, None, :].expand(-1, grid.shape[1], -1), grid], dim=-1)
     freqs = (2.0 ** torch.arange(num_freqs, device=device, dtype=dtype)) * math.pi
     angles = grid.unsqueeze(-1) * freqs  # (B, N, dims, F)
     feats = torch.cat([angles.sin(), angles.cos()], dim=-1)
@@ -54,6 +72,8 @@ class CrossAttentionFusion(nn.Module):
         num_heads: attention heads (C must be divisible by it).
         gate_init: initial value of the gate parameter (tanh applied).
         num_freqs: coordinate Fourier frequencies added to the queries.
+        coord_dims: coordinates encoded (default ``spatial_dims``; 3 for
+            slice-wise SPECT/CT: the slice's axial position, then row and column).
     """
 
     def __init__(
@@ -63,15 +83,17 @@ class CrossAttentionFusion(nn.Module):
         text_dim: int,
         num_heads: int = 4,
         gate_init: float = 0.1,
-        num_freqs: int = 4,
+        num_freqs: int = 6,
+        coord_dims: int | None = None,
     ) -> None:
         super().__init__()
         if channels % num_heads:
             raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
         self.spatial_dims = spatial_dims
         self.num_freqs = num_freqs
+        self.coord_dims = coord_dims or spatial_dims
         self.norm_q = nn.LayerNorm(channels)
-        self.pos = nn.Linear(spatial_dims * 2 * num_freqs, channels)
+        self.pos = nn.Linear(self.coord_dims * 2 * num_freqs, channels)
         self.norm_kv = nn.LayerNorm(text_dim)
         self.attn = nn.MultiheadAttention(
             channels, num_heads, kdim=text_dim, vdim=text_dim, batch_first=True
@@ -87,7 +109,7 @@ class CrossAttentionFusion(nn.Module):
         tokens: torch.Tensor,
         mask: torch.Tensor,
         extent: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Fuse.
 
         Args:
@@ -97,17 +119,22 @@ class CrossAttentionFusion(nn.Module):
             extent: (B, dims, 2) whole-image coordinates of ``x``'s edges (crops), or None.
 
         Returns:
-            Features of the same shape as ``x``.
+            (fused features of the same shape as ``x``, the text message
+            before the gate, also (B, C, *spatial)). The message is a mix of
+            report token values only (the image merely steers where each
+            position looks), which is what the grounding head reads.
         """
         b, c = x.shape[:2]
         spatial = tuple(x.shape[2:])
         seq = x.flatten(2).transpose(1, 2)  # (B, N, C)
-        pos = coordinate_features(spatial, self.num_freqs, x.device, x.dtype, extent)
+        pos = coordinate_features(
+            spatial, self.num_freqs, x.device, x.dtype, extent, self.coord_dims
+        )
         query = self.norm_q(seq) + self.pos(pos)
         kv = self.norm_kv(tokens)
         attended, _ = self.attn(query, kv, kv, key_padding_mask=~mask, need_weights=False)
         delta = self.out(attended).transpose(1, 2).reshape(b, c, *spatial)
-        return x + torch.tanh(self.gate) * delta
+        return x + torch.tanh(self.gate) * delta, delta
 
 
 class FiLMFusion(nn.Module):

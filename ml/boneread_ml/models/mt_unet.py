@@ -62,6 +62,17 @@ class MTUNet(nn.Module):
             positions (bottleneck, then 1/8) use cross-attention (0-2).
         film_stages: how many of the next decoder stages (1/4, 1/2) use FiLM (0-2).
         gate_init: initial value of every fusion gate.
+        num_freqs: coordinate Fourier frequencies per axis in the cross-attention queries.
+        coord_dims: coordinates in those queries (default ``spatial_dims``; 3
+            for slice-wise SPECT/CT, whose extent carries the slice position).
+        grounding: add the report-grounding heads (training signal only, see
+            :meth:`forward` with ``return_aux``): from the last cross-attention
+            stage's text message, the class the report gives the lesion at each
+            position; from the pooled report, which lesion classes the case has.
+        report_prior: add the grounding heads' outputs to the lesion-class
+            logits (needs ``grounding``): the site head's log-probabilities
+            (upsampled) and the log-probability that the case has each class,
+            scaled by a learned weight. An empty report adds nothing.
         input_scale: internal resolution relative to the input (e.g. 0.5).
         dropout: dropout in the convolution blocks.
 
@@ -79,6 +90,10 @@ class MTUNet(nn.Module):
         cross_attention_stages: int = 2,
         film_stages: int = 2,
         gate_init: float = 0.1,
+        num_freqs: int = 6,
+        coord_dims: int | None = None,
+        grounding: bool = False,
+        report_prior: bool = False,
         input_scale: float = 1.0,
         dropout: float = 0.0,
     ) -> None:
@@ -117,18 +132,39 @@ class MTUNet(nn.Module):
             for i in range(cross_attention_stages):
                 heads = num_heads if stage_channels[i] % num_heads == 0 else 1
                 self.fusion[f"stage{i}"] = CrossAttentionFusion(
-                    spatial_dims, stage_channels[i], d, heads, gate_init
+                    spatial_dims, stage_channels[i], d, heads, gate_init, num_freqs, coord_dims
                 )
             for i in range(2, 2 + film_stages):
                 self.fusion[f"stage{i}"] = FiLMFusion(stage_channels[i], d, gate_init)
+        self.grounding_stage: int | None = None
+        if text_encoder is not None and grounding and cross_attention_stages > 0:
+            self.grounding_stage = cross_attention_stages - 1
+            conv = nn.Conv2d if spatial_dims == 2 else nn.Conv3d
+            # benign vs metastatic, read from the report's message at each position
+            self.site_head = conv(stage_channels[self.grounding_stage], 2, 1)
+            # does the case have benign / metastatic lesions (multi-label)
+            self.case_head = nn.Linear(text_encoder.hidden_size, 2)
+        if report_prior and text_encoder is not None and self.grounding_stage is None:
+            raise ValueError("report_prior needs grounding=True and a cross-attention stage")
+        # (the no-text ablation is built from the same config: without text there is no prior)
+        self.prior_weight = (
+            nn.Parameter(torch.tensor(0.5))
+            if report_prior and self.grounding_stage is not None
+            else None
+        )
 
     @property
     def uses_text(self) -> bool:
         return self.text_encoder is not None
 
     def fusion_gates(self) -> list[nn.Parameter]:
-        """The gate parameter of every fusion block."""
-        return [block.gate for block in self.fusion.values()]
+        """Every parameter through which the report reaches the output.
+
+        The gate of every fusion block, and the report prior's weight; with
+        all of them at zero the network is its image-only path.
+        """
+        gates = [block.gate for block in self.fusion.values()]
+        return gates + ([self.prior_weight] if self.prior_weight is not None else [])
 
     def encode_text(
         self, input_ids: torch.Tensor | None, attention_mask: torch.Tensor | None, batch: int
@@ -153,14 +189,22 @@ class MTUNet(nn.Module):
         return text
 
     def _fuse(
-        self, stage: int, x: torch.Tensor, text: TextFeatures | None, extent: torch.Tensor | None
+        self,
+        stage: int,
+        x: torch.Tensor,
+        text: TextFeatures | None,
+        extent: torch.Tensor | None,
+        aux: dict[str, torch.Tensor],
     ) -> torch.Tensor:
         key = f"stage{stage}"
         if text is None or key not in self.fusion:
             return x
         block = self.fusion[key]
         if isinstance(block, CrossAttentionFusion):
-            return block(x, text.tokens, text.mask, extent)
+            fused, message = block(x, text.tokens, text.mask, extent)
+            if stage == self.grounding_stage:
+                aux["site_logits"] = self.site_head(message)
+            return fused
         return block(x, text.pooled)
 
     def forward(
@@ -169,18 +213,24 @@ class MTUNet(nn.Module):
         input_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         extent: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+        return_aux: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Segment.
 
         Args:
             image: (B, in_channels, H, W) or (B, in_channels, D, H, W).
             input_ids: report token ids (B, T) or (1, T); None = image only.
             attention_mask: (B, T) or (1, T), 1 for real tokens.
-            extent: (B, spatial_dims, 2) where the image lies in whole-image
-                coordinates [-1, 1] (training crops); None = a whole image.
+            extent: (B, rows, 2) where the image lies in whole-image
+                coordinates [-1, 1] (training crops; slice-wise SPECT/CT adds a
+                leading ``[z, z]`` row); None = a whole image.
+            return_aux: also return the grounding heads' outputs (training).
 
         Returns:
-            Raw logits (B, out_channels, *spatial) at the input's size.
+            Raw logits (B, out_channels, *spatial) at the input's size; with
+            ``return_aux``, ``(logits, aux)`` where ``aux`` holds ``site_logits``
+            (B, 2, *stage spatial) and ``case_logits`` (B, 2) when the network
+            has grounding heads and a report was given (else it is empty).
         """
         if image.ndim != self.spatial_dims + 2:
             raise ValueError(
@@ -196,13 +246,40 @@ class MTUNet(nn.Module):
                 f"(input {tuple(size)}, input_scale {self.input_scale})"
             )
         text = self.encode_text(input_ids, attention_mask, image.shape[0])
+        aux: dict[str, torch.Tensor] = {}
+        if text is not None and self.grounding_stage is not None:
+            aux["case_logits"] = self.case_head(text.pooled)
         x0 = self.conv_0(x)
         x1 = self.down_1(x0)
         x2 = self.down_2(x1)
         x3 = self.down_3(x2)
-        x4 = self._fuse(0, self.down_4(x3), text, extent)
-        u4 = self._fuse(1, self.upcat_4(x4, x3), text, extent)
-        u3 = self._fuse(2, self.upcat_3(u4, x2), text, extent)
-        u2 = self._fuse(3, self.upcat_2(u3, x1), text, extent)
+        x4 = self._fuse(0, self.down_4(x3), text, extent, aux)
+        u4 = self._fuse(1, self.upcat_4(x4, x3), text, extent, aux)
+        u3 = self._fuse(2, self.upcat_3(u4, x2), text, extent, aux)
+        u2 = self._fuse(3, self.upcat_2(u3, x1), text, extent, aux)
         u1 = self.upcat_1(u2, x0)
-        return resize_logits(self.final_conv(u1), size)
+        logits = self.final_conv(u1)
+        if self.prior_weight is not None and aux:
+            logits = logits + self._report_prior(aux, text, logits.shape[2:])
+        logits = resize_logits(logits, size)
+        return (logits, aux) if return_aux else logits
+
+    def _report_prior(
+        self, aux: dict[str, torch.Tensor], text: TextFeatures, size: Sequence[int]
+    ) -> torch.Tensor:
+        """(B, 3, *size) additive logits: 0 for background, the report's evidence for the lesion classes."""
+        mode = "bilinear" if self.spatial_dims == 2 else "trilinear"
+        site = F.interpolate(
+            aux["site_logits"].float(), size=list(size), mode=mode, align_corners=False
+        )
+        view = (-1, 2) + (1,) * self.spatial_dims
+        case = F.logsigmoid(aux["case_logits"].float()).view(view)
+        lesion = F.log_softmax(site, dim=1) + case
+        # an empty report ([CLS] [SEP] only) carries no evidence
+        nonempty = (
+            (text.mask.sum(1) > 2).to(lesion.dtype).view((-1,) + (1,) * (self.spatial_dims + 1))
+        )
+        lesion = self.prior_weight * nonempty * lesion
+        return torch.cat([torch.zeros_like(lesion[:, :1]), lesion], dim=1).to(
+            aux["site_logits"].dtype
+        )

@@ -1,8 +1,9 @@
-"""Segmentation loss: soft Dice over the lesion classes + cross-entropy."""
+"""Losses: segmentation (soft Dice over the lesion classes + cross-entropy) and report grounding."""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from monai.losses import DiceCELoss
 from torch import nn
 
@@ -51,3 +52,62 @@ class SegmentationLoss(nn.Module):
                 f"label {tuple(label.shape)} does not match logits {tuple(logits.shape)}"
             )
         return self.loss(logits.float(), label.unsqueeze(1))
+
+
+class GroundingLoss(nn.Module):
+    """Teach the text path to ground the report: which class it gives each place.
+
+    Two terms, both read from the report alone (the image only steers the
+    cross-attention), so they can only be lowered by tying the report's words to
+    positions and classes:
+
+    * site: at every position of the grounding stage that holds lesion pixels,
+      cross-entropy of the site head (benign vs metastatic) against the
+      majority lesion class there;
+    * case: binary cross-entropy of the case head against which lesion classes
+      the whole case has (a crop shows only part of it).
+
+    Items whose report is empty (text dropout) contribute nothing.
+
+    Args:
+        site_weight: weight of the site term.
+        case_weight: weight of the case term.
+    """
+
+    def __init__(self, site_weight: float = 1.0, case_weight: float = 0.5) -> None:
+        super().__init__()
+        self.site_weight = float(site_weight)
+        self.case_weight = float(case_weight)
+
+    def forward(
+        self,
+        aux: dict[str, torch.Tensor],
+        label: torch.Tensor,
+        case_classes: torch.Tensor,
+        has_text: torch.Tensor,
+    ) -> torch.Tensor:
+        """Loss (zero when no item has a report).
+
+        Args:
+            aux: the model's ``site_logits`` (B, 2, *stage) and ``case_logits`` (B, 2).
+            label: (B, *spatial) integer classes at the input's size.
+            case_classes: (B, 2) float, 1 where the case has benign / metastatic lesions.
+            has_text: (B,) bool, the item was given a non-empty report.
+        """
+        site, case = aux["site_logits"].float(), aux["case_logits"].float()
+        zero = site.sum() * 0.0
+        if not bool(has_text.any()):
+            return zero
+        onehot = torch.stack([(label == 1), (label == 2)], dim=1).float()
+        pool = F.adaptive_avg_pool2d if site.ndim == 4 else F.adaptive_avg_pool3d
+        frac = pool(onehot, site.shape[2:])  # (B, 2, *stage): share of each class per cell
+        lesion = (frac.sum(1) > 0) & has_text.view(-1, *([1] * (site.ndim - 2)))
+        loss = zero
+        if bool(lesion.any()):
+            target = frac.argmax(1)
+            per_cell = F.cross_entropy(site, target, reduction="none")
+            loss = loss + self.site_weight * per_cell[lesion].mean()
+        case_loss = F.binary_cross_entropy_with_logits(
+            case[has_text], case_classes[has_text].float()
+        )
+        return loss + self.case_weight * case_loss

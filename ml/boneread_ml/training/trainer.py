@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from boneread_ml.evaluation.metrics import LESION_CLASSES
-from boneread_ml.training.losses import SegmentationLoss
+from boneread_ml.training.losses import GroundingLoss, SegmentationLoss
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,15 @@ class Trainer:
         self.build_args = build_args or {}
         self.device = torch.device(device)
         self.loss_fn = SegmentationLoss(class_weights=self.tcfg.get("ce_class_weights")).to(device)
+        # report grounding: only for a text model built with the grounding heads
+        self.grounding_fn = (
+            GroundingLoss(
+                float(self.tcfg.get("grounding_site_weight", 1.0)),
+                float(self.tcfg.get("grounding_case_weight", 0.5)),
+            )
+            if uses_text and getattr(model, "grounding_stage", None) is not None
+            else None
+        )
         self.optimizer = self._make_optimizer()
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.step = 0
@@ -152,8 +161,18 @@ class Trainer:
         image, ids, mask, extent = self._inputs(batch)
         label = batch["label"].to(self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            logits = self.model(image, ids, mask, extent=extent)
+            if self.grounding_fn is None:
+                logits = self.model(image, ids, mask, extent=extent)
+            else:
+                logits, aux = self.model(image, ids, mask, extent=extent, return_aux=True)
         loss = self.loss_fn(logits, label)
+        if self.grounding_fn is not None and aux:
+            loss = loss + self.grounding_fn(
+                aux,
+                label,
+                batch["case_classes"].to(self.device),
+                batch["has_text"].to(self.device),
+            )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.tcfg.get("grad_clip"):

@@ -1,7 +1,8 @@
 """Training throughput (images / s) of MT-UNet and the baselines on CPU (2 threads) or GPU.
 
-Times optimizer steps (forward, Dice+CE loss, backward, AdamW) on random
-inputs of the training shape (ml/configs): planar 64 x 64 crops at full
+Times optimizer steps (forward, Dice+CE loss, for MT-UNet also the
+report-grounding loss, backward, AdamW) on random inputs of the training shape,
+with the model sections of ml/configs/<task>.yaml: planar 64 x 64 crops at full
 resolution, batch 4; SPECT/CT 64 x 64 crops of axial slices, batch 8. No data
 loading is timed.
 
@@ -28,7 +29,8 @@ sys.path.insert(0, str(REPO / "ml"))
 
 from boneread_ml.models.registry import MODEL_NAMES, build_model  # noqa: E402
 from boneread_ml.models.tokenizer import build_vocab  # noqa: E402
-from boneread_ml.training.losses import SegmentationLoss  # noqa: E402
+from boneread_ml.training.config import load_config  # noqa: E402
+from boneread_ml.training.losses import GroundingLoss, SegmentationLoss  # noqa: E402
 
 #: (input size, input_scale, batch) as in ml/configs/{planar,spectct}.yaml: lesion-centred crops
 SHAPES = {"planar": ((64, 64), 1.0, 4), "spectct": ((64, 64), 1.0, 8)}
@@ -36,19 +38,28 @@ SHAPES = {"planar": ((64, 64), 1.0, 4), "spectct": ((64, 64), 1.0, 8)}
 
 def measure(name: str, task: str, steps: int, device: str) -> dict:
     size, scale, batch = SHAPES[task]
+    cfg = load_config(REPO / "ml" / "configs" / f"{task}.yaml")
     torch.manual_seed(0)
-    model = build_model(name, input_size=size, input_scale=scale, vocab_size=len(build_vocab())).to(
-        device
-    )
+    model = build_model(name, input_size=size, input_scale=scale, vocab_size=len(build_vocab()),
+                        text=cfg.get("text"), mt_unet=cfg.get("mt_unet")).to(device)  # fmt: skip
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     loss_fn = SegmentationLoss()
+    grounding = GroundingLoss() if getattr(model, "grounding_stage", None) is not None else None
     x = torch.randn(batch, 2, *size, device=device)
     y = torch.randint(0, 3, (batch, *size), device=device)
     ids = torch.randint(5, 7000, (batch, 160), device=device)
     mask = torch.ones_like(ids)
+    extent = torch.tensor([[-1.0, 1.0]] * (3 if task == "spectct" else 2), device=device)
+    extent = extent.expand(batch, -1, -1)
+    case_classes = torch.ones(batch, 2, device=device)
+    has_text = torch.ones(batch, dtype=torch.bool, device=device)
 
     def step():
-        loss = loss_fn(model(x, ids, mask), y)
+        if grounding is None:
+            loss = loss_fn(model(x, ids, mask, extent=extent), y)
+        else:
+            logits, aux = model(x, ids, mask, extent=extent, return_aux=True)
+            loss = loss_fn(logits, y) + grounding(aux, y, case_classes, has_text)
         opt.zero_grad()
         loss.backward()
         opt.step()

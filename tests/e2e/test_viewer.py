@@ -323,15 +323,32 @@ def test_ai_run_from_the_viewer_draws_the_overlay_and_lesions_move_the_view(
     expect(page.get_by_test_id("ai-model")).to_be_visible(timeout=120_000)
     expect(page.get_by_test_id("lesion-item").first).to_be_visible()
     page.wait_for_timeout(1000)
-
+    if kind == "spectct":
+        # against CT alone: a metastatic mask is red, like the hot end of the SPECT colour map
+        page.get_by_test_id("fusion-ct").click()
+        page.wait_for_timeout(500)
     view = page.get_by_test_id(viewport)
-    with_overlay = view.screenshot()
-    save(f"viewer_ai_{kind}_overlay_on.png", with_overlay)
-    page.get_by_test_id("overlay-visible").uncheck()
-    page.wait_for_timeout(500)
-    without_overlay = view.screenshot()
+    initial = view.screenshot()
+
+    # A lesion of the list: the view centres and zooms on it. Some lesions are a few voxels
+    # whose mask can miss the slice through their centroid, so up to five are tried until
+    # one shows its mask.
+    items = page.get_by_test_id("lesion-item")
+    for index in range(min(items.count(), 5)):
+        items.nth(index).click()
+        page.wait_for_timeout(800)
+        with_overlay = view.screenshot()
+        page.get_by_test_id("overlay-visible").uncheck()
+        page.wait_for_timeout(500)
+        without_overlay = view.screenshot()
+        page.get_by_test_id("overlay-visible").check()
+        page.wait_for_timeout(300)
+        if index == 0:
+            assert differing_pixels(with_overlay, initial) > 500  # the view moved to the lesion
+        if differing_pixels(with_overlay, without_overlay) > 20:
+            break
+    save(f"viewer_ai_{kind}_lesion.png", with_overlay)
     save(f"viewer_ai_{kind}_overlay_off.png", without_overlay)
-    page.get_by_test_id("overlay-visible").check()
     page.get_by_test_id("overlay-class-benign").uncheck()
     page.get_by_test_id("overlay-class-metastatic").uncheck()
     page.wait_for_timeout(500)
@@ -340,13 +357,6 @@ def test_ai_run_from_the_viewer_draws_the_overlay_and_lesions_move_the_view(
     page.get_by_test_id("overlay-class-benign").check()
     page.get_by_test_id("overlay-class-metastatic").check()
 
-    # The first lesion: the view centres and zooms on it.
-    page.get_by_test_id("lesion-item").first.click()
-    page.wait_for_timeout(800)
-    at_lesion = view.screenshot()
-    save(f"viewer_ai_{kind}_lesion.png", at_lesion)
-
     assert differing_pixels(with_overlay, without_overlay) > 20
     assert differing_pixels(classes_off, without_overlay) < 20
-    assert differing_pixels(at_lesion, with_overlay) > 500  # the view moved
     assert page.console_errors == []

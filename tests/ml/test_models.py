@@ -189,6 +189,8 @@ def test_slice_position_reaches_the_cross_attention(tokenizer):
         torch.testing.assert_close(model(image, ids, mask), centre)  # no position: the centre
         top = model(image, ids, mask, extent=torch.tensor([[[-0.8, -0.8], *plane]]))
     assert (top - centre).abs().max() > 1e-5
+    with pytest.raises(ValueError, match="extent must be"):
+        model(image, ids, mask, extent=torch.tensor([[[-1.0, 1.0]]]))  # one row for a 2-D image
 
 
 def test_grounding_heads_and_the_report_prior(tokenizer):

@@ -46,6 +46,11 @@ def coordinate_features(
     unit = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, dims)
     if extent is None:
         extent = torch.tensor([[-1.0, 1.0]] * dims, device=device, dtype=dtype)[None]
+    if extent.ndim != 3 or extent.shape[1] < dims or extent.shape[2] != 2:
+        raise ValueError(
+            f"extent must be (B, rows >= {dims}, 2) [start, stop] per axis, "
+            f"got {tuple(extent.shape)}"
+        )
     extent = extent.to(device=device, dtype=dtype)
     constant, extent = extent[:, : extent.shape[1] - dims], extent[:, extent.shape[1] - dims :]
     start, stop = extent[..., 0], extent[..., 1]  # (B, dims)

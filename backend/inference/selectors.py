@@ -14,13 +14,12 @@ from studies.selectors import study_queryset_for_user, wado_uri
 def ai_access_check(user: Any, study: Study) -> None:
     """Refuse AI results the user must not see (reader-study blinding: a reader in the unaided
     arm of a case). The reader-study app decides, through
-    ``readerstudies.selectors.ai_allowed_for_user(user=..., study=...)`` once it provides it;
-    every AI read of this app goes through here."""
-    try:
-        from readerstudies.selectors import ai_allowed_for_user
-    except ImportError:
-        return
-    if not ai_allowed_for_user(user=user, study=study):
+    ``readerstudies.selectors.ai_job_ids_allowed(user=..., study=...)``; every AI read of this
+    app goes through here. (Per-job narrowing to the frozen result: see that function.)"""
+    from readerstudies.selectors import ai_job_ids_allowed
+
+    allowed = ai_job_ids_allowed(user=user, study=study)
+    if allowed is not None and not allowed:
         raise NotFoundError("No AI result is available for this case in your reading session.")
 
 

@@ -63,14 +63,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="first choose each uncalibrated checkpoint's lesion threshold on these "
                              "(training) folds; writes postprocess into its config.json")  # fmt: skip
     parser.add_argument("--calibrate-cases", type=int, default=16, help="cases used to calibrate")
+    parser.add_argument("--keyword-rule-from",
+                        help="name of an image-only model whose masks the keyword rule relabels "
+                             "(adds a keyword_rule row)")  # fmt: skip
 
 
 def evaluate_checkpoints(
     checkpoints: list[str], names: list[str] | None, data_root: str | Path, folds: list[int] | None,
     out: str | Path, *, reference: str | None = None, seed: int = 0, n_boot: int = 2000,
+    keyword_rule_from: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Evaluate, compare and write ``summary.{csv,md}``, ``per_case.csv``,
-    ``comparison.{csv,md}``, ``dice_ci.png``, ``roc_<class>.png``, ``results.json``."""
+    ``comparison.{csv,md}``, ``dice_ci.png``, ``roc_<class>.png``, ``results.json``.
+
+    ``keyword_rule_from``: the name of an image-only model among ``names`` whose masks the
+    keyword rule relabels; adds a ``keyword_rule`` row to every table."""
     from boneread_ml.data.datasets import read_manifest
     from boneread_ml.evaluation.compare import compare_to_reference
     from boneread_ml.evaluation.evaluate import evaluate_model, summarize
@@ -92,6 +99,13 @@ def evaluate_checkpoints(
         model = load_model(ckpt)
         name = names[i] if i < len(names) else model.config.get("model_name")
         evals.append(evaluate_model(model, data_root, cases, name=name, seed=seed))
+        if name == keyword_rule_from:
+            evals.append(
+                evaluate_model(model, data_root, cases, name="keyword_rule", seed=seed,
+                               text="none", keyword_rule=True)
+            )  # fmt: skip
+    if keyword_rule_from and not any(e.name == "keyword_rule" for e in evals):
+        raise ValueError(f"keyword rule: no model named {keyword_rule_from!r} was evaluated")
     summaries = [summarize(e, n_boot=n_boot, seed=seed) for e in evals]
     per_case = [{"model": e.name, **row} for e in evals for row in e.rows]
     write_csv(summaries, out / "summary.csv")
@@ -151,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
     results = evaluate_checkpoints(
         args.checkpoint, args.name, args.data_root, args.folds, args.out,
         reference=args.reference, seed=args.seed, n_boot=args.n_boot,
+        keyword_rule_from=args.keyword_rule_from,
     )  # fmt: skip
     for s in results["summaries"]:
         lo, hi = s["mean_class_dice_ci"]

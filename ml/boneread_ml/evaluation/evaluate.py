@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from boneread_ml.data.datasets import case_texts, load_arrays
+from boneread_ml.evaluation.keyword_rule import keyword_rule_prediction
 from boneread_ml.evaluation.metrics import (
     LESION_CLASSES,
     bootstrap_ci,
@@ -74,6 +75,7 @@ def evaluate_model(
     name: str | None = None,
     text: str | None = None,
     seed: int = 0,
+    keyword_rule: bool = False,
 ) -> ModelEvaluation:
     """Run one model over cases.
 
@@ -85,6 +87,8 @@ def evaluate_model(
         text: text mode (``report``/``none``/``shuffled``); default: the mode
             the model was trained with (recorded in its config).
         seed: seed of the pixel sample and of text shuffling.
+        keyword_rule: relabel the model's (image-only) prediction by the class its own
+            report's impression names (:mod:`boneread_ml.evaluation.keyword_rule`).
 
     Returns:
         :class:`ModelEvaluation`.
@@ -93,6 +97,7 @@ def evaluate_model(
 
     mode = text or model.config.get("text_mode", "report")
     texts = case_texts(cases, mode if model.tokenizer is not None else "none", seed)
+    rule_texts = case_texts(cases, "report") if keyword_rule else None
     result = ModelEvaluation(name=name or model.name)
     truth: dict[int, list[np.ndarray]] = {c: [] for c in LESION_CLASSES}
     score: dict[int, list[np.ndarray]] = {c: [] for c in LESION_CLASSES}
@@ -103,6 +108,8 @@ def evaluate_model(
         arrays = load_arrays(data_root, case)
         t0 = time.perf_counter()
         pred = predict(arrays["image"], report, model)
+        if rule_texts is not None:
+            pred = keyword_rule_prediction(pred, rule_texts[i])
         elapsed += time.perf_counter() - t0
         label = arrays["label"]
         row: dict[str, Any] = {"case_id": case["case_id"]}

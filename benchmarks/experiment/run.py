@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         releases, list(args.models), data_root, [args.test_fold], results,
         reference=args.models[0], seed=args.seed, n_boot=args.n_boot,
         keyword_rule_from="mt_unet_no_text" if "mt_unet_no_text" in args.models else None,
+        probe_texts_for="mt_unet" if "mt_unet" in args.models else None,
     )  # fmt: skip
     record = {
         "command": command,

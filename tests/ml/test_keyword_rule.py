@@ -85,3 +85,36 @@ def test_evaluate_model_applies_the_rule_to_each_case_with_its_own_report(planar
             plain_row["detected"] + plain_row["false_positives"] if named else 0
         )
         assert pred.label_map.shape == load_arrays(planar_set, case)["label"].shape
+
+
+def test_probe_texts_swap_sides_and_keep_the_impression():
+    from boneread_ml.data.datasets import case_texts
+
+    case = {
+        "report": {
+            "text": "临床病史：肺癌。\n检查所见：左侧第5肋浓聚，右髋关节浓聚。\n诊断意见：左侧第5肋转移。"
+        }
+    }
+    (swapped,) = case_texts([case], "sides_swapped")
+    assert (
+        swapped
+        == "临床病史：肺癌。\n检查所见：右侧第5肋浓聚，左髋关节浓聚。\n诊断意见：右侧第5肋转移。"
+    )
+    assert case_texts([case], "impression_only") == ["诊断意见：左侧第5肋转移。"]
+    with pytest.raises(ValueError, match="text mode must be one of"):
+        case_texts([case], "sideways")
+
+
+def test_evaluate_checkpoints_adds_rule_and_probe_rows(planar_set, tmp_path):
+    from boneread_ml.cli.evaluate import evaluate_checkpoints
+
+    ckpt = str(REPO / "ml" / "checkpoints" / "planar")
+    results = evaluate_checkpoints(
+        [ckpt, ckpt], ["mt_unet", "mt_unet_no_text"], planar_set, [0], tmp_path, n_boot=50,
+        keyword_rule_from="mt_unet_no_text", probe_texts_for="mt_unet",
+    )  # fmt: skip
+    names = [s["model"] for s in results["summaries"]]
+    assert names == ["mt_unet", "mt_unet [sides_swapped]", "mt_unet [impression_only]",
+                     "mt_unet_no_text", "keyword_rule"]  # fmt: skip
+    assert all("mixed_case_lesion_class_accuracy" in s for s in results["summaries"])
+    assert "keyword_rule" in (tmp_path / "summary.md").read_text(encoding="utf-8")

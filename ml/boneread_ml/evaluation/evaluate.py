@@ -112,7 +112,10 @@ def evaluate_model(
             pred = keyword_rule_prediction(pred, rule_texts[i])
         elapsed += time.perf_counter() - t0
         label = arrays["label"]
-        row: dict[str, Any] = {"case_id": case["case_id"]}
+        row: dict[str, Any] = {
+            "case_id": case["case_id"],
+            "mixed_classes": bool((label == 1).any() and (label == 2).any()),
+        }
         row.update(case_metrics(pred.label_map, label))
         row.update(lesion_detection(pred.label_map, arrays["instance"], label))
         result.rows.append(row)
@@ -148,6 +151,14 @@ def summarize(ev: ModelEvaluation, n_boot: int = 2000, seed: int = 0) -> dict[st
     )
     out["lesion_class_accuracy"] = float(
         ev.column("correct_class").sum() / max(1.0, ev.column("detected").sum())
+    )
+    mixed = ev.column("mixed_classes") == 1
+    detected_mixed = ev.column("detected")[mixed].sum()
+    # grounding: on cases with both classes a case-level class label cannot be right for all
+    out["mixed_case_lesion_class_accuracy"] = (
+        float(ev.column("correct_class")[mixed].sum() / detected_mixed)
+        if detected_mixed
+        else float("nan")
     )
     out["false_positives_per_case"] = float(np.nanmean(ev.column("false_positives")))
     out["seconds_per_case"] = ev.seconds_per_case

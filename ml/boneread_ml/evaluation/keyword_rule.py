@@ -13,18 +13,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from boneread_ml.data.datasets import impression_only
 from boneread_ml.data.reports import BENIGN_TERMS, METASTATIC_TERMS
 from boneread_ml.predict import Prediction
 
 #: Clause words that negate a finding (未见骨转移征象, 无明显异常).
 NEGATIONS = ("未见", "无明显", "无明确", "排除")
 _CLAUSE_SPLIT = re.compile(r"[，。；;,.\n]")
-IMPRESSION_MARKER = "诊断意见："
-
-
-def impression_of(text: str) -> str:
-    """The impression section of a report text (the whole text when it has no marker)."""
-    return text.split(IMPRESSION_MARKER, 1)[1] if IMPRESSION_MARKER in text else text
 
 
 def report_class(text: str) -> int:
@@ -33,7 +28,7 @@ def report_class(text: str) -> int:
     "不除外骨转移" (metastasis not excluded) names metastasis: only clauses that deny a finding
     (未见, 无明显, ...) are skipped.
     """
-    clauses = [c for c in _CLAUSE_SPLIT.split(impression_of(text)) if c]
+    clauses = [c for c in _CLAUSE_SPLIT.split(impression_only(text)) if c]
     named = [c for c in clauses if not any(n in c for n in NEGATIONS)]
     if any(t in c for c in named for t in METASTATIC_TERMS):
         return 2

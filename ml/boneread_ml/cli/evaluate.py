@@ -31,6 +31,7 @@ SUMMARY_COLUMNS = [
     ("lesion_class_accuracy", "lesion class acc."),
     ("mixed_case_lesion_class_accuracy", "lesion class acc., mixed-class cases"),
     ("false_positives_per_case", "FP / case"),
+    ("lesion_ece", "lesion ECE"),
 ]
 COMPARISON_COLUMNS = [
     ("model", "model"),

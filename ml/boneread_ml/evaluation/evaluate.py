@@ -23,7 +23,9 @@ from boneread_ml.evaluation.metrics import (
     LESION_CLASSES,
     bootstrap_ci,
     case_metrics,
+    expected_calibration_error,
     lesion_detection,
+    lesion_outcomes,
     roc_auc,
 )
 from boneread_ml.predict import LoadedModel, predict
@@ -48,6 +50,7 @@ class ModelEvaluation:
     rows: list[dict[str, Any]] = field(default_factory=list)
     scores: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     seconds_per_case: float = float("nan")
+    lesion_outcomes: list[tuple[float, bool]] = field(default_factory=list)
 
     def column(self, key: str) -> np.ndarray:
         return np.array([r.get(key, np.nan) for r in self.rows], dtype=float)
@@ -119,6 +122,7 @@ def evaluate_model(
         row.update(case_metrics(pred.label_map, label))
         row.update(lesion_detection(pred.label_map, arrays["instance"], label))
         result.rows.append(row)
+        result.lesion_outcomes += lesion_outcomes(pred.instance_map, pred.lesions, label)
         idx = pixel_sample(label, i, seed)
         flat_label = label.ravel()[idx]
         for c in LESION_CLASSES:
@@ -161,5 +165,8 @@ def summarize(ev: ModelEvaluation, n_boot: int = 2000, seed: int = 0) -> dict[st
         else float("nan")
     )
     out["false_positives_per_case"] = float(np.nanmean(ev.column("false_positives")))
+    probability = np.array([p for p, _ in ev.lesion_outcomes])
+    correct = np.array([c for _, c in ev.lesion_outcomes])
+    out["lesion_ece"] = expected_calibration_error(probability, correct)
     out["seconds_per_case"] = ev.seconds_per_case
     return out

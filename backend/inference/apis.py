@@ -7,44 +7,15 @@ import gzip
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
 from core.exceptions import ApplicationError, NotFoundError
 from inference import selectors, services
 from inference.models import ModelVersion
+from inference.permissions import CanManageModels, CanRunJobs
 from inference.results import labelmap_read
 from reports.selectors import study_for_user
-
-
-def _role(user) -> str:
-    return "admin" if getattr(user, "is_superuser", False) else getattr(user, "role", "")
-
-
-class CanRunJobs(BasePermission):
-    """Physicians, study admins and admins start and cancel jobs; readers only read results."""
-
-    message = "Only physicians, study admins and admins may start or cancel AI jobs."
-
-    def has_permission(self, request, view) -> bool:
-        if not getattr(request.user, "is_authenticated", False):
-            return False
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return True
-        return _role(request.user) in (Role.PHYSICIAN, Role.STUDY_ADMIN, Role.ADMIN)
-
-
-class IsAdminRole(BasePermission):
-    message = "Only admins may change models."
-
-    def has_permission(self, request, view) -> bool:
-        if not getattr(request.user, "is_authenticated", False):
-            return False
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return True
-        return _role(request.user) == Role.ADMIN
 
 
 class JobCreateInputSerializer(serializers.Serializer):
@@ -186,8 +157,8 @@ class StudyAiApi(APIView):
 
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
-        selectors.ai_access_check(request.user, study)
-        return Response(selectors.study_ai_summary(study=study))
+        allowed = selectors.ai_access_check(request.user, study)
+        return Response(selectors.study_ai_summary(study=study, allowed=allowed))
 
 
 class StudyJobsApi(APIView):
@@ -201,8 +172,9 @@ class StudyJobsApi(APIView):
 
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
-        selectors.ai_access_check(request.user, study)
-        return Response([selectors.job_output(job) for job in selectors.study_jobs(study=study)])
+        allowed = selectors.ai_access_check(request.user, study)
+        jobs = selectors.study_jobs(study=study, allowed=allowed)
+        return Response([selectors.job_output(job) for job in jobs])
 
     @extend_schema(request=InputSerializer)
     def post(self, request, study_id):
@@ -226,7 +198,7 @@ class ModelVersionListApi(APIView):
 
 
 class ModelVersionActivateApi(APIView):
-    permission_classes = [IsAdminRole]
+    permission_classes = [CanManageModels]
 
     def post(self, request, model_version_id):
         model_version = ModelVersion.objects.filter(id=model_version_id).first()

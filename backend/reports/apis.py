@@ -8,39 +8,12 @@ from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
 from core.exceptions import ApplicationError
 from reports import selectors, services
-
-
-def _role(user) -> str:
-    return "admin" if getattr(user, "is_superuser", False) else getattr(user, "role", "")
-
-
-class CanWriteReports(BasePermission):
-    """Physicians and admins write and sign reports; everyone who sees a study may read it."""
-
-    message = "Only physicians and admins may edit or sign reports."
-
-    def has_permission(self, request, view) -> bool:
-        if not getattr(request.user, "is_authenticated", False):
-            return False
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return True
-        return _role(request.user) in (Role.PHYSICIAN, Role.ADMIN)
-
-
-class CanImportExport(BasePermission):
-    message = "Only admins and study admins may import or export reports."
-
-    def has_permission(self, request, view) -> bool:
-        if not getattr(request.user, "is_authenticated", False):
-            return False
-        return _role(request.user) in (Role.ADMIN, Role.STUDY_ADMIN)
+from reports.permissions import CanImportExport, CanReadOrWriteReports
 
 
 class ReportSaveInputSerializer(serializers.Serializer):
@@ -69,7 +42,7 @@ class ReportSaveInputSerializer(serializers.Serializer):
 class StudyReportApi(APIView):
     """GET the current report; PUT a new version (409 with the current one on a conflict)."""
 
-    permission_classes = [CanWriteReports]
+    permission_classes = [CanReadOrWriteReports]
 
     def get(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
@@ -90,7 +63,7 @@ class StudyReportApi(APIView):
 
 
 class ReportSignApi(APIView):
-    permission_classes = [CanWriteReports]
+    permission_classes = [CanReadOrWriteReports]
 
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1, required=False, allow_null=True)
@@ -107,7 +80,7 @@ class ReportSignApi(APIView):
 
 
 class ReportAddendumApi(APIView):
-    permission_classes = [CanWriteReports]
+    permission_classes = [CanReadOrWriteReports]
 
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(max_length=services.MAX_FIELD_LENGTH)
@@ -125,6 +98,8 @@ class ReportAddendumApi(APIView):
 
 
 class ReportVersionsApi(APIView):
+    permission_classes = [CanReadOrWriteReports]
+
     def get(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         versions = selectors.report_versions(study=study)
@@ -139,6 +114,8 @@ class ReportPagination(PageNumberPagination):
 
 class ReportListApi(APIView):
     """GET /api/reports/?search=骨转移&status=signed&author=zhang"""
+
+    permission_classes = [CanReadOrWriteReports]
 
     def get(self, request):
         reports = selectors.report_list(

@@ -28,6 +28,7 @@ from inference.models import JobState
 from reports.models import ReportStatus
 from studies import selectors
 from studies.models import IngestSource, Instance, StudyKind
+from studies.permissions import CanIngestOrReadOnly
 from studies.selectors import STUDY_ORDERINGS
 from studies.services import IngestStatus, UploadRejected, files_ingest
 
@@ -184,6 +185,7 @@ class StudyUploadApi(APIView):
     """Upload DICOM files and/or zips of them (multipart field ``files``, repeated)."""
 
     parser_classes = [MultiPartParser]
+    permission_classes = [CanIngestOrReadOnly]
 
     @extend_schema(
         request=inline_serializer(

@@ -20,6 +20,7 @@ api_patterns = [
     path("reports/", include("reports.urls")),
     path("inference/", include("inference.urls")),
     path("models/", include(inference_model_api)),
+    path("audit/", include("audit.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     re_path(r"^.*$", api_not_found),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 
+from audit.services import audit_record, view_window_seconds
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -22,6 +23,20 @@ class JobCreateInputSerializer(serializers.Serializer):
     study_id = serializers.UUIDField()
     model_version_id = serializers.UUIDField(required=False, allow_null=True)
     rerun = serializers.BooleanField(required=False, default=False)
+
+
+def _audit_run(request, job, created: bool) -> None:
+    audit_record(
+        action="inference.run",
+        request=request,
+        object_type="study",
+        object_id=job.study_id,
+        details={
+            "job_id": str(job.id),
+            "created": created,
+            "model_version": str(job.model_version_id),
+        },
+    )
 
 
 def _job_response(job, created: bool) -> Response:
@@ -46,6 +61,7 @@ class JobCreateApi(APIView):
             model_version_id=data.validated_data.get("model_version_id"),
             rerun=data.validated_data["rerun"],
         )
+        _audit_run(request, job, created)
         return _job_response(job, created)
 
 
@@ -60,6 +76,13 @@ class JobCancelApi(APIView):
     def post(self, request, job_id):
         job = selectors.job_get_for_user(request.user, job_id)
         job = services.inference_job_cancel(job=job, user=request.user)
+        audit_record(
+            action="inference.cancel",
+            request=request,
+            object_type="study",
+            object_id=job.study_id,
+            details={"job_id": str(job.id)},
+        )
         return Response(selectors.job_output(job))
 
 
@@ -103,6 +126,8 @@ class JobBatchApi(APIView):
             model_version_id=data.validated_data.get("model_version_id"),
             rerun=data.validated_data["rerun"],
         )
+        for job, created in result["jobs"]:
+            _audit_run(request, job, created)
         return Response(
             {
                 "batch_id": str(result["batch_id"]),
@@ -158,6 +183,13 @@ class StudyAiApi(APIView):
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
         allowed = selectors.ai_access_check(request.user, study)
+        audit_record(
+            action="ai.view",
+            request=request,
+            object_type="study",
+            object_id=study.id,
+            coalesce_seconds=view_window_seconds(),
+        )
         return Response(selectors.study_ai_summary(study=study, allowed=allowed))
 
 
@@ -187,6 +219,7 @@ class StudyJobsApi(APIView):
             model_version_id=data.validated_data.get("model_version_id"),
             rerun=data.validated_data["rerun"],
         )
+        _audit_run(request, job, created)
         return _job_response(job, created)
 
 
@@ -206,4 +239,11 @@ class ModelVersionActivateApi(APIView):
             raise NotFoundError(f"No model version with id {model_version_id}.")
         services.model_version_activate(model_version=model_version)
         model_version.refresh_from_db()
+        audit_record(
+            action="model.activate",
+            request=request,
+            object_type="model_version",
+            object_id=model_version.id,
+            details={"name": model_version.name, "version": model_version.version},
+        )
         return Response(selectors.model_version_output(model_version, full=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from audit.models import AuditOutcome
+from audit.services import audit_record, view_window_seconds
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -46,7 +48,15 @@ class StudyReportApi(APIView):
 
     def get(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
-        return Response(selectors.report_output(selectors.report_get(study=study)))
+        report = selectors.report_get(study=study)
+        audit_record(
+            action="report.view",
+            request=request,
+            object_type="study",
+            object_id=study.id,
+            coalesce_seconds=view_window_seconds(),
+        )
+        return Response(selectors.report_output(report))
 
     @extend_schema(request=ReportSaveInputSerializer)
     def put(self, request, study_id):
@@ -56,6 +66,14 @@ class StudyReportApi(APIView):
         report, created = services.report_save(
             study=study, user=request.user, **data.validated_data
         )
+        if created:
+            audit_record(
+                action="report.edit",
+                request=request,
+                object_type="study",
+                object_id=study.id,
+                details={"report_id": str(report.id), "version": report.version},
+            )
         return Response(
             selectors.report_output(report),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -76,6 +94,13 @@ class ReportSignApi(APIView):
         report = services.report_sign(
             study=study, user=request.user, version=data.validated_data.get("version")
         )
+        audit_record(
+            action="report.sign",
+            request=request,
+            object_type="study",
+            object_id=study.id,
+            details={"report_id": str(report.id), "version": report.signed_version},
+        )
         return Response(selectors.report_output(report))
 
 
@@ -90,8 +115,15 @@ class ReportAddendumApi(APIView):
         study = selectors.study_for_user(request.user, study_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.report_addendum_add(
+        addendum = services.report_addendum_add(
             study=study, user=request.user, text=data.validated_data["text"]
+        )
+        audit_record(
+            action="report.addendum",
+            request=request,
+            object_type="study",
+            object_id=study.id,
+            details={"report_id": str(addendum.report_id), "number": addendum.number},
         )
         report = selectors.report_get(study=study)
         return Response(selectors.report_output(report), status=status.HTTP_201_CREATED)
@@ -156,6 +188,19 @@ class ReportImportApi(APIView):
             key: sum(r["status"] == key for r in results)
             for key in ("imported", "skipped", "error")
         }
+        audit_record(
+            action="report.import",
+            request=request,
+            object_type="report",
+            outcome=AuditOutcome.SUCCESS if counts["imported"] else AuditOutcome.FAILURE,
+            details={
+                "counts": counts,
+                "rows": [
+                    {k: r[k] for k in ("row", "status", "reason", "study_id", "report_version")}
+                    for r in results
+                ],
+            },
+        )
         return Response({"counts": counts, "rows": results})
 
 
@@ -184,6 +229,17 @@ class ReportExportApi(APIView):
             author=request.query_params.get("author", ""),
         )
         body, ext = selectors.reports_export(reports=reports, fmt=fmt, deidentify=deidentify)
+        audit_record(
+            action="report.export",
+            request=request,
+            object_type="report",
+            details={
+                "format": ext,
+                "deidentify": deidentify,
+                "count": reports.count(),
+                "filters": {k: v for k, v in request.query_params.items() if k != "format"},
+            },
+        )
         content_type = "application/json" if ext == "json" else "text/csv; charset=utf-8"
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="reports.{ext}"'

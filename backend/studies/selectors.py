@@ -243,6 +243,15 @@ def study_get_for_user(user: Any, study_id: uuid.UUID | str) -> Study:
     )
 
 
+def study_exists(study_id: uuid.UUID | str) -> bool:
+    """Whether a study with this id is archived at all (for auditing refusals only: never
+    tell a user about a study the selector hides from them)."""
+    try:
+        return Study.objects.filter(id=uuid.UUID(str(study_id))).exists()
+    except ValueError:
+        return False
+
+
 def instance_get_for_user(
     user: Any, *, sop_instance_uid: str, series_uid: str = "", study_uid: str = ""
 ) -> Instance:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from audit.models import AuditOutcome
+from audit.services import audit_record
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
@@ -14,7 +16,7 @@ from rest_framework.views import APIView
 
 from core.exceptions import ApplicationError, NotFoundError
 from studies import selectors
-from studies.apis import DICOM_AUTHENTICATION, IgnoreAccept
+from studies.apis import DICOM_AUTHENTICATION, IgnoreAccept, audit_retrieve
 from studies.dicom import NATIVE_TRANSFER_SYNTAXES
 from studies.dicomweb import json_model, multipart, qido
 from studies.models import IngestSource, Instance
@@ -184,6 +186,7 @@ def _instances(request, study_uid: str, series_uid: str | None = None, sop_uid: 
     if not instances:
         what = sop_uid or series_uid or study_uid
         raise NotFoundError(f"Nothing stored under {what}.")
+    audit_retrieve(request, study.id, channel="wado-rs")
     return instances
 
 
@@ -424,6 +427,15 @@ class StowApi(DicomWebApi):
                 raise ApplicationError(f"Malformed multipart body: {exc}") from exc
         if not stored and not failed:
             raise ApplicationError("The request holds no DICOM part.")
+        stored_studies = sorted({str(r.instance.series.study_id) for r in stored})
+        audit_record(
+            action="study.store",
+            request=request,
+            object_type="study",
+            object_id=",".join(stored_studies)[:128],
+            outcome=AuditOutcome.SUCCESS if stored else AuditOutcome.FAILURE,
+            details={"stored": len(stored), "failed": len(failed), "study_ids": stored_studies},
+        )
         return json_response(
             self._response_body(stored, failed, base, study_uid),
             status_code=200 if not failed else (202 if stored else status.HTTP_409_CONFLICT),

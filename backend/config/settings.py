@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "reports",
     "inference",
     "audit",
+    "deidentify",
 ]
 
 MIDDLEWARE = [

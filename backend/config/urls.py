@@ -1,3 +1,4 @@
+from deidentify.urls import study_urlpatterns as deidentify_study_api
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -16,6 +17,7 @@ api_patterns = [
     path("", include("readerstudies.urls")),
     path("studies/<str:study_id>/", include(reports_study_api)),
     path("studies/<str:study_id>/", include(inference_study_api)),
+    path("studies/<str:study_id>/", include(deidentify_study_api)),
     path("studies/", include(studies_api)),
     path("reports/", include("reports.urls")),
     path("inference/", include("inference.urls")),

@@ -25,7 +25,8 @@ class DeidPatient(BaseModel):
 
 
 class DeidUid(BaseModel):
-    original = models.CharField(max_length=64, unique=True)
+    # Originals longer than DICOM's 64 characters exist in the wild; they are mapped too.
+    original = models.CharField(max_length=255, unique=True)
     replacement = models.CharField(max_length=64, unique=True)
 
     def __str__(self) -> str:

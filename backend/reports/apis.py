@@ -28,7 +28,9 @@ class ReportSaveInputSerializer(serializers.Serializer):
     impression = serializers.CharField(
         allow_blank=True, required=False, default="", trim_whitespace=False
     )
-    base_version = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    base_version = serializers.IntegerField(
+        min_value=0, allow_null=True, required=False, default=None
+    )
 
     def to_internal_value(self, data):
         # Accept the viewer's first draft names too: clinical_history, version.

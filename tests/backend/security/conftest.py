@@ -118,7 +118,9 @@ def _ingest_study(*, patient_id: str, patient_name: str, accession: str, with_se
         job.labelmap_file = labelmap_store(job_id=job.id, frames=np.zeros((1, 8, 8), np.uint8))
         job.labelmap_shape = [1, 8, 8]
         job.save(update_fields=["labelmap_file", "labelmap_shape"])
-    return SimpleNamespace(study=study, image=image, seg=seg, job=job, series_uid=series_uid)
+    return SimpleNamespace(
+        study=study, image=image, seg=seg, job=job, series_uid=series_uid, patient=common
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -187,6 +189,18 @@ def rules(world, monkeypatch):
     monkeypatch.setattr(rs, "study_admin_study_ids_for_user", admin_ids)
     monkeypatch.setattr(rs, "ai_job_ids_allowed", ai_allowed)
     return state
+
+
+@pytest.fixture
+def new_series_dicom():
+    """Factory: Part 10 bytes of a new NM series of an archived case (same patient)."""
+
+    def make(case) -> bytes:
+        return dicom_bytes(
+            study_uid=case.study.study_instance_uid, series_uid=generate_uid(), **case.patient
+        )
+
+    return make
 
 
 def _client_for(user) -> APIClient:

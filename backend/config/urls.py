@@ -1,10 +1,10 @@
-from deidentify.urls import study_urlpatterns as deidentify_study_api
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.apis import api_not_found
 from core.views import spa_index
+from deidentify.urls import study_urlpatterns as deidentify_study_api
 from inference.urls import model_urlpatterns as inference_model_api
 from inference.urls import study_urlpatterns as inference_study_api
 from reports.urls import study_urlpatterns as reports_study_api

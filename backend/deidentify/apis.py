@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from audit.services import audit_record
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
+from audit.services import audit_record
 from deidentify.permissions import CanExportDeidentified
 from deidentify.services import study_deidentified_zip
 from studies import selectors as study_selectors

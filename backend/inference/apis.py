@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gzip
 
-from audit.services import audit_record, view_window_seconds
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import audit_record, view_window_seconds
 from core.exceptions import ApplicationError, NotFoundError
 from inference import selectors, services
 from inference.models import ModelVersion

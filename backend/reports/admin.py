@@ -10,9 +10,6 @@ class ReadOnlyInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_add_permission(self, request) -> bool:
-        return False  # the add form crashed on the read-only inlines' non-editable fields
-
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 

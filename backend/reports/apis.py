@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from audit.models import AuditOutcome
-from audit.services import audit_record, view_window_seconds
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -13,6 +11,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.models import AuditOutcome
+from audit.services import audit_record, view_window_seconds
 from core.exceptions import ApplicationError
 from reports import selectors, services
 from reports.permissions import CanImportExport, CanReadOrWriteReports

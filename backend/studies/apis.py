@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from audit.models import AuditOutcome
-from audit.services import audit_record, view_window_seconds
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -25,6 +23,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.models import AuditOutcome
+from audit.services import audit_record, view_window_seconds
 from core.exceptions import ApplicationError, NotFoundError
 from inference.models import JobState
 from reports.models import ReportStatus

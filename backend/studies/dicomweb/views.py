@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from audit.models import AuditOutcome
-from audit.services import audit_record
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
@@ -14,6 +12,8 @@ from pydicom.encaps import generate_frames
 from rest_framework import status
 from rest_framework.views import APIView
 
+from audit.models import AuditOutcome
+from audit.services import audit_record
 from core.exceptions import ApplicationError, NotFoundError
 from studies import selectors
 from studies.apis import DICOM_AUTHENTICATION, IgnoreAccept, audit_retrieve

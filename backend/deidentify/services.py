@@ -116,7 +116,10 @@ def text_deidentify(text: str, *, identifiers: dict[str, set[str]]) -> str:
         return text
     for key, placeholder in (("hospitals", "[医院]"), ("ids", "[编号]"), ("names", "[姓名]")):
         for value in sorted(identifiers.get(key, ()), key=len, reverse=True):
-            text = re.sub(re.escape(value), placeholder, text, flags=re.IGNORECASE)
+            pattern = re.escape(value)
+            if value.isascii():  # Latin names and IDs: whole words only ("LI" is not in "LIVER")
+                pattern = rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])"
+            text = re.sub(pattern, placeholder, text, flags=re.IGNORECASE)
     for pattern in _DATE_PATTERNS:
         text = re.sub(pattern, "[日期]", text)
     return text

@@ -19,8 +19,8 @@ class AdminAuditMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if request.method not in SAFE and request.path.startswith(self.prefix):
-            if request.path.rstrip("/").endswith("/login"):
-                return response  # logins are audited by the auth signals
+            if request.path.rstrip("/").endswith(("/login", "/logout")):
+                return response  # audited by the auth signals
             code = response.status_code
             outcome = (
                 AuditOutcome.DENIED

@@ -30,6 +30,11 @@ class User(AbstractUser):
         max_length=10, choices=[("zh-hans", "简体中文"), ("en", "English")], blank=True
     )
 
+    def refresh_from_db(self, *args, **kwargs):
+        # Roles are cached on the object by accounts.permissions.roles_of: reload them too.
+        self.__dict__.pop("_boneread_roles", None)
+        super().refresh_from_db(*args, **kwargs)
+
 
 class UserRole(models.Model):
     """One role held by one user (a user may hold several; the union of their rights applies)."""

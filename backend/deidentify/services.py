@@ -3,6 +3,7 @@ its report with names and identifiers stripped, as one zip. The mapping stays on
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -123,6 +124,38 @@ def text_deidentify(text: str, *, identifiers: dict[str, set[str]]) -> str:
     for pattern in _DATE_PATTERNS:
         text = re.sub(pattern, "[日期]", text)
     return text
+
+
+def study_header(study: Study) -> pydicom.Dataset | None:
+    """The header of one of the study's stored objects (for its hospital and people names)."""
+    instance = Instance.objects.filter(series__study=study).order_by("created").first()
+    return instance_open(instance, stop_before_pixels=True) if instance is not None else None
+
+
+def report_row_deidentify(row: dict[str, Any], *, study: Study) -> dict[str, Any]:
+    """A report export row (``reports.selectors``) with names and identifiers stripped: the
+    patient's pseudonym for the ID, the mapped study UID, the shifted study date, no name and no
+    accession number; free text cleaned like the zip's report."""
+    mapping = deid_patient_get_or_create(patient=study.patient)
+    header = study_header(study)
+    identifiers = identifiers_of_study(study, [header] if header is not None else [])
+    out = dict(row)
+    out["study_instance_uid"] = deid_uid(original=study.study_instance_uid)
+    out["patient_id"] = mapping.pseudonym
+    out["patient_name"] = ""
+    out["accession_number"] = ""
+    out["study_date"] = (
+        (study.study_date + dt.timedelta(days=mapping.date_offset_days)).isoformat()
+        if study.study_date
+        else ""
+    )
+    for key in ("history", "findings", "impression", "addenda"):
+        out[key] = text_deidentify(out.get(key) or "", identifiers=identifiers)
+    # Staff names and the signing time identify the hospital and the day as well.
+    for key in ("author", "signed_by", "signed_at"):
+        if key in out:
+            out[key] = ""
+    return out
 
 
 # --- the export -----------------------------------------------------------------------------

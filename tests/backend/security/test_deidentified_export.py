@@ -117,3 +117,33 @@ def test_blinded_reader_rules_apply_to_the_export(world, rules, client_for):
     )
     archive = _export(client_for(world.users["study_admin"]), world.a.study)
     assert len([n for n in archive.namelist() if n.endswith(".dcm")]) == 2
+
+
+def test_report_export_deidentified_strips_identifiers_too(world, client_for):
+    case = world.a
+    study = case.study
+    report_save(
+        study=study,
+        user=None,
+        history="患者李梅 PA-1001，2026年3月15日于江南市第一人民医院就诊",
+        findings="第7胸椎浓聚（检查号 ACCA1）",
+        impression="骨转移",
+        base_version=1,
+    )
+    physician = client_for(world.users["physician"])
+    response = physician.get("/api/reports/export", {"format": "json", "deidentify": "1"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    for original in ("李梅", "LI^MEI", "PA-1001", "ACCA1", "江南市第一人民医院", "2026-03-15",
+                     "2026年3月15日", study.study_instance_uid, world.b.study.study_instance_uid,
+                     "PB-2002", "孙^华", "doc"):  # fmt: skip
+        assert original not in text, original
+    rows = {r["patient_id"]: r for r in json.loads(text)["reports"]}
+    mine = rows[DeidPatient.objects.get(patient=study.patient).pseudonym]
+    assert "[姓名]" in mine["history"] and "[医院]" in mine["history"]
+    assert "[编号]" in mine["findings"] and mine["impression"] == "骨转移"
+    # The same study UID as in the de-identified zip of that study.
+    archive = _export(physician, study)
+    dicom = next(n for n in archive.namelist() if n.endswith(".dcm"))
+    zipped_uid = pydicom.dcmread(io.BytesIO(archive.read(dicom))).StudyInstanceUID
+    assert zipped_uid == mine["study_instance_uid"]

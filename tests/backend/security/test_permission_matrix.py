@@ -174,8 +174,8 @@ ADMIN_PAGES = P(302, 302, 302, 302, 302, 302, 200)
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def _routes():
-    """(name, route pattern, view methods) of every URL pattern outside the Django admin."""
+def _routes(urlconf=None):
+    """(name, route pattern, view methods) of every URL pattern (Django admin included)."""
 
     def walk(resolver, prefix=""):
         for pattern in resolver.url_patterns:
@@ -184,7 +184,7 @@ def _routes():
             elif isinstance(pattern, URLPattern):
                 yield prefix + str(pattern.pattern), pattern
 
-    for route, pattern in walk(get_resolver()):
+    for route, pattern in walk(get_resolver(urlconf)):
         callback = pattern.callback
         view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
         methods = {m for m in METHODS if hasattr(view, m)} if view is not None else {"get"}
@@ -192,18 +192,50 @@ def _routes():
         yield name, route, methods
 
 
-def test_every_route_has_a_rule():
+def _missing_rules(urlconf=None) -> list[str]:
     missing = []
-    for name, route, methods in _routes():
+    for name, route, methods in _routes(urlconf):
         if route.startswith(ADMIN_PREFIX):
             continue
         for method in methods:
             if method not in RULES.get(name, {}):
                 missing.append(f"{method.upper()} {route} ({name})")
+    return missing
+
+
+def test_every_route_has_a_rule():
+    missing = _missing_rules()
     assert not missing, "routes without a rule in the permission matrix:\n" + "\n".join(missing)
     # And no stale rule for a route that is gone.
     names = {name for name, _, _ in _routes()}
     assert set(RULES) <= names, set(RULES) - names
+
+
+def test_a_new_route_without_a_rule_is_reported(monkeypatch):
+    """The check above can fail: a URL configuration with one more route is caught."""
+    import sys
+    import types
+
+    from django.urls import path
+    from rest_framework.views import APIView
+
+    from config import urls as project_urls
+
+    class NewApi(APIView):
+        def get(self, request): ...
+
+        def delete(self, request): ...
+
+    extended = types.ModuleType("security_test_urls")
+    extended.urlpatterns = [
+        path("api/new-thing", NewApi.as_view(), name="new-thing"),
+        *project_urls.urlpatterns,
+    ]
+    monkeypatch.setitem(sys.modules, "security_test_urls", extended)
+    assert sorted(_missing_rules("security_test_urls")) == [
+        "DELETE api/new-thing (new-thing)",
+        "GET api/new-thing (new-thing)",
+    ]
 
 
 def _target(world, persona):

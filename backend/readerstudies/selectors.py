@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from accounts.models import Role
+from accounts.permissions import has_role
 from core.exceptions import NotFoundError
 from readerstudies.models import CaseView
 
@@ -13,7 +15,7 @@ from readerstudies.models import CaseView
 def case_view_get_for_user(*, user: Any, view_id: str) -> CaseView:
     """A case view of this user (admins and study admins may read anyone's)."""
     views: QuerySet[CaseView] = CaseView.objects.select_related("study")
-    if getattr(user, "role", None) not in ("admin", "study_admin") and not user.is_superuser:
+    if not has_role(user, Role.ADMIN, Role.STUDY_ADMIN):
         views = views.filter(user=user)
     view = views.filter(client_view_id=view_id).first()
     if view is None:

@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "boneread_ml.cli.train",
     "evaluate": "boneread_ml.cli.evaluate",
     "predict": "boneread_ml.cli.predict",
+    "stats": "boneread_ml.stats.cli",
 }
 
 

@@ -329,15 +329,27 @@ def _design(d: pd.DataFrame, interaction: bool, reader_arm: bool):
 
 
 def reml_fit(
-    d: pd.DataFrame, *, interaction: bool = False, reader_arm: bool = True
+    d: pd.DataFrame,
+    *,
+    interaction: bool = False,
+    reader_arm: bool = True,
+    at: dict | None = None,
 ) -> dict:
     """REML fit of log_t ~ aided + period (+ aided x period) with crossed random reader, case
     (and reader x arm), by the Woodbury identity: every step works on the q x q random-effects
     system, so it takes milliseconds where MixedLM takes seconds. Same model and estimator as
     :func:`mixed_model_ratio`'s statsmodels fit (tests/ml/test_stats_time.py compares them).
 
+    Args:
+        d: output of :func:`time_data`.
+        interaction: add the aided x period terms.
+        reader_arm: include the reader x arm component.
+        at: evaluate at these variances (keys case, reader[, reader_arm], residual) instead
+            of optimising (to compare criteria with another fit).
+
     Returns:
-        ``{"fe": {name: estimate}, "se": {name: se}, "vcomp": {name: variance}, "scale"}``.
+        ``{"fe": {name: estimate}, "se": {name: se}, "vcomp": {name: variance}, "scale",
+        "criterion"}`` (criterion: -2 REML log-likelihood up to a constant).
     """
     from scipy import optimize
 
@@ -371,7 +383,11 @@ def reml_fit(
     resid_var = float(np.var(y - x @ np.linalg.lstsq(x, y, rcond=None)[0]))
     start = np.log(np.full(1 + len(blocks), max(resid_var, 1e-6) / (1 + len(blocks))))
     bounds = [(np.log(1e-8), np.log(1e3))] * len(start)
-    res = optimize.minimize(objective, start, method="L-BFGS-B", bounds=bounds)
+    if at is not None:
+        x_opt = np.log([at["residual"]] + [max(at[name], 1e-12) for name, _ in blocks])
+        res = optimize.OptimizeResult(x=x_opt, success=True, fun=objective(x_opt))
+    else:
+        res = optimize.minimize(objective, start, method="L-BFGS-B", bounds=bounds)
     xvx, xvy, _, _ = parts(res.x)
     cov = np.linalg.inv(xvx)
     beta = cov @ xvy
@@ -382,4 +398,5 @@ def reml_fit(
         "vcomp": {name: float(v) for (name, _), v in zip(blocks, vc[1:], strict=True)},
         "scale": float(vc[0]),
         "converged": bool(res.success),
+        "criterion": float(res.fun),
     }

@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--auc-unaided", type=float, default=0.80)
     parser.add_argument("--auc-aided", type=float, default=0.86)
     parser.add_argument("--seed", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "stats_coverage.json")
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "benchmarks" / "results" / "stats_coverage.json"
+    )
     args = parser.parse_args(argv)
 
     t0 = time.time()
@@ -65,10 +67,16 @@ def main(argv: list[str] | None = None) -> int:
         "what": "95% CI coverage of the time ratio (mixed model) and AUC gain (OR MRMC) on simulated studies",
         "command": "nice -n 10 .venv/bin/python benchmarks/stats_coverage.py "
         + " ".join(argv if argv is not None else sys.argv[1:]),
-        "spec": asdict(SimulationSpec(
-            n_readers=args.readers, n_cases=args.cases, time_ratio=args.time_ratio,
-            auc_unaided=args.auc_unaided, auc_aided=args.auc_aided, seed=args.seed,
-        )),
+        "spec": asdict(
+            SimulationSpec(
+                n_readers=args.readers,
+                n_cases=args.cases,
+                time_ratio=args.time_ratio,
+                auc_unaided=args.auc_unaided,
+                auc_aided=args.auc_aided,
+                seed=args.seed,
+            )
+        ),
         "repetitions": args.repetitions,
         "time_ratio": {
             **coverage("time_covered"),

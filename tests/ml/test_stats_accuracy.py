@@ -52,8 +52,14 @@ def test_accuracy_table_per_reader_and_delong():
 
 def test_unknown_answers_are_refused():
     df = pd.DataFrame(
-        {"reader": [1, 1], "arm": ["a", "a"], "case": [1, 2], "truth": [0, 1],
-         "rating": [10, 90], "answer": ["maybe", "yes"]}
+        {
+            "reader": [1, 1],
+            "arm": ["a", "a"],
+            "case": [1, 2],
+            "truth": [0, 1],
+            "rating": [10, 90],
+            "answer": ["maybe", "yes"],
+        }
     )
     with pytest.raises(StatsInputError, match="yes/no"):
         accuracy_table(df)

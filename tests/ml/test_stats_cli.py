@@ -28,28 +28,48 @@ def test_python_m_boneread_ml_stats_is_the_entry_point():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ML), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(
         [sys.executable, "-m", "boneread_ml", "stats", "mrmc", "--csv", REF / "vandyke_roc.csv"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["F"] == pytest.approx(4.4563187, abs=1e-6)
     bad = subprocess.run(
         [sys.executable, "-m", "boneread_ml", "stats", "mrmc", "--csv", "/nonexistent.csv"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert bad.returncode == 2 and "cannot read /nonexistent.csv" in bad.stderr
     assert bad.stdout == ""
 
 
 def test_delong_keys_and_proc_numbers(capsys):
-    code, out, _ = run(capsys, "delong", "--csv", REF / "asah.csv", "--truth", "outcome",
-                       "--positive", "Poor", "--a", "wfns", "--b", "s100b")
+    code, out, _ = run(
+        capsys,
+        "delong",
+        "--csv",
+        REF / "asah.csv",
+        "--truth",
+        "outcome",
+        "--positive",
+        "Poor",
+        "--a",
+        "wfns",
+        "--b",
+        "s100b",
+    )
     assert code == 0
     res = json.loads(out)
     assert {"auc_a", "auc_b", "z", "p", "ci"} <= set(res) and "df" not in res
     assert res["z"] == pytest.approx(2.20898359144091, abs=1e-6)
-    assert res["ci"] == [pytest.approx(0.0104061769564846, abs=1e-6),
-                         pytest.approx(0.174214419249478, abs=1e-6)]
+    assert res["ci"] == [
+        pytest.approx(0.0104061769564846, abs=1e-6),
+        pytest.approx(0.174214419249478, abs=1e-6),
+    ]
 
 
 def test_delong_unpaired_reports_d_and_df(capsys, tmp_path):
@@ -58,8 +78,23 @@ def test_delong_unpaired_reports_d_and_df(capsys, tmp_path):
     df.loc[:59, "s100b"] = None
     path = tmp_path / "split.csv"
     df.to_csv(path, index=False)
-    code, out, _ = run(capsys, "delong", "--csv", path, "--truth", "outcome", "--positive", "Poor",
-                       "--a", "wfns", "--b", "s100b", "--unpaired", "--alternative", "greater")
+    code, out, _ = run(
+        capsys,
+        "delong",
+        "--csv",
+        path,
+        "--truth",
+        "outcome",
+        "--positive",
+        "Poor",
+        "--a",
+        "wfns",
+        "--b",
+        "s100b",
+        "--unpaired",
+        "--alternative",
+        "greater",
+    )
     assert code == 0
     res = json.loads(out)
     assert res["statistic"] == "D" and res["df"] > 0 and res["alternative"] == "greater"
@@ -69,8 +104,18 @@ def test_mrmc_keys(capsys):
     code, out, _ = run(capsys, "mrmc", "--csv", REF / "vandyke_roc.csv", "--readers", "fixed")
     res = json.loads(out)
     assert code == 0
-    assert {"auc", "auc_mean", "difference", "chi2", "df_numerator", "df_denominator", "p", "ci",
-            "single_treatment", "var_components"} <= set(res)
+    assert {
+        "auc",
+        "auc_mean",
+        "difference",
+        "chi2",
+        "df_numerator",
+        "df_denominator",
+        "p",
+        "ci",
+        "single_treatment",
+        "var_components",
+    } <= set(res)
     assert set(res["var_components"]) >= {"var", "cov1", "cov2", "cov3", "ms_t", "ms_tr"}
     assert set(res["single_treatment"]["0"]) >= {"ci", "df"}
     assert res["chi2"] == pytest.approx(5.4759532, abs=1e-6)
@@ -100,11 +145,15 @@ def vandyke(tmp_path):
     "mutate, message",
     [
         (lambda d: d.drop(columns=["truth"]), "lacks column(s) truth"),
-        (lambda d: d[~((d.reader == 3) & (d.treatment == 1))],
-         "reader 3 has ratings in treatment(s) ['0'] only"),
+        (
+            lambda d: d[~((d.reader == 3) & (d.treatment == 1))],
+            "reader 3 has ratings in treatment(s) ['0'] only",
+        ),
         (lambda d: d.assign(truth=d.truth.where(d.case != 7)), "case(s) without truth: 7"),
-        (lambda d: d.assign(rating=d.rating.where(d.reader != 2, 3.0)),
-         "reader 2 gives every case the same rating (3)"),
+        (
+            lambda d: d.assign(rating=d.rating.where(d.reader != 2, 3.0)),
+            "reader 2 gives every case the same rating (3)",
+        ),
     ],
 )
 def test_mrmc_bad_input_exits_2_with_the_reason(capsys, vandyke, mutate, message):
@@ -126,19 +175,67 @@ def test_delong_bad_input_exits_2(capsys, tmp_path):
     df = pd.read_csv(REF / "asah.csv")
     p1 = tmp_path / "const.csv"
     df.assign(ndka=1.0).to_csv(p1, index=False)
-    code, _, err = run(capsys, "delong", "--csv", p1, "--truth", "outcome", "--positive", "Poor",
-                       "--a", "wfns", "--b", "ndka")
+    code, _, err = run(
+        capsys,
+        "delong",
+        "--csv",
+        p1,
+        "--truth",
+        "outcome",
+        "--positive",
+        "Poor",
+        "--a",
+        "wfns",
+        "--b",
+        "ndka",
+    )
     assert code == 2 and "column ndka has the same value (1) for every case" in err
-    code, _, err = run(capsys, "delong", "--csv", p1, "--truth", "outcome", "--positive", "Bad",
-                       "--a", "wfns", "--b", "s100b")
+    code, _, err = run(
+        capsys,
+        "delong",
+        "--csv",
+        p1,
+        "--truth",
+        "outcome",
+        "--positive",
+        "Bad",
+        "--a",
+        "wfns",
+        "--b",
+        "s100b",
+    )
     assert code == 2 and "no row has outcome == 'Bad'" in err
     p2 = tmp_path / "notruth.csv"
     df.assign(outcome=df.outcome.where(df.index != 5)).to_csv(p2, index=False)
-    code, _, err = run(capsys, "delong", "--csv", p2, "--truth", "outcome", "--positive", "Poor",
-                       "--a", "wfns", "--b", "s100b")
+    code, _, err = run(
+        capsys,
+        "delong",
+        "--csv",
+        p2,
+        "--truth",
+        "outcome",
+        "--positive",
+        "Poor",
+        "--a",
+        "wfns",
+        "--b",
+        "s100b",
+    )
     assert code == 2 and "every case needs a truth" in err
-    code, _, err = run(capsys, "delong", "--csv", p2, "--truth", "outcome", "--positive", "Poor",
-                       "--a", "wfns", "--b", "nope")
+    code, _, err = run(
+        capsys,
+        "delong",
+        "--csv",
+        p2,
+        "--truth",
+        "outcome",
+        "--positive",
+        "Poor",
+        "--a",
+        "wfns",
+        "--b",
+        "nope",
+    )
     assert code == 2 and "lacks column(s) nope" in err
 
 

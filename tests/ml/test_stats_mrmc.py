@@ -152,7 +152,10 @@ def _hand(y, ratings):
     theta = np.array([[_auc(y, ratings[i, j]) for j in range(r)] for i in range(t)])
     jack = np.array(
         [
-            [[_auc(np.delete(y, k), np.delete(ratings[i, j], k)) for k in range(c)] for j in range(r)]
+            [
+                [_auc(np.delete(y, k), np.delete(ratings[i, j], k)) for k in range(c)]
+                for j in range(r)
+            ]
             for i in range(t)
         ]
     )
@@ -166,13 +169,7 @@ def _hand(y, ratings):
     for a in cells:
         for b in cells:
             key = (
-                "var"
-                if a == b
-                else "cov1"
-                if a[1] == b[1]
-                else "cov2"
-                if a[0] == b[0]
-                else "cov3"
+                "var" if a == b else "cov1" if a[1] == b[1] else "cov2" if a[0] == b[0] else "cov3"
             )
             groups[key].append(cov(a, b))
     vc = {k: float(np.mean(v)) for k, v in groups.items()}
@@ -225,7 +222,9 @@ def test_delong_covariance_option_uses_delongs_matrix(small):
     res = mrmc_analysis(df, covariance="delong")
     _, cov = delong_covariance(y, ratings.reshape(6, -1))
     assert res.var_components["var"] == pytest.approx(np.diag(cov).mean(), abs=1e-12)
-    pairs_cov3 = [cov[a, b] for a, b in combinations(range(6), 2) if a // 3 != b // 3 and a % 3 != b % 3]
+    pairs_cov3 = [
+        cov[a, b] for a, b in combinations(range(6), 2) if a // 3 != b // 3 and a % 3 != b % 3
+    ]
     assert res.var_components["cov3"] == pytest.approx(np.mean(pairs_cov3), abs=1e-12)
 
 
@@ -249,7 +248,9 @@ def test_jackknife_covariance_formula():
     jack = np.arange(2 * 2 * 5, dtype=float).reshape(2, 2, 5) ** 1.5
     cov = jackknife_covariance(jack)
     flat = jack.reshape(4, 5)
-    assert cov[1, 2] == pytest.approx(4 / 5 * ((flat[1] - flat[1].mean()) * (flat[2] - flat[2].mean())).sum())
+    assert cov[1, 2] == pytest.approx(
+        4 / 5 * ((flat[1] - flat[1].mean()) * (flat[2] - flat[2].mean())).sum()
+    )
 
 
 @pytest.mark.parametrize(
@@ -259,11 +260,20 @@ def test_jackknife_covariance_formula():
         (lambda d: d[~((d.reader == 2) & (d.treatment == 1))], "reader 2 has ratings in treatment"),
         (lambda d: d.assign(truth=d.truth.where(d.case != 3)), "case\\(s\\) without truth: 3"),
         (lambda d: d.assign(rating=np.where(d.reader == 1, 3.0, d.rating)), "same rating"),
-        (lambda d: d[~((d.reader == 0) & (d.case == 5) & (d.treatment == 0))], "no rating for case 5"),
+        (
+            lambda d: d[~((d.reader == 0) & (d.case == 5) & (d.treatment == 0))],
+            "no rating for case 5",
+        ),
         (lambda d: d.assign(truth=0), "both truth classes"),
         (lambda d: pd.concat([d, d.iloc[:1]]), "twice"),
-        (lambda d: d.assign(truth=np.where(d.index == 0, 1 - d.truth, d.truth)), "conflicting truth"),
-        (lambda d: d.assign(rating=d.rating.astype(object).where(d.index != 4, "high")), "finite number"),
+        (
+            lambda d: d.assign(truth=np.where(d.index == 0, 1 - d.truth, d.truth)),
+            "conflicting truth",
+        ),
+        (
+            lambda d: d.assign(rating=d.rating.astype(object).where(d.index != 4, "high")),
+            "finite number",
+        ),
     ],
 )
 def test_bad_input_names_the_problem(small, mutate, message):

@@ -16,8 +16,17 @@ def test_records_cover_every_reader_arm_case_in_a_crossover():
     spec = SimulationSpec(n_readers=4, n_cases=10, seed=3)
     recs = simulation_records(spec)
     assert len(recs) == 4 * 2 * 10
-    assert set(recs[0]) >= {"reader", "arm", "session", "order", "case", "seconds", "truth",
-                            "rating", "answer"}
+    assert set(recs[0]) >= {
+        "reader",
+        "arm",
+        "session",
+        "order",
+        "case",
+        "seconds",
+        "truth",
+        "rating",
+        "answer",
+    }
     for r in recs:
         assert r["answer"] == ("yes" if r["rating"] >= 50 else "no")
         assert 0 <= r["rating"] <= 100 and r["seconds"] > 0
@@ -59,3 +68,17 @@ def test_coverage_over_twenty_studies_is_near_95_percent():
 def test_bad_spec_is_refused():
     with pytest.raises(ValueError, match="AUCs"):
         SimulationSpec(auc_aided=1.2)
+
+
+def test_reader_study_analysis_bundles_every_number():
+    from boneread_ml.stats.report import reader_study_analysis
+
+    df = simulate_study(SimulationSpec(n_readers=4, n_cases=24, seed=8))
+    out = reader_study_analysis(df, engine="reml")
+    assert set(out) == {"time", "accuracy", "mrmc", "methods"}
+    assert out["mrmc"]["treatments"] == ["aided", "unaided"]
+    assert out["mrmc"]["difference"] == pytest.approx(
+        out["mrmc"]["auc_mean"]["aided"] - out["mrmc"]["auc_mean"]["unaided"]
+    )
+    assert "roc" in out["accuracy"]["pooled"]["aided"]
+    assert isinstance(out["time"]["flagged"], list)

@@ -117,3 +117,16 @@ def test_bad_time_input_is_named(small_study, mutate, message):
 def test_missing_aided_label_is_named(small_study):
     with pytest.raises(StatsInputError, match="aided arm 'AI'"):
         time_analysis(small_study, aided="AI")
+
+
+def test_flag_times_lists_short_and_outlying_times(small_study):
+    from boneread_ml.stats.timing import flag_times
+
+    df = small_study.copy()
+    df.loc[0, "seconds"] = 2.0
+    df.loc[1, "seconds"] = df.loc[1, "seconds"] * 60
+    flags = flag_times(time_data(df))
+    cases = {(f["reader"], f["case"], f["arm"]): f["reasons"] for f in flags}
+    r0, r1 = df.loc[0], df.loc[1]
+    assert any("shorter than 5 s" in x for x in cases[(r0.reader, r0.case, r0.arm)])
+    assert cases[(r1.reader, r1.case, r1.arm)] == ["unusually long for this reader and arm"]

@@ -55,8 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, default=0.05)
 
     p = sub.add_parser("mrmc", help="MRMC ROC analysis (Obuchowski-Rockette / DBM)")
-    p.add_argument("--csv", required=True, help="long format: reader, treatment, case, truth, rating")
-    p.add_argument("--covariance", choices=["jackknife", "delong", "bootstrap"], default="jackknife")
+    p.add_argument(
+        "--csv", required=True, help="long format: reader, treatment, case, truth, rating"
+    )
+    p.add_argument(
+        "--covariance", choices=["jackknife", "delong", "bootstrap"], default="jackknife"
+    )
     p.add_argument("--readers", choices=["random", "fixed"], default="random")
     p.add_argument("--cases", choices=["random", "fixed"], default="random")
     p.add_argument("--method", choices=["or", "dbm"], default="or")
@@ -85,8 +89,12 @@ def _delong(args) -> dict:
             rows = df[df[col].notna() & (df[col].astype(str).str.strip() != "")]
             if rows.empty:
                 raise StatsInputError(f"column {col} has no values")
-            out.append((binary_truth(rows[args.truth], positive=args.positive, column=args.truth),
-                        numeric_column(rows, col)))
+            out.append(
+                (
+                    binary_truth(rows[args.truth], positive=args.positive, column=args.truth),
+                    numeric_column(rows, col),
+                )
+            )
         (ya, sa), (yb, sb) = out
         _check_curve(ya, sa, args.a)
         _check_curve(yb, sb, args.b)
@@ -141,8 +149,9 @@ def _time(args) -> dict:
     from boneread_ml.stats.timing import time_analysis
 
     df = read_csv(args.csv)
-    return time_analysis(df, aided=args.aided, seconds=args.seconds, engine=args.engine,
-                         alpha=args.alpha)
+    return time_analysis(
+        df, aided=args.aided, seconds=args.seconds, engine=args.engine, alpha=args.alpha
+    )
 
 
 def run(args) -> int:

@@ -103,9 +103,10 @@ def auc_sample_size(
             continue
         while lo < hi:  # power increases with cases
             mid = (lo + hi) // 2
-            if auc_power(readers=j, cases=mid, effect=effect, pilot=pilot, alpha=alpha)[
-                "power"
-            ] >= power:
+            if (
+                auc_power(readers=j, cases=mid, effect=effect, pilot=pilot, alpha=alpha)["power"]
+                >= power
+            ):
                 hi = mid
             else:
                 lo = mid + 1

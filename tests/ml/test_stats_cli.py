@@ -245,3 +245,35 @@ def test_time_bad_input_exits_2(capsys, tmp_path):
     df[~((df.reader == "R02") & (df.arm == "aided"))].to_csv(path, index=False)
     code, _, err = run(capsys, "time", "--csv", path)
     assert code == 2 and "reader R02 has times in arm unaided only" in err
+
+
+def test_samplesize_reproduces_rjafroc_251_cases_for_6_readers(capsys):
+    code, out, err = run(
+        capsys,
+        "samplesize",
+        "--csv",
+        REF / "vandyke_roc.csv",
+        "--effect",
+        "-0.04380032206119144",
+        "--readers",
+        "6,10",
+    )
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["designs"][0] == {
+        "readers": 6,
+        "cases": 251,
+        "power": pytest.approx(0.8005, abs=1e-3),
+    }
+    assert res["pilot"]["var_tr"] == pytest.approx(0.00020040252, abs=1e-10)
+    code, _, err = run(
+        capsys,
+        "samplesize",
+        "--csv",
+        REF / "vandyke_roc.csv",
+        "--effect",
+        "0.05",
+        "--readers",
+        "six",
+    )
+    assert code == 2 and "--readers must look like" in err

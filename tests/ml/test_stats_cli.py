@@ -237,6 +237,23 @@ def test_delong_bad_input_exits_2(capsys, tmp_path):
         "nope",
     )
     assert code == 2 and "lacks column(s) nope" in err
+    p3 = tmp_path / "blank.csv"
+    df.assign(s100b=df.s100b.where(df.index != 9)).to_csv(p3, index=False)
+    code, _, err = run(
+        capsys,
+        "delong",
+        "--csv",
+        p3,
+        "--truth",
+        "outcome",
+        "--positive",
+        "Poor",
+        "--a",
+        "wfns",
+        "--b",
+        "s100b",
+    )
+    assert code == 2 and "column s100b is empty in row 11" in err and "--unpaired" in err
 
 
 def test_time_bad_input_exits_2(capsys, tmp_path):

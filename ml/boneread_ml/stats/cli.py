@@ -109,6 +109,14 @@ def _delong(args) -> dict:
         res = delong_unpaired_test(ya, sa, yb, sb, args.alpha, alternative=args.alternative)
     else:
         y = binary_truth(df[args.truth], positive=args.positive, column=args.truth)
+        for col in (args.a, args.b):
+            blank = df[col].isna() | (df[col].astype(str).str.strip() == "")
+            if blank.any():
+                raise StatsInputError(
+                    f"column {col} is empty in row {int(blank.to_numpy().argmax()) + 2}: the "
+                    "paired test needs both scores for every case (use --unpaired for curves "
+                    "on different cases)"
+                )
         sa, sb = numeric_column(df, args.a), numeric_column(df, args.b)
         _check_curve(y, sa, args.a)
         _check_curve(y, sb, args.b)

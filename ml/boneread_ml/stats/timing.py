@@ -388,7 +388,6 @@ def reml_fit(
 
     resid_var = float(np.var(y - x @ np.linalg.lstsq(x, y, rcond=None)[0]))
     start = np.log(np.full(1 + len(blocks), max(resid_var, 1e-6) / (1 + len(blocks))))
-    bounds = [(np.log(1e-8), np.log(1e3))] * len(start)
     if at is not None:
         x_opt = np.log([at["residual"]] + [max(at[name], 1e-12) for name, _ in blocks])
         res = optimize.OptimizeResult(x=x_opt, success=True, fun=objective(x_opt))

@@ -1,5 +1,8 @@
+import { workflowEn, workflowZh } from "./workflowMessages";
+
 /** English strings; the keys here are the keys of every dictionary. */
 export const en = {
+  ...workflowEn,
   "app.name": "BoneRead",
   "lang.switch": "中文",
   "lang.label": "Language",
@@ -162,6 +165,7 @@ export type Dictionary = Record<MessageKey, string>;
 
 /** Simplified Chinese; the type forces every key to be translated. */
 export const zh: Dictionary = {
+  ...workflowZh,
   "app.name": "BoneRead 骨显像阅片",
   "lang.switch": "English",
   "lang.label": "语言",

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 import { getStudy } from "../api/studies";
 import { CenteredMessage } from "../components/CenteredMessage";
 import { ErrorBox } from "../components/ErrorBox";
+import { LeaveConfirm } from "../components/LeaveConfirm";
 import { useI18n } from "../i18n/useI18n";
 import { useAsync } from "../lib/hooks/useAsync";
 import { useReadingTimer } from "../readingTimer/useReadingTimer";
@@ -68,7 +69,8 @@ export function CasePage({ studyId }: { studyId: string }) {
         setOverlayStyle((style) => ({ ...style, visible: !style.visible }));
         break;
       default:
-        setViewerAction(action);
+        // A fresh object per key press: the same key pressed twice must act twice.
+        setViewerAction({ ...action });
     }
   });
 
@@ -113,6 +115,7 @@ export function CasePage({ studyId }: { studyId: string }) {
             />
           )}
           {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
+          <LeaveConfirm />
         </div>
         <aside className="side-panel">
           <div className="tabs" role="tablist">
@@ -151,9 +154,11 @@ export function CasePage({ studyId }: { studyId: string }) {
                 setFocus({ targets: lesionTargets(lesion.locations), nonce: Date.now() });
               }}
             />
-          ) : (
+          ) : null}
+          {/* Kept mounted behind the AI tab: switching tabs must not drop the draft. */}
+          <div hidden={panel !== "report"}>
             <ReportPanel studyId={studyId} />
-          )}
+          </div>
         </aside>
       </div>
     </section>

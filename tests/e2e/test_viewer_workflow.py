@@ -1,0 +1,266 @@
+"""The reading workflow in real Chromium: no lost report text, shortcuts that always answer, one
+save per click, errors in the reader's language, live status and newly announced AI results.
+
+Each test drives the built app against the live server with phantom DICOM studies (the fixtures
+of test_viewer.py). Screenshots for the physician's user guide are written to
+docs/figures/user-guide/ when BONEREAD_GUIDE_FIGURES=1 (see docs/user-guide-physician.md).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_viewer import (  # noqa: F401  (fixtures)
+    PASSWORD,
+    open_case,
+    phantom_files,
+    phantom_root,
+    pixels,
+    signed_in,
+    studies,
+    study_with_lesions,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+GUIDE_FIGURES = Path(__file__).resolve().parents[2] / "docs" / "figures" / "user-guide"
+
+
+def guide_figure(page, name: str, *, locator=None) -> None:
+    """A screenshot for the user guide (only when asked for: they are committed files)."""
+    if os.environ.get("BONEREAD_GUIDE_FIGURES") != "1":
+        return
+    GUIDE_FIGURES.mkdir(parents=True, exist_ok=True)
+    target = locator if locator is not None else page
+    target.screenshot(path=str(GUIDE_FIGURES / f"{name}.png"))
+
+
+def type_report(page, text: str) -> None:
+    page.get_by_test_id("tab-report").click()
+    page.get_by_test_id("report-panel").locator("textarea[name=findings]").fill(text)
+
+
+def blur(page) -> None:
+    """Leave the text field the way a reader does: click on the case header."""
+    page.get_by_test_id("case-patient").click()
+
+
+# --- 1. unsaved report text ------------------------------------------------------------------
+
+
+def test_unsaved_report_text_asks_before_every_navigation(live_server, signed_in, studies):
+    page = signed_in
+    page.reload()  # the worklist lists the archived studies, so next/previous has a list
+    first = page.get_by_test_id("worklist-table").locator("tbody tr").first
+    study_id = first.get_attribute("data-study-id")
+    first.locator("a").click()
+    case_url = f"{live_server.url}/cases/{study_id}"
+    expect(page).to_have_url(case_url)
+    expect(page.locator("[data-state]").first).to_have_attribute(
+        "data-state", "ready", timeout=60_000
+    )
+    text = "左侧第5肋放射性浓聚，考虑骨转移。"
+    type_report(page, text)
+    findings = page.get_by_test_id("report-panel").locator("textarea[name=findings]")
+    confirm = page.get_by_test_id("leave-confirm")
+    guide_figure(page, "unsaved-warning-before")
+
+    def refused(leave) -> None:
+        leave()
+        expect(confirm).to_be_visible()
+        page.get_by_test_id("leave-stay").click()
+        expect(confirm).to_have_count(0)
+        expect(page).to_have_url(case_url)
+        expect(findings).to_have_value(text)
+
+    refused(lambda: page.get_by_test_id("next-case").click())
+    # The AI tab hides the report panel: the draft must survive that too.
+    page.get_by_test_id("tab-ai").click()
+    blur(page)
+    refused(lambda: page.keyboard.press("n"))
+    guide_figure(page, "unsaved-warning")
+    refused(lambda: page.keyboard.press("l"))
+    page.get_by_test_id("tab-report").click()
+    refused(lambda: page.get_by_test_id("back-to-worklist").click())
+
+    # The browser's back button: the app stays on the case and asks.
+    page.go_back()
+    expect(confirm).to_be_visible()
+    page.get_by_test_id("leave-stay").click()
+    expect(page).to_have_url(case_url)
+    expect(findings).to_have_value(text)
+
+    # Reload / close: the browser's own "leave site?" dialog (beforeunload).
+    dialogs: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.evaluate("setTimeout(() => location.reload(), 0)")
+    page.wait_for_timeout(1500)
+    assert dialogs == ["beforeunload"], dialogs
+    expect(findings).to_have_value(text)
+    page.remove_listener("dialog", on_dialog)
+
+    # Leaving on purpose discards the draft and goes.
+    page.get_by_test_id("back-to-worklist").click()
+    page.get_by_test_id("leave-discard").click()
+    expect(page).to_have_url(f"{live_server.url}/worklist")
+
+    # Saved text does not ask.
+    page.goto(case_url)
+    type_report(page, text)
+    page.get_by_test_id("report-save").click()
+    expect(page.get_by_test_id("report-version")).to_have_text("第 1 版")
+    page.get_by_test_id("back-to-worklist").click()
+    expect(page).to_have_url(f"{live_server.url}/worklist")
+    assert page.console_errors == []
+
+
+# --- 2. shortcuts ----------------------------------------------------------------------------
+
+
+def test_planar_shortcuts_work_twice_and_after_a_panel_click(live_server, signed_in, studies):
+    page = signed_in
+    open_case(page, live_server, studies["planar"][0])
+    invert = page.get_by_test_id("invert")
+    expect(invert).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("i")
+    expect(invert).to_have_attribute("aria-pressed", "false")
+    page.keyboard.press("i")  # the second press toggles back
+    expect(invert).to_have_attribute("aria-pressed", "true")
+
+    # A preset key re-applies its preset after another preset was chosen by mouse.
+    page.keyboard.press("2")
+    expect(page.get_by_test_id("preset-low")).to_have_attribute("aria-pressed", "true")
+    page.get_by_test_id("preset-auto").click()
+    expect(page.get_by_test_id("preset-auto")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("2")
+    expect(page.get_by_test_id("preset-low")).to_have_attribute("aria-pressed", "true")
+    for key, preset in (("3", "medium"), ("4", "high"), ("1", "auto"), ("1", "auto")):
+        page.keyboard.press(key)
+        expect(page.get_by_test_id(f"preset-{preset}")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+
+    # Reset twice: zoomed after the first reset, the second reset brings the view back.
+    view = page.get_by_test_id("viewport-anterior")
+    page.keyboard.press("r")
+    page.wait_for_timeout(300)
+    home = view.screenshot()
+    box = view.bounding_box()
+    assert box is not None
+    page.get_by_test_id("tool-zoom").click()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + 150, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    zoomed = view.screenshot()
+    assert zoomed != home
+    page.keyboard.press("r")
+    page.wait_for_timeout(400)
+    assert pixels(view.screenshot()).tobytes() == pixels(home).tobytes()
+
+    # Never while typing.
+    page.keyboard.press("i")
+    expect(invert).to_have_attribute("aria-pressed", "false")
+    page.get_by_test_id("tab-report").click()
+    page.get_by_test_id("report-panel").locator("textarea[name=findings]").fill("")
+    page.get_by_test_id("report-panel").locator("textarea[name=findings]").press("i")
+    expect(invert).to_have_attribute("aria-pressed", "false")
+    assert page.console_errors == []
+
+
+@pytest.mark.slow
+def test_shortcuts_work_right_after_ai_panel_checkbox_and_slider(
+    live_server, signed_in, studies, phantom_root, start_worker
+):
+    from inference.services import models_register_shipped
+
+    models_register_shipped()
+    start_worker()
+    page = signed_in
+    study = study_with_lesions(phantom_root, "planar")
+    open_case(page, live_server, study)
+    page.get_by_test_id("ai-run").click()
+    expect(page.get_by_test_id("lesion-item").first).to_be_visible(timeout=120_000)
+    invert = page.get_by_test_id("invert")
+    overlay = page.get_by_test_id("overlay-visible")
+
+    page.get_by_test_id("overlay-class-benign").click()
+    page.keyboard.press("i")
+    expect(invert).to_have_attribute("aria-pressed", "false")
+    page.get_by_test_id("overlay-outline").click()
+    page.keyboard.press("o")
+    expect(overlay).not_to_be_checked()
+    page.keyboard.press("o")
+    expect(overlay).to_be_checked()
+    page.get_by_test_id("overlay-opacity").click()
+    page.keyboard.press("i")
+    expect(invert).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("2")
+    expect(page.get_by_test_id("preset-low")).to_have_attribute("aria-pressed", "true")
+    assert page.console_errors == []
+
+
+def test_spectct_fusion_shortcut_cycles_every_press(live_server, signed_in, studies):
+    page = signed_in
+    open_case(page, live_server, studies["spectct"][0])
+    modes = []
+    for _ in range(4):
+        page.keyboard.press("f")
+        page.wait_for_timeout(150)
+        pressed = page.locator("[data-testid^=fusion-][aria-pressed=true]")
+        expect(pressed).to_have_count(1)
+        modes.append(pressed.get_attribute("data-testid"))
+    # Three modes: four presses visit all three and come back round.
+    assert len(set(modes)) == 3, modes
+    assert modes[0] == modes[3], modes
+    page.get_by_test_id("spect-opacity").click()
+    page.keyboard.press("f")
+    page.wait_for_timeout(150)
+    assert (
+        page.locator("[data-testid^=fusion-][aria-pressed=true]").get_attribute("data-testid")
+        == modes[1]
+    )
+    assert page.console_errors == []
+
+
+# --- 5. double save --------------------------------------------------------------------------
+
+
+def test_double_click_on_save_saves_once_without_a_conflict(live_server, signed_in, studies):
+    from reports.models import Report
+
+    page = signed_in
+    study = studies["planar"][0]
+    open_case(page, live_server, study)
+    type_report(page, "双侧髋关节放射性浓聚，退行性变可能。")
+    # Two clicks before the page has redrawn (a slow machine, a bouncing mouse button): the
+    # second must not be sent as a second save of the same version.
+    page.get_by_test_id("report-save").evaluate("(button) => { button.click(); button.click(); }")
+    expect(page.get_by_test_id("report-version")).to_have_text("第 1 版")
+    page.wait_for_timeout(1000)
+    expect(page.get_by_test_id("report-conflict")).to_have_count(0)
+    expect(page.get_by_role("alert")).to_have_count(0)
+    assert Report.objects.get(study=study).version == 1
+
+    # Edit and double-click again: version 2, still no conflict.
+    findings = page.get_by_test_id("report-panel").locator("textarea[name=findings]")
+    findings.fill("双侧髋关节放射性浓聚，考虑退行性变。")
+    page.get_by_test_id("report-save").evaluate("(button) => { button.click(); button.click(); }")
+    expect(page.get_by_test_id("report-version")).to_have_text("第 2 版")
+    findings.fill("双侧髋关节放射性浓聚，考虑退行性变可能。")
+    page.get_by_test_id("report-save").dblclick()
+    expect(page.get_by_test_id("report-version")).to_have_text("第 3 版")
+    page.wait_for_timeout(1000)
+    expect(page.get_by_test_id("report-conflict")).to_have_count(0)
+    assert Report.objects.get(study=study).version == 3
+    assert page.console_errors == []

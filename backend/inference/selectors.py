@@ -7,6 +7,7 @@ from typing import Any
 
 from core.exceptions import NotFoundError
 from inference.models import InferenceJob, JobState, ModelVersion
+from inference.regions import region_code
 from studies.models import Study
 from studies.selectors import study_queryset_for_user, wado_uri
 
@@ -20,21 +21,28 @@ def ai_access_check(user: Any, study: Study) -> None:
 
     allowed = ai_job_ids_allowed(user=user, study=study)
     if allowed is not None and not allowed:
-        raise NotFoundError("No AI result is available for this case in your reading session.")
+        raise NotFoundError(
+            "No AI result is available for this case in your reading session.",
+            code="ai_not_available",
+        )
 
 
 def job_get_for_user(user: Any, job_id: uuid.UUID | str) -> InferenceJob:
     try:
         job_uuid = uuid.UUID(str(job_id))
     except ValueError as exc:
-        raise NotFoundError(f"No inference job with id {job_id}.") from exc
+        raise NotFoundError(
+            f"No inference job with id {job_id}.", code="job_not_found", params={"id": str(job_id)}
+        ) from exc
     job = (
         InferenceJob.objects.select_related("model_version", "report_version", "study")
         .filter(id=job_uuid, study__in=study_queryset_for_user(user))
         .first()
     )
     if job is None:
-        raise NotFoundError(f"No inference job with id {job_id}.")
+        raise NotFoundError(
+            f"No inference job with id {job_id}.", code="job_not_found", params={"id": str(job_id)}
+        )
     ai_access_check(user, job.study)
     return job
 
@@ -92,6 +100,7 @@ def _lesion_output(lesion) -> dict[str, Any]:
         "volume_ml": round(lesion.volume_ml, 3) if lesion.volume_ml is not None else None,
         "max_counts": lesion.max_counts,
         "region": lesion.region or None,
+        "region_code": region_code(lesion.region),
         "centroid": lesion.centroid,
         "bbox": lesion.bbox,
         "locations": lesion.locations,

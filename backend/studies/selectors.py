@@ -160,7 +160,9 @@ def study_get_for_user(user: Any, study_id: uuid.UUID | str) -> Study:
     try:
         study_uuid = uuid.UUID(str(study_id))
     except ValueError as exc:
-        raise NotFoundError(f"No study with id {study_id}.") from exc
+        raise NotFoundError(
+            f"No study with id {study_id}.", code="study_not_found", params={"id": str(study_id)}
+        ) from exc
     instances = Instance.objects.order_by("instance_number", "created")
     series = Series.objects.order_by("series_number", "created").prefetch_related(
         Prefetch("instances", queryset=instances)
@@ -173,7 +175,9 @@ def study_get_for_user(user: Any, study_id: uuid.UUID | str) -> Study:
         .first()
     )
     if study is None:
-        raise NotFoundError(f"No study with id {study_id}.")
+        raise NotFoundError(
+            f"No study with id {study_id}.", code="study_not_found", params={"id": str(study_id)}
+        )
     return study
 
 

@@ -54,6 +54,8 @@ export interface Lesion {
   volume_ml: number | null;
   max_counts: number | null;
   region: string | null;
+  /** Language-neutral region ("rib:left:5"); the viewer translates it (see regionName). */
+  region_code?: string | null;
   centroid: number[];
   bbox: number[];
   /** Planar: {anterior, posterior}; SPECT/CT: the CT slice of the centroid. */

@@ -6,7 +6,9 @@ import { LeaveConfirm } from "../components/LeaveConfirm";
 import { useI18n } from "../i18n/useI18n";
 import { useAsync } from "../lib/hooks/useAsync";
 import { useReadingTimer } from "../readingTimer/useReadingTimer";
+import { ApiError } from "../api/ApiError";
 import { navigate } from "../router/history";
+import { Link } from "../router/Link";
 import { CaseHeader } from "../viewer/CaseHeader";
 import type { Lesion } from "../api/inference";
 import { AiPanel } from "../viewer/ai/AiPanel";
@@ -21,6 +23,10 @@ import type { ViewerAction } from "../viewer/shortcuts";
 import { ShortcutsHelp } from "../viewer/ShortcutsHelp";
 import { useShortcuts } from "../viewer/useShortcuts";
 import { useCaseNavigation } from "../worklist/useCaseNavigation";
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && (error.status === 404 || error.code === "study_not_found");
+}
 
 /** One case: header with navigation, the viewer for its kind, and the shortcut help. */
 export function CasePage({ studyId }: { studyId: string }) {
@@ -80,6 +86,19 @@ export function CasePage({ studyId }: { studyId: string }) {
     // On fused SPECT/CT a red fill blends into the SPECT colour map: outline instead.
     if (kind === "spectct") setOverlayStyle((style) => ({ ...style, outline: true }));
   }, [kind]);
+
+  if (state.status === "error" && isNotFound(state.error)) {
+    return (
+      <section className="case-page" data-testid="case" data-study-id={studyId}>
+        <div className="case-not-found" data-testid="case-not-found" role="alert">
+          <p>{t("case.notFound")}</p>
+          <Link to="/worklist" className="btn btn-primary" data-testid="case-not-found-back">
+            {t("case.backToWorklist")}
+          </Link>
+        </div>
+      </section>
+    );
+  }
 
   return (
     <section className="case-page" data-testid="case" data-study-id={studyId}>

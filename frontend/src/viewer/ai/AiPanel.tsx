@@ -8,6 +8,7 @@ import {
   LABEL_METASTATIC,
   type OverlayStyle,
 } from "../overlay/overlayStyle";
+import { regionName } from "./regionName";
 import type { StudyAiState } from "./useStudyAi";
 
 interface Props {
@@ -155,13 +156,15 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
                       style={{ background: cssColor(lesion.label) }}
                     />
                     <span className="lesion-class">{t(classKey(lesion.class_name))}</span>
-                    <span>
+                    <span className="lesion-probability">
                       {t("ai.lesion.probability", {
                         percent: Math.round(lesion.probability * 100),
                       })}
                     </span>
                     <span className="muted">{lesionSize(lesion, t)}</span>
-                    <span className="lesion-region">{lesion.region ?? ""}</span>
+                    <span className="lesion-region" data-testid="lesion-region">
+                      {regionName(lesion.region_code, lesion.region, t)}
+                    </span>
                   </button>
                 </li>
               ))}

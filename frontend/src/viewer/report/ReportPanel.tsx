@@ -12,6 +12,7 @@ import {
   type ReportVersion,
 } from "../../api/reports";
 import { ErrorBox } from "../../components/ErrorBox";
+import { errorCodeText, errorDetail } from "../../components/errorText";
 import { useI18n } from "../../i18n/useI18n";
 import { useLeaveGuard } from "../../router/useLeaveGuard";
 import { contentOf, EMPTY_CONTENT, isDirty } from "./reportDraft";
@@ -39,6 +40,7 @@ export function ReportPanel({ studyId, onReport }: Props) {
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [conflict, setConflict] = useState<Report | null | undefined>(undefined);
+  const [conflictError, setConflictError] = useState<ApiError | null>(null);
   const [versions, setVersions] = useState<ReportVersion[] | null>(null);
   const [addendum, setAddendum] = useState("");
   // One request at a time, decided synchronously: two clicks before React redraws the
@@ -91,6 +93,7 @@ export function ReportPanel({ studyId, onReport }: Props) {
   const fail = (e: unknown) => {
     if (e instanceof ApiError && e.status === 409) {
       setConflict(conflictCurrent(e.extra));
+      setConflictError(e);
       setNotice(null);
       return;
     }
@@ -146,7 +149,11 @@ export function ReportPanel({ studyId, onReport }: Props) {
       {error !== null && <ErrorBox error={error} />}
       {conflict !== undefined && (
         <div className="error-box conflict" role="alert" data-testid="report-conflict">
-          <span>{t("report.conflict", { version: conflict?.version ?? "?" })}</span>
+          <span title={errorDetail(conflictError) ?? undefined}>
+            {conflictError?.code && conflictError.code !== "report_stale_version"
+              ? errorCodeText(conflictError, t)
+              : t("report.conflict", { version: conflict?.version ?? "?" })}
+          </span>
           {conflict && (
             <button type="button" className="btn" onClick={() => accept(conflict, null)}>
               {t("report.loadCurrent")}

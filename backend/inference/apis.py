@@ -181,6 +181,21 @@ class JobLabelmapApi(APIView):
         return response
 
 
+class JobResultApi(APIView):
+    """GET /api/inference/jobs/<id>/result: one succeeded job's result (the viewer's picker)."""
+
+    def get(self, request, job_id):
+        job = selectors.job_get_for_user(request.user, job_id)
+        result = selectors.job_result_output(job)
+        if result is None:
+            raise NotFoundError(
+                f"Job {job.id} has no result (state {job.state}).",
+                code="job_no_result",
+                params={"state": job.state},
+            )
+        return Response(result)
+
+
 class StudyAiApi(APIView):
     """GET /api/studies/<id>/ai: the newest job and the newest result, for the viewer."""
 

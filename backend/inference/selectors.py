@@ -163,7 +163,34 @@ def study_ai_summary(*, study: Study) -> dict[str, Any]:
         "latest_job": job_output(latest) if latest else None,
         "result": job_result_output(succeeded) if succeeded else None,
         "current_report_version": current_report,
+        "results": study_results_list(study=study),
     }
+
+
+MAX_LISTED_RESULTS = 20
+
+
+def study_results_list(*, study: Study) -> list[dict[str, Any]]:
+    """The study's succeeded jobs, newest first: what the viewer's result picker offers (a
+    result the viewer shows stays choosable when a newer one arrives, e.g. after signing)."""
+    jobs = (
+        InferenceJob.objects.filter(study=study, state=JobState.SUCCEEDED)
+        .select_related("model_version", "report_version")
+        .order_by("-finished_at", "-created")[:MAX_LISTED_RESULTS]
+    )
+    return [
+        {
+            "job_id": str(job.id),
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+            "report_version": job.report_version.number if job.report_version else None,
+            "model_version": {
+                "name": job.model_version.name,
+                "version": job.model_version.version,
+            },
+            "lesion_counts": job.summary.get("lesion_counts", {}),
+        }
+        for job in jobs
+    ]
 
 
 def study_jobs(*, study: Study) -> list[InferenceJob]:

@@ -6,6 +6,10 @@ of test_viewer.py). Screenshots for the physician's user guide are written to
 docs/figures/user-guide/ when BONEREAD_GUIDE_FIGURES=1 (see docs/user-guide-physician.md).
 """
 
+# The fixtures come from test_viewer.py by import; pytest passes them as arguments of the same
+# name, which ruff would otherwise report as redefinitions.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import os
@@ -145,9 +149,7 @@ def test_planar_shortcuts_work_twice_and_after_a_panel_click(live_server, signed
     expect(page.get_by_test_id("preset-low")).to_have_attribute("aria-pressed", "true")
     for key, preset in (("3", "medium"), ("4", "high"), ("1", "auto"), ("1", "auto")):
         page.keyboard.press(key)
-        expect(page.get_by_test_id(f"preset-{preset}")).to_have_attribute(
-            "aria-pressed", "true"
-        )
+        expect(page.get_by_test_id(f"preset-{preset}")).to_have_attribute("aria-pressed", "true")
 
     # Reset twice: zoomed after the first reset, the second reset brings the view back.
     view = page.get_by_test_id("viewport-anterior")
@@ -263,4 +265,183 @@ def test_double_click_on_save_saves_once_without_a_conflict(live_server, signed_
     page.wait_for_timeout(1000)
     expect(page.get_by_test_id("report-conflict")).to_have_count(0)
     assert Report.objects.get(study=study).version == 3
+    assert page.console_errors == []
+
+
+# --- 4. errors in the user's language, a missing case ----------------------------------------
+
+
+def test_missing_case_says_so_with_a_way_back_and_no_ai(live_server, signed_in, studies):
+    import uuid
+
+    page = signed_in
+    for missing in (str(uuid.uuid4()), "no-such-case"):
+        page.goto(f"{live_server.url}/cases/{missing}")
+        box = page.get_by_test_id("case-not-found")
+        expect(box).to_be_visible()
+        expect(box).to_contain_text("该病例不存在")
+        expect(page.get_by_test_id("ai-run")).to_have_count(0)
+        expect(page.get_by_text("服务器的这一部分尚不可用")).to_have_count(0)
+    guide_figure(page, "case-not-found")
+    page.get_by_test_id("case-not-found-back").click()
+    expect(page).to_have_url(f"{live_server.url}/worklist")
+    assert page.console_errors == []
+
+
+def test_server_errors_are_shown_in_chinese_in_the_chinese_ui(live_server, signed_in, studies):
+    from django.contrib.auth import get_user_model
+
+    from reports.services import report_save, report_sign
+
+    page = signed_in
+    study = studies["planar"][0]
+    open_case(page, live_server, study)
+    type_report(page, "胸椎多发浓聚。")
+    page.get_by_test_id("report-save").click()
+    expect(page.get_by_test_id("report-version")).to_have_text("第 1 版")
+
+    # 400: text over the length limit; the message is Chinese, the server's English is a tooltip.
+    findings = page.get_by_test_id("report-panel").locator("textarea[name=findings]")
+    page.evaluate(
+        """() => {
+          const el = document.querySelector('textarea[name=findings]');
+          const set = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
+          set.call(el, '浓'.repeat(20001));
+          el.dispatchEvent(new Event('input', { bubbles: true }));
+        }"""
+    )
+    page.get_by_test_id("report-save").click()
+    error = page.get_by_test_id("report-panel").get_by_test_id("error-text")
+    expect(error).to_contain_text("报告文字超过")
+    assert "longer than" in (error.get_attribute("title") or "")
+    assert "longer than" not in error.inner_text()
+
+    # 409: a colleague signed the report meanwhile; the refusal says so, in Chinese.
+    colleague = get_user_model().objects.create_user(username="li", password=PASSWORD)
+    report = report_save(
+        study=study,
+        user=colleague,
+        history="",
+        findings="胸椎、肋骨多发浓聚灶。",
+        impression="骨转移。",
+        base_version=1,
+    )[0]
+    report_sign(study=study, user=colleague, version=report.version)
+    findings.fill("胸椎多发浓聚，考虑转移。")
+    page.get_by_test_id("report-save").click()
+    conflict = page.get_by_test_id("report-conflict")
+    expect(conflict).to_contain_text("报告已签发，不能再修改")
+    guide_figure(page, "error-in-chinese", locator=page.get_by_test_id("report-panel"))
+    assert page.console_errors == []
+
+
+# --- 3, 4, 6. live status, a new AI result announced, English regions ------------------------
+
+
+def ai_chip(page, study_id: str):
+    return page.locator(f"tr[data-study-id='{study_id}'] .chip[class*=chip-ai-]")
+
+
+@pytest.mark.slow
+def test_live_status_and_a_new_ai_result_after_signing_is_announced(
+    live_server, signed_in, studies, phantom_root, start_worker, settings
+):
+    """A job finishing flips the worklist chip without a reload; signing re-runs the AI with the
+    signed text and the open viewer announces the new result, the previous one still viewable;
+    in English the lesion regions are English and the class never overprints the probability."""
+    import re
+
+    from django.contrib.auth import get_user_model
+
+    from inference.models import InferenceJob
+    from inference.services import models_register_shipped
+    from reports.services import report_save
+
+    settings.INFERENCE_AUTO_RUN = True
+    models_register_shipped()
+    page = signed_in
+    page.add_init_script("window.__BONEREAD_STATUS_POLL_MS = 1000")
+    study = study_with_lesions(phantom_root, "planar")
+    wang = get_user_model().objects.get(username="wang")
+    # The report's first version queues the AI (auto-run); no worker runs yet.
+    report_save(
+        study=study,
+        user=wang,
+        history="前列腺癌。",
+        findings="全身骨骼显影清晰。",
+        impression="未见明显骨转移征象。",
+        base_version=0,
+    )
+    first_job = InferenceJob.objects.get(study=study)
+
+    page.goto(f"{live_server.url}/worklist")
+    chip = ai_chip(page, str(study.id))
+    expect(chip).to_have_attribute("data-status", "queued")
+    page.evaluate("window.__notReloaded = true")
+    start_worker()
+    expect(chip).to_have_attribute("data-status", "succeeded", timeout=120_000)
+    assert page.evaluate("window.__notReloaded === true")  # the chip changed in place
+    guide_figure(page, "worklist")
+
+    page.locator(f"tr[data-study-id='{study.id}'] a").click()
+    expect(page.get_by_test_id("planar-viewer")).to_have_attribute(
+        "data-state", "ready", timeout=60_000
+    )
+    panel = page.get_by_test_id("ai-panel")
+    expect(panel).to_have_attribute("data-result-job", str(first_job.id))
+    expect(page.get_by_test_id("lesion-item").first).to_be_visible()
+    header_report = page.locator(".case-header .chip[class*=chip-report-]")
+    expect(header_report).to_have_attribute("data-status", "draft")
+    guide_figure(page, "case-ai")
+
+    # Edit, save and sign: the header says signed at once; signing re-runs the AI.
+    page.get_by_test_id("tab-report").click()
+    page.get_by_test_id("report-panel").locator("textarea[name=findings]").fill(
+        "第5胸椎、左侧多根肋骨见异常放射性浓聚灶。"
+    )
+    page.get_by_test_id("report-panel").locator("textarea[name=impression]").fill("多发骨转移。")
+    page.get_by_test_id("report-save").click()
+    expect(page.get_by_test_id("report-version")).to_have_text("第 2 版")
+    guide_figure(page, "report")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("report-sign").click()
+    expect(page.get_by_test_id("report-signed")).to_be_visible()
+    expect(header_report).to_have_attribute("data-status", "signed")
+
+    page.get_by_test_id("tab-ai").click()
+    notice = page.get_by_test_id("ai-new-result")
+    expect(notice).to_be_visible(timeout=120_000)
+    expect(notice).to_contain_text("第 2 版")
+    second_job = InferenceJob.objects.filter(study=study).order_by("-created").first()
+    assert second_job.id != first_job.id and second_job.report_version.number == 2
+    # Announced, not swapped: the overlay on screen is still the first result.
+    expect(panel).to_have_attribute("data-result-job", str(first_job.id))
+    picker = page.get_by_test_id("ai-result-picker")
+    expect(picker.locator("option")).to_have_count(2)
+    guide_figure(page, "new-ai-result")
+
+    page.get_by_test_id("ai-show-new-result").click()
+    expect(panel).to_have_attribute("data-result-job", str(second_job.id))
+    expect(notice).to_have_count(0)
+    picker.select_option(str(first_job.id))
+    expect(panel).to_have_attribute("data-result-job", str(first_job.id))
+    expect(page.get_by_test_id("ai-new-result")).to_be_visible()
+    picker.select_option(str(second_job.id))
+    expect(panel).to_have_attribute("data-result-job", str(second_job.id))
+
+    # English: regions translated, the class name beside (not over) the probability.
+    page.get_by_test_id("language-switch").click()
+    expect(page.get_by_test_id("tab-report")).to_have_text("Report")
+    items = page.get_by_test_id("lesion-item")
+    expect(items.first).to_be_visible()
+    regions = [r.strip() for r in page.get_by_test_id("lesion-region").all_inner_texts()]
+    assert any(regions), regions
+    assert not any(re.search(r"[\u4e00-\u9fff]", r) for r in regions), regions
+    for index in range(min(items.count(), 10)):
+        item = items.nth(index)
+        name = item.locator(".lesion-class").bounding_box()
+        probability = item.locator(".lesion-probability").bounding_box()
+        assert name and probability
+        assert name["x"] + name["width"] <= probability["x"] + 0.5, (index, name, probability)
+    guide_figure(page, "case-ai-english", locator=page.get_by_test_id("ai-panel"))
     assert page.console_errors == []

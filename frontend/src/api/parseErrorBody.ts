@@ -12,7 +12,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function parseErrorBody(body: unknown, status: number): ApiErrorBody {
   if (isRecord(body)) {
     const extra = isRecord(body.extra) ? body.extra : {};
-    const code = typeof body.code === "string" && body.code !== "" ? body.code : undefined;
+    const code =
+      typeof body.code === "string" && body.code !== "" ? body.code : undefined;
     const params = isRecord(body.params) ? body.params : {};
     if (typeof body.message === "string" && body.message !== "") {
       return { message: body.message, extra, code, params };

@@ -23,7 +23,8 @@ export const workflowEn = {
   "error.status.401": "Your session has ended. Please sign in again.",
   "error.status.403": "You are not allowed to do this.",
   "error.status.404": "Not found.",
-  "error.status.409": "The request conflicts with the current state; reload and try again.",
+  "error.status.409":
+    "The request conflicts with the current state; reload and try again.",
   "error.status.413": "The upload is too large.",
   "error.status.429": "Too many requests; wait a moment and try again.",
   "error.status.5xx": "The server had a problem ({status}). Try again later.",
@@ -46,7 +47,8 @@ export const workflowEn = {
     "A report needs findings or an impression before it is signed.",
   "error.code.report_too_long": "Report text longer than {max} characters.",
   "error.code.job_not_found": "No such AI job.",
-  "error.code.ai_not_available": "No AI result is available for this case in your session.",
+  "error.code.ai_not_available":
+    "No AI result is available for this case in your session.",
   "error.code.invalid": "Invalid input.",
   "error.code.permission_denied": "You are not allowed to do this.",
   "error.code.not_authenticated": "Your session has ended. Please sign in again.",

@@ -83,7 +83,9 @@ function isTyping(input: KeyInput): boolean {
   const tag = input.targetTag?.toUpperCase();
   if (tag === undefined) return false;
   if (TYPING_TAGS.has(tag)) return true;
-  return tag === "INPUT" && !NON_TEXT_INPUTS.has((input.targetType ?? "text").toLowerCase());
+  return (
+    tag === "INPUT" && !NON_TEXT_INPUTS.has((input.targetType ?? "text").toLowerCase())
+  );
 }
 
 /** The viewer action for a key press, or null; never while the user is typing. */

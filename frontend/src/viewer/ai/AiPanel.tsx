@@ -8,6 +8,7 @@ import {
   LABEL_METASTATIC,
   type OverlayStyle,
 } from "../overlay/overlayStyle";
+import { AiResultChooser } from "./AiResultChooser";
 import { regionName } from "./regionName";
 import type { StudyAiState } from "./useStudyAi";
 
@@ -39,7 +40,11 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
     name === "metastatic" ? "ai.class.metastatic" : ("ai.class.benign" as const);
 
   return (
-    <div className="side-section" data-testid="ai-panel">
+    <div
+      className="side-section"
+      data-testid="ai-panel"
+      data-result-job={result?.job_id ?? ""}
+    >
       <div className="side-head">
         <h2>{t("ai.title")}</h2>
         {canRun && (
@@ -71,6 +76,7 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
         <p className="form-error">{t("ai.jobFailed", { message: job.error ?? "" })}</p>
       )}
       {!result && !blinded && !running && <p className="muted">{t("ai.noResult")}</p>}
+      <AiResultChooser state={state} />
       {result && (
         <>
           {result.model_version && (

@@ -35,12 +35,18 @@ GUIDE_FIGURES = Path(__file__).resolve().parents[2] / "docs" / "figures" / "user
 
 
 def guide_figure(page, name: str, *, locator=None) -> None:
-    """A screenshot for the user guide (only when asked for: they are committed files)."""
+    """A screenshot for the user guide (only when asked for: they are committed files), made
+    small: at most 1000 px wide, 256 colours."""
     if os.environ.get("BONEREAD_GUIDE_FIGURES") != "1":
         return
+    from PIL import Image
+
     GUIDE_FIGURES.mkdir(parents=True, exist_ok=True)
     target = locator if locator is not None else page
-    target.screenshot(path=str(GUIDE_FIGURES / f"{name}.png"))
+    image = pixels(target.screenshot())
+    if image.width > 1000:
+        image = image.resize((1000, round(image.height * 1000 / image.width)), Image.LANCZOS)
+    image.quantize(colors=256).save(GUIDE_FIGURES / f"{name}.png", optimize=True)
 
 
 def type_report(page, text: str) -> None:

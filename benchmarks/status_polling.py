@@ -279,10 +279,15 @@ def main(argv: list[str] | None = None) -> int:
         "server_cpu_s": round(cpu, 2),
         "server_cpu_ms_per_request": round(1000 * cpu / n, 2) if n else None,
         "server_cpu_share_of_one_core": round(cpu / wall, 3),
-        "server_cpu_share_at_product_interval": round(cpu / wall * args.interval / 5.0, 3),
+        # What N open pages at the product's 5 s interval cost the server, from the measured
+        # CPU time per request (N / 5 requests per second).
+        "server_cpu_share_at_product_interval": (
+            round(cpu / n * args.clients / 5.0, 3) if n else None
+        ),
         "note": (
-            "50 clients at a 1 s interval are 5x the load of 50 open pages polling every 5 s; "
-            "the last CPU figure scales the measured cost to the product's interval."
+            "The clients poll faster than the product (1 s vs 5 s) to measure the cost per "
+            "request; latencies include the client threads and any other load on the machine "
+            "(see load_average_before)."
         ),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -50,9 +50,18 @@ def parse_status_ids(raw: str) -> list[uuid.UUID]:
 
 
 def study_statuses(*, user: Any, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
-    """The live status of each study the user may see among ``ids`` (others are left out)."""
+    """The live status of each study the user may see among ``ids`` (others are left out).
+
+    AI fields are only for users who work with the clinical AI (physicians, study admins,
+    admins): a reader-study participant gets them empty, since whether and which AI a reader
+    sees is the reader study's decision (blinding), and a frozen AI result does not change.
+    """
+    from accounts.models import Role
+    from accounts.permissions import has_role
     from inference.models import InferenceJob, JobState
     from reports.models import Report
+
+    with_ai = has_role(user, Role.PHYSICIAN, Role.STUDY_ADMIN, Role.ADMIN)
 
     report = Report.objects.filter(study=OuterRef("pk"))
     newest_job = InferenceJob.objects.filter(study=OuterRef("pk")).order_by("-created")
@@ -83,6 +92,8 @@ def study_statuses(*, user: Any, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     )
     out = []
     for row in rows:
+        if not with_ai:
+            row.update(ai_job_id=None, ai_status=None, ai_progress=None, ai_result_job_id=None)
         out.append(
             {
                 "id": str(row["id"]),

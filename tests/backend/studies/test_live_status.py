@@ -153,3 +153,24 @@ def test_anonymous_callers_get_no_status():
 
     study = make_study()
     assert APIClient().get(URL, {"ids": str(study.id)}).status_code in (401, 403)
+
+
+def test_a_reader_gets_no_live_ai_status(api):
+    """Blinding is the reader study's decision: the live status never tells a reader about AI."""
+    from rest_framework.test import APIClient
+
+    from accounts.models import Role
+    from accounts.services import user_create
+    from studies import live_status
+
+    study = make_study()
+    make_job(study, "succeeded", finished_at=timezone.now())
+    reader = user_create(username="reader1", password="Bone-scan-2026", role=Role.READER)
+    (row,) = live_status.study_statuses(user=reader, ids=[study.id])
+    assert (row["ai_status"], row["ai_job_id"], row["ai_result_job_id"]) == (None, None, None)
+    client = APIClient()
+    client.force_authenticate(reader)
+    for row in client.get(URL, {"ids": str(study.id)}).json()["studies"]:
+        assert row["ai_status"] is None and row["ai_result_job_id"] is None
+    (row,) = get(api, [study.id]).json()["studies"]
+    assert row["ai_status"] == "succeeded"

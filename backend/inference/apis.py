@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
@@ -184,6 +185,7 @@ class JobLabelmapApi(APIView):
 class JobResultApi(APIView):
     """GET /api/inference/jobs/<id>/result: one succeeded job's result (the viewer's picker)."""
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, job_id):
         job = selectors.job_get_for_user(request.user, job_id)
         result = selectors.job_result_output(job)

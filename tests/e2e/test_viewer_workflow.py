@@ -65,9 +65,10 @@ def blur(page) -> None:
 def test_unsaved_report_text_asks_before_every_navigation(live_server, signed_in, studies):
     page = signed_in
     page.reload()  # the worklist lists the archived studies, so next/previous has a list
-    first = page.get_by_test_id("worklist-table").locator("tbody tr").first
-    study_id = first.get_attribute("data-study-id")
-    first.locator("a").click()
+    # The middle row of three, so that there is a previous and a next case.
+    middle = page.get_by_test_id("worklist-table").locator("tbody tr").nth(1)
+    study_id = middle.get_attribute("data-study-id")
+    middle.locator("a").click()
     case_url = f"{live_server.url}/cases/{study_id}"
     expect(page).to_have_url(case_url)
     expect(page.locator("[data-state]").first).to_have_attribute(
@@ -89,10 +90,13 @@ def test_unsaved_report_text_asks_before_every_navigation(live_server, signed_in
         expect(findings).to_have_value(text)
 
     refused(lambda: page.get_by_test_id("next-case").click())
+    refused(lambda: page.get_by_test_id("prev-case").click())
     # The AI tab hides the report panel: the draft must survive that too.
     page.get_by_test_id("tab-ai").click()
     blur(page)
     refused(lambda: page.keyboard.press("n"), figure="unsaved-warning")
+    refused(lambda: page.keyboard.press("p"))
+    refused(lambda: page.keyboard.press("PageDown"))
     refused(lambda: page.keyboard.press("l"))
     page.get_by_test_id("tab-report").click()
     refused(lambda: page.get_by_test_id("back-to-worklist").click())
@@ -300,6 +304,7 @@ def test_server_errors_are_shown_in_chinese_in_the_chinese_ui(live_server, signe
     from reports.services import report_save, report_sign
 
     page = signed_in
+    page.add_init_script("window.__BONEREAD_STATUS_POLL_MS = 1000")
     study = studies["planar"][0]
     open_case(page, live_server, study)
     type_report(page, "胸椎多发浓聚。")
@@ -333,6 +338,9 @@ def test_server_errors_are_shown_in_chinese_in_the_chinese_ui(live_server, signe
         base_version=1,
     )[0]
     report_sign(study=study, user=colleague, version=report.version)
+    # The case header follows without a reload (live status).
+    header_report = page.locator(".case-header .chip[class*=chip-report-]")
+    expect(header_report).to_have_attribute("data-status", "signed", timeout=10_000)
     findings.fill("胸椎多发浓聚，考虑转移。")
     page.get_by_test_id("report-save").click()
     conflict = page.get_by_test_id("report-conflict")

@@ -1,7 +1,10 @@
-"""One error shape for the whole API: ``{"message": str, "extra": {...}}``.
+"""One error shape for the whole API: ``{"message", "extra", "code", "params"}``.
 
 Services raise :class:`ApplicationError` (or Django's ``ValidationError``); DRF raises its own
 exceptions; :func:`api_exception_handler` turns all of them into that shape with a 4xx status.
+``message`` is an English sentence for logs and scripts; ``code`` is a stable identifier
+(``study_not_found``, ``report_stale_version``, ...) and ``params`` its values, from which the
+browser writes the message in the user's language.
 """
 
 from __future__ import annotations
@@ -23,26 +26,39 @@ class ApplicationError(Exception):
         message: one sentence a user can act on.
         extra: structured details (field errors, the conflicting object, ...).
         status_code: the HTTP status the API answers with (400 unless a better one fits).
+        code: stable identifier of the error for clients that translate (default by class).
+        params: the values the translated message needs (JSON-serialisable).
     """
 
     status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
 
     def __init__(
-        self, message: str, *, extra: dict[str, Any] | None = None, status_code: int | None = None
+        self,
+        message: str,
+        *,
+        extra: dict[str, Any] | None = None,
+        status_code: int | None = None,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.extra = extra or {}
+        self.code = code or self.default_code
+        self.params = params or {}
         if status_code is not None:
             self.status_code = status_code
 
 
 class ConflictError(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
 
 
 class NotFoundError(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
+    default_code = "not_found"
 
 
 def _flatten(detail: Any) -> str:
@@ -55,7 +71,10 @@ def _flatten(detail: Any) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+        return Response(
+            {"message": exc.message, "extra": exc.extra, "code": exc.code, "params": exc.params},
+            status=exc.status_code,
+        )
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -74,7 +93,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response.data = {
             "message": "Invalid input: " + _flatten(fields),
             "extra": {"fields": fields},
+            "code": "invalid",
+            "params": {"fields": sorted(str(name) for name in fields)},
         }
     else:
-        response.data = {"message": _flatten(exc.detail), "extra": {}}
+        params = {"wait": exc.wait} if isinstance(exc, exceptions.Throttled) else {}
+        response.data = {
+            "message": _flatten(exc.detail),
+            "extra": {},
+            "code": getattr(exc, "default_code", "error"),
+            "params": params,
+        }
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -175,6 +176,22 @@ class JobLabelmapApi(APIView):
         response["Cache-Control"] = "private, max-age=86400, immutable"
         response["Vary"] = "Accept-Encoding"
         return response
+
+
+class JobResultApi(APIView):
+    """GET /api/inference/jobs/<id>/result: one succeeded job's result (the viewer's picker)."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, job_id):
+        job = selectors.job_get_for_user(request.user, job_id)
+        result = selectors.job_result_output(job)
+        if result is None:
+            raise NotFoundError(
+                f"Job {job.id} has no result (state {job.state}).",
+                code="job_no_result",
+                params={"state": job.state},
+            )
+        return Response(result)
 
 
 class StudyAiApi(APIView):

@@ -11,6 +11,7 @@ from accounts.models import Role
 from accounts.permissions import has_role
 from core.exceptions import NotFoundError
 from inference.models import InferenceJob, JobState, ModelVersion
+from inference.regions import region_code
 from studies.models import Instance, Study
 from studies.selectors import study_queryset_for_user, wado_uri
 
@@ -81,7 +82,10 @@ def ai_access_check(user: Any, study: Study) -> frozenset | None:
 
     allowed = ai_job_ids_allowed(user=user, study=study)
     if allowed is not None and not allowed:
-        raise NotFoundError("No AI result is available for this case in your reading session.")
+        raise NotFoundError(
+            "No AI result is available for this case in your reading session.",
+            code="ai_not_available",
+        )
     return frozenset(allowed) if allowed is not None else None
 
 
@@ -89,17 +93,23 @@ def job_get_for_user(user: Any, job_id: uuid.UUID | str) -> InferenceJob:
     try:
         job_uuid = uuid.UUID(str(job_id))
     except ValueError as exc:
-        raise NotFoundError(f"No inference job with id {job_id}.") from exc
+        raise NotFoundError(
+            f"No inference job with id {job_id}.", code="job_not_found", params={"id": str(job_id)}
+        ) from exc
     job = (
         InferenceJob.objects.select_related("model_version", "report_version", "study")
         .filter(id=job_uuid, study__in=study_queryset_for_user(user))
         .first()
     )
     if job is None:
-        raise NotFoundError(f"No inference job with id {job_id}.")
+        raise NotFoundError(
+            f"No inference job with id {job_id}.", code="job_not_found", params={"id": str(job_id)}
+        )
     allowed = ai_access_check(user, job.study)
     if allowed is not None and job.id not in allowed:
-        raise NotFoundError(f"No inference job with id {job_id}.")
+        raise NotFoundError(
+            f"No inference job with id {job_id}.", code="job_not_found", params={"id": str(job_id)}
+        )
     return job
 
 
@@ -156,6 +166,7 @@ def _lesion_output(lesion) -> dict[str, Any]:
         "volume_ml": round(lesion.volume_ml, 3) if lesion.volume_ml is not None else None,
         "max_counts": lesion.max_counts,
         "region": lesion.region or None,
+        "region_code": region_code(lesion.region),
         "centroid": lesion.centroid,
         "bbox": lesion.bbox,
         "locations": lesion.locations,
@@ -221,7 +232,38 @@ def study_ai_summary(*, study: Study, allowed: frozenset | None = None) -> dict[
         "latest_job": job_output(latest) if latest else None,
         "result": job_result_output(succeeded) if succeeded else None,
         "current_report_version": current_report,
+        "results": study_results_list(study=study, allowed=allowed),
     }
+
+
+MAX_LISTED_RESULTS = 20
+
+
+def study_results_list(
+    *, study: Study, allowed: frozenset | None = None
+) -> list[dict[str, Any]]:
+    """The study's succeeded jobs, newest first: what the viewer's result picker offers (a
+    result the viewer shows stays choosable when a newer one arrives, e.g. after signing).
+    ``allowed`` (from :func:`ai_access_check`) narrows it to the jobs this user may see."""
+    jobs = InferenceJob.objects.filter(study=study, state=JobState.SUCCEEDED)
+    if allowed is not None:
+        jobs = jobs.filter(id__in=allowed)
+    jobs = jobs.select_related("model_version", "report_version").order_by(
+        "-finished_at", "-created"
+    )[:MAX_LISTED_RESULTS]
+    return [
+        {
+            "job_id": str(job.id),
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+            "report_version": job.report_version.number if job.report_version else None,
+            "model_version": {
+                "name": job.model_version.name,
+                "version": job.model_version.version,
+            },
+            "lesion_counts": job.summary.get("lesion_counts", {}),
+        }
+        for job in jobs
+    ]
 
 
 def study_jobs(*, study: Study, allowed: frozenset | None = None) -> list[InferenceJob]:

@@ -12,6 +12,7 @@ from inference.apis import (
     JobCreateApi,
     JobDetailApi,
     JobLabelmapApi,
+    JobResultApi,
     ModelVersionActivateApi,
     ModelVersionListApi,
     StudyAiApi,
@@ -33,6 +34,11 @@ urlpatterns = [  # /api/inference/...
         rf"^jobs/{UUID.format('job_id')}/labelmap/?$",
         JobLabelmapApi.as_view(),
         name="inference-job-labelmap",
+    ),
+    re_path(
+        rf"^jobs/{UUID.format('job_id')}/result/?$",
+        JobResultApi.as_view(),
+        name="inference-job-result",
     ),
 ]
 

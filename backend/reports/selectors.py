@@ -22,10 +22,14 @@ def study_for_user(user: Any, study_id: uuid.UUID | str) -> Study:
     try:
         study_uuid = uuid.UUID(str(study_id))
     except ValueError as exc:
-        raise NotFoundError(f"No study with id {study_id}.") from exc
+        raise NotFoundError(
+            f"No study with id {study_id}.", code="study_not_found", params={"id": str(study_id)}
+        ) from exc
     study = study_queryset_for_user(user).select_related("patient").filter(id=study_uuid).first()
     if study is None:
-        raise NotFoundError(f"No study with id {study_id}.")
+        raise NotFoundError(
+            f"No study with id {study_id}.", code="study_not_found", params={"id": str(study_id)}
+        )
     return study
 
 
@@ -34,7 +38,11 @@ def report_get(*, study: Study) -> Report:
         Report.objects.select_related("author", "signed_by", "study").filter(study=study).first()
     )
     if report is None:
-        raise NotFoundError("This study has no report yet.", extra={"study_id": str(study.id)})
+        raise NotFoundError(
+            "This study has no report yet.",
+            extra={"study_id": str(study.id)},
+            code="report_not_found",
+        )
     return report
 
 

@@ -56,7 +56,21 @@ def _check_lengths(values: dict[str, str]) -> None:
         raise ApplicationError(
             f"Report text longer than {MAX_FIELD_LENGTH} characters: {', '.join(too_long)}.",
             extra={"fields": {name: ["too long"] for name in too_long}},
+            code="report_too_long",
+            params={"max": MAX_FIELD_LENGTH, "fields": too_long},
         )
+
+
+def _is_own_repeat(report: Report, *, user: Any, values: dict[str, str], base_version: int) -> bool:
+    """A save that repeats the version its author just made (a double submit, a retry after a
+    lost answer): same author, same text, based on the version right before it."""
+    author_id = getattr(user, "pk", None)
+    return (
+        author_id is not None
+        and report.version == base_version + 1
+        and report.author_id == author_id
+        and all(getattr(report, name) == value for name, value in values.items())
+    )
 
 
 @transaction.atomic
@@ -80,7 +94,9 @@ def report_save(
         source: editor or import.
 
     Returns:
-        ``(report, created_version)``; saving unchanged text creates no version.
+        ``(report, created_version)``; saving unchanged text creates no version, and neither
+        does the author's own save sent twice (the second answers with the version the first
+        made instead of a conflict).
 
     Raises:
         ConflictError: ``base_version`` is not the newest version (``extra.current`` is the
@@ -94,6 +110,8 @@ def report_save(
             raise ConflictError(
                 f"This study has no report yet, so version {base_version} cannot be edited.",
                 extra={"current": None},
+                code="report_stale_version",
+                params={"base_version": base_version, "current_version": 0},
             )
         report = Report(study=study)
         try:
@@ -103,27 +121,35 @@ def report_save(
         except IntegrityError:
             # Another request created it between our read and our insert: that one wins.
             current = Report.objects.get(study=study)
+            if _is_own_repeat(current, user=user, values=values, base_version=0):
+                return current, False
             raise ConflictError(
                 "Someone else created this report at the same time; reload and edit theirs.",
                 extra={"current": report_snapshot(current)},
+                code="report_exists",
             ) from None
     elif report.status == ReportStatus.SIGNED:
         raise ConflictError(
             "The report is signed and can no longer be edited; add an addendum instead.",
             extra={"current": report_snapshot(report)},
+            code="report_signed",
         )
     elif (base_version or 0) != report.version:
+        if _is_own_repeat(report, user=user, values=values, base_version=base_version or 0):
+            return report, False
         raise ConflictError(
             f"The report was changed by someone else (you edited version {base_version or 0}, "
             f"the current version is {report.version}); reload it and apply your changes again.",
             extra={"current": report_snapshot(report)},
+            code="report_stale_version",
+            params={"base_version": base_version or 0, "current_version": report.version},
         )
 
     changed = [name for name in FIELDS if getattr(report, name) != values[name]]
     if report.version and not changed:
         return report, False
     if not report.version and not any(values.values()):
-        raise ApplicationError("An empty report cannot be saved.")
+        raise ApplicationError("An empty report cannot be saved.", code="report_empty")
     number = report.version + 1
     version = ReportVersion(
         report=report,
@@ -156,19 +182,30 @@ def report_sign(*, study: Study, user: Any, version: int | None = None) -> Repor
     """
     report = _lock_report(study)
     if report is None:
-        raise ConflictError("This study has no report to sign yet.", extra={"current": None})
+        raise ConflictError(
+            "This study has no report to sign yet.",
+            extra={"current": None},
+            code="report_nothing_to_sign",
+        )
     if report.status == ReportStatus.SIGNED:
         raise ConflictError(
-            "The report is already signed.", extra={"current": report_snapshot(report)}
+            "The report is already signed.",
+            extra={"current": report_snapshot(report)},
+            code="report_already_signed",
         )
     if version is not None and version != report.version:
         raise ConflictError(
             f"You are signing version {version} but the current version is {report.version}; "
             "reload the report and check it before signing.",
             extra={"current": report_snapshot(report)},
+            code="report_sign_stale_version",
+            params={"version": version, "current_version": report.version},
         )
     if not (report.findings.strip() or report.impression.strip()):
-        raise ApplicationError("A report needs findings or an impression before it is signed.")
+        raise ApplicationError(
+            "A report needs findings or an impression before it is signed.",
+            code="report_needs_text",
+        )
     report.status = ReportStatus.SIGNED
     report.signed_by = user if getattr(user, "is_authenticated", False) else None
     report.signed_at = timezone.now()

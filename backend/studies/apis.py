@@ -402,3 +402,38 @@ class WadoUriApi(APIView):
             "use application/dicom (or image/jpeg, image/png for images).",
             status_code=status.HTTP_406_NOT_ACCEPTABLE,
         )
+
+
+# --- live status ---------------------------------------------------------------------------
+
+
+class StudyStatusApi(APIView):
+    """GET /api/studies/status?ids=a,b,c: live report and AI status of up to 100 studies.
+
+    Answers 304 Not Modified when ``If-None-Match`` carries the current ETag, so that open
+    worklists and viewers can poll it every few seconds for the cost of one small query.
+    """
+
+    @extend_schema(
+        parameters=[OpenApiParameter("ids", str, description="comma-separated study ids")],
+        responses={
+            200: inline_serializer(
+                "StudyStatuses", {"studies": serializers.ListField(child=serializers.DictField())}
+            ),
+            304: None,
+        },
+    )
+    def get(self, request):
+        from studies.live_status import parse_status_ids, statuses_etag, study_statuses
+
+        ids = parse_status_ids(request.query_params.get("ids", ""))
+        statuses = study_statuses(user=request.user, ids=ids)
+        etag = statuses_etag(statuses)
+        sent = [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
+        if etag in sent:
+            response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            response = Response({"studies": statuses})
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        return response

@@ -215,10 +215,14 @@ def study_get_for_user(user: Any, study_id: uuid.UUID | str) -> Study:
     try:
         study_uuid = uuid.UUID(str(study_id))
     except ValueError as exc:
-        raise NotFoundError(f"No study with id {study_id}.") from exc
+        raise NotFoundError(
+            f"No study with id {study_id}.", code="study_not_found", params={"id": str(study_id)}
+        ) from exc
     study = study_queryset_for_user(user).filter(id=study_uuid).first()
     if study is None:
-        raise NotFoundError(f"No study with id {study_id}.")
+        raise NotFoundError(
+            f"No study with id {study_id}.", code="study_not_found", params={"id": str(study_id)}
+        )
     instances = Instance.objects.order_by("instance_number", "created")
     series = Series.objects.order_by("series_number", "created")
     # AI result series/instances hidden from this user (reader-study blinding) are left out.

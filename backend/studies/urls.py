@@ -2,12 +2,19 @@
 
 from django.urls import path
 
-from studies.apis import StudyDetailApi, StudyListApi, StudyUploadApi, WadoUriApi
+from studies.apis import (
+    StudyDetailApi,
+    StudyListApi,
+    StudyStatusApi,
+    StudyUploadApi,
+    WadoUriApi,
+)
 from studies.dicomweb import urls as dicomweb_urls
 
 api_urlpatterns: list = [  # /api/studies/...
     path("", StudyListApi.as_view(), name="study-list"),
     path("upload", StudyUploadApi.as_view(), name="study-upload"),
+    path("status", StudyStatusApi.as_view(), name="study-status"),
     path("<str:study_id>/", StudyDetailApi.as_view(), name="study-detail"),
 ]
 wado_urlpatterns: list = [  # /wado (WADO-URI)

@@ -83,7 +83,13 @@ export async function apiRequest<T>(
   const body = await readJson(response);
   if (!response.ok) {
     const parsed = parseErrorBody(body, response.status);
-    throw new ApiError(response.status, parsed.message, parsed.extra);
+    throw new ApiError(
+      response.status,
+      parsed.message,
+      parsed.extra,
+      parsed.code ?? null,
+      parsed.params ?? {},
+    );
   }
   return body as T;
 }

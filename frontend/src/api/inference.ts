@@ -54,6 +54,8 @@ export interface Lesion {
   volume_ml: number | null;
   max_counts: number | null;
   region: string | null;
+  /** Language-neutral region ("rib:left:5"); the viewer translates it (see regionName). */
+  region_code?: string | null;
   centroid: number[];
   bbox: number[];
   /** Planar: {anterior, posterior}; SPECT/CT: the CT slice of the centroid. */
@@ -85,11 +87,22 @@ export interface AiResult {
   };
 }
 
+/** One entry of the result picker (every succeeded job of the study, newest first). */
+export interface AiResultSummary {
+  job_id: string;
+  finished_at: string | null;
+  report_version: number | null;
+  model_version: { name: string; version: string | null };
+  lesion_counts: Record<string, number>;
+}
+
 export interface StudyAi {
   study_id: string;
   latest_job: InferenceJob | null;
   result: AiResult | null;
   current_report_version: number | null;
+  /** Every result of the study, newest first (older servers: absent). */
+  results?: AiResultSummary[];
 }
 
 const studyBase = (studyId: string) => `/api/studies/${encodeURIComponent(studyId)}`;
@@ -103,6 +116,12 @@ export function runInference(studyId: string, rerun = false): Promise<InferenceJ
     method: "POST",
     body: { rerun },
   });
+}
+
+/** One succeeded job's result (GET /api/inference/jobs/<id>/result). */
+export function getJobResult(jobId: string, signal?: AbortSignal): Promise<AiResult> {
+  const path = `/api/inference/jobs/${encodeURIComponent(jobId)}/result`;
+  return apiRequest<AiResult>(path, signal ? { signal } : {});
 }
 
 export function getInferenceJob(

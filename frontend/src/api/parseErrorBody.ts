@@ -12,11 +12,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function parseErrorBody(body: unknown, status: number): ApiErrorBody {
   if (isRecord(body)) {
     const extra = isRecord(body.extra) ? body.extra : {};
+    const code =
+      typeof body.code === "string" && body.code !== "" ? body.code : undefined;
+    const params = isRecord(body.params) ? body.params : {};
     if (typeof body.message === "string" && body.message !== "") {
-      return { message: body.message, extra };
+      return { message: body.message, extra, code, params };
     }
     if (typeof body.detail === "string" && body.detail !== "") {
-      return { message: body.detail, extra };
+      return { message: body.detail, extra, code, params };
     }
   }
   return { message: `HTTP ${status}`, extra: {} };

@@ -1,5 +1,8 @@
+import { workflowEn, workflowZh } from "./workflowMessages";
+
 /** English strings; the keys here are the keys of every dictionary. */
 export const en = {
+  ...workflowEn,
   "app.name": "BoneRead",
   "lang.switch": "中文",
   "lang.label": "Language",
@@ -27,7 +30,6 @@ export const en = {
   "error.generic": "Something went wrong: {message}",
   "error.network": "Cannot reach the server.",
   "error.notFound": "Page not found.",
-  "error.notFoundBackendMissing": "This part of the server is not available yet.",
   "worklist.title": "Worklist",
   "worklist.search": "Patient name or ID",
   "worklist.modality": "Modality",
@@ -162,6 +164,7 @@ export type Dictionary = Record<MessageKey, string>;
 
 /** Simplified Chinese; the type forces every key to be translated. */
 export const zh: Dictionary = {
+  ...workflowZh,
   "app.name": "BoneRead 骨显像阅片",
   "lang.switch": "English",
   "lang.label": "语言",
@@ -189,7 +192,6 @@ export const zh: Dictionary = {
   "error.generic": "出错了：{message}",
   "error.network": "无法连接服务器。",
   "error.notFound": "页面不存在。",
-  "error.notFoundBackendMissing": "服务器的这一部分尚不可用。",
   "worklist.title": "工作列表",
   "worklist.search": "患者姓名或编号",
   "worklist.modality": "模态",

@@ -2,10 +2,15 @@ import { useEffect, useMemo, useState } from "react";
 import { getStudy } from "../api/studies";
 import { CenteredMessage } from "../components/CenteredMessage";
 import { ErrorBox } from "../components/ErrorBox";
+import { LeaveConfirm } from "../components/LeaveConfirm";
 import { useI18n } from "../i18n/useI18n";
 import { useAsync } from "../lib/hooks/useAsync";
+import { useLiveStatus } from "../lib/hooks/useLiveStatus";
+import type { ReportStatus } from "../api/studies";
 import { useReadingTimer } from "../readingTimer/useReadingTimer";
+import { ApiError } from "../api/ApiError";
 import { navigate } from "../router/history";
+import { Link } from "../router/Link";
 import { CaseHeader } from "../viewer/CaseHeader";
 import type { Lesion } from "../api/inference";
 import { AiPanel } from "../viewer/ai/AiPanel";
@@ -20,6 +25,13 @@ import type { ViewerAction } from "../viewer/shortcuts";
 import { ShortcutsHelp } from "../viewer/ShortcutsHelp";
 import { useShortcuts } from "../viewer/useShortcuts";
 import { useCaseNavigation } from "../worklist/useCaseNavigation";
+
+function isNotFound(error: unknown): boolean {
+  return (
+    error instanceof ApiError &&
+    (error.status === 404 || error.code === "study_not_found")
+  );
+}
 
 /** One case: header with navigation, the viewer for its kind, and the shortcut help. */
 export function CasePage({ studyId }: { studyId: string }) {
@@ -36,7 +48,24 @@ export function CasePage({ studyId }: { studyId: string }) {
     lesion: Lesion;
     nonce: number;
   } | null>(null);
-  const aiState = useStudyAi(studyId);
+  const live = useLiveStatus([studyId]).get(studyId) ?? null;
+  // A new job, a state change or a new result: the AI panel reloads (it polls itself only
+  // while a job it knows of runs, so a job queued by signing would otherwise go unseen).
+  const aiState = useStudyAi(
+    studyId,
+    live ? `${live.ai_job_id}|${live.ai_status}|${live.ai_result_job_id}` : "",
+  );
+  // The header's report status: the newest of what the report panel answered and what the
+  // live status says (a colleague may sign meanwhile).
+  const [reportStatus, setReportStatus] = useState<ReportStatus | null | undefined>(
+    undefined,
+  );
+  const liveReport = live ? `${live.report_status}|${live.report_version}` : null;
+  useEffect(() => {
+    if (live) setReportStatus(live.report_status);
+    // Only when the live report state changes, not on every poll.
+  }, [liveReport]);
+  useEffect(() => setReportStatus(undefined), [studyId]);
   const { user } = useAuth();
   const result = aiState.ai?.result ?? null;
   const labelmap = useMemo(
@@ -68,7 +97,8 @@ export function CasePage({ studyId }: { studyId: string }) {
         setOverlayStyle((style) => ({ ...style, visible: !style.visible }));
         break;
       default:
-        setViewerAction(action);
+        // A fresh object per key press: the same key pressed twice must act twice.
+        setViewerAction({ ...action });
     }
   });
 
@@ -79,11 +109,34 @@ export function CasePage({ studyId }: { studyId: string }) {
     if (kind === "spectct") setOverlayStyle((style) => ({ ...style, outline: true }));
   }, [kind]);
 
+  if (state.status === "error" && isNotFound(state.error)) {
+    return (
+      <section className="case-page" data-testid="case" data-study-id={studyId}>
+        <div className="case-not-found" data-testid="case-not-found" role="alert">
+          <p>{t("case.notFound")}</p>
+          <Link
+            to="/worklist"
+            className="btn btn-primary"
+            data-testid="case-not-found-back"
+          >
+            {t("case.backToWorklist")}
+          </Link>
+        </div>
+      </section>
+    );
+  }
+
   return (
     <section className="case-page" data-testid="case" data-study-id={studyId}>
       <CaseHeader
-        study={study}
-        aiStatus={aiState.ai?.latest_job?.state ?? study?.ai_status ?? null}
+        study={
+          study && reportStatus !== undefined
+            ? { ...study, report_status: reportStatus }
+            : study
+        }
+        aiStatus={
+          aiState.ai?.latest_job?.state ?? live?.ai_status ?? study?.ai_status ?? null
+        }
         nav={nav}
         onHelp={() => setHelpOpen((open) => !open)}
       />
@@ -113,6 +166,7 @@ export function CasePage({ studyId }: { studyId: string }) {
             />
           )}
           {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
+          <LeaveConfirm />
         </div>
         <aside className="side-panel">
           <div className="tabs" role="tablist">
@@ -151,9 +205,11 @@ export function CasePage({ studyId }: { studyId: string }) {
                 setFocus({ targets: lesionTargets(lesion.locations), nonce: Date.now() });
               }}
             />
-          ) : (
-            <ReportPanel studyId={studyId} />
-          )}
+          ) : null}
+          {/* Kept mounted behind the AI tab: switching tabs must not drop the draft. */}
+          <div hidden={panel !== "report"}>
+            <ReportPanel studyId={studyId} onReport={(r) => setReportStatus(r.status)} />
+          </div>
         </aside>
       </div>
     </section>

@@ -4,6 +4,7 @@ import { CenteredMessage } from "../components/CenteredMessage";
 import { ErrorBox } from "../components/ErrorBox";
 import { useI18n } from "../i18n/useI18n";
 import { useAsync } from "../lib/hooks/useAsync";
+import { useLiveStatus } from "../lib/hooks/useLiveStatus";
 import { navigate } from "../router/history";
 import { useLocation } from "../router/useLocation";
 import { saveCaseList } from "../worklist/caseNavigation";
@@ -49,6 +50,10 @@ export function WorklistPage() {
     // Saved once per loaded page; `query` is derived from queryKey.
   }, [state]);
 
+  const live = useLiveStatus(
+    state.status === "success" ? state.data.results.map((s) => s.id) : [],
+  );
+
   const go = (next: WorklistQuery) => navigate(`/worklist${worklistSearchString(next)}`);
   const data = state.data;
 
@@ -77,6 +82,7 @@ export function WorklistPage() {
             <WorklistTable
               studies={data.results}
               ordering={query.ordering}
+              live={live}
               onSort={(field) =>
                 go({ ...query, ordering: toggleOrdering(query.ordering, field), page: 1 })
               }

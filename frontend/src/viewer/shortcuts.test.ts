@@ -21,5 +21,16 @@ describe("actionForKey", () => {
     expect(key("n", { targetTag: "input" })).toBeNull();
     expect(key("n", { targetTag: "TEXTAREA" })).toBeNull();
     expect(key("n", { targetTag: "DIV", targetEditable: true })).toBeNull();
+    expect(key("n", { targetTag: "INPUT", targetType: "search" })).toBeNull();
+    expect(key("i", { targetTag: "SELECT" })).toBeNull();
+  });
+  it("still works after a click on a checkbox or a slider", () => {
+    expect(key("i", { targetTag: "INPUT", targetType: "checkbox" })).toEqual({
+      type: "invert",
+    });
+    expect(key("o", { targetTag: "input", targetType: "range" })).toEqual({
+      type: "toggleOverlay",
+    });
+    expect(key("2", { targetTag: "BUTTON" })).toEqual({ type: "preset", preset: "low" });
   });
 });

@@ -60,15 +60,38 @@ export interface KeyInput {
   /** The focused element's tag name, e.g. "INPUT". */
   targetTag?: string | undefined;
   targetEditable?: boolean | undefined;
+  /** The focused input's type ("text", "checkbox", "range", ...), when it is an INPUT. */
+  targetType?: string | undefined;
 }
 
-const TYPING_TAGS = new Set(["INPUT", "TEXTAREA", "SELECT"]);
+const TYPING_TAGS = new Set(["TEXTAREA", "SELECT"]);
+/** Inputs that take no typed characters: a shortcut pressed after clicking one still works. */
+const NON_TEXT_INPUTS = new Set([
+  "checkbox",
+  "radio",
+  "range",
+  "button",
+  "submit",
+  "reset",
+  "color",
+  "file",
+  "image",
+]);
+
+function isTyping(input: KeyInput): boolean {
+  if (input.targetEditable) return true;
+  const tag = input.targetTag?.toUpperCase();
+  if (tag === undefined) return false;
+  if (TYPING_TAGS.has(tag)) return true;
+  return (
+    tag === "INPUT" && !NON_TEXT_INPUTS.has((input.targetType ?? "text").toLowerCase())
+  );
+}
 
 /** The viewer action for a key press, or null; never while the user is typing. */
 export function actionForKey(input: KeyInput): ViewerAction | null {
   if (input.ctrlKey || input.metaKey || input.altKey) return null;
-  if (input.targetEditable) return null;
-  if (input.targetTag && TYPING_TAGS.has(input.targetTag.toUpperCase())) return null;
+  if (isTyping(input)) return null;
   if (input.key === "Escape") return { type: "closeHelp" };
   const key = input.key.length === 1 ? input.key.toLowerCase() : input.key;
   const match = SHORTCUTS.find((s) => s.keys.includes(key));

@@ -16,9 +16,11 @@ export function useShortcuts(onAction: (action: ViewerAction) => void): void {
         altKey: event.altKey,
         targetTag: target?.tagName,
         targetEditable: target?.isContentEditable,
+        targetType: target instanceof HTMLInputElement ? target.type : undefined,
       });
       if (action === null) return;
       event.preventDefault();
+      // A focused checkbox or slider would also take the key (arrows, space): the shortcut wins.
       latest.current(action);
     };
     window.addEventListener("keydown", handler);

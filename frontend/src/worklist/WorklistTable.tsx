@@ -1,3 +1,4 @@
+import type { StudyStatus } from "../api/status";
 import type { StudySummary } from "../api/studies";
 import { alphabeticName, formatPersonName } from "../components/personName";
 import { AiChip, ReportChip } from "../components/StatusChip";
@@ -18,9 +19,11 @@ interface Props {
   studies: StudySummary[];
   ordering: string;
   onSort: (field: string) => void;
+  /** Live statuses (polled); newer than the page's summaries. */
+  live?: ReadonlyMap<string, StudyStatus>;
 }
 
-export function WorklistTable({ studies, ordering, onSort }: Props) {
+export function WorklistTable({ studies, ordering, onSort, live }: Props) {
   const { t } = useI18n();
   const sort = { ordering, onSort };
   return (
@@ -54,6 +57,7 @@ export function WorklistTable({ studies, ordering, onSort }: Props) {
       <tbody>
         {studies.map((s) => {
           const to = casePath(s.id);
+          const now = live?.get(s.id);
           return (
             <tr
               key={s.id}
@@ -78,10 +82,10 @@ export function WorklistTable({ studies, ordering, onSort }: Props) {
               <td>{t(KIND_KEYS[s.kind] ?? "kind.other")}</td>
               <td className="num">{s.number_of_instances}</td>
               <td>
-                <ReportChip status={s.report_status} />
+                <ReportChip status={now ? now.report_status : s.report_status} />
               </td>
               <td>
-                <AiChip status={s.ai_status} />
+                <AiChip status={now ? now.ai_status : s.ai_status} />
               </td>
             </tr>
           );

@@ -47,3 +47,29 @@ def test_schema_and_docs_pages_are_served():
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+@pytest.mark.django_db
+def test_every_error_carries_a_stable_code_and_params():
+    client = APIClient()
+    unknown = client.get("/api/no-such-thing").json()
+    assert unknown["code"] == "not_found" and unknown["params"] == {}
+    invalid = client.post("/api/auth/login", {"username": "x"}, format="json").json()
+    assert invalid["code"] == "invalid"
+    assert invalid["params"] == {"fields": ["password"]}
+    anonymous = client.get("/api/auth/me").json()
+    assert anonymous["code"] in ("not_authenticated", "permission_denied")
+
+
+@pytest.mark.django_db
+def test_a_missing_study_says_so_by_code(django_user_model):
+    user = django_user_model.objects.create_user(username="doc", password="Bone-scan-2026")
+    client = APIClient()
+    client.force_authenticate(user)
+    for study_id in ("00000000-0000-0000-0000-000000000000", "not-a-uuid"):
+        response = client.get(f"/api/studies/{study_id}/")
+        assert response.status_code == 404
+        body = response.json()
+        assert body["code"] == "study_not_found"
+        assert body["params"] == {"id": study_id}
+        assert study_id in body["message"]

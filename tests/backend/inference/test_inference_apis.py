@@ -141,3 +141,31 @@ def test_models_list_and_activation_is_for_admins(api, admin_api, model_version)
     assert api.post(url).status_code == 403
     assert admin_api.post(url).status_code == 200
     assert admin_api.post(f"/api/models/{uuid.uuid4()}/activate").status_code == 404
+
+
+def test_every_result_stays_listed_and_readable_when_a_newer_one_arrives(
+    api, ingest_case, model_version
+):
+    """The viewer keeps showing the result it had while announcing the new one (a report
+    signed re-runs the AI): the summary lists every result and each can be read by job id."""
+    study = ingest_case(0)
+    first = api.post("/api/inference/jobs", {"study_id": str(study.id)}, format="json").json()
+    assert inference_job_run(job_id=first["id"]) == "succeeded"
+    rerun = api.post(f"/api/studies/{study.id}/inference-jobs/", {"rerun": True}, format="json")
+    second = rerun.json()
+    assert second["id"] != first["id"]
+    pending = api.get(f"/api/inference/jobs/{second['id']}/result")
+    assert pending.status_code == 404 and pending.json()["code"] == "job_no_result"
+    assert inference_job_run(job_id=second["id"]) == "succeeded"
+
+    summary = api.get(f"/api/studies/{study.id}/ai").json()
+    assert summary["result"]["job_id"] == second["id"]
+    assert [r["job_id"] for r in summary["results"]] == [second["id"], first["id"]]
+    assert all(r["model_version"]["name"] for r in summary["results"])
+    older = api.get(f"/api/inference/jobs/{first['id']}/result")
+    assert older.status_code == 200
+    assert older.json()["job_id"] == first["id"]
+    assert older.json()["labelmap"]["url"].endswith(f"/jobs/{first['id']}/labelmap")
+    assert all("region_code" in lesion for lesion in older.json()["lesions"])
+    missing = api.get(f"/api/inference/jobs/{uuid.uuid4()}/result")
+    assert missing.status_code == 404 and missing.json()["code"] == "job_not_found"

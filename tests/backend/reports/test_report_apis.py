@@ -57,7 +57,9 @@ def test_conflict_answers_409_with_the_current_version(api, physician2, study, c
     conflict = api.put(url(study), {**BODY, "findings": "张", "base_version": 1}, format="json")
     assert conflict.status_code == 409
     body = conflict.json()
-    assert set(body) == {"message", "extra"}
+    assert set(body) == {"message", "extra", "code", "params"}
+    assert body["code"] == "report_stale_version"
+    assert body["params"] == {"base_version": 1, "current_version": 2}
     assert body["extra"]["current"]["version"] == 2
     assert body["extra"]["current"]["findings"] == "李"
 

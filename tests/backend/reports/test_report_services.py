@@ -226,3 +226,30 @@ def test_postgresql_search_uses_the_trigram_index(physician, make_study):
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert "reports_report_search_trgm" in plan
+
+
+def test_the_authors_own_save_sent_twice_answers_with_the_version_it_made(
+    study, physician, physician2
+):
+    """A double submit: the second request carries the same base version and text."""
+    first, created = save(study, physician, 0)
+    assert created and first.version == 1
+    again, created = save(study, physician, 0)
+    assert not created and again.version == 1
+    second, _ = save(study, physician, 1, impression="骨转移可能。")
+    again, created = save(study, physician, 1, impression="骨转移可能。")
+    assert not created and again.version == second.version == 2
+    assert ReportVersion.objects.filter(report=first).count() == 2
+
+
+def test_a_stale_save_is_still_a_conflict_for_other_text_or_another_author(
+    study, physician, physician2
+):
+    save(study, physician, 0)
+    with pytest.raises(ConflictError) as other_text:
+        save(study, physician, 0, impression="不同的文字。")
+    assert other_text.value.code == "report_stale_version"
+    assert other_text.value.params == {"base_version": 0, "current_version": 1}
+    with pytest.raises(ConflictError) as other_author:
+        save(study, physician2, 0)
+    assert other_author.value.code == "report_stale_version"

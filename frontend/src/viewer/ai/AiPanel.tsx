@@ -1,6 +1,7 @@
 import { ApiError } from "../../api/ApiError";
 import type { Lesion } from "../../api/inference";
 import { ErrorBox } from "../../components/ErrorBox";
+import { dictionaries, type MessageKey } from "../../i18n/messages";
 import { useI18n } from "../../i18n/useI18n";
 import {
   cssColor,
@@ -8,6 +9,8 @@ import {
   LABEL_METASTATIC,
   type OverlayStyle,
 } from "../overlay/overlayStyle";
+import { AiResultChooser } from "./AiResultChooser";
+import { regionName } from "./regionName";
 import type { StudyAiState } from "./useStudyAi";
 
 interface Props {
@@ -16,6 +19,17 @@ interface Props {
   onStyle: (style: OverlayStyle) => void;
   onLesion: (lesion: Lesion) => void;
   canRun: boolean;
+}
+
+/** The job's stage in the user's language (the server sends codes such as "predicting"). */
+function stageName(
+  stage: string | null,
+  fallback: MessageKey,
+  t: ReturnType<typeof useI18n>["t"],
+): string {
+  if (stage === null) return t(fallback);
+  const key = `ai.stage.${stage}`;
+  return key in dictionaries.en ? t(key as MessageKey) : t(fallback);
 }
 
 function lesionSize(lesion: Lesion, t: ReturnType<typeof useI18n>["t"]): string {
@@ -38,7 +52,11 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
     name === "metastatic" ? "ai.class.metastatic" : ("ai.class.benign" as const);
 
   return (
-    <div className="side-section" data-testid="ai-panel">
+    <div
+      className="side-section"
+      data-testid="ai-panel"
+      data-result-job={result?.job_id ?? ""}
+    >
       <div className="side-head">
         <h2>{t("ai.title")}</h2>
         {canRun && (
@@ -60,16 +78,23 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
           <progress max={1} value={job.progress} />
           <span>
             {t("ai.progress", {
-              stage: job.stage ?? t(job.state === "queued" ? "ai.queued" : "ai.running"),
+              stage: stageName(
+                job.stage,
+                job.state === "queued" ? "ai.queued" : "ai.running",
+                t,
+              ),
               percent: Math.round(job.progress * 100),
             })}
           </span>
         </div>
       )}
       {job?.state === "failed" && (
-        <p className="form-error">{t("ai.jobFailed", { message: job.error ?? "" })}</p>
+        <p className="form-error" title={job.error ?? undefined} data-testid="ai-failed">
+          {t("ai.failedShort")}
+        </p>
       )}
       {!result && !blinded && !running && <p className="muted">{t("ai.noResult")}</p>}
+      <AiResultChooser state={state} />
       {result && (
         <>
           {result.model_version && (
@@ -155,13 +180,15 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
                       style={{ background: cssColor(lesion.label) }}
                     />
                     <span className="lesion-class">{t(classKey(lesion.class_name))}</span>
-                    <span>
+                    <span className="lesion-probability">
                       {t("ai.lesion.probability", {
                         percent: Math.round(lesion.probability * 100),
                       })}
                     </span>
                     <span className="muted">{lesionSize(lesion, t)}</span>
-                    <span className="lesion-region">{lesion.region ?? ""}</span>
+                    <span className="lesion-region" data-testid="lesion-region">
+                      {regionName(lesion.region_code, lesion.region, t)}
+                    </span>
                   </button>
                 </li>
               ))}

@@ -1,9 +1,11 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import {
   fetchLabelmap,
+  getJobResult,
   getStudyAi,
   isJobActive,
   runInference,
+  type AiResult,
   type Labelmap,
   type StudyAi,
 } from "../../api/inference";
@@ -11,23 +13,47 @@ import {
 const POLL_MS = 2000;
 
 export interface StudyAiState {
+  /** The study's AI summary, with `result` the result being shown (see `choose`). */
   ai: StudyAi | null;
   labelmap: Labelmap | null;
   error: unknown;
   running: boolean;
   run: (rerun: boolean) => void;
+  /** The newest result when it is not the one shown (announced, never swapped in silently). */
+  newerResult: AiResult | null;
+  /** Whether the newest result arrived while this case was open (rather than chosen away). */
+  newerArrived: boolean;
+  /** Show the result of this job (the picker; "show new result"). */
+  choose: (jobId: string) => void;
 }
 
 /**
  * The study's AI state: loads it, polls while a job is queued or running,
  * fetches the label map of the newest result once, and starts (re-)runs.
  */
-export function useStudyAi(studyId: string): StudyAiState {
+export function useStudyAi(studyId: string, refreshKey = ""): StudyAiState {
   const [ai, setAi] = useState<StudyAi | null>(null);
   const [labelmap, setLabelmap] = useState<Labelmap | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [starting, setStarting] = useState(false);
   const [tick, setTick] = useState(0);
+  // The result on screen stays until the user picks another: a re-run after signing must not
+  // swap the overlay under the reader's eyes.
+  const [shownJob, setShownJob] = useState<string | null>(null);
+  // Set when the user starts a run: the next result (not the one already there) is shown.
+  const [follow, setFollow] = useState<{ except: string | null } | null>({
+    except: null,
+  });
+  const [results, setResults] = useState<Record<string, AiResult>>({});
+  const [seenNewest, setSeenNewest] = useState<Set<string>>(() => new Set());
+
+  useEffect(() => {
+    setAi(null);
+    setShownJob(null);
+    setFollow({ except: null });
+    setResults({});
+    setSeenNewest(new Set());
+  }, [studyId]);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -40,7 +66,34 @@ export function useStudyAi(studyId: string): StudyAiState {
         if (!controller.signal.aborted) setError(e);
       });
     return () => controller.abort();
-  }, [studyId, tick]);
+  }, [studyId, tick, refreshKey]);
+
+  const newest = ai?.result ?? null;
+  const newestId = useRef<string | null>(null);
+  newestId.current = newest?.job_id ?? null;
+  useEffect(() => {
+    if (newest === null) return;
+    setResults((known) =>
+      known[newest.job_id] ? known : { ...known, [newest.job_id]: newest },
+    );
+    if (shownJob === null || (follow !== null && follow.except !== newest.job_id)) {
+      setShownJob(newest.job_id);
+      setFollow(null);
+      setSeenNewest((seen) => new Set(seen).add(newest.job_id));
+    }
+  }, [newest, follow, shownJob]);
+
+  // A chosen result that is not at hand yet (an older one from the picker) is fetched once.
+  useEffect(() => {
+    if (shownJob === null || results[shownJob]) return;
+    const controller = new AbortController();
+    getJobResult(shownJob, controller.signal)
+      .then((r) => setResults((known) => ({ ...known, [r.job_id]: r })))
+      .catch((e: unknown) => {
+        if (!controller.signal.aborted) setError(e);
+      });
+    return () => controller.abort();
+  }, [shownJob, results]);
 
   const active = isJobActive(ai?.latest_job ?? null);
   useEffect(() => {
@@ -49,7 +102,7 @@ export function useStudyAi(studyId: string): StudyAiState {
     return () => clearTimeout(timer);
   }, [active, ai]);
 
-  const result = ai?.result ?? null;
+  const result = shownJob !== null ? (results[shownJob] ?? null) : null;
   const resultJob = result?.job_id ?? null;
   const labelUrl = result?.labelmap.url ?? null;
   const shapeKey = result?.labelmap.shape.join(",") ?? "";
@@ -71,6 +124,8 @@ export function useStudyAi(studyId: string): StudyAiState {
   const run = useCallback(
     (rerun: boolean) => {
       setStarting(true);
+      // The user asked for this result: show it when it comes.
+      setFollow({ except: newestId.current });
       runInference(studyId, rerun)
         .then(() => setTick((n) => n + 1))
         .catch((e: unknown) => setError(e))
@@ -79,5 +134,20 @@ export function useStudyAi(studyId: string): StudyAiState {
     [studyId],
   );
 
-  return { ai, labelmap, error, running: starting || active, run };
+  const choose = useCallback((jobId: string) => {
+    setShownJob(jobId);
+    setSeenNewest((seen) => new Set(seen).add(jobId));
+  }, []);
+
+  const newerResult = newest !== null && newest.job_id !== shownJob ? newest : null;
+  return {
+    ai: ai ? { ...ai, result } : null,
+    labelmap,
+    error,
+    running: starting || active,
+    run,
+    newerResult,
+    newerArrived: newerResult !== null && !seenNewest.has(newerResult.job_id),
+    choose,
+  };
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ApiError } from "../../api/ApiError";
 import {
   addAddendum,
@@ -12,7 +12,9 @@ import {
   type ReportVersion,
 } from "../../api/reports";
 import { ErrorBox } from "../../components/ErrorBox";
+import { errorCodeText, errorDetail } from "../../components/errorText";
 import { useI18n } from "../../i18n/useI18n";
+import { useLeaveGuard } from "../../router/useLeaveGuard";
 import { contentOf, EMPTY_CONTENT, isDirty } from "./reportDraft";
 
 const FIELDS = ["history", "findings", "impression"] as const;
@@ -22,8 +24,14 @@ const FIELD_KEYS = {
   impression: "report.impression",
 } as const;
 
+interface Props {
+  studyId: string;
+  /** Told about every report the server answers with (the case header shows its status). */
+  onReport?: (report: Report) => void;
+}
+
 /** Read, edit, save and sign the study's Chinese report; shows a 409 conflict plainly. */
-export function ReportPanel({ studyId }: { studyId: string }) {
+export function ReportPanel({ studyId, onReport }: Props) {
   const { t } = useI18n();
   const [report, setReport] = useState<Report | null>(null);
   const [draft, setDraft] = useState<ReportContent>(EMPTY_CONTENT);
@@ -32,8 +40,14 @@ export function ReportPanel({ studyId }: { studyId: string }) {
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [conflict, setConflict] = useState<Report | null | undefined>(undefined);
+  const [conflictError, setConflictError] = useState<ApiError | null>(null);
   const [versions, setVersions] = useState<ReportVersion[] | null>(null);
   const [addendum, setAddendum] = useState("");
+  // One request at a time, decided synchronously: two clicks before React redraws the
+  // disabled button would otherwise send the same base version twice (a false 409).
+  const inFlight = useRef(false);
+  const onReportRef = useRef(onReport);
+  onReportRef.current = onReport;
 
   useEffect(() => {
     const controller = new AbortController();
@@ -41,6 +55,7 @@ export function ReportPanel({ studyId }: { studyId: string }) {
       .then((r) => {
         setReport(r);
         setDraft(contentOf(r));
+        onReportRef.current?.(r);
       })
       .catch((e: unknown) => {
         if (controller.signal.aborted) return;
@@ -58,47 +73,54 @@ export function ReportPanel({ studyId }: { studyId: string }) {
     setConflict(undefined);
     setNotice(message);
     setVersions(null);
+    onReportRef.current?.(r);
+  };
+
+  /** Runs `request` unless one is already running; the lock and `busy` clear when it ends. */
+  const exclusive = (request: () => Promise<void>) => {
+    if (inFlight.current) return;
+    inFlight.current = true;
+    setBusy(true);
+    setError(null);
+    request()
+      .catch(fail)
+      .finally(() => {
+        inFlight.current = false;
+        setBusy(false);
+      });
   };
 
   const fail = (e: unknown) => {
     if (e instanceof ApiError && e.status === 409) {
       setConflict(conflictCurrent(e.extra));
+      setConflictError(e);
       setNotice(null);
       return;
     }
     setError(e);
   };
 
-  const save = () => {
-    setBusy(true);
-    setError(null);
-    saveReport(studyId, draft, report?.version ?? 0)
-      .then((r) => accept(r, t("report.saved", { version: r.version })))
-      .catch(fail)
-      .finally(() => setBusy(false));
-  };
+  const save = () =>
+    exclusive(() =>
+      saveReport(studyId, draft, report?.version ?? 0).then((r) =>
+        accept(r, t("report.saved", { version: r.version })),
+      ),
+    );
 
   const sign = () => {
+    if (inFlight.current) return;
     if (!report || !window.confirm(t("report.signConfirm", { version: report.version })))
       return;
-    setBusy(true);
-    setError(null);
-    signReport(studyId, report.version)
-      .then((r) => accept(r, null))
-      .catch(fail)
-      .finally(() => setBusy(false));
+    exclusive(() => signReport(studyId, report.version).then((r) => accept(r, null)));
   };
 
-  const submitAddendum = () => {
-    setBusy(true);
-    addAddendum(studyId, addendum)
-      .then((r) => {
+  const submitAddendum = () =>
+    exclusive(() =>
+      addAddendum(studyId, addendum).then((r) => {
         accept(r, null);
         setAddendum("");
-      })
-      .catch(fail)
-      .finally(() => setBusy(false));
-  };
+      }),
+    );
 
   const showVersions = () => {
     if (versions) {
@@ -110,6 +132,7 @@ export function ReportPanel({ studyId }: { studyId: string }) {
 
   const signed = report?.status === "signed";
   const dirty = isDirty(draft, report);
+  useLeaveGuard(dirty || addendum.trim() !== "");
 
   return (
     <div className="side-section report-panel" data-testid="report-panel">
@@ -126,7 +149,11 @@ export function ReportPanel({ studyId }: { studyId: string }) {
       {error !== null && <ErrorBox error={error} />}
       {conflict !== undefined && (
         <div className="error-box conflict" role="alert" data-testid="report-conflict">
-          <span>{t("report.conflict", { version: conflict?.version ?? "?" })}</span>
+          <span title={errorDetail(conflictError) ?? undefined}>
+            {conflictError?.code && conflictError.code !== "report_stale_version"
+              ? errorCodeText(conflictError, t)
+              : t("report.conflict", { version: conflict?.version ?? "?" })}
+          </span>
           {conflict && (
             <button type="button" className="btn" onClick={() => accept(conflict, null)}>
               {t("report.loadCurrent")}

@@ -239,9 +239,7 @@ def study_ai_summary(*, study: Study, allowed: frozenset | None = None) -> dict[
 MAX_LISTED_RESULTS = 20
 
 
-def study_results_list(
-    *, study: Study, allowed: frozenset | None = None
-) -> list[dict[str, Any]]:
+def study_results_list(*, study: Study, allowed: frozenset | None = None) -> list[dict[str, Any]]:
     """The study's succeeded jobs, newest first: what the viewer's result picker offers (a
     result the viewer shows stays choosable when a newer one arrives, e.g. after signing).
     ``allowed`` (from :func:`ai_access_check`) narrows it to the jobs this user may see."""

@@ -155,15 +155,23 @@ def test_anonymous_callers_get_no_status():
     assert APIClient().get(URL, {"ids": str(study.id)}).status_code in (401, 403)
 
 
-def test_a_reader_gets_no_live_ai_status(api):
+def test_a_reader_gets_no_live_ai_status(api, monkeypatch):
     """Blinding is the reader study's decision: the live status never tells a reader about AI."""
     from rest_framework.test import APIClient
 
     from accounts.models import Role
     from accounts.services import user_create
+    from readerstudies import selectors as rs_selectors
     from studies import live_status
+    from studies.models import Study
 
     study = make_study()
+    # the reader's current session holds this case (stand-in for a reader study's schedule)
+    monkeypatch.setattr(
+        rs_selectors,
+        "reader_study_ids_for_user",
+        lambda *, user: Study.objects.filter(id=study.id).values("id"),
+    )
     make_job(study, "succeeded", finished_at=timezone.now())
     reader = user_create(username="reader1", password="Bone-scan-2026", role=Role.READER)
     (row,) = live_status.study_statuses(user=reader, ids=[study.id])

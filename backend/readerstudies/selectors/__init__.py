@@ -112,9 +112,7 @@ def study_admin_study_ids_for_user(*, user: Any) -> QuerySet:
     from studies.models import Study
 
     return (
-        Study.objects.filter(reader_study_cases__reader_study__admins=user)
-        .values("id")
-        .distinct()
+        Study.objects.filter(reader_study_cases__reader_study__admins=user).values("id").distinct()
     )
 
 

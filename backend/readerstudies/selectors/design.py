@@ -69,9 +69,7 @@ def case_get(*, reader_study: ReaderStudy, case_id: Any) -> ReaderStudyCase:
 def reading_get_for_admin(*, reader_study: ReaderStudy, reading_id: Any) -> CaseReading:
     reading = (
         CaseReading.objects.select_related("session__assignment__reader", "case")
-        .filter(
-            session__assignment__reader_study=reader_study, id=_uuid(reading_id, "reading")
-        )
+        .filter(session__assignment__reader_study=reader_study, id=_uuid(reading_id, "reading"))
         .first()
     )
     if reading is None:
@@ -306,7 +304,7 @@ def schedule_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
 
 def ai_progress(*, reader_study: ReaderStudy) -> dict[str, Any]:
     cases = cases_list(reader_study=reader_study)
-    counts = {s: 0 for s in ("queued", "running", "succeeded", "failed", "cancelled")}
+    counts = dict.fromkeys(("queued", "running", "succeeded", "failed", "cancelled"), 0)
     none = frozen = 0
     rows = []
     for case in cases:
@@ -383,9 +381,7 @@ def progress_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
         .order_by("reader__username")
     ):
         sessions = []
-        for session in assignment.sessions.select_related("washout_override_by").order_by(
-            "number"
-        ):
+        for session in assignment.sessions.select_related("washout_override_by").order_by("number"):
             readings = list(session.readings.prefetch_related("case_views"))
             done = sum(1 for r in readings if r.state == ReadingState.SUBMITTED)
             times = [reading_times_output(r) for r in readings]

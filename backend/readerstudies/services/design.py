@@ -139,12 +139,12 @@ def reader_study_cases_add(
         raise refuse(
             f"No archive study with id {', '.join(missing)}.", "unknown_study", study_ids=missing
         )
-    existing = set(
+    existing = {
         str(i)
         for i in ReaderStudyCase.objects.filter(
             reader_study=reader_study, study_id__in=ids
         ).values_list("study_id", flat=True)
-    )
+    }
     if existing:
         raise refuse(
             f"Already a case of this reader study: {', '.join(sorted(existing))}.",
@@ -472,8 +472,7 @@ def reader_session_start(
             raise refuse(
                 f"The washout of {reader_study.washout_days} days ends at "
                 f"{ends_at.isoformat(timespec='minutes')}; session {session.number} cannot start "
-                "before then"
-                + ("; give override_reason to start early." if by_admin else "."),
+                "before then" + ("; give override_reason to start early." if by_admin else "."),
                 "washout",
                 status=409,
                 washout_ends_at=ends_at.isoformat(),

@@ -265,9 +265,7 @@ def reading_answer_correct(
     if not reason.strip():
         raise refuse("A reason is required to change a submitted answer.", "reason_required")
     if reading.state != ReadingState.SUBMITTED:
-        raise refuse(
-            "Only a submitted answer is corrected by an admin.", "bad_state", status=409
-        )
+        raise refuse("Only a submitted answer is corrected by an admin.", "bad_state", status=409)
     clean = answer_clean(data, arm=reading.session.arm, ai_lesion_ids=_ai_lesion_ids(reading))
     _keep_previous(reading, kind="admin_change", user=user, reason=reason)
     for name, value in clean.items():

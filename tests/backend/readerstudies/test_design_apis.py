@@ -332,3 +332,20 @@ def test_csv_without_the_needed_columns(admin_api, build_study):
     response = _csv(admin_api, reader_study, "uid,answer\n1,yes\n")
     assert response.status_code == 400
     assert response.json()["extra"]["errors"][0]["row"] == 1
+
+
+def test_csv_import_as_a_multipart_upload(admin_api, build_study):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    reader_study = build_study(stage="draft", truth=False)
+    case = ReaderStudyCase.objects.filter(reader_study=reader_study).select_related("study")[0]
+    upload = SimpleUploadedFile(
+        "truth.csv",
+        f"accession_number,metastasis_present\n{case.study.accession_number},是\n".encode(),
+    )
+    response = admin_api.post(f"{BASE}{reader_study.id}/truth/import/", {"file": upload})
+    assert response.status_code == 200, response.content
+    case.refresh_from_db()
+    assert case.truth_metastasis is True
+    missing = admin_api.post(f"{BASE}{reader_study.id}/truth/import/", {"other": "x"})
+    assert missing.status_code == 400 and "file" in missing.json()["message"]

@@ -356,6 +356,8 @@ class ReadingsApi(APIView):
             session = int(params["session"]) if params.get("session") else None
         except ValueError as exc:
             raise ApplicationError("reader and session must be integers.") from exc
+        if any(v is not None and not 0 < v < 2**31 for v in (reader, session)):
+            raise ApplicationError("reader and session must be positive integers.")
         include_flagged = params.get("include_flagged") in ("1", "true")
         readings = sel.readings_list(
             reader_study=reader_study, reader_id=reader, session_number=session

@@ -219,3 +219,12 @@ def test_server_clock_endpoint_and_client_offset(opened):
     )
     assert len(body["accepted"]) == 2
     assert body["case_views"][0]["total_seconds"] == pytest.approx(10, abs=0.01)
+
+
+def test_absurd_times_are_refused_per_event_not_a_server_error(opened):
+    reader_study, api, reading = opened
+    events = _events(reading, uuid.uuid4(), [("opened", 0), ("heartbeat", 1)], timezone.now())
+    events[1]["client_time"] = "9999-12-31T23:59:59Z"
+    body = _post(api, events, clock_offset_ms=86400 * 1000)
+    assert body["results"][1]["status"] == "rejected"
+    assert body["results"][1]["code"] in ("invalid", "future")

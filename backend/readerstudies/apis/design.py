@@ -247,6 +247,26 @@ class CandidateReadersApi(APIView):
         return Response([sel.user_ref(u) for u in users if has_role(u, Role.READER)])
 
 
+class CandidateStudiesApi(APIView):
+    """Archive studies to pick cases from (study admins cannot browse the clinical worklist)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        if not has_role(request.user, Role.ADMIN, Role.STUDY_ADMIN):
+            raise ApplicationError("Only study admins and admins pick cases.", status_code=403)
+        params = request.query_params
+        try:
+            limit = min(max(int(params.get("limit", 100)), 1), 1000)
+        except ValueError as exc:
+            raise ApplicationError("limit must be an integer.") from exc
+        query = params.get("q", "")[:100]
+        if "\x00" in query:
+            raise ApplicationError("q must not contain NUL bytes.")
+        return Response(
+            sel.candidate_studies(kind=params.get("kind", "")[:16], query=query, limit=limit)
+        )
+
+
 class ScheduleApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, reader_study_id):

@@ -526,3 +526,39 @@ def flags_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
             for e in events
         ],
     }
+
+
+def candidate_studies(*, kind: str = "", query: str = "", limit: int = 100) -> list[dict]:
+    """Archive studies a study admin may add as cases (no patient names: picking cases needs
+    the study, its kind and whether it has a report or a ground-truth SEG)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from inference.models import InferenceJob
+    from studies.models import Instance, Study
+
+    studies = Study.objects.all()
+    if kind:
+        studies = studies.filter(kind=kind)
+    if query:
+        studies = studies.filter(
+            Q(accession_number__icontains=query)
+            | Q(study_instance_uid__startswith=query)
+            | Q(description__icontains=query)
+        )
+    segs = Instance.objects.filter(
+        series__study=OuterRef("pk"), sop_class_uid="1.2.840.10008.5.1.4.1.1.66.4"
+    ).exclude(id__in=InferenceJob.seg_instances.through.objects.values("instance_id"))
+    studies = studies.annotate(has_seg=Exists(segs)).select_related("report")
+    return [
+        {
+            "id": str(s.id),
+            "study_instance_uid": s.study_instance_uid,
+            "accession_number": s.accession_number,
+            "kind": s.kind,
+            "study_date": s.study_date.isoformat() if s.study_date else None,
+            "description": s.description,
+            "has_report": hasattr(s, "report"),
+            "has_seg": s.has_seg,
+        }
+        for s in studies.order_by("-study_date", "accession_number")[:limit]
+    ]

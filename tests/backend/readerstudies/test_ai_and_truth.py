@@ -127,3 +127,14 @@ def test_truth_from_seg_without_a_seg_names_the_problem(admin_api, build_study):
     response = admin_api.post(f"{BASE}{reader_study.id}/cases/{case.id}/truth/from-seg/")
     assert response.status_code == 400
     assert response.json()["extra"]["code"] == "no_truth_seg"
+
+
+@pytest.mark.django_db
+def test_candidate_studies_list_the_archive_without_patient_names(admin_api, ingest_phantom, rs):
+    study, case = ingest_phantom(0)
+    response = admin_api.get(f"{BASE}candidate-studies/?kind=planar&q={study.accession_number}")
+    assert response.status_code == 200
+    [row] = response.json()
+    assert row["id"] == str(study.id) and row["has_report"] and row["has_seg"]
+    assert case["study"]["patient_name"] not in response.content.decode()
+    assert rs.client_for(rs.make_user("reader")).get(f"{BASE}candidate-studies/").status_code == 403

@@ -156,7 +156,15 @@ def reader_study_cases_add(
     for study_id in ids:
         case = ReaderStudyCase(reader_study=reader_study, study=found[study_id])
         case.full_clean(exclude=["reader_study", "study"], validate_constraints=False)
-        case.save()
+        try:
+            with transaction.atomic():
+                case.save(force_insert=True)
+        except IntegrityError as exc:  # a concurrent request added it first
+            raise refuse(
+                f"Already a case of this reader study: {study_id}.",
+                "duplicate_case",
+                study_ids=[study_id],
+            ) from exc
         cases.append(case)
     record_change(user=user, action="cases_add", obj=reader_study, study_ids=ids)
     return cases

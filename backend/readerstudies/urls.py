@@ -1,9 +1,27 @@
 """URLs of reader studies and reading time (mounted under /api/)."""
 
-from django.urls import path
+import re
+
+from django.urls import re_path
 
 from readerstudies.apis import design, reading
 from readerstudies.apis.events import CaseViewDetailApi, ReadingEventsApi, ServerClockApi
+
+_CONVERTERS = {
+    "uuid": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    "int": r"[0-9]{1,9}",
+}
+
+
+def path(route: str, view, name: str | None = None):
+    """Like ``django.urls.path``, with the trailing slash optional (as on every API path)."""
+    pattern = re.sub(
+        r"<(\w+):(\w+)>",
+        lambda m: f"(?P<{m.group(2)}>{_CONVERTERS[m.group(1)]})",
+        route.rstrip("/"),
+    )
+    return re_path(rf"^{pattern}/?$", view, name=name)
+
 
 RS = "reader-studies/<uuid:reader_study_id>/"
 MY = "reader-studies/my-reading/"

@@ -349,3 +349,10 @@ def test_csv_import_as_a_multipart_upload(admin_api, build_study):
     assert case.truth_metastasis is True
     missing = admin_api.post(f"{BASE}{reader_study.id}/truth/import/", {"other": "x"})
     assert missing.status_code == 400 and "file" in missing.json()["message"]
+
+
+def test_paths_work_with_and_without_the_trailing_slash(admin_api, build_study):
+    reader_study = build_study(stage="draft")
+    assert admin_api.get(f"{BASE}{reader_study.id}/schedule").status_code == 200
+    assert admin_api.get(f"{BASE}{reader_study.id}/schedule/").status_code == 200
+    assert admin_api.get(f"{BASE}{reader_study.id}/readers/99999").status_code in (404, 405)

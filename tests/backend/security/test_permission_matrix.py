@@ -44,6 +44,14 @@ ANY_SIGNED_IN = P(403, 200, 200, 200, 200, 200, 200)
 PUBLIC = P(200, 200, 200, 200, 200, 200, 200)
 REPORT_READ = P(403, 403, 403, 200, 404, 200, 200)  # readers never read clinical reports
 ADMIN_ONLY = P(403, 403, 403, 403, 403, 403, 200)
+# Reader studies: managing (study admins, admins), one study's admin pages on an unknown study
+# (404 past the role check), a reader's own reading on an unknown reading (404).
+RS_ID = uuid.UUID(int=11)
+RS = f"/api/reader-studies/{RS_ID}"
+MY = f"/api/reader-studies/my-reading/readings/{RS_ID}"
+RS_MANAGE = P(403, 403, 403, 200, 200, 403, 200)
+RS_ADMIN = P(403, 403, 403, 404, 404, 403, 404)
+MY_READING = P(403, 404, 404, 403, 403, 403, 403)
 
 # route name -> method -> (path template, request body or query, expected statuses)
 # Templates: {study}, {study_uid}, {series_uid}, {sop_uid}, {job}, {model}: of the target study.
@@ -164,6 +172,63 @@ RULES: dict[str, dict[str, tuple[str, dict | None, dict]]] = {
     "dicomweb-bulk": {"get": ("{instance}/bulkdata/7FE00010", None, STUDY_READ)},
     "dicomweb-rendered": {"get": ("{instance}/rendered", None, STUDY_READ)},
     "dicomweb-frame-rendered": {"get": ("{instance}/frames/1/rendered", None, STUDY_READ)},
+    # Reader studies (readers-backend): the role layer, on ids that exist nowhere. Study admins
+    # and admins get past the role check (404: not a study they administer); readers only have
+    # My reading (their own readings; 404 for anyone else's); physicians neither.
+    "reading-events-clock": {"get": ("/api/reading-events/clock/", None, ANY_SIGNED_IN)},
+    "reader-studies": {
+        "get": ("/api/reader-studies/", None, RS_MANAGE),
+        "post": ("/api/reader-studies/", {}, P(403, 403, 403, 400, 400, 403, 400)),
+    },
+    "reader-study-candidate-readers": {
+        "get": ("/api/reader-studies/candidate-readers/", None, RS_MANAGE)
+    },
+    "reader-study-candidate-studies": {
+        "get": ("/api/reader-studies/candidate-studies/", None, RS_MANAGE)
+    },
+    "reader-study": {
+        "get": (f"{RS}/", None, RS_ADMIN),
+        "patch": (f"{RS}/", {}, RS_ADMIN),
+    },
+    "reader-study-cases": {
+        "get": (f"{RS}/cases/", None, RS_ADMIN),
+        "post": (f"{RS}/cases/", {}, RS_ADMIN),
+    },
+    "reader-study-case": {
+        "get": (f"{RS}/cases/{RS_ID}/", None, RS_ADMIN),
+        "delete": (f"{RS}/cases/{RS_ID}/", {}, RS_ADMIN),
+    },
+    "reader-study-case-truth": {"put": (f"{RS}/cases/{RS_ID}/truth/", {}, RS_ADMIN)},
+    "reader-study-case-truth-from-seg": {
+        "post": (f"{RS}/cases/{RS_ID}/truth/from-seg/", {}, RS_ADMIN)
+    },
+    "reader-study-truth-import": {"post": (f"{RS}/truth/import/", {}, RS_ADMIN)},
+    "reader-study-readers": {
+        "get": (f"{RS}/readers/", None, RS_ADMIN),
+        "post": (f"{RS}/readers/", {}, RS_ADMIN),
+    },
+    "reader-study-reader": {"delete": (f"{RS}/readers/7/", {}, RS_ADMIN)},
+    "reader-study-schedule": {"get": (f"{RS}/schedule/", None, RS_ADMIN)},
+    "reader-study-ai": {"get": (f"{RS}/ai/", None, RS_ADMIN)},
+    "reader-study-ai-precompute": {"post": (f"{RS}/ai/precompute/", {}, RS_ADMIN)},
+    "reader-study-ai-freeze": {"post": (f"{RS}/ai/freeze/", {}, RS_ADMIN)},
+    "reader-study-start": {"post": (f"{RS}/start/", {}, RS_ADMIN)},
+    "reader-study-pause": {"post": (f"{RS}/pause/", {}, RS_ADMIN)},
+    "reader-study-resume": {"post": (f"{RS}/resume/", {}, RS_ADMIN)},
+    "reader-study-close": {"post": (f"{RS}/close/", {}, RS_ADMIN)},
+    "reader-study-progress": {"get": (f"{RS}/progress/", None, RS_ADMIN)},
+    "reader-study-session-start": {"post": (f"{RS}/sessions/{RS_ID}/start/", {}, RS_ADMIN)},
+    "reader-study-readings": {"get": (f"{RS}/readings/", None, RS_ADMIN)},
+    "reader-study-reading-reopen": {"post": (f"{RS}/readings/{RS_ID}/reopen/", {}, RS_ADMIN)},
+    "reader-study-reading-answer": {"put": (f"{RS}/readings/{RS_ID}/answer/", {}, RS_ADMIN)},
+    "reader-study-flags": {"get": (f"{RS}/flags/", None, RS_ADMIN)},
+    "my-reading": {
+        "get": ("/api/reader-studies/my-reading/", None, P(403, 200, 200, 403, 403, 403, 403))
+    },
+    "my-reading-detail": {"get": (f"{MY}/", None, MY_READING)},
+    "my-reading-open": {"post": (f"{MY}/open/", {}, MY_READING)},
+    "my-reading-answer": {"put": (f"{MY}/answer/", {}, MY_READING)},
+    "my-reading-submit": {"post": (f"{MY}/submit/", {}, MY_READING)},
     # The single-page app's shell: public (it holds no data); 503 when the frontend is not built.
     "spa": {"get": ("/worklist", None, P(*[{200, 503}] * 7))},
 }

@@ -91,6 +91,8 @@ RULES: dict[str, dict[str, tuple[str, dict | None, dict]]] = {
         )  # fmt: skip
     },
     "study-list": {"get": ("/api/studies/", None, ANY_SIGNED_IN)},
+    # live status: a filter over the studies the user may see (others are left out, not refused)
+    "study-status": {"get": ("/api/studies/status?ids={study}", None, ANY_SIGNED_IN)},
     # Past the role check, a JSON body is the wrong media type (415).
     "study-upload": {"post": ("/api/studies/upload", {}, P(403, 403, 403, 403, 403, 415, 415))},
     "study-detail": {"get": ("/api/studies/{study}/", None, STUDY_READ)},
@@ -109,6 +111,7 @@ RULES: dict[str, dict[str, tuple[str, dict | None, dict]]] = {
         "post": ("/api/inference/jobs/{job}/cancel", {}, P(403, 403, 403, 409, 404, 409, 409))
     },
     "inference-job-labelmap": {"get": ("/api/inference/jobs/{job}/labelmap", None, STUDY_READ)},
+    "inference-job-result": {"get": ("/api/inference/jobs/{job}/result", None, STUDY_READ)},
     "model-list": {"get": ("/api/models/", None, ANY_SIGNED_IN)},
     "model-activate": {"post": ("/api/models/{model}/activate", {}, ADMIN_ONLY)},
     "audit-export": {"get": ("/api/audit/events.csv", None, ADMIN_ONLY)},

@@ -12,17 +12,14 @@ from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import (
-    BasicAuthentication,
-    SessionAuthentication,
-    TokenAuthentication,
-)
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import ApiTokenAuthentication, ThrottledBasicAuthentication
 from core.exceptions import ApplicationError
 from inference.models import JobState
 from reports.models import ReportStatus
@@ -31,8 +28,9 @@ from studies.models import IngestSource, Instance, StudyKind
 from studies.selectors import STUDY_ORDERINGS
 from studies.services import IngestStatus, UploadRejected, files_ingest
 
-# DICOM clients (dicomweb-client, OHIF, scripts) authenticate with a token or basic auth.
-DICOM_AUTHENTICATION = [SessionAuthentication, TokenAuthentication, BasicAuthentication]
+# DICOM clients (dicomweb-client, OHIF, scripts) authenticate with a token or basic auth
+# (lock-out and a cached verification: see accounts.authentication).
+DICOM_AUTHENTICATION = [SessionAuthentication, ApiTokenAuthentication, ThrottledBasicAuthentication]
 
 
 # --- serializers (output) ------------------------------------------------------------------

@@ -27,10 +27,14 @@ class ApiTokenAuthentication(TokenAuthentication):
     """``Authorization: Token <key>`` (or ``Bearer <key>``) with a key from /api/auth/tokens."""
 
     def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if header[:7].lower() == "bearer ":
-            request.META["HTTP_AUTHORIZATION"] = "Token " + header[7:]
-        return super().authenticate(request)
+        parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+        if not parts or parts[0].lower() not in ("token", "bearer"):
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Invalid token header: use 'Authorization: Token <key>'."
+            )
+        return self.authenticate_credentials(parts[1])
 
     def authenticate_credentials(self, key):
         if "\x00" in key or len(key) > 200:
@@ -70,9 +74,7 @@ class ThrottledBasicAuthentication(BasicAuthentication):
                 return user, None
             cache.delete(key)
         django_request = getattr(request, "_request", request)
-        user = authenticate(
-            django_request, **{User.USERNAME_FIELD: userid, "password": password}
-        )
+        user = authenticate(django_request, **{User.USERNAME_FIELD: userid, "password": password})
         if getattr(django_request, "axes_locked_out", False):
             raise exceptions.Throttled(
                 detail="Too many failed logins for this account or from this address; "

@@ -40,3 +40,23 @@ class SessionTimeoutMiddleware:
                 if now - seen_at >= WRITE_EVERY or SEEN_AT not in session:
                     session[SEEN_AT] = now
         return self.get_response(request)
+
+
+class LockoutMiddleware:
+    """django-axes' lock-out page for the admin login; API paths keep their own JSON 429.
+
+    (axes' own middleware would replace the API's ``{"message", "extra"}`` answer with HTML.)
+    """
+
+    API_PREFIXES = ("/api/", "/dicomweb", "/wado")
+
+    def __init__(self, get_response):
+        from axes.middleware import AxesMiddleware
+
+        self.get_response = get_response
+        self.axes = AxesMiddleware(get_response)
+
+    def __call__(self, request):
+        if request.path.startswith(self.API_PREFIXES):
+            return self.get_response(request)
+        return self.axes(request)

@@ -61,3 +61,6 @@ class UserSession(models.Model):
     session_key = models.CharField(max_length=40, primary_key=True)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
     created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"session of {self.user} since {self.created:%Y-%m-%d %H:%M}"

@@ -200,7 +200,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a locked-out login on /admin/login into a 429 page.
-    "axes.middleware.AxesMiddleware",
+    "accounts.middleware.LockoutMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

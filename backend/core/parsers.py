@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import json
 from typing import Any
 
@@ -27,7 +26,9 @@ def json_check(value: Any, *, max_depth: int) -> None:
                     raise ParseError("A JSON key contains a NUL character (\\u0000).")
                 stack.append((child, depth + 1))
         elif isinstance(item, str) and "\x00" in item:
-            raise ParseError("A JSON string contains a NUL character (\\u0000), which no field accepts.")
+            raise ParseError(
+                "A JSON string contains a NUL character (\\u0000), which no field accepts."
+            )
 
 
 class PayloadTooLarge(APIException):

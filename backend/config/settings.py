@@ -85,6 +85,8 @@ API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 # WADO-RS: frames per request; rendered images: the largest output edge in pixels.
 WADO_MAX_FRAMES_PER_REQUEST = env.int("WADO_MAX_FRAMES_PER_REQUEST", default=256)
 WADO_RENDERED_MAX_SIZE = env.int("WADO_RENDERED_MAX_SIZE", default=2048)
+# Frames larger than this (rows x columns x samples) are not rendered (retrieve them as DICOM).
+WADO_RENDER_MAX_SOURCE_PIXELS = env.int("WADO_RENDER_MAX_SOURCE_PIXELS", default=4096 * 4096)
 # Largest page (limit) and offset any list/QIDO query accepts.
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=1000)
 API_MAX_OFFSET = env.int("API_MAX_OFFSET", default=1_000_000)
@@ -116,6 +118,8 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # Preloading is for public domains (a browser vendor's list); a hospital's intranet host is not
 # one, so not preloading is the deliberate default and its deploy-check warning is silenced.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# axes.W002 asks for its middleware by name; accounts.middleware.LockoutMiddleware wraps it.
+SILENCED_SYSTEM_CHECKS.append("axes.W002")
 
 # Content-Security-Policy of every response (core.middleware.ContentSecurityPolicyMiddleware).
 # Cornerstone3D decodes in web workers (same-origin module scripts) with WebAssembly codecs
@@ -372,6 +376,8 @@ ARCHIVE_ZIP_MAX_UNCOMPRESSED = env.int(
     "ARCHIVE_ZIP_MAX_UNCOMPRESSED", default=8 * 1024 * 1024 * 1024
 )
 ARCHIVE_ZIP_MAX_RATIO = env.int("ARCHIVE_ZIP_MAX_RATIO", default=1000)
+# Objects are stored in batches (one commit each); a batch holds at most this many bytes.
+ARCHIVE_BATCH_MAX_BYTES = env.int("ARCHIVE_BATCH_MAX_BYTES", default=64 * 1024 * 1024)
 # The C-STORE receiver (`manage.py dicom_scp`): its AE title and port unless given on the line.
 DICOM_SCP_AE_TITLE = env.str("DICOM_SCP_AE_TITLE", default="BONEREAD")
 DICOM_SCP_PORT = env.int("DICOM_SCP_PORT", default=11112)

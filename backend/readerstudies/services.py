@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
@@ -89,7 +89,14 @@ def reading_events_record(
                 f"Event {event_id} names case view {event['view_id']} with another study.",
                 extra={"event_id": event_id},
             )
-        server_time = min(event["client_time"] + offset, received_at)
+        try:
+            server_time = min(event["client_time"] + offset, received_at)
+        except OverflowError as exc:
+            raise ApplicationError(
+                f"Event {event_id}: client_time {event['client_time'].isoformat()} is out of "
+                "range.",
+                extra={"event_id": event_id},
+            ) from exc
         reading_event = ReadingEvent(
             case_view=view,
             client_event_id=event["id"],
@@ -100,7 +107,12 @@ def reading_events_record(
             received_at=received_at,
         )
         reading_event.full_clean(validate_unique=False)
-        reading_event.save()
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent batch may hold the same event
+                reading_event.save()
+        except IntegrityError:
+            result.duplicates.append(event_id)
+            continue
         result.accepted.append(event_id)
     for view in views.values():
         result.case_views.append(case_view_times_refresh(case_view=view))
@@ -110,16 +122,27 @@ def reading_events_record(
 def _case_view_for(*, user: Any, view_id: uuid.UUID, study_id: uuid.UUID, studies) -> CaseView:
     view = CaseView.objects.select_for_update().filter(client_view_id=view_id).first()
     if view is not None:
-        if view.user_id != user.pk:
-            raise ApplicationError(f"Case view {view_id} belongs to another user.", status_code=403)
-        if view.study_id != study_id:
-            raise ApplicationError(f"Case view {view_id} was opened on another study.")
-        return view
+        return _case_view_check(view, user=user, view_id=view_id, study_id=study_id)
     if not studies.filter(id=study_id).exists():
         raise ApplicationError(f"No study {study_id} that you may read.", status_code=404)
     view = CaseView(client_view_id=view_id, user=user, study_id=study_id)
     view.full_clean(validate_unique=False)
-    view.save()
+    try:
+        # Two first batches of one new view may race (the page's beacon and its timer): the
+        # loser's insert fails on the unique view id and it goes on with the winner's row.
+        with transaction.atomic():
+            view.save()
+    except IntegrityError:
+        view = CaseView.objects.select_for_update().get(client_view_id=view_id)
+        return _case_view_check(view, user=user, view_id=view_id, study_id=study_id)
+    return view
+
+
+def _case_view_check(view: CaseView, *, user: Any, view_id: uuid.UUID, study_id: uuid.UUID):
+    if view.user_id != user.pk:
+        raise ApplicationError(f"Case view {view_id} belongs to another user.", status_code=403)
+    if view.study_id != study_id:
+        raise ApplicationError(f"Case view {view_id} was opened on another study.")
     return view
 
 

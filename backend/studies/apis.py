@@ -283,10 +283,14 @@ def _file_response(request, instance: Instance) -> HttpResponse:
     return response
 
 
-def _rendered_response(instance: Instance, content_type: str, frame: int) -> HttpResponse:
+def _rendered_response(
+    instance: Instance, content_type: str, frame: int, max_size: int | None = None
+) -> HttpResponse:
     from studies.rendering import instance_render
 
-    body = instance_render(instance, frame=frame, image_format=content_type.split("/")[1])
+    body = instance_render(
+        instance, frame=frame, image_format=content_type.split("/")[1], max_size=max_size
+    )
     response = HttpResponse(body, content_type=content_type)
     response["ETag"] = f'"{instance.sha256}-{frame}-{content_type.split("/")[1]}"'
     return response
@@ -316,8 +320,23 @@ class WadoUriApi(APIView):
         seriesUID = serializers.CharField(max_length=64, required=False)  # noqa: N815
         objectUID = serializers.CharField(max_length=64)  # noqa: N815
         contentType = serializers.CharField(required=False, default="image/jpeg")  # noqa: N815
-        frameNumber = serializers.IntegerField(required=False, min_value=1, default=1)  # noqa: N815
+        frameNumber = serializers.IntegerField(  # noqa: N815
+            required=False, min_value=1, max_value=2**31 - 1, default=1
+        )
         transferSyntax = serializers.CharField(required=False, max_length=64)  # noqa: N815
+        # Rendered images: the largest edge asked for (at most WADO_RENDERED_MAX_SIZE).
+        rows = serializers.IntegerField(required=False)
+        columns = serializers.IntegerField(required=False)
+
+        def validate_rows(self, value: int) -> int:
+            from studies.rendering import render_size_check
+
+            return render_size_check(value, name="rows")
+
+        def validate_columns(self, value: int) -> int:
+            from studies.rendering import render_size_check
+
+            return render_size_check(value, name="columns")
 
     @extend_schema(parameters=[InputSerializer], responses={(200, "application/dicom"): bytes})
     def get(self, request):
@@ -345,7 +364,10 @@ class WadoUriApi(APIView):
                 if not instance.rows:
                     break
                 rendered = "image/jpeg" if content_type == "image/*" else content_type
-                return _rendered_response(instance, rendered, data["frameNumber"])
+                sizes = [data[k] for k in ("rows", "columns") if data.get(k)]
+                return _rendered_response(
+                    instance, rendered, data["frameNumber"], max(sizes) if sizes else None
+                )
         raise ApplicationError(
             f"Cannot serve this object as {data['contentType']}; "
             "use application/dicom (or image/jpeg, image/png for images).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
@@ -16,6 +17,12 @@ from core.exceptions import ApplicationError, NotFoundError
 from inference import selectors, services
 from inference.models import ModelVersion
 from inference.results import labelmap_read
+from inference.schemas import (
+    JobBatchOutputSerializer,
+    JobOutputSerializer,
+    ModelVersionDetailOutputSerializer,
+    StudyAiOutputSerializer,
+)
 from reports.selectors import study_for_user
 
 
@@ -64,7 +71,10 @@ class JobCreateApi(APIView):
 
     permission_classes = [CanRunJobs]
 
-    @extend_schema(request=JobCreateInputSerializer)
+    @extend_schema(
+        request=JobCreateInputSerializer,
+        responses={200: JobOutputSerializer, 201: JobOutputSerializer},
+    )
     def post(self, request):
         data = JobCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -79,6 +89,7 @@ class JobCreateApi(APIView):
 
 
 class JobDetailApi(APIView):
+    @extend_schema(responses=JobOutputSerializer)
     def get(self, request, job_id):
         return Response(selectors.job_output(selectors.job_get_for_user(request.user, job_id)))
 
@@ -86,6 +97,7 @@ class JobDetailApi(APIView):
 class JobCancelApi(APIView):
     permission_classes = [CanRunJobs]
 
+    @extend_schema(request=None, responses=JobOutputSerializer)
     def post(self, request, job_id):
         job = selectors.job_get_for_user(request.user, job_id)
         job = services.inference_job_cancel(job=job, user=request.user)
@@ -110,7 +122,7 @@ class JobBatchApi(APIView):
                 raise serializers.ValidationError("Give either study_ids or reader_study_id.")
             return attrs
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses={202: JobBatchOutputSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -162,6 +174,7 @@ class JobLabelmapApi(APIView):
     """The job's label map as raw uint8 bytes (C order, shape in X-Labelmap-Shape), gzip-encoded
     when the client accepts it (browsers do, and fetch() hands back the decoded bytes)."""
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, job_id):
         job = selectors.job_get_for_user(request.user, job_id)
         if job.state != "succeeded" or not job.labelmap_file:
@@ -184,6 +197,7 @@ class JobLabelmapApi(APIView):
 class StudyAiApi(APIView):
     """GET /api/studies/<id>/ai: the newest job and the newest result, for the viewer."""
 
+    @extend_schema(responses=StudyAiOutputSerializer)
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
         selectors.ai_access_check(request.user, study)
@@ -199,12 +213,15 @@ class StudyJobsApi(APIView):
         model_version_id = serializers.UUIDField(required=False, allow_null=True)
         rerun = serializers.BooleanField(required=False, default=False)
 
+    @extend_schema(responses=JobOutputSerializer(many=True))
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
         selectors.ai_access_check(request.user, study)
         return Response([selectors.job_output(job) for job in selectors.study_jobs(study=study)])
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(
+        request=InputSerializer, responses={200: JobOutputSerializer, 201: JobOutputSerializer}
+    )
     def post(self, request, study_id):
         study = study_for_user(request.user, study_id)
         data = self.InputSerializer(data=request.data)
@@ -219,6 +236,7 @@ class StudyJobsApi(APIView):
 
 
 class ModelVersionListApi(APIView):
+    @extend_schema(responses=ModelVersionDetailOutputSerializer(many=True))
     def get(self, request):
         return Response(
             [selectors.model_version_output(m, full=True) for m in selectors.model_versions_list()]
@@ -228,6 +246,7 @@ class ModelVersionListApi(APIView):
 class ModelVersionActivateApi(APIView):
     permission_classes = [IsAdminRole]
 
+    @extend_schema(request=None, responses=ModelVersionDetailOutputSerializer)
     def post(self, request, model_version_id):
         model_version = ModelVersion.objects.filter(id=model_version_id).first()
         if model_version is None:

@@ -39,7 +39,12 @@ class ReadingEventsApi(APIView):
             required=False, allow_null=True, help_text="client clock when the batch was sent"
         )
 
-    @extend_schema(request=InputSerializer, responses={200: serializers.DictField()})
+    class OutputSerializer(serializers.Serializer):
+        accepted = serializers.ListField(child=serializers.UUIDField())
+        duplicates = serializers.ListField(child=serializers.UUIDField())
+        case_views = CaseViewOutputSerializer(many=True)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request):
         batch = self.InputSerializer(data=request.data)
         batch.is_valid(raise_exception=True)

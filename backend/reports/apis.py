@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
 from core.exceptions import ApplicationError
+from core.parsers import BoundedJSONParser
 from reports import selectors, services
+from reports.schemas import (
+    ImportFileInputSerializer,
+    ImportOutputSerializer,
+    ImportRowInputSerializer,
+    ReportExportJsonSerializer,
+    ReportOutputSerializer,
+    ReportPageOutputSerializer,
+    ReportVersionOutputSerializer,
+)
+
+LIST_PARAMETERS = [
+    OpenApiParameter("search", str, description="Text in history, findings, impression, addenda"),
+    OpenApiParameter("status", str, enum=["draft", "signed"]),
+    OpenApiParameter("author", str, description="User id, user name or display name"),
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int),
+]
 
 
 def _role(user) -> str:
@@ -71,11 +90,15 @@ class StudyReportApi(APIView):
 
     permission_classes = [CanWriteReports]
 
+    @extend_schema(responses=ReportOutputSerializer)
     def get(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         return Response(selectors.report_output(selectors.report_get(study=study)))
 
-    @extend_schema(request=ReportSaveInputSerializer)
+    @extend_schema(
+        request=ReportSaveInputSerializer,
+        responses={200: ReportOutputSerializer, 201: ReportOutputSerializer},
+    )
     def put(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         data = ReportSaveInputSerializer(data=request.data)
@@ -95,7 +118,7 @@ class ReportSignApi(APIView):
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1, required=False, allow_null=True)
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses=ReportOutputSerializer)
     def post(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         data = self.InputSerializer(data=request.data)
@@ -112,7 +135,7 @@ class ReportAddendumApi(APIView):
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(max_length=services.MAX_FIELD_LENGTH)
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses={201: ReportOutputSerializer})
     def post(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         data = self.InputSerializer(data=request.data)
@@ -125,6 +148,7 @@ class ReportAddendumApi(APIView):
 
 
 class ReportVersionsApi(APIView):
+    @extend_schema(responses=ReportVersionOutputSerializer(many=True))
     def get(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         versions = selectors.report_versions(study=study)
@@ -140,6 +164,7 @@ class ReportPagination(PageNumberPagination):
 class ReportListApi(APIView):
     """GET /api/reports/?search=骨转移&status=signed&author=zhang"""
 
+    @extend_schema(parameters=LIST_PARAMETERS, responses=ReportPageOutputSerializer)
     def get(self, request):
         reports = selectors.report_list(
             user=request.user,
@@ -156,8 +181,15 @@ class ReportImportApi(APIView):
     """POST a CSV or JSON file (multipart field ``file``) or a JSON body (a list of rows)."""
 
     permission_classes = [CanImportExport]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
+    @extend_schema(
+        request={
+            "multipart/form-data": ImportFileInputSerializer,
+            "application/json": ImportRowInputSerializer(many=True),
+        },
+        responses=ImportOutputSerializer,
+    )
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is not None:
@@ -195,6 +227,17 @@ class ReportExportApi(APIView):
     permission_classes = [CanImportExport]
     content_negotiation_class = _FileNegotiation
 
+    @extend_schema(
+        parameters=[
+            *LIST_PARAMETERS[:3],
+            OpenApiParameter("format", str, enum=["csv", "json"]),
+            OpenApiParameter("deidentify", bool),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/json"): ReportExportJsonSerializer,
+        },
+    )
     def get(self, request):
         fmt = request.query_params.get("format", "csv").lower()
         if fmt not in ("csv", "json"):

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -90,6 +91,30 @@ class StudyDetailOutputSerializer(StudySummaryOutputSerializer):
     series = SeriesOutputSerializer(many=True)
 
 
+class StudyPageOutputSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = StudySummaryOutputSerializer(many=True)
+
+
+class UploadRowOutputSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    sop_instance_uid = serializers.CharField(allow_null=True)
+    instance_id = serializers.UUIDField(allow_null=True)
+    series_id = serializers.UUIDField(allow_null=True)
+    study_id = serializers.UUIDField(allow_null=True)
+
+
+class StudyUploadOutputSerializer(serializers.Serializer):
+    stored = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = UploadRowOutputSerializer(many=True)
+
+
 def _study_detail_data(study) -> dict[str, Any]:
     for series in study.series.all():
         instances = list(series.instances.all())
@@ -157,7 +182,8 @@ class StudyListApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses=StudySummaryOutputSerializer(many=True),
+        responses=StudyPageOutputSerializer,
+        operation_id="api_studies_list",
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
@@ -187,15 +213,7 @@ class StudyUploadApi(APIView):
         request=inline_serializer(
             "StudyUpload", {"files": serializers.ListField(child=serializers.FileField())}
         ),
-        responses=inline_serializer(
-            "StudyUploadResult",
-            {
-                "stored": serializers.IntegerField(),
-                "duplicate": serializers.IntegerField(),
-                "rejected": serializers.IntegerField(),
-                "results": serializers.ListField(child=serializers.DictField()),
-            },
-        ),
+        responses=StudyUploadOutputSerializer,
     )
     def post(self, request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -338,7 +356,14 @@ class WadoUriApi(APIView):
 
             return render_size_check(value, name="columns")
 
-    @extend_schema(parameters=[InputSerializer], responses={(200, "application/dicom"): bytes})
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={
+            (200, "application/dicom"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+        },
+    )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

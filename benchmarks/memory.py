@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instance-mb", type=int, default=0, help="0: ARCHIVE_MAX_INSTANCE_SIZE")
     parser.add_argument("--zip-mb", type=int, default=1024, help="unpacked size of the zip")
     parser.add_argument("--frame-size", type=int, default=512)
+    parser.add_argument("--kinds", nargs="*", help="only these kinds (default: all)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "memory.json")
     args = parser.parse_args(argv)
     results: dict = {}
@@ -272,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
         for name, request in requests.items():
+            if args.kinds and name not in args.kinds:
+                continue
             print(f"{name}: {request['what']} ...", flush=True)
             results[name] = {"request": request["what"], **measure(work, env, key, request)}
             print(f"  {results[name]}", flush=True)

@@ -160,7 +160,7 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Lock-out (django-axes): after AXES_FAILURE_LIMIT failed logins for one account (from anywhere)
 # or from one client address (any account), further attempts are refused for LOCKOUT_MINUTES.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)

@@ -157,3 +157,11 @@ def test_basic_auth_hashes_the_password_once_then_uses_the_cache(settings_lockou
     user.set_password("Another-pass-2027")
     user.save()
     assert client.get("/dicomweb/studies", **basic("pacs", PASSWORD)).status_code in (401, 403)
+
+
+@pytest.mark.django_db
+def test_logins_without_a_request_are_not_counted_but_work(settings_lockout):
+    """Server-side code (tests' client.login, commands) has no request: no lock-out check."""
+    user_create(username="cmd", password=PASSWORD, role=Role.PHYSICIAN)
+    assert Client().login(username="cmd", password=PASSWORD)
+    assert not Client().login(username="cmd", password="wrong")

@@ -196,9 +196,9 @@ def boneread_start(servers: Servers, work: Path, workers: int) -> dict:
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=BACKEND, env=env, check=True)
     token = subprocess.run(
         [PY, "manage.py", "shell", "-c",
-         "from accounts.models import User; from rest_framework.authtoken.models import Token;"
+         "from accounts.models import User; from accounts.tokens import api_token_create;"
          "u, _ = User.objects.get_or_create(username='bench', defaults={'is_superuser': True});"
-         "print(Token.objects.get_or_create(user=u)[0].key)"],
+         "print(api_token_create(user=u, name='bench').key)"],
         cwd=BACKEND, env=env, check=True, capture_output=True, text=True,
     ).stdout.strip().splitlines()[-1]  # fmt: skip
     http, dimse = free_port(), free_port()

@@ -78,6 +78,25 @@ def ingest(d: dict) -> list[str]:
     ]
 
 
+def memory(d: dict) -> list[str]:
+    rows = [
+        "| request | answer | worker peak RSS | before the request |",
+        "|---|---|---|---|",
+    ]
+    for name, r in d["requests"].items():
+        rows.append(
+            f"| {name.replace('_', ' ')}: {r['request']} | {r['status']} | "
+            f"{r['peak_rss_mb']:.0f} MB | {r['baseline_peak_mb']:.0f} MB |"
+        )
+    rows += [
+        "",
+        f"Goal: every peak at most {d['goal_peak_rss_mb']} MB: {yes(d['meets_goal'])} "
+        f"(worst {d['worst_peak_rss_mb']:.0f} MB). The JSON body is refused (400) after parsing: "
+        "its cost is the parse of the largest body allowed.",
+    ]
+    return rows
+
+
 def synth(d: dict) -> list[str]:
     rows = ["| kind | cases | DICOM | seconds | cases/s |", "|---|---|---|---|---|"]
     for r in d["runs"]:
@@ -161,6 +180,15 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
         "same run on the same machine, to Orthanc; instances per second and the ratio.",
         "python benchmarks/ingest.py",
         ingest,
+    ),
+    "memory": (
+        "Web worker memory at the request limits",
+        "One gunicorn sync worker (embedded SQLite) per request kind, serving the largest request "
+        "each limit allows: WADO-RS frames (the most frames per request from the largest object), "
+        "a rendered frame, STOW-RS of the largest object, a zip at the ratio limit unpacking to "
+        "1 GB, the largest JSON body. Peak resident memory of the worker (VmHWM).",
+        "python benchmarks/memory.py",
+        memory,
     ),
     "synth": (
         "Phantom generation speed",

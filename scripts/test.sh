@@ -23,6 +23,9 @@ fi
 echo "== static files"
 $PY backend/manage.py collectstatic --noinput -v0
 
+echo "== OpenAPI schema (no error, no warning)"
+$PY backend/manage.py spectacular --validate --fail-on-warn --file "$BONEREAD_VAR_DIR/openapi.yaml"
+
 echo "== pytest (database: ${DATABASE_URL:-embedded SQLite}; broker: ${CELERY_BROKER_URL:-embedded filesystem})"
 # pytest exits 5 when it collected no test: that fails this script like any other failure.
 $PY -m pytest tests "$@"

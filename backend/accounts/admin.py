@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import Role, User, UserRole
+from accounts.models import ApiToken, Role, User, UserRole
 from accounts.services import user_roles_set
 
 
@@ -39,3 +39,17 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="roles")
     def roles_display(self, obj: User) -> str:
         return ", ".join(sorted(grant.role for grant in obj.role_grants.all()))
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Admins see who holds which token and may revoke one; the key itself is never stored."""
+
+    list_display = ("prefix", "name", "user", "created", "expires", "last_used", "revoked")
+    list_filter = ("revoked",)
+    search_fields = ("user__username", "name", "prefix")
+    fields = ("user", "name", "prefix", "created", "expires", "last_used", "revoked")
+    readonly_fields = ("user", "name", "prefix", "created", "expires", "last_used")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a token is created by its owner, through the API

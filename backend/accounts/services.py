@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.db import transaction
 from django.http import HttpRequest
@@ -64,10 +65,24 @@ def user_roles_set(*, user: User, roles: list[str] | tuple[str, ...] | set[str])
 
 
 def session_login(*, request: HttpRequest, username: str, password: str) -> User:
+    """Log in with a password; refused (429) while the account or the client is locked out.
+
+    django-axes counts failures per account and per client address (``core.net.client_ip``)
+    and refuses further attempts for LOGIN_LOCKOUT_MINUTES after LOGIN_FAILURE_LIMIT of them.
+    """
     user = authenticate(request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):
+        # audit: login refused (locked out)
+        raise ApplicationError(
+            "Too many failed logins for this account or from this address; try again in "
+            f"{settings.AXES_COOLOFF_TIME * 60:g} minutes.",
+            status_code=429,
+        )
     if user is None:
+        # audit: login failed
         raise ApplicationError("Wrong user name or password.", status_code=400)
     login(request, user)
+    # audit: login
     return user
 
 

@@ -20,28 +20,156 @@ environ.Env.read_env(REPO_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("BONEREAD_VAR_DIR", default=str(REPO_DIR / "var"))).resolve()
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key is only for the embedded demo and tests; production refuses to start with it.
-_INSECURE_KEY = "insecure-embedded-default-do-not-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_INSECURE_KEY)
+# PRODUCTION=true: SECRET_KEY must be given, and HTTPS-only cookies, HSTS and the HTTPS redirect
+# default to on (docker-compose sets it).
+PRODUCTION = env.bool("PRODUCTION", default=False)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; else (never in production) one generated once per install.
+
+    The key that earlier versions shipped in this file is refused whenever DEBUG is off: anyone
+    who has read the source could forge sessions with it. The embedded set-up (``make demo``,
+    tests, CI) gets a random key written once to ``$BONEREAD_VAR_DIR/secret_key`` and reused.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    key = env.str("SECRET_KEY", default="")
+    if key:
+        if key in _BUILT_IN_KEYS and not DEBUG:
+            raise ImproperlyConfigured(
+                "SECRET_KEY is the built-in fallback key, which is public; it is refused while "
+                "DEBUG is off. Set SECRET_KEY to a long random string (see .env.example)."
+            )
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set in production (PRODUCTION=true): a long random string, e.g. "
+            'python -c "import secrets; print(secrets.token_urlsafe(50))".'
+        )
+    return _generated_key(VAR_DIR / "secret_key")
+
+
+def _generated_key(path: Path) -> str:
+    import os
+    import secrets
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".secret_key.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(50))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)  # atomic: concurrent first starts all end up with one key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+# Keys that are public (they were in this repository); never accepted with DEBUG off.
+_BUILT_IN_KEYS = {"insecure-embedded-default-do-not-use-in-production"}
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Request bodies (uploads, STOW-RS) may be large; the archive enforces its own limits per file.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024 * 1024)
 
-# Secure by default when served over HTTPS behind a proxy; the embedded demo runs on plain http.
-SECURE_COOKIES = env.bool("SECURE_COOKIES", default=False)
+# --- Request bounds (see docs/security.md): every limit answers 413/400 naming the setting ----
+# Non-file request bodies (JSON, forms) held in memory; file uploads stream to disk instead.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=1000)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploaded files go to a temporary file
+# JSON bodies nested deeper than this are refused (400) before a view sees them.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+# WADO-RS: frames per request; rendered images: the largest output edge in pixels.
+WADO_MAX_FRAMES_PER_REQUEST = env.int("WADO_MAX_FRAMES_PER_REQUEST", default=256)
+WADO_RENDERED_MAX_SIZE = env.int("WADO_RENDERED_MAX_SIZE", default=2048)
+# Frames larger than this (rows x columns x samples) are not rendered (retrieve them as DICOM).
+WADO_RENDER_MAX_SOURCE_PIXELS = env.int("WADO_RENDER_MAX_SOURCE_PIXELS", default=4096 * 4096)
+# Largest page (limit) and offset any list/QIDO query accepts.
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=1000)
+API_MAX_OFFSET = env.int("API_MAX_OFFSET", default=1_000_000)
+
+# --- Cookies, HTTPS, headers -------------------------------------------------------------------
+# Secure (HTTPS-only) cookies by default in production; the embedded demo runs on plain http.
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=PRODUCTION)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
+# The single-page app reads the CSRF token from /api/auth/csrf (and may read the cookie), so the
+# CSRF cookie is not HttpOnly, as Django's docs say for JavaScript clients; it is SameSite=Lax.
+CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"  # JSON in the API's error shape under /api/
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
-if env.bool("BEHIND_TLS_PROXY", default=False):
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind a TLS-terminating proxy (production default): trust its X-Forwarded-Proto.
+if env.bool("BEHIND_TLS_PROXY", default=PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+# The health check of load balancers and compose may speak plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Preloading is for public domains (a browser vendor's list); a hospital's intranet host is not
+# one, so not preloading is the deliberate default and its deploy-check warning is silenced.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# axes.W002 asks for its middleware by name; accounts.middleware.LockoutMiddleware wraps it.
+SILENCED_SYSTEM_CHECKS.append("axes.W002")
+
+# Content-Security-Policy of every response (core.middleware.ContentSecurityPolicyMiddleware).
+# Cornerstone3D decodes in web workers (same-origin module scripts) with WebAssembly codecs
+# ('wasm-unsafe-eval'; no JavaScript eval), draws tool cursors from blob: URLs and uses data:
+# images; React and the admin set inline styles. No inline script is allowed anywhere (the
+# Swagger page loads its initialiser as a file).
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'wasm-unsafe-eval'"],
+    "worker-src": ["'self'", "blob:"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
+# --- Authentication ----------------------------------------------------------------------------
+# Sessions (browser): ended after SESSION_IDLE_TIMEOUT seconds without a request and after
+# SESSION_ABSOLUTE_TIMEOUT seconds in all (core of a shared reading-room workstation).
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=15 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # "log out everywhere" deletes rows
+# API tokens (scripts, DICOMweb clients): default and longest lifetime in days.
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=30)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+# HTTP Basic auth (DICOMweb/WADO clients): a verified credential is remembered (as an HMAC, in the
+# cache) this many seconds, so that a viewer's hundreds of requests do not each run a password hash.
+BASIC_AUTH_CACHE_SECONDS = env.int("BASIC_AUTH_CACHE_SECONDS", default=300)
+# The client address is REMOTE_ADDR, or, only when REMOTE_ADDR is one of these proxies (addresses
+# or networks), the right-most X-Forwarded-For entry that is not a trusted proxy.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Lock-out (django-axes): after AXES_FAILURE_LIMIT failed logins for one account (from anywhere)
+# or from one client address (any account), further attempts are refused for LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,7 +179,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "core",
@@ -65,18 +193,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # API messages follow the browser language (Chinese by default).
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
     # Every change made through the Django admin into the audit trail.
     "audit.middleware.AdminAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login on /admin/login into a 429 page.
+    "accounts.middleware.LockoutMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -149,13 +282,17 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))).resolve
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     # core's handler (one error shape) + an audit event for every 401/403 (audit.handlers).
     "EXCEPTION_HANDLER": "audit.handlers.audited_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -237,7 +374,9 @@ INFERENCE_TEST_PAUSE_FILE = env.str("INFERENCE_TEST_PAUSE_FILE", default="")
 
 # --- DICOM archive (studies app) -------------------------------------------------------------
 # Per-instance and per-request limits of every ingest path (REST upload, STOW-RS, C-STORE).
-ARCHIVE_MAX_INSTANCE_SIZE = env.int("ARCHIVE_MAX_INSTANCE_SIZE", default=1024 * 1024 * 1024)
+# 128 MiB keeps a web worker under 512 MB serving or storing the largest object (see
+# benchmarks/memory.py); raise it together with the workers' memory for larger multi-frame objects.
+ARCHIVE_MAX_INSTANCE_SIZE = env.int("ARCHIVE_MAX_INSTANCE_SIZE", default=128 * 1024 * 1024)
 ARCHIVE_MAX_REQUEST_SIZE = env.int("ARCHIVE_MAX_REQUEST_SIZE", default=4 * 1024 * 1024 * 1024)
 # Zip uploads: at most this many members, this many bytes unpacked, this compression ratio.
 ARCHIVE_ZIP_MAX_MEMBERS = env.int("ARCHIVE_ZIP_MAX_MEMBERS", default=20000)
@@ -245,6 +384,8 @@ ARCHIVE_ZIP_MAX_UNCOMPRESSED = env.int(
     "ARCHIVE_ZIP_MAX_UNCOMPRESSED", default=8 * 1024 * 1024 * 1024
 )
 ARCHIVE_ZIP_MAX_RATIO = env.int("ARCHIVE_ZIP_MAX_RATIO", default=1000)
+# Objects are stored in batches (one commit each); a batch holds at most this many bytes.
+ARCHIVE_BATCH_MAX_BYTES = env.int("ARCHIVE_BATCH_MAX_BYTES", default=64 * 1024 * 1024)
 # Audit trail: one "study.view" event per user and case within this many seconds.
 AUDIT_VIEW_WINDOW_SECONDS = env.int("AUDIT_VIEW_WINDOW_SECONDS", default=900)
 
@@ -262,8 +403,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-
-if not DEBUG and SECRET_KEY == _INSECURE_KEY and env.bool("PRODUCTION", default=False):
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("SECRET_KEY must be set in production (PRODUCTION=true).")

@@ -1,30 +1,49 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
+from accounts.permissions import has_role
 from core.selectors import health_status
 
 
+class ComponentHealthSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+    required = serializers.BooleanField()
+    latency_ms = serializers.FloatField(allow_null=True)
+
+
+class HealthOutputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["up", "down"])
+    components = serializers.DictField(
+        child=ComponentHealthSerializer(),
+        required=False,
+        help_text="Per part (database, broker, worker, models); admins only.",
+    )
+
+
 class HealthApi(APIView):
-    """Liveness of every required part; 503 when one is down (for load balancers and compose)."""
+    """Liveness of every required part; 503 when one is down (for load balancers and compose).
+
+    Anyone may ask whether BoneRead is up; only admins see the parts, which name hosts,
+    database engines and worker names.
+    """
 
     permission_classes = [AllowAny]
-    authentication_classes: list = []
 
-    @extend_schema(
-        responses=inline_serializer(
-            "Health", {"status": serializers.CharField(), "components": serializers.DictField()}
-        )
-    )
+    @extend_schema(responses={200: HealthOutputSerializer, 503: HealthOutputSerializer})
     def get(self, request):
         report = health_status()
-        code = (
-            status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
-        )
-        return Response(report, status=code)
+        up = report["status"] == "ok"
+        body: dict = {"status": "up" if up else "down"}
+        if has_role(request.user, Role.ADMIN):
+            body["components"] = report["components"]
+        code = status.HTTP_200_OK if up else status.HTTP_503_SERVICE_UNAVAILABLE
+        return Response(body, status=code)
 
 
 @extend_schema(exclude=True)

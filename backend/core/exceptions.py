@@ -69,7 +69,33 @@ def _flatten(detail: Any) -> str:
     return str(detail)
 
 
+def request_limit_error(exc: Exception) -> ApplicationError | None:
+    """Django's request-size refusals as API errors naming the setting that sets the limit."""
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
+    if isinstance(exc, RequestDataTooBig):
+        return ApplicationError(
+            f"The request body is larger than the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} "
+            "bytes (DATA_UPLOAD_MAX_MEMORY_SIZE); send files as multipart uploads.",
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return ApplicationError(
+            f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields in the request "
+            "(DATA_UPLOAD_MAX_NUMBER_FIELDS)."
+        )
+    if isinstance(exc, TooManyFilesSent):
+        return ApplicationError(
+            f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files in the request "
+            "(DATA_UPLOAD_MAX_NUMBER_FILES).",
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    return None
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = request_limit_error(exc) or exc
     if isinstance(exc, ApplicationError):
         return Response(
             {"message": exc.message, "extra": exc.extra, "code": exc.code, "params": exc.params},

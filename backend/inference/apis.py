@@ -17,6 +17,12 @@ from inference import selectors, services
 from inference.models import ModelVersion
 from inference.permissions import CanManageModels, CanRunJobs
 from inference.results import labelmap_read
+from inference.schemas import (
+    JobBatchOutputSerializer,
+    JobOutputSerializer,
+    ModelVersionDetailOutputSerializer,
+    StudyAiOutputSerializer,
+)
 from reports.selectors import study_for_user
 
 
@@ -51,7 +57,10 @@ class JobCreateApi(APIView):
 
     permission_classes = [CanRunJobs]
 
-    @extend_schema(request=JobCreateInputSerializer)
+    @extend_schema(
+        request=JobCreateInputSerializer,
+        responses={200: JobOutputSerializer, 201: JobOutputSerializer},
+    )
     def post(self, request):
         data = JobCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -67,6 +76,7 @@ class JobCreateApi(APIView):
 
 
 class JobDetailApi(APIView):
+    @extend_schema(responses=JobOutputSerializer)
     def get(self, request, job_id):
         return Response(selectors.job_output(selectors.job_get_for_user(request.user, job_id)))
 
@@ -74,6 +84,7 @@ class JobDetailApi(APIView):
 class JobCancelApi(APIView):
     permission_classes = [CanRunJobs]
 
+    @extend_schema(request=None, responses=JobOutputSerializer)
     def post(self, request, job_id):
         job = selectors.job_get_for_user(request.user, job_id)
         job = services.inference_job_cancel(job=job, user=request.user)
@@ -105,7 +116,7 @@ class JobBatchApi(APIView):
                 raise serializers.ValidationError("Give either study_ids or reader_study_id.")
             return attrs
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses={202: JobBatchOutputSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -159,6 +170,7 @@ class JobLabelmapApi(APIView):
     """The job's label map as raw uint8 bytes (C order, shape in X-Labelmap-Shape), gzip-encoded
     when the client accepts it (browsers do, and fetch() hands back the decoded bytes)."""
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, job_id):
         job = selectors.job_get_for_user(request.user, job_id)
         if job.state != "succeeded" or not job.labelmap_file:
@@ -197,6 +209,7 @@ class JobResultApi(APIView):
 class StudyAiApi(APIView):
     """GET /api/studies/<id>/ai: the newest job and the newest result, for the viewer."""
 
+    @extend_schema(responses=StudyAiOutputSerializer)
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
         allowed = selectors.ai_access_check(request.user, study)
@@ -219,13 +232,16 @@ class StudyJobsApi(APIView):
         model_version_id = serializers.UUIDField(required=False, allow_null=True)
         rerun = serializers.BooleanField(required=False, default=False)
 
+    @extend_schema(responses=JobOutputSerializer(many=True))
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
         allowed = selectors.ai_access_check(request.user, study)
         jobs = selectors.study_jobs(study=study, allowed=allowed)
         return Response([selectors.job_output(job) for job in jobs])
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(
+        request=InputSerializer, responses={200: JobOutputSerializer, 201: JobOutputSerializer}
+    )
     def post(self, request, study_id):
         study = study_for_user(request.user, study_id)
         data = self.InputSerializer(data=request.data)
@@ -241,6 +257,7 @@ class StudyJobsApi(APIView):
 
 
 class ModelVersionListApi(APIView):
+    @extend_schema(responses=ModelVersionDetailOutputSerializer(many=True))
     def get(self, request):
         return Response(
             [selectors.model_version_output(m, full=True) for m in selectors.model_versions_list()]
@@ -250,6 +267,7 @@ class ModelVersionListApi(APIView):
 class ModelVersionActivateApi(APIView):
     permission_classes = [CanManageModels]
 
+    @extend_schema(request=None, responses=ModelVersionDetailOutputSerializer)
     def post(self, request, model_version_id):
         model_version = ModelVersion.objects.filter(id=model_version_id).first()
         if model_version is None:

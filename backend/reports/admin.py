@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from reports.models import Report, ReportAddendum, ReportVersion
+from reports.models import Report, ReportAddendum, ReportStatus, ReportVersion
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -12,6 +12,17 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A signed report is part of the medical record: never deleted from here.
+        if obj is not None and obj.status == ReportStatus.SIGNED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected += [f"{r} (signed)" for r in objs if r.status == ReportStatus.SIGNED]
+        return to_delete, model_count, perms_needed, protected
 
 
 class VersionInline(ReadOnlyInline):
@@ -40,3 +51,14 @@ class ReportAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A signed report is part of the medical record: never deleted from here.
+        if obj is not None and obj.status == ReportStatus.SIGNED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected += [f"{r} (signed)" for r in objs if r.status == ReportStatus.SIGNED]
+        return to_delete, model_count, perms_needed, protected

@@ -3,19 +3,39 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import AuditOutcome
 from audit.services import audit_record, view_window_seconds
 from core.exceptions import ApplicationError
+from core.parsers import BoundedJSONParser
 from reports import selectors, services
 from reports.permissions import CanImportExport, CanReadOrWriteReports
+from reports.schemas import (
+    ImportFileInputSerializer,
+    ImportOutputSerializer,
+    ImportRowInputSerializer,
+    ReportExportJsonSerializer,
+    ReportOutputSerializer,
+    ReportPageOutputSerializer,
+    ReportVersionOutputSerializer,
+)
+
+LIST_PARAMETERS = [
+    OpenApiParameter("search", str, description="Text in history, findings, impression, addenda"),
+    OpenApiParameter("status", str, enum=["draft", "signed"]),
+    OpenApiParameter("author", str, description="User id, user name or display name"),
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int),
+]
+
 
 
 class ReportSaveInputSerializer(serializers.Serializer):
@@ -48,6 +68,7 @@ class StudyReportApi(APIView):
 
     permission_classes = [CanReadOrWriteReports]
 
+    @extend_schema(responses=ReportOutputSerializer)
     def get(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         report = selectors.report_get(study=study)
@@ -60,7 +81,10 @@ class StudyReportApi(APIView):
         )
         return Response(selectors.report_output(report))
 
-    @extend_schema(request=ReportSaveInputSerializer)
+    @extend_schema(
+        request=ReportSaveInputSerializer,
+        responses={200: ReportOutputSerializer, 201: ReportOutputSerializer},
+    )
     def put(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         data = ReportSaveInputSerializer(data=request.data)
@@ -88,7 +112,7 @@ class ReportSignApi(APIView):
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1, required=False, allow_null=True)
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses=ReportOutputSerializer)
     def post(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         data = self.InputSerializer(data=request.data)
@@ -112,7 +136,7 @@ class ReportAddendumApi(APIView):
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(max_length=services.MAX_FIELD_LENGTH)
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses={201: ReportOutputSerializer})
     def post(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         data = self.InputSerializer(data=request.data)
@@ -134,6 +158,7 @@ class ReportAddendumApi(APIView):
 class ReportVersionsApi(APIView):
     permission_classes = [CanReadOrWriteReports]
 
+    @extend_schema(responses=ReportVersionOutputSerializer(many=True))
     def get(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         versions = selectors.report_versions(study=study)
@@ -151,6 +176,7 @@ class ReportListApi(APIView):
 
     permission_classes = [CanReadOrWriteReports]
 
+    @extend_schema(parameters=LIST_PARAMETERS, responses=ReportPageOutputSerializer)
     def get(self, request):
         reports = selectors.report_list(
             user=request.user,
@@ -167,8 +193,15 @@ class ReportImportApi(APIView):
     """POST a CSV or JSON file (multipart field ``file``) or a JSON body (a list of rows)."""
 
     permission_classes = [CanImportExport]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
+    @extend_schema(
+        request={
+            "multipart/form-data": ImportFileInputSerializer,
+            "application/json": ImportRowInputSerializer(many=True),
+        },
+        responses=ImportOutputSerializer,
+    )
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is not None:
@@ -219,6 +252,17 @@ class ReportExportApi(APIView):
     permission_classes = [CanImportExport]
     content_negotiation_class = _FileNegotiation
 
+    @extend_schema(
+        parameters=[
+            *LIST_PARAMETERS[:3],
+            OpenApiParameter("format", str, enum=["csv", "json"]),
+            OpenApiParameter("deidentify", bool),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/json"): ReportExportJsonSerializer,
+        },
+    )
     def get(self, request):
         fmt = request.query_params.get("format", "csv").lower()
         if fmt not in ("csv", "json"):

@@ -376,6 +376,11 @@ def reports_import(*, rows: list[Any], user: Any) -> list[ImportRowResult]:
         if not isinstance(row, dict):
             results.append(ImportRowResult(index, "error", "row is not an object"))
             continue
+        if any("\x00" in f"{key}{value}" for key, value in row.items()):
+            results.append(
+                ImportRowResult(index, "error", "a value contains a NUL character (\\x00)")
+            )
+            continue
         study, problem, key = _find_study(row, studies)
         if study is None:
             results.append(ImportRowResult(index, "error", problem, key=key))

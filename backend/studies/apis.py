@@ -10,19 +10,17 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import (
-    BasicAuthentication,
-    SessionAuthentication,
-    TokenAuthentication,
-)
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import ApiTokenAuthentication, ThrottledBasicAuthentication
 from audit.models import AuditOutcome
 from audit.services import audit_record, view_window_seconds
 from core.exceptions import ApplicationError, NotFoundError
@@ -34,8 +32,9 @@ from studies.permissions import CanIngestOrReadOnly
 from studies.selectors import STUDY_ORDERINGS
 from studies.services import IngestStatus, UploadRejected, files_ingest
 
-# DICOM clients (dicomweb-client, OHIF, scripts) authenticate with a token or basic auth.
-DICOM_AUTHENTICATION = [SessionAuthentication, TokenAuthentication, BasicAuthentication]
+# DICOM clients (dicomweb-client, OHIF, scripts) authenticate with a token or basic auth
+# (lock-out and a cached verification: see accounts.authentication).
+DICOM_AUTHENTICATION = [SessionAuthentication, ApiTokenAuthentication, ThrottledBasicAuthentication]
 
 
 # --- serializers (output) ------------------------------------------------------------------
@@ -93,6 +92,30 @@ class SeriesOutputSerializer(serializers.Serializer):
 
 class StudyDetailOutputSerializer(StudySummaryOutputSerializer):
     series = SeriesOutputSerializer(many=True)
+
+
+class StudyPageOutputSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = StudySummaryOutputSerializer(many=True)
+
+
+class UploadRowOutputSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    sop_instance_uid = serializers.CharField(allow_null=True)
+    instance_id = serializers.UUIDField(allow_null=True)
+    series_id = serializers.UUIDField(allow_null=True)
+    study_id = serializers.UUIDField(allow_null=True)
+
+
+class StudyUploadOutputSerializer(serializers.Serializer):
+    stored = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = UploadRowOutputSerializer(many=True)
 
 
 def _study_detail_data(study) -> dict[str, Any]:
@@ -162,7 +185,8 @@ class StudyListApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses=StudySummaryOutputSerializer(many=True),
+        responses=StudyPageOutputSerializer,
+        operation_id="api_studies_list",
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
@@ -213,15 +237,7 @@ class StudyUploadApi(APIView):
         request=inline_serializer(
             "StudyUpload", {"files": serializers.ListField(child=serializers.FileField())}
         ),
-        responses=inline_serializer(
-            "StudyUploadResult",
-            {
-                "stored": serializers.IntegerField(),
-                "duplicate": serializers.IntegerField(),
-                "rejected": serializers.IntegerField(),
-                "results": serializers.ListField(child=serializers.DictField()),
-            },
-        ),
+        responses=StudyUploadOutputSerializer,
     )
     def post(self, request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -333,10 +349,14 @@ def _file_response(request, instance: Instance) -> HttpResponse:
     return response
 
 
-def _rendered_response(instance: Instance, content_type: str, frame: int) -> HttpResponse:
+def _rendered_response(
+    instance: Instance, content_type: str, frame: int, max_size: int | None = None
+) -> HttpResponse:
     from studies.rendering import instance_render
 
-    body = instance_render(instance, frame=frame, image_format=content_type.split("/")[1])
+    body = instance_render(
+        instance, frame=frame, image_format=content_type.split("/")[1], max_size=max_size
+    )
     response = HttpResponse(body, content_type=content_type)
     response["ETag"] = f'"{instance.sha256}-{frame}-{content_type.split("/")[1]}"'
     return response
@@ -366,10 +386,32 @@ class WadoUriApi(APIView):
         seriesUID = serializers.CharField(max_length=64, required=False)  # noqa: N815
         objectUID = serializers.CharField(max_length=64)  # noqa: N815
         contentType = serializers.CharField(required=False, default="image/jpeg")  # noqa: N815
-        frameNumber = serializers.IntegerField(required=False, min_value=1, default=1)  # noqa: N815
+        frameNumber = serializers.IntegerField(  # noqa: N815
+            required=False, min_value=1, max_value=2**31 - 1, default=1
+        )
         transferSyntax = serializers.CharField(required=False, max_length=64)  # noqa: N815
+        # Rendered images: the largest edge asked for (at most WADO_RENDERED_MAX_SIZE).
+        rows = serializers.IntegerField(required=False)
+        columns = serializers.IntegerField(required=False)
 
-    @extend_schema(parameters=[InputSerializer], responses={(200, "application/dicom"): bytes})
+        def validate_rows(self, value: int) -> int:
+            from studies.rendering import render_size_check
+
+            return render_size_check(value, name="rows")
+
+        def validate_columns(self, value: int) -> int:
+            from studies.rendering import render_size_check
+
+            return render_size_check(value, name="columns")
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={
+            (200, "application/dicom"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+        },
+    )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -396,7 +438,10 @@ class WadoUriApi(APIView):
                 if not instance.rows:
                     break
                 rendered = "image/jpeg" if content_type == "image/*" else content_type
-                return _rendered_response(instance, rendered, data["frameNumber"])
+                sizes = [data[k] for k in ("rows", "columns") if data.get(k)]
+                return _rendered_response(
+                    instance, rendered, data["frameNumber"], max(sizes) if sizes else None
+                )
         raise ApplicationError(
             f"Cannot serve this object as {data['contentType']}; "
             "use application/dicom (or image/jpeg, image/png for images).",

@@ -572,10 +572,13 @@ def files_ingest(
     """Ingest uploaded files, each a DICOM object or a zip of them; one result per object."""
     results: list[IngestResult] = []
     batch: list[tuple[str, bytes | IO[bytes]]] = []
+    batch_bytes = 0
 
     def flush() -> None:
+        nonlocal batch_bytes
         results.extend(instances_ingest(files=batch, source=source, user=user))
         batch.clear()
+        batch_bytes = 0
 
     for filename, handle in files:
         head = handle.read(4)
@@ -591,7 +594,10 @@ def files_ingest(
                 results.append(IngestResult(IngestStatus.REJECTED, label, reason))
                 continue
             batch.append((label, data))
-            if len(batch) >= BATCH_SIZE:
+            # Inflated zip members are held in memory until their batch is stored: bound the
+            # batch by bytes as well as by count (ARCHIVE_BATCH_MAX_BYTES).
+            batch_bytes += len(data) if isinstance(data, bytes) else 0
+            if len(batch) >= BATCH_SIZE or batch_bytes >= settings.ARCHIVE_BATCH_MAX_BYTES:
                 flush()
     flush()
     return results

@@ -23,6 +23,14 @@ ARTIFACTS = REPO / "tests" / "e2e" / "artifacts"
 # with a running loop unless told that this is a test.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# Chromium logs a blocked load as "Refused to ... Content Security Policy"; the listener also
+# reports securitypolicyviolation events (workers included) as console messages.
+CSP_MESSAGE = re.compile(r"Content Security Policy|securitypolicyviolation")
+CSP_LISTENER = """
+self.addEventListener('securitypolicyviolation', (e) => console.error(
+  'securitypolicyviolation: ' + e.violatedDirective + ' blocked ' + e.blockedURI));
+"""
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -55,10 +63,18 @@ def page(browser, request) -> Iterator:
     """A fresh browser context per test (Chinese locale, like the product's users)."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
     context.set_default_timeout(15_000)
+    # Every test runs under the app's Content-Security-Policy: a violation fails it.
+    context.add_init_script(CSP_LISTENER)
     tab = context.new_page()
     console_errors: list[str] = []
+    csp_violations: list[str] = []
     tab.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    tab.on(
+        "console",
+        lambda msg: csp_violations.append(msg.text) if CSP_MESSAGE.search(msg.text) else None,
+    )
     tab.console_errors = console_errors  # type: ignore[attr-defined]
+    tab.csp_violations = csp_violations  # type: ignore[attr-defined]
     yield tab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::")[-1])
@@ -70,3 +86,5 @@ def page(browser, request) -> Iterator:
         # Let the live server finish them before the test database is flushed: a
         # request still writing while TRUNCATE runs deadlocked once in CI.
         time.sleep(0.5)
+    if csp_violations:
+        pytest.fail("Content-Security-Policy violation(s):\n" + "\n".join(csp_violations))

@@ -37,7 +37,7 @@ def test_demo_starts_healthy_on_the_embedded_default(tmp_path):
     assert run.returncode == 0, output[-4000:]
     assert f"BoneRead is running at http://127.0.0.1:{port}/" in output
     assert re.search(r"^\s+doctor\s+physician\s+\S{8,}$", output, re.M), output
-    assert "health: ok" in output
+    assert "health: up" in output
     assert re.search(r"^\d+ file\(s\): \d+ stored, 0 duplicate\(s\), 0 rejected$", output, re.M)
     assert "demo reports: 16 imported, 0 skipped, 0 errors" in output
     assert re.search(r"registered: planar_\S+ .*\(planar, active\)", output), output[-3000:]

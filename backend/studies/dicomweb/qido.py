@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from pydicom.datadict import keyword_for_tag
 
@@ -137,6 +138,15 @@ def paging(params) -> tuple[int, int | None]:
         raise ApplicationError("limit and offset must be whole numbers.") from exc
     if offset < 0 or (limit is not None and limit < 0):
         raise ApplicationError("limit and offset must not be negative.")
+    if offset > settings.API_MAX_OFFSET:
+        raise ApplicationError(
+            f"offset {offset} is larger than the limit of {settings.API_MAX_OFFSET} "
+            "(API_MAX_OFFSET)."
+        )
+    # A page larger than API_MAX_PAGE_SIZE (or none asked for) is cut to it (PS3.18 lets the
+    # origin server return fewer results than asked); offset pages on.
+    if limit is None or limit > settings.API_MAX_PAGE_SIZE:
+        limit = settings.API_MAX_PAGE_SIZE
     return offset, limit
 
 

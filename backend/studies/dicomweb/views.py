@@ -257,18 +257,30 @@ class WadoMetadataApi(DicomWebApi):
 
 
 def _frame_numbers(text: str, total: int) -> list[int]:
+    limit = settings.WADO_MAX_FRAMES_PER_REQUEST
+    values = [v for v in text.replace("%2C", ",").split(",") if v.strip()]
+    if len(values) > limit:
+        raise ApplicationError(
+            f"{len(values)} frames asked for; at most {limit} per request "
+            "(WADO_MAX_FRAMES_PER_REQUEST).",
+            extra={"limit": limit},
+        )
     try:
-        numbers = [int(v) for v in text.replace("%2C", ",").split(",") if v.strip()]
+        numbers = [int(v) for v in values]
     except ValueError as exc:
-        raise ApplicationError(f"Frame list '{text}' is not a list of numbers.") from exc
+        raise ApplicationError(f"Frame list '{text[:100]}' is not a list of numbers.") from exc
     bad = [n for n in numbers if not 1 <= n <= total]
     if not numbers or bad:
-        raise NotFoundError(f"Frame(s) {bad or text} out of range 1..{total}.")
+        raise NotFoundError(f"Frame(s) {bad[:10] or text[:100]} out of range 1..{total}.")
     return numbers
 
 
-def instance_frames(instance: Instance, numbers: list[int]) -> tuple[list[bytes], str]:
-    """Raw bytes of the given frames (1-based) and their media type."""
+def instance_frames(instance: Instance, numbers: list[int]) -> tuple[Iterator[bytes], str]:
+    """The given frames (1-based) one by one, and their media type.
+
+    Frames are produced as the response is written: the response holds the stored pixel data
+    once and one frame at a time, however often a frame is repeated in the list.
+    """
     ds = selectors.instance_open(instance)
     if "PixelData" not in ds:
         raise NotFoundError("This instance has no pixel data.")
@@ -279,26 +291,44 @@ def instance_frames(instance: Instance, numbers: list[int]) -> tuple[list[bytes]
         rows, columns = ds.Rows, ds.Columns
         samples, bits = int(ds.get("SamplesPerPixel", 1)), int(ds.BitsAllocated)
         pixels = rows * columns * samples
-        if bits == 1:  # bit-packed frames need not start on a byte boundary
-            import numpy as np
 
-            bits_all = np.unpackbits(np.frombuffer(data, np.uint8), bitorder="little")
-            frames = [
-                np.packbits(bits_all[(n - 1) * pixels : n * pixels], bitorder="little").tobytes()
-                for n in numbers
-            ]
-        else:
-            size = pixels * bits // 8
-            frames = [bytes(data[(n - 1) * size : n * size]) for n in numbers]
-        return frames, "application/octet-stream"
+        def native() -> Iterator[bytes]:
+            for n in numbers:
+                if bits == 1:  # bit-packed frames need not start on a byte boundary
+                    import numpy as np
+
+                    start_bit, end_bit = (n - 1) * pixels, n * pixels
+                    chunk = np.frombuffer(data[start_bit // 8 : (end_bit + 7) // 8], np.uint8)
+                    frame_bits = np.unpackbits(chunk, bitorder="little")
+                    offset = start_bit % 8
+                    yield np.packbits(
+                        frame_bits[offset : offset + pixels], bitorder="little"
+                    ).tobytes()
+                else:
+                    size = pixels * bits // 8
+                    yield bytes(data[(n - 1) * size : n * size])
+
+        return native(), "application/octet-stream"
+    wanted = set(numbers)
     try:
-        all_frames = list(generate_frames(ds.PixelData, number_of_frames=total))
+        frames = {
+            index: frame
+            for index, frame in enumerate(
+                generate_frames(ds.PixelData, number_of_frames=total), start=1
+            )
+            if index in wanted
+        }
     except Exception as exc:  # malformed encapsulation that the ingest could not see
         raise ApplicationError(
             f"The encapsulated pixel data cannot be split into frames: {exc}", status_code=406
         ) from exc
     media = FRAME_MEDIA_TYPES.get(syntax, "application/octet-stream")
-    return [all_frames[n - 1] for n in numbers], f"{media}; transfer-syntax={syntax}"
+    missing = wanted - frames.keys()
+    if missing:
+        raise ApplicationError(
+            f"The encapsulated pixel data holds fewer frames than {total}.", status_code=406
+        )
+    return (frames[n] for n in numbers), f"{media}; transfer-syntax={syntax}"
 
 
 class WadoFramesApi(DicomWebApi):
@@ -332,14 +362,15 @@ class WadoBulkdataApi(DicomWebApi):
 class WadoRenderedApi(DicomWebApi):
     @extend_schema(exclude=True)
     def get(self, request, study_uid, series_uid, sop_uid, frame="1"):
-        from studies.rendering import instance_render
+        from studies.rendering import instance_render, render_size_from_viewport
 
         instance = _instances(request, study_uid, series_uid, sop_uid)[0]
-        if not str(frame).isdigit():
-            raise ApplicationError(f"Frame '{frame}' is not a frame number.")
+        if not str(frame).isdigit() or len(str(frame)) > 9:
+            raise ApplicationError(f"Frame '{str(frame)[:20]}' is not a frame number.")
         accept = request.headers.get("Accept", "")
         image_format = "png" if "image/png" in accept and "image/jpeg" not in accept else "jpeg"
-        body = instance_render(instance, frame=int(frame), image_format=image_format)
+        size = render_size_from_viewport(request.query_params.get("viewport", ""))
+        body = instance_render(instance, frame=int(frame), image_format=image_format, max_size=size)
         return HttpResponse(body, content_type=f"image/{image_format}")
 
 
@@ -420,7 +451,10 @@ class StowApi(DicomWebApi):
                         failed.append((label, "", "", f"unsupported part type {part_media}", False))
                         continue
                     batch.append((label, payload))
-                    if len(batch) >= BATCH_SIZE:
+                    if (
+                        len(batch) >= BATCH_SIZE
+                        or sum(len(p) for _, p in batch) >= settings.ARCHIVE_BATCH_MAX_BYTES
+                    ):
                         flush()
                 flush()
             except multipart.MultipartError as exc:

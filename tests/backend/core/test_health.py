@@ -10,7 +10,16 @@ pytestmark = pytest.mark.services
 
 
 def get_health():
-    response = APIClient().get("/api/health")
+    """/api/health as an admin sees it (with the parts)."""
+    from accounts.models import Role, User
+    from accounts.services import user_create
+
+    admin = User.objects.filter(username="health-admin").first() or user_create(
+        username="health-admin", password="Bone-scan-2026", role=Role.ADMIN
+    )
+    client = APIClient()
+    client.force_authenticate(admin)
+    response = client.get("/api/health")
     return response.status_code, response.json()
 
 
@@ -53,3 +62,22 @@ def test_health_reports_missing_model_files(tmp_path):
     assert code == 503
     assert body["components"]["models"]["ok"] is False
     assert "planar" in body["components"]["models"]["detail"]
+
+
+@pytest.mark.django_db
+def test_anonymous_health_says_only_up_or_down(tmp_path):
+    from accounts.models import Role
+    from accounts.services import user_create
+
+    with override_settings(MODEL_DIR=tmp_path, HEALTH_WORKER_PING_TIMEOUT=0.2):
+        anonymous = APIClient().get("/api/health")
+        reader = APIClient()
+        reader.force_authenticate(
+            user_create(username="r1", password="Bone-scan-2026", role=Role.READER)
+        )
+        as_reader = reader.get("/api/health")
+        code, admin_body = get_health()
+    assert anonymous.status_code == 503
+    assert anonymous.json() == {"status": "down"}  # no hosts, engines, worker names, paths
+    assert as_reader.json() == {"status": "down"}
+    assert admin_body["status"] == "down" and "models" in admin_body["components"]

@@ -9,9 +9,9 @@ import pytest
 import requests
 from dicomweb_client.api import DICOMwebClient
 from pydicom.uid import generate_uid
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import api_token_create
 from studies.models import Instance
 from studies.services import instance_ingest
 from tests.backend.studies.conftest import make_dataset, to_bytes
@@ -19,11 +19,11 @@ from tests.backend.studies.conftest import make_dataset, to_bytes
 
 @pytest.fixture
 def client_for(live_server, physician):
-    token = Token.objects.create(user=physician)
+    token_key = api_token_create(user=physician, name="test").key
 
     def make(auth: str = "token") -> DICOMwebClient:
         if auth == "token":
-            headers = {"Authorization": f"Token {token.key}"}
+            headers = {"Authorization": f"Token {token_key}"}
         else:
             raw = base64.b64encode(b"doc:Bone-scan-2026").decode()
             headers = {"Authorization": f"Basic {raw}"}

@@ -1,0 +1,108 @@
+"""OpenAPI shapes of the inference API's answers (the dicts built by inference.selectors)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class ModelVersionOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    task = serializers.CharField()
+    version = serializers.CharField()
+    checksum = serializers.CharField()
+    is_active = serializers.BooleanField()
+    created = serializers.DateTimeField()
+
+
+class ModelVersionDetailOutputSerializer(ModelVersionOutputSerializer):
+    metrics = serializers.JSONField()
+    model_card = serializers.CharField()
+    architecture = serializers.CharField(allow_null=True)
+    uses_text = serializers.BooleanField(allow_null=True)
+
+
+class JobOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    study_id = serializers.UUIDField()
+    state = serializers.CharField()
+    stage = serializers.CharField()
+    progress = serializers.FloatField()
+    attempts = serializers.IntegerField()
+    cancel_requested = serializers.BooleanField()
+    is_rerun = serializers.BooleanField()
+    trigger = serializers.CharField()
+    batch_id = serializers.UUIDField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    created = serializers.DateTimeField()
+    queued_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    timings = serializers.JSONField()
+    model_version = ModelVersionOutputSerializer()
+    report_version = serializers.IntegerField(allow_null=True)
+
+
+class BatchJobOutputSerializer(JobOutputSerializer):
+    created_now = serializers.BooleanField()
+
+
+class SkippedStudySerializer(serializers.Serializer):
+    study_id = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class JobBatchOutputSerializer(serializers.Serializer):
+    batch_id = serializers.UUIDField()
+    jobs = BatchJobOutputSerializer(many=True)
+    skipped = SkippedStudySerializer(many=True)
+
+
+class LesionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.IntegerField()
+    class_name = serializers.CharField()
+    probability = serializers.FloatField()
+    area_px = serializers.IntegerField(allow_null=True)
+    area_mm2 = serializers.FloatField(allow_null=True)
+    volume_vox = serializers.IntegerField(allow_null=True)
+    volume_ml = serializers.FloatField(allow_null=True)
+    max_counts = serializers.FloatField(allow_null=True)
+    region = serializers.CharField(allow_null=True)
+    centroid = serializers.JSONField()
+    bbox = serializers.JSONField()
+    locations = serializers.JSONField()
+
+
+class SegOutputSerializer(serializers.Serializer):
+    instance_id = serializers.UUIDField()
+    sop_instance_uid = serializers.CharField()
+    series_instance_uid = serializers.CharField()
+    study_instance_uid = serializers.CharField()
+    wado_uri = serializers.CharField()
+
+
+class LabelmapOutputSerializer(serializers.Serializer):
+    url = serializers.CharField()
+    shape = serializers.JSONField()
+    dtype = serializers.CharField()
+    classes = serializers.DictField(child=serializers.CharField())
+    frames = serializers.JSONField()
+
+
+class AiResultOutputSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    model_version = ModelVersionOutputSerializer()
+    report_version = serializers.IntegerField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    lesion_counts = serializers.DictField(child=serializers.IntegerField())
+    lesions = LesionOutputSerializer(many=True)
+    seg = SegOutputSerializer(many=True)
+    labelmap = LabelmapOutputSerializer()
+
+
+class StudyAiOutputSerializer(serializers.Serializer):
+    study_id = serializers.UUIDField()
+    latest_job = JobOutputSerializer(allow_null=True)
+    result = AiResultOutputSerializer(allow_null=True)
+    current_report_version = serializers.IntegerField(allow_null=True)

@@ -81,7 +81,7 @@ class ThrottledBasicAuthentication(BasicAuthentication):
                 f"try again in {settings.AXES_COOLOFF_TIME * 60:g} minutes."
             )
         if user is None or not user.is_active:
-            # audit: login failed (basic auth)
+            # audited by the user_login_failed signal that authenticate() sends
             raise exceptions.AuthenticationFailed("Invalid username/password.")
         cache.set(key, (user.pk, _password_fingerprint(user)), settings.BASIC_AUTH_CACHE_SECONDS)
         return user, None

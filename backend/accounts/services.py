@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from accounts.models import Role, User, UserRole
 from accounts.permissions import roles_cache_clear
+from audit.services import audit_record
 from core.exceptions import ApplicationError
 
 
@@ -72,17 +73,21 @@ def session_login(*, request: HttpRequest, username: str, password: str) -> User
     """
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
-        # audit: login refused (locked out)
+        audit_record(
+            action="auth.login_locked_out",
+            request=request,
+            actor=None,
+            outcome="denied",
+            details={"username": username[:150]},
+        )
         raise ApplicationError(
             "Too many failed logins for this account or from this address; try again in "
             f"{settings.AXES_COOLOFF_TIME * 60:g} minutes.",
             status_code=429,
         )
-    if user is None:
-        # audit: login failed
+    if user is None:  # audited by the user_login_failed signal (audit.receivers)
         raise ApplicationError("Wrong user name or password.", status_code=400)
-    login(request, user)
-    # audit: login
+    login(request, user)  # audited by the user_logged_in signal
     return user
 
 

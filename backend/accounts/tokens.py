@@ -97,5 +97,13 @@ def user_logout_everywhere(*, user: User) -> dict[str, int]:
     sessions = Session.objects.filter(session_key__in=keys).delete()[0]
     UserSession.objects.filter(user=user).delete()
     tokens = ApiToken.objects.filter(user=user, revoked__isnull=True).update(revoked=timezone.now())
-    # audit: logout everywhere (user, sessions ended, tokens revoked)
+    from audit.services import audit_record
+
+    audit_record(
+        action="auth.logout_everywhere",
+        actor=user,
+        object_type="user",
+        object_id=user.pk,
+        details={"sessions_ended": sessions, "tokens_revoked": tokens},
+    )
     return {"sessions_ended": sessions, "tokens_revoked": tokens}

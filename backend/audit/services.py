@@ -14,14 +14,17 @@ from audit.models import AuditEvent, AuditOutcome
 
 
 def client_address(request: Any) -> str | None:
-    """The client's address as Django sees it (REMOTE_ADDR; the deployment's trusted-proxy
-    handling decides what that is behind a proxy). None when absent or not an IP address."""
+    """The client's address: ``core.net.client_ip`` (REMOTE_ADDR, or X-Forwarded-For only behind
+    a configured trusted proxy, the same rule as the login lock-out). None when absent or not
+    an IP address."""
+    from core.net import client_ip
+
     if request is None:
         return None
-    meta = getattr(request, "META", None)
-    if meta is None:  # a DRF Request
-        meta = getattr(getattr(request, "_request", None), "META", {})
-    raw = (meta or {}).get("REMOTE_ADDR", "") or ""
+    django_request = getattr(request, "_request", request)  # a DRF Request wraps Django's
+    if getattr(django_request, "META", None) is None:
+        return None
+    raw = client_ip(django_request) or ""
     try:
         return str(ipaddress.ip_address(raw.strip()))
     except ValueError:

@@ -37,7 +37,6 @@ LIST_PARAMETERS = [
 ]
 
 
-
 class ReportSaveInputSerializer(serializers.Serializer):
     history = serializers.CharField(
         allow_blank=True, required=False, default="", trim_whitespace=False

@@ -80,8 +80,22 @@ class StudyAdmin(SignedReportGuard, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change and "patient" in form.changed_data:
-            reason = form.cleaned_data["move_reason"].strip()  # noqa: F841 (for the audit call)
-            # audit: study moved to another patient (study, old patient, new patient, reason)
+            from audit.services import audit_record
+
+            old_patient = form.initial.get("patient")
+            super().save_model(request, obj, form, change)
+            audit_record(
+                action="study.move_patient",
+                request=request,
+                object_type="study",
+                object_id=obj.pk,
+                details={
+                    "from_patient": str(old_patient),
+                    "to_patient": str(obj.patient_id),
+                    "reason": form.cleaned_data["move_reason"].strip(),
+                },
+            )
+            return
         super().save_model(request, obj, form, change)
 
 

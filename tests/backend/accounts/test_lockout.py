@@ -44,6 +44,9 @@ def test_account_is_locked_after_failures_even_with_the_right_password(settings_
     locked = login(client, "wang", PASSWORD)
     assert locked.status_code == 429
     assert "Too many failed logins" in locked.json()["message"]
+    from audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="auth.login_locked_out", outcome="denied").exists()
 
 
 @pytest.mark.django_db

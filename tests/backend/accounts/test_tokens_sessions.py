@@ -152,3 +152,7 @@ def test_logout_everywhere_ends_every_session_and_token():
         403,
     )
     assert not Session.objects.exists()
+    from audit.models import AuditEvent
+
+    (event,) = AuditEvent.objects.filter(action="auth.logout_everywhere")
+    assert event.details == {"sessions_ended": 2, "tokens_revoked": 1}

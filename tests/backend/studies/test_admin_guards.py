@@ -104,3 +104,9 @@ def test_moving_a_study_to_another_patient_needs_a_reason(admin_client, signed_s
     assert moved.status_code == 302, moved.content.decode()[:2000]
     signed_study.refresh_from_db()
     assert signed_study.patient_id == other.pk
+    from audit.models import AuditEvent
+
+    (event,) = AuditEvent.objects.filter(action="study.move_patient")
+    assert event.object_id == str(signed_study.pk)
+    assert event.details["reason"] == "wrong patient ID at the modality"
+    assert event.details["to_patient"] == str(other.pk)

@@ -61,6 +61,21 @@ RULES: dict[str, dict[str, tuple[str, dict | None, dict]]] = {
     "auth-login": {"post": ("/api/auth/login", {}, P(400, 400, 400, 400, 400, 400, 400))},
     "auth-logout": {"post": ("/api/auth/logout", {}, P(403, 204, 204, 204, 204, 204, 204))},
     "auth-me": {"get": ("/api/auth/me", None, ANY_SIGNED_IN)},
+    # personal API tokens: every signed-in user manages their own; another's (or none) is a 404
+    "auth-tokens": {
+        "get": ("/api/auth/tokens", None, ANY_SIGNED_IN),
+        "post": ("/api/auth/tokens", {"name": "script"}, P(403, 201, 201, 201, 201, 201, 201)),
+    },
+    "auth-token": {
+        "delete": (
+            f"/api/auth/tokens/{uuid.UUID(int=12)}",
+            None,
+            P(403, 404, 404, 404, 404, 404, 404),
+        ),
+    },
+    "auth-logout-everywhere": {
+        "post": ("/api/auth/logout-everywhere", {}, P(403, 200, 200, 200, 200, 200, 200)),
+    },
     "reading-events": {"post": ("/api/reading-events/", {}, P(403, 400, 400, 400, 400, 400, 400))},
     "case-view-detail": {
         "get": (f"/api/case-views/{uuid.UUID(int=7)}/", None, P(403, 404, 404, 404, 404, 404, 404))

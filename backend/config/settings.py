@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "readerstudies",
     "reports",
     "inference",
+    "analysis",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from boneread_ml.evaluation.delong import delong_covariance, delong_test, midrank
+from boneread_ml.stats.roc import delong_covariance, delong_test, midrank
 
 ASAH = Path(__file__).resolve().parents[1] / "fixtures" / "reference_data" / "asah.csv"
 TOL = 1e-6

@@ -1,0 +1,195 @@
+"""The results JSON of a reader study: the statistics engine's output, reshaped for the page.
+
+``results_compute`` takes the long-format tables of the read model (``analysis.tables``) and calls
+``boneread_ml.stats`` for every number; it only renames keys and picks the parts the page, the
+PDF and the CSV show. A section the data cannot support yet (no reader has read both arms, one
+truth class only, ...) is None, with the engine's reason in ``notes``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from boneread_ml.stats.accuracy import accuracy_table
+from boneread_ml.stats.data import StatsInputError
+from boneread_ml.stats.mrmc import mrmc_analysis
+from boneread_ml.stats.timing import time_analysis
+
+ARMS = ("unaided", "aided")
+#: The engine's differences are first minus second: with AI minus without.
+ARM_ORDER = ["aided", "unaided"]
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to None, recursively."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _time_section(times: pd.DataFrame, notes: list[str]) -> dict[str, Any] | None:
+    if times.empty:
+        notes.append("Reading time: no submitted reading yet.")
+        return None
+    try:
+        result = time_analysis(times[["reader", "arm", "session", "case", "seconds"]])
+    except (StatsInputError, ValueError, ZeroDivisionError) as exc:
+        notes.append(f"Reading time: {exc}")
+        return None
+    totals = result["totals"]
+    tests = {row["reader"]: row for row in result["paired_tests"]}
+    carry = result.get("carry_over") or {}
+    notes.extend(f"Time model: {note}" for note in result["model"].get("notes", []))
+    return {
+        "per_reader": [
+            {
+                "reader": row["reader"],
+                "unaided_minutes": row["minutes_unaided"],
+                "aided_minutes": row["minutes_aided"],
+                "ratio": row.get("ratio"),
+                "n_unaided": row["cases_unaided"],
+                "n_aided": row["cases_aided"],
+                "t_p": tests.get(row["reader"], {}).get("t_p"),
+                "wilcoxon_p": tests.get(row["reader"], {}).get("wilcoxon_p"),
+            }
+            for row in totals["per_reader"]
+        ],
+        "mean_unaided_minutes": totals["mean_minutes_unaided"],
+        "mean_aided_minutes": totals["mean_minutes_aided"],
+        "ratio_of_means": totals["ratio_of_means"],
+        "ratio": result["ratio"],
+        "ratio_ci": result["ratio_ci"],
+        "ratio_p": result["p"],
+        # The engine reports the arm x period term on the log scale (see its docstring).
+        "carryover": {
+            "estimate": carry.get("estimate"),
+            "se": carry.get("se"),
+            "p": carry.get("p"),
+            "scale": "log",
+        }
+        if "estimate" in carry
+        else None,
+        "model": result["model"],
+        # The data the distribution plot draws (per-case times, not statistics).
+        "per_case_seconds": {
+            arm: [float(s) for s in times.loc[times["arm"] == arm, "seconds"]] for arm in ARMS
+        },
+    }
+
+
+def _accuracy_row(reader: str | None, arm: str, summary: dict[str, Any]) -> dict[str, Any]:
+    sens = summary.get("sensitivity") or {}
+    spec = summary.get("specificity") or {}
+    auc = summary.get("auc") or {}
+    row = {
+        "arm": arm,
+        "n_cases": summary.get("n_cases"),
+        "n_positive": summary.get("n_positive"),
+        "sensitivity": sens.get("estimate"),
+        "sensitivity_ci": sens.get("ci"),
+        "specificity": spec.get("estimate"),
+        "specificity_ci": spec.get("ci"),
+        "auc": auc.get("auc"),
+        "auc_ci": auc.get("ci"),
+    }
+    if reader is not None:
+        row["reader"] = reader
+    return row
+
+
+def _roc(summary: dict[str, Any]) -> dict[str, Any] | None:
+    roc = summary.get("roc")
+    if not roc:
+        return None
+    return {"fpr": roc["fpr"], "tpr": roc["tpr"], "auc": (summary.get("auc") or {}).get("auc")}
+
+
+def _accuracy_section(
+    answers: pd.DataFrame, notes: list[str]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    if answers.empty:
+        notes.append("Accuracy: no submitted answer yet.")
+        return None, None
+    try:
+        table = accuracy_table(
+            answers[["reader", "arm", "case", "truth", "rating", "answer"]],
+            arms=ARM_ORDER,
+            with_roc_points=True,
+        )
+    except (StatsInputError, ValueError) as exc:
+        notes.append(f"Accuracy: {exc}")
+        return None, None
+    accuracy = {
+        "per_reader": [
+            _accuracy_row(row["reader"], row["arm"], row) for row in table["per_reader"]
+        ],
+        "pooled": [
+            _accuracy_row(None, arm, table["pooled"][arm]) for arm in ARMS if arm in table["pooled"]
+        ],
+        "delong": [
+            {
+                "reader": row["reader"],
+                "auc_aided": row["auc_a"],
+                "auc_unaided": row["auc_b"],
+                "difference": row["difference"],
+                "ci": row["ci"],
+                "p": row["p"],
+                "z": row["z"],
+            }
+            for row in table["delong_per_reader"]
+        ],
+    }
+    roc: dict[str, Any] = {"pooled": {}, "per_reader": {}}
+    for arm, summary in table["pooled"].items():
+        if (curve := _roc(summary)) is not None:
+            roc["pooled"][arm] = curve
+    for row in table["per_reader"]:
+        if (curve := _roc(row)) is not None:
+            roc["per_reader"].setdefault(row["reader"], {})[row["arm"]] = curve
+    return accuracy, roc
+
+
+def _mrmc_section(answers: pd.DataFrame, notes: list[str]) -> dict[str, Any] | None:
+    if answers.empty:
+        return None
+    try:
+        result = mrmc_analysis(
+            answers.rename(columns={"arm": "treatment"})[
+                ["reader", "treatment", "case", "truth", "rating"]
+            ],
+            treatments=ARM_ORDER,
+        )
+    except (StatsInputError, ValueError) as exc:
+        notes.append(f"MRMC: {exc}")
+        return None
+    return result.as_dict()
+
+
+def results_compute(*, tables: Any) -> dict[str, Any]:
+    """The results JSON (shape: docs/reader-study-analysis.md, "Results API") from the read
+    model's tables (``analysis.tables.StudyTables``)."""
+    notes: list[str] = []
+    time = _time_section(tables.times, notes)
+    accuracy, roc = _accuracy_section(tables.answers, notes)
+    mrmc = _mrmc_section(tables.answers, notes)
+    return _clean(
+        {
+            "study": tables.study,
+            "design": tables.design,
+            "time": time,
+            "accuracy": accuracy,
+            "roc": roc,
+            "mrmc": mrmc,
+            "lesions": tables.lesion_results if hasattr(tables, "lesion_results") else None,
+            "flagged": tables.flagged,
+            "notes": notes + list(getattr(tables, "notes", [])),
+        }
+    )

@@ -114,7 +114,7 @@ def reader_study_ai_freeze(*, reader_study: ReaderStudy, user: Any) -> int:
         )
     frozen = 0
     cases = (
-        ReaderStudyCase.objects.select_for_update()
+        ReaderStudyCase.objects.select_for_update(of=("self",))
         .filter(
             reader_study=reader_study,
             frozen_ai__isnull=True,

@@ -263,7 +263,7 @@ def _case_view_for(*, user: Any, event: dict[str, Any]) -> CaseView:
 
     view_id = event["view_id"]
     view = (
-        CaseView.objects.select_for_update()
+        CaseView.objects.select_for_update(of=("self",))
         .select_related("reading__session__assignment__reader_study")
         .filter(client_view_id=view_id)
         .first()

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from boneread_ml.stats.accuracy import accuracy_table
 from boneread_ml.stats.data import StatsInputError
+from boneread_ml.stats.lesions import lesion_scores
 from boneread_ml.stats.mrmc import mrmc_analysis
 from boneread_ml.stats.timing import time_analysis
 
@@ -173,6 +174,64 @@ def _mrmc_section(answers: pd.DataFrame, notes: list[str]) -> dict[str, Any] | N
     return result.as_dict()
 
 
+#: A mark within this many pixels (voxels) of a truth lesion's centre localises it.
+HIT_DISTANCE = 15.0
+#: Planar marks and lesions carry their view; shifting the posterior view far away keeps a mark
+#: on one view from matching a lesion on the other (coordinates are per image).
+VIEW_OFFSET = {"posterior": 1.0e6}
+
+
+def _with_view_offset(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    shift = frame["view"].map(VIEW_OFFSET).fillna(0.0) if "view" in frame else 0.0
+    frame["x"] = frame["x"].astype(float) + shift
+    frame["y"] = frame["y"].astype(float)
+    if "z" in frame and frame["z"].notna().all():
+        frame["z"] = frame["z"].astype(float)
+    else:
+        frame = frame.drop(columns=["z"], errors="ignore")
+    return frame
+
+
+def _lesion_section(tables: Any, notes: list[str]) -> dict[str, Any] | None:
+    marks, truth = tables.marks, tables.truth_lesions
+    if marks.empty or truth.empty:
+        return None
+    try:
+        rows = lesion_scores(
+            _with_view_offset(marks.dropna(subset=["x", "y"])),
+            _with_view_offset(truth.dropna(subset=["x", "y"])),
+            sorted(set(tables.case_labels.values())),
+            hit_distance=HIT_DISTANCE,
+        )
+    except (StatsInputError, ValueError, KeyError) as exc:
+        notes.append(f"Lesion level: {exc}")
+        return None
+
+    def estimate(value: Any) -> tuple[Any, Any]:
+        if isinstance(value, dict):
+            return value.get("estimate"), value.get("ci")
+        return value, None
+
+    out = []
+    for row in rows:
+        loc, loc_ci = estimate(row.get("localisation_sensitivity"))
+        acc, acc_ci = estimate(row.get("classification_accuracy"))
+        out.append(
+            {
+                "reader": row["reader"],
+                "arm": row["arm"],
+                "localisation_sensitivity": loc,
+                "localisation_sensitivity_ci": loc_ci,
+                "false_marks_per_case": row.get("false_marks_per_case"),
+                "classification_accuracy": acc,
+                "classification_accuracy_ci": acc_ci,
+                "n_lesions": row.get("n_lesions"),
+            }
+        )
+    return {"per_reader": out, "pooled": [], "hit_distance": HIT_DISTANCE}
+
+
 def results_compute(*, tables: Any) -> dict[str, Any]:
     """The results JSON (shape: docs/reader-study-analysis.md, "Results API") from the read
     model's tables (``analysis.tables.StudyTables``)."""
@@ -188,7 +247,7 @@ def results_compute(*, tables: Any) -> dict[str, Any]:
             "accuracy": accuracy,
             "roc": roc,
             "mrmc": mrmc,
-            "lesions": tables.lesion_results if hasattr(tables, "lesion_results") else None,
+            "lesions": _lesion_section(tables, notes),
             "flagged": tables.flagged,
             "notes": notes + list(getattr(tables, "notes", [])),
         }

@@ -2,7 +2,7 @@ import { apiRequest, buildUrl } from "./client";
 
 /**
  * Reader-study analysis (backend app `analysis`; contract in docs/reader-study-analysis.md):
- *   GET /api/reader-studies/<id>/results                       -> Results
+ *   GET /api/reader-studies/<id>/results/                      -> Results
  *   GET /api/reader-studies/<id>/results/plots/<name>.png      -> PNG (server-side matplotlib)
  *   GET /api/reader-studies/<id>/results/report.pdf            -> printable report
  *   GET /api/reader-studies/<id>/exports/<kind>.csv            -> de-identified CSV
@@ -154,7 +154,7 @@ export function getResults(
   query: ResultsQuery = {},
   signal?: AbortSignal,
 ): Promise<Results> {
-  return apiRequest<Results>(`${base(readerStudyId)}/results`, {
+  return apiRequest<Results>(`${base(readerStudyId)}/results/`, {
     query: queryOf(query),
     ...(signal ? { signal } : {}),
   });

@@ -65,9 +65,9 @@ def match_marks(
                 if masks and key in masks:
                     idx = tuple(int(round(float(m[a]))) for a in axes)
                     mask = masks[key]
-                    inside = all(0 <= i < s for i, s in zip(idx, mask.shape, strict=False)) and bool(
-                        mask[idx]
-                    )
+                    inside = all(
+                        0 <= i < s for i, s in zip(idx, mask.shape, strict=False)
+                    ) and bool(mask[idx])
                     d = 0.0 if inside else d
                 radius = les["radius"] if "radius" in les and pd.notna(les["radius"]) else None
                 ok = inside or d <= (float(radius) if radius is not None else hit_distance)
@@ -122,8 +122,11 @@ def lesion_scores(
             "duplicate_marks": len(hits) - found,
         }
         if "label" in first.columns and "label" in les.columns:
-            lab = first.merge(les[["case", "lesion", "label"]], on=["case", "lesion"],
-                              suffixes=("_mark", "_truth"))
+            lab = first.merge(
+                les[["case", "lesion", "label"]],
+                on=["case", "lesion"],
+                suffixes=("_mark", "_truth"),
+            )
             lab = lab[lab["label_mark"].notna()]
             correct = int((lab["label_mark"].astype(str) == lab["label_truth"].astype(str)).sum())
             row["classification_accuracy"] = proportion(correct, len(lab), alpha=alpha)
@@ -184,8 +187,10 @@ def wafroc_arrays(
             g = matched[(matched["arm"].astype(str) == arm) & (matched["reader"].astype(str) == rd)]
             nl = g[g["lesion"].isna()]
             fp = np.array(
-                [nl.loc[nl["case"] == c, "rating"].max() if (nl["case"] == c).any() else -np.inf
-                 for c in normal],
+                [
+                    nl.loc[nl["case"] == c, "rating"].max() if (nl["case"] == c).any() else -np.inf
+                    for c in normal
+                ],
                 dtype=float,
             )
             ll = np.full((len(abnormal), lmax), -np.inf)

@@ -414,15 +414,9 @@ def dbm_mean_squares(pv: np.ndarray) -> dict[str, float]:
         "ms_t": r * c * ((mt - g) ** 2).sum() / (t - 1),
         "ms_r": t * c * ((mr - g) ** 2).sum() / (r - 1),
         "ms_c": t * r * ((mc - g) ** 2).sum() / (c - 1),
-        "ms_tr": c
-        * ((mtr - mt[:, None] - mr[None, :] + g) ** 2).sum()
-        / ((t - 1) * (r - 1)),
-        "ms_tc": r
-        * ((mtc - mt[:, None] - mc[None, :] + g) ** 2).sum()
-        / ((t - 1) * (c - 1)),
-        "ms_rc": t
-        * ((mrc - mr[:, None] - mc[None, :] + g) ** 2).sum()
-        / ((r - 1) * (c - 1)),
+        "ms_tr": c * ((mtr - mt[:, None] - mr[None, :] + g) ** 2).sum() / ((t - 1) * (r - 1)),
+        "ms_tc": r * ((mtc - mt[:, None] - mc[None, :] + g) ** 2).sum() / ((t - 1) * (c - 1)),
+        "ms_rc": t * ((mrc - mr[:, None] - mc[None, :] + g) ** 2).sum() / ((r - 1) * (c - 1)),
     }
     resid = (
         pv

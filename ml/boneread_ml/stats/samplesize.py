@@ -73,7 +73,8 @@ def auc_power(
     ncp = readers * effect**2 / (2.0 * den)
     ddf = den**2 / ((var_tr + s * (pilot["var"] - pilot["cov1"] - c23)) ** 2 / (readers - 1))
     f_crit = stats.f.ppf(1 - alpha, 1, ddf)
-    power = float(stats.ncf.sf(f_crit, 1, ddf, ncp))
+    # scipy's non-central F is wrong at ncp == 0 (it returns sf - 1); use the central F there
+    power = float(stats.ncf.sf(f_crit, 1, ddf, ncp) if ncp > 0 else stats.f.sf(f_crit, 1, ddf))
     return {
         "power": power,
         "ncp": float(ncp),
@@ -102,9 +103,10 @@ def auc_sample_size(
             continue
         while lo < hi:  # power increases with cases
             mid = (lo + hi) // 2
-            if auc_power(readers=j, cases=mid, effect=effect, pilot=pilot, alpha=alpha)[
-                "power"
-            ] >= power:
+            if (
+                auc_power(readers=j, cases=mid, effect=effect, pilot=pilot, alpha=alpha)["power"]
+                >= power
+            ):
                 hi = mid
             else:
                 lo = mid + 1

@@ -61,11 +61,15 @@ def time_data(
         raise StatsInputError(f"the aided arm {aided!r} is not in the data (arms: {arms})")
     if (out["seconds"] <= 0).any():
         i = int(np.flatnonzero(out["seconds"].to_numpy() <= 0)[0])
-        raise StatsInputError(f"reading times must be positive; row {i + 2} has {out['seconds'][i]}")
+        raise StatsInputError(
+            f"reading times must be positive; row {i + 2} has {out['seconds'][i]}"
+        )
     dup = out.duplicated(["reader", "arm", "case"])
     if dup.any():
         r = out[dup].iloc[0]
-        raise StatsInputError(f"reader {r['reader']} has two times for case {r['case']} in arm {r['arm']}")
+        raise StatsInputError(
+            f"reader {r['reader']} has two times for case {r['case']} in arm {r['arm']}"
+        )
     for rd, g in out.groupby("reader"):
         if g["arm"].nunique() < 2:
             raise StatsInputError(
@@ -264,7 +268,8 @@ def time_analysis(
 
     Keys: ``ratio``, ``ratio_ci`` (mixed model), ``p``, ``totals`` (per reader per arm
     minutes, means, ratio of means), ``paired_tests`` (per reader), ``carry_over``,
-    ``model`` (variance components, formula, convergence), ``per_case`` summary.
+    ``model`` (variance components, formula, convergence), ``per_case`` summary per arm,
+    ``flagged`` (times worth a look, :func:`flag_times`).
     """
     d = time_data(df, aided=aided, seconds=seconds)
     mm = mixed_model_ratio(d, alpha=alpha, reader_arm=reader_arm, engine=engine)
@@ -287,6 +292,7 @@ def time_analysis(
         "paired_tests": paired_tests(d),
         "carry_over": mm.carry_over,
         "per_case": per_arm,
+        "flagged": flag_times(d),
         "model": {
             "formula": mm.formula,
             "log_ratio": mm.log_ratio,
@@ -329,15 +335,27 @@ def _design(d: pd.DataFrame, interaction: bool, reader_arm: bool):
 
 
 def reml_fit(
-    d: pd.DataFrame, *, interaction: bool = False, reader_arm: bool = True
+    d: pd.DataFrame,
+    *,
+    interaction: bool = False,
+    reader_arm: bool = True,
+    at: dict | None = None,
 ) -> dict:
     """REML fit of log_t ~ aided + period (+ aided x period) with crossed random reader, case
     (and reader x arm), by the Woodbury identity: every step works on the q x q random-effects
     system, so it takes milliseconds where MixedLM takes seconds. Same model and estimator as
     :func:`mixed_model_ratio`'s statsmodels fit (tests/ml/test_stats_time.py compares them).
 
+    Args:
+        d: output of :func:`time_data`.
+        interaction: add the aided x period terms.
+        reader_arm: include the reader x arm component.
+        at: evaluate at these variances (keys case, reader[, reader_arm], residual) instead
+            of optimising (to compare criteria with another fit).
+
     Returns:
-        ``{"fe": {name: estimate}, "se": {name: se}, "vcomp": {name: variance}, "scale"}``.
+        ``{"fe": {name: estimate}, "se": {name: se}, "vcomp": {name: variance}, "scale",
+        "criterion"}`` (criterion: -2 REML log-likelihood up to a constant).
     """
     from scipy import optimize
 
@@ -371,7 +389,11 @@ def reml_fit(
     resid_var = float(np.var(y - x @ np.linalg.lstsq(x, y, rcond=None)[0]))
     start = np.log(np.full(1 + len(blocks), max(resid_var, 1e-6) / (1 + len(blocks))))
     bounds = [(np.log(1e-8), np.log(1e3))] * len(start)
-    res = optimize.minimize(objective, start, method="L-BFGS-B", bounds=bounds)
+    if at is not None:
+        x_opt = np.log([at["residual"]] + [max(at[name], 1e-12) for name, _ in blocks])
+        res = optimize.OptimizeResult(x=x_opt, success=True, fun=objective(x_opt))
+    else:
+        res = optimize.minimize(objective, start, method="L-BFGS-B", bounds=bounds)
     xvx, xvy, _, _ = parts(res.x)
     cov = np.linalg.inv(xvx)
     beta = cov @ xvy
@@ -382,4 +404,40 @@ def reml_fit(
         "vcomp": {name: float(v) for (name, _), v in zip(blocks, vc[1:], strict=True)},
         "scale": float(vc[0]),
         "converged": bool(res.success),
+        "criterion": float(res.fun),
     }
+
+
+def flag_times(d: pd.DataFrame, *, min_seconds: float = 5.0, mad_limit: float = 3.5) -> list[dict]:
+    """Reading times worth a look: shorter than ``min_seconds`` or, on the log scale, more than
+    ``mad_limit`` robust SDs (1.4826 MAD) from that reader's median in that arm. Flags are for
+    review; the analysis keeps every time.
+
+    Args:
+        d: output of :func:`time_data`.
+    """
+    out = []
+    for (rd, arm), g in d.groupby(["reader", "arm"], sort=True):
+        med = g["log_t"].median()
+        mad = 1.4826 * (g["log_t"] - med).abs().median()
+        for _, row in g.iterrows():
+            reasons = []
+            if row["seconds"] < min_seconds:
+                reasons.append(f"shorter than {min_seconds:g} s")
+            if mad > 0 and abs(row["log_t"] - med) > mad_limit * mad:
+                reasons.append(
+                    "unusually long for this reader and arm"
+                    if row["log_t"] > med
+                    else "unusually short for this reader and arm"
+                )
+            if reasons:
+                out.append(
+                    {
+                        "reader": rd,
+                        "arm": arm,
+                        "case": row["case"],
+                        "seconds": float(row["seconds"]),
+                        "reasons": reasons,
+                    }
+                )
+    return out

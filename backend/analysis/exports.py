@@ -56,7 +56,9 @@ def _events_csv(*, reader_study: ReaderStudy, identified: bool) -> str:
     readers = reader_labels_for(reader_study=reader_study, identified=identified)
     cases = case_labels_for(reader_study=reader_study, identified=identified)
     events = (
-        ReadingEvent.objects.filter(case_view__reading__session__assignment__reader_study=reader_study)
+        ReadingEvent.objects.filter(
+            case_view__reading__session__assignment__reader_study=reader_study
+        )
         .select_related("case_view__reading__session__assignment")
         .order_by("case_view__reading__session__assignment__created", "server_time", "sequence")
     )

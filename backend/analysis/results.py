@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 import pandas as pd
+
 from boneread_ml.stats.accuracy import accuracy_table
 from boneread_ml.stats.data import StatsInputError
 from boneread_ml.stats.lesions import lesion_scores

@@ -81,13 +81,7 @@ def reader_study_results(
     identified: bool = False,
 ) -> dict[str, Any]:
     """The results JSON (computed by the statistics engine; cached until the data change)."""
-    key = "analysis:results:{}:{}:{}:{}:{}".format(
-        reader_study.pk,
-        time_measure,
-        int(include_flagged),
-        int(identified),
-        _fingerprint(reader_study),
-    )
+    key = f"analysis:results:{reader_study.pk}:{time_measure}:{int(include_flagged)}:{int(identified)}:{_fingerprint(reader_study)}"
     results = cache.get(key)
     if results is None:
         tables = reader_study_tables(

@@ -27,9 +27,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
-from boneread_ml.stats.simulate import SimulationSpec, simulate_study
 from django.db import transaction
 from django.utils import timezone
+
+from boneread_ml.stats.simulate import SimulationSpec, simulate_study
 
 SIM_PATIENT_ID = "SIM-READER-STUDY"
 SIM_MODEL_NAME = "simulation"
@@ -204,7 +205,8 @@ def reader_study_simulate(
         # The product's schedule decides who reads aided first; pair each real reader with a
         # simulated reader of the same sequence (the engine's even readers read aided first).
         sim_first = {
-            name: ("aided" if index % 2 == 0 else "unaided") for index, name in enumerate(sim_readers)
+            name: ("aided" if index % 2 == 0 else "unaided")
+            for index, name in enumerate(sim_readers)
         }
         free = list(sim_readers)
         sim_of_reader: dict[Any, str] = {}

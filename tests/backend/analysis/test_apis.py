@@ -11,27 +11,40 @@ import sys
 
 import pandas as pd
 import pytest
-from boneread_ml.stats.accuracy import accuracy_table
-from boneread_ml.stats.mrmc import mrmc_analysis
-from boneread_ml.stats.timing import time_analysis
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.services import user_create
 from analysis.simulation import reader_study_simulate
 from analysis.tables import study_tables
+from boneread_ml.stats.accuracy import accuracy_table
+from boneread_ml.stats.mrmc import mrmc_analysis
+from boneread_ml.stats.timing import time_analysis
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def study_admin():
-    return user_create(username="boss", password="Pw-123456789", role=Role.STUDY_ADMIN)
+@pytest.fixture(scope="module")
+def simulated(django_db_setup, django_db_blocker):
+    """One finished simulated study for the whole module (replaying it through the services
+    takes a while), made inside a transaction that is rolled back after the module's tests,
+    each of which runs in its own savepoint (Django's setUpTestData pattern)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        admin = user_create(username="boss", password="Pw-123456789", role=Role.STUDY_ADMIN)
+        study = reader_study_simulate(admin=admin, n_readers=4, n_cases=12, seed=7).reader_study
+        yield study, admin
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
-def finished(study_admin):
-    return reader_study_simulate(admin=study_admin, n_readers=4, n_cases=12, seed=7).reader_study
+def finished(simulated):
+    return simulated[0]
+
+
+@pytest.fixture
+def study_admin(simulated):
+    return simulated[1]
 
 
 def client_for(user) -> APIClient:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -145,12 +147,22 @@ def test_exports_are_deidentified_by_default(finished, study_admin):
     assert any(name in identified.content.decode() for name in usernames)
 
 
+REPO = Path(__file__).resolve().parents[3]
+
+
 def _cli(*args: str) -> dict:
+    # This checkout's ml package first (the shared virtualenv's editable install may point at
+    # another checkout).
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "ml"), os.environ.get("PYTHONPATH", "")]),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "boneread_ml", "stats", *args],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)

@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     # The shipped checkpoints as model versions, then the demo reports (auto-run queues AI jobs).
     manage("register_models", env=env)
     manage("load_demo_reports", env=env)
+    # A finished reader study read by simulated readers through the real services (issue 13),
+    # so that its results page, PDF and exports can be seen at once (about a minute, once).
+    print("== simulating a finished reader study (analysis demo)")
+    manage("simulate_reader_study", "--demo", env=env)
 
     url = f"http://{args.host}:{args.port}"
     worker_log = (logs / "worker.log").open("ab")

@@ -39,7 +39,7 @@ TEXT: dict[str, dict[str, str]] = {
         "wilcoxon_p": "Wilcoxon p",
         "mean": "Mean",
         "ratio_line": "Time ratio with AI / without AI (mixed model on log time)",
-        "carryover": "Carry-over check (arm x period)",
+        "carryover": "Carry-over check (arm x period term, log scale)",
         "accuracy": "Accuracy",
         "arm": "Arm",
         "sensitivity": "Sensitivity",
@@ -89,7 +89,7 @@ TEXT: dict[str, dict[str, str]] = {
         "wilcoxon_p": "Wilcoxon p",
         "mean": "平均",
         "ratio_line": "时间比值 有AI / 无AI（对数时间混合模型）",
-        "carryover": "延滞效应检查（组别×阶段）",
+        "carryover": "延滞效应检查（组别×阶段交互项，对数尺度）",
         "accuracy": "准确性",
         "arm": "组别",
         "sensitivity": "敏感度",
@@ -218,11 +218,11 @@ def _report_context(results: dict[str, Any], lang: str) -> dict[str, Any]:
             "aided": fmt(time.get("mean_aided_minutes"), 1),
         },
         "time_ratio": fmt(time.get("ratio"), 2),
+        "ratio_of_means": fmt(time.get("ratio_of_means"), 2),
         "time_ratio_ci": fmt_ci(time.get("ratio_ci"), 2),
         "time_ratio_p": fmt_p(time.get("ratio_p")),
         "carryover": {
-            "estimate": fmt(carry.get("estimate"), 2),
-            "ci": fmt_ci(carry.get("ci"), 2),
+            "estimate": fmt(carry.get("estimate"), 3),
             "p": fmt_p(carry.get("p")),
         }
         if carry

@@ -145,6 +145,7 @@ def reader_study_simulate(
         reader_study_create,
         reader_study_reader_add,
         reader_study_start,
+        reader_study_transition,
     )
     from readerstudies.services.events import reading_events_record
     from readerstudies.services.reading import reading_open, reading_submit
@@ -268,5 +269,8 @@ def reader_study_simulate(
                         },
                     )
                 clock.advance(600.0)
+        reader_study_transition(
+            reader_study=reader_study, user=admin, action="close", reason="simulation finished"
+        )
     reader_study.refresh_from_db()
     return SimulationResult(reader_study=reader_study, spec=spec, readers=readers)

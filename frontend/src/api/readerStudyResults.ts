@@ -44,10 +44,14 @@ export interface TimeResults {
   per_reader: ReaderTime[];
   mean_unaided_minutes: number | null;
   mean_aided_minutes: number | null;
+  /** Mean aided minutes / mean unaided minutes (the table's mean row). */
+  ratio_of_means: number | null;
+  /** The mixed model's ratio of geometric means, with its CI (the headline). */
   ratio: number | null;
   ratio_ci: Interval | null;
   ratio_p: number | null;
-  carryover: { estimate: number | null; ci: Interval | null; p: number | null } | null;
+  /** The arm x period term on the log scale (carry-over check). */
+  carryover: { estimate: number | null; se: number | null; p: number | null } | null;
   per_case_seconds: Partial<Record<Arm, number[]>>;
 }
 

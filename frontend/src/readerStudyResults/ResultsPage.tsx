@@ -180,7 +180,7 @@ export function ResultsPage({ readerStudyId }: { readerStudyId: string }) {
                   <td className="num" data-testid="mean-aided-minutes">
                     {fmt(time.mean_aided_minutes, 1)}
                   </td>
-                  <td className="num">{fmt(time.ratio, 2)}</td>
+                  <td className="num">{fmt(time.ratio_of_means, 2)}</td>
                   <td />
                   <td />
                 </tr>
@@ -193,8 +193,8 @@ export function ResultsPage({ readerStudyId }: { readerStudyId: string }) {
             </p>
             {time.carryover && (
               <p>
-                {tr("carryover")}: {fmt(time.carryover.estimate, 2)} (95% CI{" "}
-                {fmtCi(time.carryover.ci, 2)}; p {fmtP(time.carryover.p)})
+                {tr("carryover")}: {fmt(time.carryover.estimate, 3)} (p{" "}
+                {fmtP(time.carryover.p)})
               </p>
             )}
             <div className="rs-plots">

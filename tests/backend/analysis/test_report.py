@@ -43,7 +43,8 @@ RESULTS = {
         "ratio": 0.6234,
         "ratio_ci": [0.5512, 0.7051],
         "ratio_p": 0.00001,
-        "carryover": {"estimate": 1.012, "ci": [0.9, 1.13], "p": 0.81},
+        "carryover": {"estimate": 0.012, "se": 0.05, "p": 0.81},
+        "ratio_of_means": 0.627,
         "per_case_seconds": {"unaided": [1500, 1700, 1600, 1400], "aided": [900, 1000, 1100, 950]},
     },
     "accuracy": {

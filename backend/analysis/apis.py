@@ -49,7 +49,7 @@ def _options(data) -> dict:
 
 
 class ResultsApi(APIView):
-    """The study's analysis as JSON (shape: docs/reader-study-analysis.md)."""
+    """The study's analysis as JSON (shape: docs/reader-study-results.md)."""
 
     @extend_schema(parameters=QUERY_PARAMETERS, responses=OpenApiTypes.OBJECT)
     def get(self, request, reader_study_id):

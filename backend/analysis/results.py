@@ -56,7 +56,6 @@ def _time_section(times: pd.DataFrame, notes: list[str]) -> dict[str, Any] | Non
                 "reader": row["reader"],
                 "unaided_minutes": row["minutes_unaided"],
                 "aided_minutes": row["minutes_aided"],
-                "ratio": row.get("ratio"),
                 "n_unaided": row["cases_unaided"],
                 "n_aided": row["cases_aided"],
                 "t_p": tests.get(row["reader"], {}).get("t_p"),
@@ -234,7 +233,7 @@ def _lesion_section(tables: Any, notes: list[str]) -> dict[str, Any] | None:
 
 
 def results_compute(*, tables: Any) -> dict[str, Any]:
-    """The results JSON (shape: docs/reader-study-analysis.md, "Results API") from the read
+    """The results JSON (shape: docs/reader-study-results.md) from the read
     model's tables (``analysis.tables.StudyTables``)."""
     notes: list[str] = []
     time = _time_section(tables.times, notes)

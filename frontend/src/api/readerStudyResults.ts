@@ -1,7 +1,7 @@
 import { apiRequest, buildUrl } from "./client";
 
 /**
- * Reader-study analysis (backend app `analysis`; contract in docs/reader-study-analysis.md):
+ * Reader-study analysis (backend app `analysis`; contract in docs/reader-study-results.md):
  *   GET /api/reader-studies/<id>/results/                      -> Results
  *   GET /api/reader-studies/<id>/results/plots/<name>.png      -> PNG (server-side matplotlib)
  *   GET /api/reader-studies/<id>/results/report.pdf            -> printable report
@@ -33,7 +33,6 @@ export interface ReaderTime {
   reader: string;
   unaided_minutes: number | null;
   aided_minutes: number | null;
-  ratio: number | null;
   n_unaided: number;
   n_aided: number;
   t_p: number | null;

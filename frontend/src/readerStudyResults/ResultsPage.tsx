@@ -156,7 +156,6 @@ export function ResultsPage({ readerStudyId }: { readerStudyId: string }) {
                   <th className="num">
                     {tr("aided")} ({tr("minutes")})
                   </th>
-                  <th className="num">{tr("ratio")}</th>
                   <th className="num">{tr("tP")}</th>
                   <th className="num">{tr("wilcoxonP")}</th>
                 </tr>
@@ -167,7 +166,6 @@ export function ResultsPage({ readerStudyId }: { readerStudyId: string }) {
                     <td>{row.reader}</td>
                     <td className="num">{fmt(row.unaided_minutes, 1)}</td>
                     <td className="num">{fmt(row.aided_minutes, 1)}</td>
-                    <td className="num">{fmt(row.ratio, 2)}</td>
                     <td className="num">{fmtP(row.t_p)}</td>
                     <td className="num">{fmtP(row.wilcoxon_p)}</td>
                   </tr>
@@ -180,12 +178,15 @@ export function ResultsPage({ readerStudyId }: { readerStudyId: string }) {
                   <td className="num" data-testid="mean-aided-minutes">
                     {fmt(time.mean_aided_minutes, 1)}
                   </td>
-                  <td className="num">{fmt(time.ratio_of_means, 2)}</td>
                   <td />
                   <td />
                 </tr>
               </tbody>
             </table>
+            <p>
+              {tr("ratioOfMeans")}:{" "}
+              <span data-testid="ratio-of-means">{fmt(time.ratio_of_means, 2)}</span>
+            </p>
             <p className="rs-headline">
               {tr("ratioLine")}: <b data-testid="time-ratio">{fmt(time.ratio, 2)}</b> (95%
               CI <span data-testid="time-ratio-ci">{fmtCi(time.ratio_ci, 2)}</span>; p{" "}

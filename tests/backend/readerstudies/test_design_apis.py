@@ -30,9 +30,7 @@ def test_create_add_cases_truth_readers_preview_and_start(
     assert body["ai_text_source"] == "history" and body["max_case_seconds"] == 7200
     rs = f"{BASE}{body['id']}/"
     studies = [make_archive_study() for _ in range(3)]
-    cases = admin_api.post(
-        f"{rs}cases/", {"study_ids": [str(s.id) for s in studies]}, format="json"
-    )
+    cases = admin_api.post(f"{rs}cases/", {"study_ids": [str(s.id) for s in studies]}, format="json")
     assert cases.status_code == 201, cases.content
     for case in cases.json():
         truth = admin_api.put(
@@ -131,9 +129,7 @@ def test_design_settings_are_locked_after_the_start(admin_api, build_study, fiel
     assert ok.status_code == 200 and ok.json()["title"] == "Renamed"
 
 
-def test_cases_and_readers_are_locked_after_the_start(
-    rs, admin_api, build_study, make_archive_study
-):
+def test_cases_and_readers_are_locked_after_the_start(rs, admin_api, build_study, make_archive_study):
     reader_study = build_study()
     extra = make_archive_study()
     response = admin_api.post(
@@ -228,8 +224,8 @@ def test_washout_blocks_session_two_until_it_ends(rs, build_study, readers):
     assert api.post(f"{BASE}my-reading/readings/{first.id}/open/").status_code == 200
 
 
-def test_an_admin_override_of_the_washout_needs_and_records_a_reason(
-    rs, admin_api, build_study, readers
+def test_an_admin_override_of_the_washout_needs_and_records_a_reason(rs, 
+    admin_api, build_study, readers
 ):
     reader_study = build_study(washout_days=28)
     reader = readers[1]
@@ -297,9 +293,9 @@ def test_csv_errors_name_the_row_and_column_and_import_nothing(
     admin_api, build_study, row, column, fragment
 ):
     reader_study = build_study(stage="draft", truth=False)
-    case, other = ReaderStudyCase.objects.filter(reader_study=reader_study).select_related("study")[
-        :2
-    ]
+    case, other = ReaderStudyCase.objects.filter(reader_study=reader_study).select_related(
+        "study"
+    )[:2]
     good = f"{other.study.study_instance_uid},yes,,,,"
     text = "study_instance_uid,metastasis_present,lesion_label,view,x,y\n" + good + "\n"
     text += row.format(uid=case.study.study_instance_uid) + "\n"

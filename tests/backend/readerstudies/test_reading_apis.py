@@ -101,7 +101,9 @@ def test_ai_lesion_links_only_in_the_aided_arm(build_study, readers, rs):
         assert response.status_code == 400
 
 
-def test_admin_reopen_and_correction_keep_the_previous_answer(build_study, readers, rs, admin_api):
+def test_admin_reopen_and_correction_keep_the_previous_answer(
+    build_study, readers, rs, admin_api
+):
     reader_study, reader, api, session = _setup(build_study, readers, rs)
     reading = CaseReading.objects.get(session=session, position=1)
     api.post(f"{MY}readings/{reading.id}/open/")

@@ -34,7 +34,9 @@ def simulated(django_db_setup, django_db_blocker):
     each of which runs in its own savepoint (Django's setUpTestData pattern)."""
     with django_db_blocker.unblock(), transaction.atomic():
         admin = user_create(username="boss", password="Pw-123456789", role=Role.STUDY_ADMIN)
-        study = reader_study_simulate(admin=admin, n_readers=4, n_cases=12, seed=7).reader_study
+        study = reader_study_simulate(
+            admin=admin, n_readers=4, n_cases=12, seed=7, flag_one_reading=True
+        ).reader_study
         yield study, admin
         transaction.set_rollback(True)
 
@@ -208,3 +210,40 @@ def test_pdf_report_endpoint_carries_the_page_numbers(finished, study_admin, tmp
     assert fmt_ci(results["mrmc"]["ci"]) in text
     png = client.get(url(finished, "results/plots/forest.png"))
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+
+
+def test_flagged_readings_are_listed_and_left_out_of_time_unless_asked(finished, study_admin):
+    client = client_for(study_admin)
+    results = client.get(url(finished)).json()
+    assert results["design"]["flagged_excluded"] == 1
+    (flagged,) = results["flagged"]
+    assert flagged["seconds"] > 3600 and "3600" in flagged["reason"]
+    times = _csv_rows(client.get(url(finished, "exports/case-times.csv")))
+    assert len(times) == 4 * 12 * 2 - 1
+    assert (flagged["reader"], flagged["case"], flagged["arm"]) not in {
+        (row["reader"], row["case"], row["arm"]) for row in times
+    }
+    # Its answer still counts for accuracy.
+    assert len(_csv_rows(client.get(url(finished, "exports/answers.csv")))) == 4 * 12 * 2
+
+    included = client.get(url(finished), {"include_flagged": "1"}).json()
+    assert included["design"]["flagged_excluded"] == 0
+    assert included["time"]["ratio"] != results["time"]["ratio"]
+    times = _csv_rows(client.get(url(finished, "exports/case-times.csv"), {"include_flagged": "1"}))
+    assert len(times) == 4 * 12 * 2
+
+
+def test_a_study_without_readings_answers_with_empty_sections_and_reasons(study_admin):
+    from readerstudies.services.design import reader_study_create
+
+    draft = reader_study_create(user=study_admin, title="Not started")
+    client = client_for(study_admin)
+    response = client.get(url(draft))
+    assert response.status_code == 200
+    results = response.json()
+    assert results["time"] is None and results["mrmc"] is None
+    assert results["design"]["complete"] is False
+    assert any("no submitted" in note for note in results["notes"])
+    png = client.get(url(draft, "results/plots/roc.png"))
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    assert client.get(url(draft, "results/report.pdf")).status_code == 200

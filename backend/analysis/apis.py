@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analysis import selectors
-from analysis.exports import export_csv
+from analysis.exports import EXPORT_KINDS, export_csv
 from analysis.plots import PLOTS, plot_render
 from analysis.report import report_pdf
 from core.exceptions import NotFoundError
@@ -28,6 +28,9 @@ QUERY_PARAMETERS = [
     OpenApiParameter("include_flagged", bool, description="count flagged case views"),
     OpenApiParameter("lang", str, enum=["zh-CN", "zh", "en"]),
 ]
+
+
+ERRORS = dict.fromkeys((400, 403, 404), OpenApiTypes.OBJECT)  # {message, extra}
 
 
 def _query(request):
@@ -51,7 +54,11 @@ def _options(data) -> dict:
 class ResultsApi(APIView):
     """The study's analysis as JSON (shape: docs/reader-study-results.md)."""
 
-    @extend_schema(parameters=QUERY_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="reader_study_results",
+        parameters=QUERY_PARAMETERS,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
     def get(self, request, reader_study_id):
         data = _query(request)
         reader_study = selectors.analysis_reader_study_get(
@@ -63,7 +70,14 @@ class ResultsApi(APIView):
 class PlotApi(APIView):
     """One plot of the results as PNG (the same image the PDF embeds)."""
 
-    @extend_schema(parameters=QUERY_PARAMETERS, responses={(200, "image/png"): OpenApiTypes.BINARY})
+    @extend_schema(
+        operation_id="reader_study_results_plot",
+        parameters=[
+            *QUERY_PARAMETERS,
+            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(PLOTS)),
+        ],
+        responses={(200, "image/png"): OpenApiTypes.BINARY, **ERRORS},
+    )
     def get(self, request, reader_study_id, name):
         data = _query(request)
         if name not in PLOTS:
@@ -85,7 +99,9 @@ class ReportApi(APIView):
     """The printable report (PDF)."""
 
     @extend_schema(
-        parameters=QUERY_PARAMETERS, responses={(200, "application/pdf"): OpenApiTypes.BINARY}
+        operation_id="reader_study_results_report",
+        parameters=QUERY_PARAMETERS,
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request, reader_study_id):
         data = _query(request)
@@ -106,11 +122,13 @@ class ExportApi(APIView):
     """CSV exports, de-identified unless an admin asks for ``identified=1``."""
 
     @extend_schema(
+        operation_id="reader_study_export",
         parameters=[
             *QUERY_PARAMETERS,
             OpenApiParameter("identified", bool, description="admins only"),
+            OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(EXPORT_KINDS)),
         ],
-        responses={(200, "text/csv"): OpenApiTypes.STR},
+        responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS},
     )
     def get(self, request, reader_study_id, kind):
         data = _query(request)

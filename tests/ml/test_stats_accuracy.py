@@ -63,3 +63,12 @@ def test_unknown_answers_are_refused():
     )
     with pytest.raises(StatsInputError, match="yes/no"):
         accuracy_table(df)
+
+
+def test_positive_value_matches_numbers_and_text():
+    from boneread_ml.stats.data import binary_truth
+
+    assert list(binary_truth(pd.Series([0.0, 1.0, 1.0]), positive="1")) == [0, 1, 1]
+    assert list(binary_truth(pd.Series(["Good", "Poor"]), positive="Poor")) == [0, 1]
+    with pytest.raises(StatsInputError, match="no row has truth == 'Bad'"):
+        binary_truth(pd.Series(["Good", "Poor"]), positive="Bad")

@@ -36,15 +36,10 @@ def test_python_m_boneread_ml_stats_is_the_entry_point():
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["F"] == pytest.approx(4.4563187, abs=1e-6)
-    bad = subprocess.run(
-        [sys.executable, "-m", "boneread_ml", "stats", "mrmc", "--csv", "/nonexistent.csv"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert bad.returncode == 2 and "cannot read /nonexistent.csv" in bad.stderr
-    assert bad.stdout == ""
+    # the exit status of bad input passes through the package's main unchanged
+    from boneread_ml.cli.main import main as package_main
+
+    assert package_main(["stats", "mrmc", "--csv", "/nonexistent.csv"]) == 2
 
 
 def test_delong_keys_and_proc_numbers(capsys):
@@ -237,6 +232,23 @@ def test_delong_bad_input_exits_2(capsys, tmp_path):
         "nope",
     )
     assert code == 2 and "lacks column(s) nope" in err
+    p3 = tmp_path / "blank.csv"
+    df.assign(s100b=df.s100b.where(df.index != 9)).to_csv(p3, index=False)
+    code, _, err = run(
+        capsys,
+        "delong",
+        "--csv",
+        p3,
+        "--truth",
+        "outcome",
+        "--positive",
+        "Poor",
+        "--a",
+        "wfns",
+        "--b",
+        "s100b",
+    )
+    assert code == 2 and "column s100b is empty in row 11" in err and "--unpaired" in err
 
 
 def test_time_bad_input_exits_2(capsys, tmp_path):
@@ -245,3 +257,35 @@ def test_time_bad_input_exits_2(capsys, tmp_path):
     df[~((df.reader == "R02") & (df.arm == "aided"))].to_csv(path, index=False)
     code, _, err = run(capsys, "time", "--csv", path)
     assert code == 2 and "reader R02 has times in arm unaided only" in err
+
+
+def test_samplesize_reproduces_rjafroc_251_cases_for_6_readers(capsys):
+    code, out, err = run(
+        capsys,
+        "samplesize",
+        "--csv",
+        REF / "vandyke_roc.csv",
+        "--effect",
+        "-0.04380032206119144",
+        "--readers",
+        "6,10",
+    )
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["designs"][0] == {
+        "readers": 6,
+        "cases": 251,
+        "power": pytest.approx(0.8005, abs=1e-3),
+    }
+    assert res["pilot"]["var_tr"] == pytest.approx(0.00020040252, abs=1e-10)
+    code, _, err = run(
+        capsys,
+        "samplesize",
+        "--csv",
+        REF / "vandyke_roc.csv",
+        "--effect",
+        "0.05",
+        "--readers",
+        "six",
+    )
+    assert code == 2 and "--readers must look like" in err

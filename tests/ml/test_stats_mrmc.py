@@ -288,3 +288,21 @@ def test_both_fixed_and_dbm_with_delong_are_refused(small):
         mrmc_analysis(df, readers="fixed", cases="fixed")
     with pytest.raises(StatsInputError, match="jackknife"):
         mrmc_analysis(df, method="dbm", covariance="delong")
+
+
+def test_dbm_fixed_factor_variants_agree_with_or(vandyke):
+    # pseudovalue mean squares are c times the OR ones, so the statistics coincide; DBM's
+    # fixed-reader test refers F to F(t-1, (t-1)(c-1)) instead of chi2(t-1)
+    or_fr, dbm_fr = (
+        mrmc_analysis(vandyke, readers="fixed"),
+        mrmc_analysis(vandyke, method="dbm", readers="fixed"),
+    )
+    assert dbm_fr.statistic == pytest.approx(or_fr.statistic, abs=1e-9)
+    assert dbm_fr.df_denominator == 113
+    assert dbm_fr.p == pytest.approx(stats.f.sf(or_fr.statistic, 1, 113), abs=1e-12)
+    or_fc, dbm_fc = (
+        mrmc_analysis(vandyke, cases="fixed"),
+        mrmc_analysis(vandyke, method="dbm", cases="fixed"),
+    )
+    assert dbm_fc.p == pytest.approx(or_fc.p, abs=1e-12)
+    np.testing.assert_allclose(dbm_fc.ci, or_fc.ci, atol=1e-12)

@@ -54,7 +54,7 @@ def test_power_is_alpha_without_an_effect(pilot):
 
 def test_time_power_is_high_for_a_large_effect_and_low_without_one():
     vc = {"reader": 0.04, "case": 0.09, "reader_arm": 0.0025, "residual": 0.12}
-    big = time_power(readers=4, cases=20, time_ratio=0.62, variance_components=vc, n_sim=8, seed=1)
-    none = time_power(readers=4, cases=20, time_ratio=1.0, variance_components=vc, n_sim=8, seed=1)
+    big = time_power(readers=4, cases=12, time_ratio=0.62, variance_components=vc, n_sim=5, seed=1)
+    none = time_power(readers=4, cases=12, time_ratio=1.0, variance_components=vc, n_sim=5, seed=1)
     assert big["power"] == 1.0
-    assert none["power"] <= 0.25
+    assert none["power"] <= 0.4

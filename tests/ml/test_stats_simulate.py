@@ -76,6 +76,8 @@ def test_reader_study_analysis_bundles_every_number():
     df = simulate_study(SimulationSpec(n_readers=4, n_cases=24, seed=8))
     out = reader_study_analysis(df, engine="reml")
     assert set(out) == {"time", "accuracy", "mrmc", "methods"}
+    with_active = reader_study_analysis(df.assign(active_seconds=df.seconds * 0.8), engine="reml")
+    assert with_active["time_active"]["ratio"] == pytest.approx(out["time"]["ratio"], rel=1e-6)
     assert out["mrmc"]["treatments"] == ["aided", "unaided"]
     assert out["mrmc"]["difference"] == pytest.approx(
         out["mrmc"]["auc_mean"]["aided"] - out["mrmc"]["auc_mean"]["unaided"]

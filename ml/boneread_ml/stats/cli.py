@@ -1,4 +1,4 @@
-"""Reader-study statistics on exported CSVs: `stats delong|mrmc|time`, one JSON object on stdout.
+"""Reader-study statistics on exported CSVs: `stats delong|mrmc|time|samplesize`, one JSON object on stdout.
 
 Bad input (missing columns, a reader with one treatment only, a case without truth, constant
 ratings, an unreadable file) exits with status 2 and a message on stderr.
@@ -77,6 +77,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=["statsmodels", "reml"], default="statsmodels")
     p.add_argument("--alpha", type=float, default=0.05)
 
+    p = sub.add_parser("samplesize", help="readers and cases for an AUC difference (OR, Hillis)")
+    p.add_argument("--csv", required=True, help="pilot study, MRMC long format")
+    p.add_argument("--effect", type=float, required=True, help="AUC difference to detect")
+    p.add_argument("--power", type=float, default=0.8)
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--readers", default="3-15", help="a range such as 3-15, or a list 4,6,8")
+    p.add_argument("--treatment-column", default="treatment")
+
 
 def _delong(args) -> dict:
     from boneread_ml.stats.roc import delong_test, delong_unpaired_test
@@ -101,6 +109,14 @@ def _delong(args) -> dict:
         res = delong_unpaired_test(ya, sa, yb, sb, args.alpha, alternative=args.alternative)
     else:
         y = binary_truth(df[args.truth], positive=args.positive, column=args.truth)
+        for col in (args.a, args.b):
+            blank = df[col].isna() | (df[col].astype(str).str.strip() == "")
+            if blank.any():
+                raise StatsInputError(
+                    f"column {col} is empty in row {int(blank.to_numpy().argmax()) + 2}: the "
+                    "paired test needs both scores for every case (use --unpaired for curves "
+                    "on different cases)"
+                )
         sa, sb = numeric_column(df, args.a), numeric_column(df, args.b)
         _check_curve(y, sa, args.a)
         _check_curve(y, sb, args.b)
@@ -154,8 +170,47 @@ def _time(args) -> dict:
     )
 
 
+def _readers(text: str) -> list[int]:
+    try:
+        if "-" in text:
+            lo, hi = (int(x) for x in text.split("-", 1))
+            values = list(range(lo, hi + 1))
+        else:
+            values = [int(x) for x in text.split(",")]
+    except ValueError as exc:
+        raise StatsInputError(f"--readers must look like 3-15 or 4,6,8, not {text!r}") from exc
+    if not values or min(values) < 2:
+        raise StatsInputError("--readers needs numbers of at least 2")
+    return values
+
+
+def _samplesize(args) -> dict:
+    from boneread_ml.stats.data import mrmc_data
+    from boneread_ml.stats.mrmc import mrmc_analysis
+    from boneread_ml.stats.samplesize import auc_sample_size, pilot_components
+
+    if not 0 < args.power < 1:
+        raise StatsInputError("--power must be between 0 and 1")
+    data = mrmc_data(read_csv(args.csv), treatment=args.treatment_column)
+    pilot_res = mrmc_analysis(data)
+    pilot = pilot_components(pilot_res.var_components, n_cases=len(data.cases))
+    return {
+        "pilot": {**pilot, "readers": len(data.readers), "difference": pilot_res.difference},
+        "effect": args.effect,
+        "power": args.power,
+        "alpha": args.alpha,
+        "designs": auc_sample_size(
+            effect=args.effect,
+            pilot=pilot,
+            power=args.power,
+            alpha=args.alpha,
+            readers=_readers(args.readers),
+        ),
+    }
+
+
 def run(args) -> int:
-    handlers = {"delong": _delong, "mrmc": _mrmc, "time": _time}
+    handlers = {"delong": _delong, "mrmc": _mrmc, "time": _time, "samplesize": _samplesize}
     try:
         result = handlers[args.stats_command](args)
     except StatsInputError as exc:

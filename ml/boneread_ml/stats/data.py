@@ -59,11 +59,18 @@ def binary_truth(values: pd.Series, *, positive=None, column: str = "truth") -> 
     if values.isna().any() or (values.astype(str).str.strip() == "").any():
         raise StatsInputError(f"column {column} is empty in some rows: every case needs a truth")
     if positive is not None:
-        pos = str(positive)
+        pos = str(positive).strip()
         as_text = values.astype(str).str.strip()
-        if not (as_text == pos).any():
+        hit = as_text == pos
+        numbers = pd.to_numeric(values, errors="coerce")
+        try:
+            if not numbers.isna().any():  # numeric truth: 1 matches 1.0
+                hit = numbers == float(pos)
+        except ValueError:
+            pass
+        if not hit.any():
             raise StatsInputError(f"no row has {column} == {pos!r} (the positive value)")
-        return (as_text == pos).to_numpy(dtype=int)
+        return hit.to_numpy(dtype=int)
     mapping = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "false": 0, "true": 1}
     as_text = values.astype(str).str.strip().str.lower()
     unknown = sorted(set(as_text) - set(mapping))

@@ -35,6 +35,7 @@ def reader_study_analysis(
     aided: str = "aided",
     unaided: str | None = None,
     seconds: str = "seconds",
+    active_seconds: str | None = "active_seconds",
     covariance: str = "jackknife",
     engine: str = "statsmodels",
     alpha: float = 0.05,
@@ -45,15 +46,17 @@ def reader_study_analysis(
     Args:
         df: long format (reader, arm, session, case, truth, rating, answer, seconds).
         aided: the aided arm's label; ``unaided`` the other (default: the other label).
-        seconds: the time column to analyse (open-to-submit or active time).
+        seconds: the time column to analyse (open-to-submit time).
+        active_seconds: a second time column (active time); when the table has it, the result
+            also holds ``time_active``, the same analysis of that column.
         covariance: MRMC covariance method.
         engine: mixed-model engine ("statsmodels" or the equivalent fast "reml").
         alpha: 1 - confidence level.
         with_roc_points: include empirical ROC points per reader/arm and pooled (plots).
 
     Returns:
-        ``{"time": ..., "accuracy": ..., "mrmc": ..., "methods": str}``; MRMC's difference is
-        aided - unaided.
+        ``{"time": ..., "accuracy": ..., "mrmc": ..., "methods": str}`` (plus ``time_active``);
+        MRMC's difference is aided - unaided.
 
     Raises:
         StatsInputError: the message names the problem in the data.
@@ -72,9 +75,15 @@ def reader_study_analysis(
         treatments=order,
         alpha=alpha,
     )
-    return {
+    out = {
         "time": time_analysis(df, aided=aided, seconds=seconds, engine=engine, alpha=alpha),
         "accuracy": accuracy_table(df, arms=order, alpha=alpha, with_roc_points=with_roc_points),
         "mrmc": mr.as_dict(),
         "methods": METHODS_TEXT,
     }
+    if active_seconds and active_seconds in df.columns and active_seconds != seconds:
+        # the same analysis of active reading time (open-to-submit minus idle/hidden time)
+        out["time_active"] = time_analysis(
+            df, aided=aided, seconds=active_seconds, engine=engine, alpha=alpha
+        )
+    return out

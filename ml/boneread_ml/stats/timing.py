@@ -388,12 +388,29 @@ def reml_fit(
 
     resid_var = float(np.var(y - x @ np.linalg.lstsq(x, y, rcond=None)[0]))
     start = np.log(np.full(1 + len(blocks), max(resid_var, 1e-6) / (1 + len(blocks))))
-    bounds = [(np.log(1e-8), np.log(1e3))] * len(start)
     if at is not None:
         x_opt = np.log([at["residual"]] + [max(at[name], 1e-12) for name, _ in blocks])
         res = optimize.OptimizeResult(x=x_opt, success=True, fun=objective(x_opt))
     else:
-        res = optimize.minimize(objective, start, method="L-BFGS-B", bounds=bounds)
+        # optimise the variance ratios with the residual variance profiled out (REML's
+        # sigma^2 = r'H^-1 r / (n - p)), then evaluate the full criterion there
+        def profiled(log_ratios):
+            xvx, xvy, yvy, logdet_h = parts(np.concatenate([[0.0], log_ratios]))
+            _, logdet_x = np.linalg.slogdet(xvx)
+            rss = yvy - np.linalg.solve(xvx, xvy) @ xvy
+            return (n - p) * np.log(max(rss, 1e-300) / (n - p)) + logdet_h + logdet_x
+
+        ratio_start = start[1:] - start[0]
+        opt = optimize.minimize(
+            profiled,
+            ratio_start,
+            method="L-BFGS-B",
+            bounds=[(np.log(1e-8), np.log(1e4))] * len(ratio_start),
+        )
+        xvx, xvy, yvy, _ = parts(np.concatenate([[0.0], opt.x]))
+        s2 = (yvy - np.linalg.solve(xvx, xvy) @ xvy) / (n - p)
+        x_opt = np.concatenate([[np.log(s2)], opt.x + np.log(s2)])
+        res = optimize.OptimizeResult(x=x_opt, success=opt.success, fun=objective(x_opt))
     xvx, xvy, _, _ = parts(res.x)
     cov = np.linalg.inv(xvx)
     beta = cov @ xvy

@@ -69,9 +69,7 @@ def case_get(*, reader_study: ReaderStudy, case_id: Any) -> ReaderStudyCase:
 def reading_get_for_admin(*, reader_study: ReaderStudy, reading_id: Any) -> CaseReading:
     reading = (
         CaseReading.objects.select_related("session__assignment__reader", "case")
-        .filter(
-            session__assignment__reader_study=reader_study, id=_uuid(reading_id, "reading")
-        )
+        .filter(session__assignment__reader_study=reader_study, id=_uuid(reading_id, "reading"))
         .first()
     )
     if reading is None:
@@ -306,7 +304,7 @@ def schedule_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
 
 def ai_progress(*, reader_study: ReaderStudy) -> dict[str, Any]:
     cases = cases_list(reader_study=reader_study)
-    counts = {s: 0 for s in ("queued", "running", "succeeded", "failed", "cancelled")}
+    counts = dict.fromkeys(("queued", "running", "succeeded", "failed", "cancelled"), 0)
     none = frozen = 0
     rows = []
     for case in cases:
@@ -383,9 +381,7 @@ def progress_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
         .order_by("reader__username")
     ):
         sessions = []
-        for session in assignment.sessions.select_related("washout_override_by").order_by(
-            "number"
-        ):
+        for session in assignment.sessions.select_related("washout_override_by").order_by("number"):
             readings = list(session.readings.prefetch_related("case_views"))
             done = sum(1 for r in readings if r.state == ReadingState.SUBMITTED)
             times = [reading_times_output(r) for r in readings]
@@ -530,3 +526,39 @@ def flags_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
             for e in events
         ],
     }
+
+
+def candidate_studies(*, kind: str = "", query: str = "", limit: int = 100) -> list[dict]:
+    """Archive studies a study admin may add as cases (no patient names: picking cases needs
+    the study, its kind and whether it has a report or a ground-truth SEG)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from inference.models import InferenceJob
+    from studies.models import Instance, Study
+
+    studies = Study.objects.all()
+    if kind:
+        studies = studies.filter(kind=kind)
+    if query:
+        studies = studies.filter(
+            Q(accession_number__icontains=query)
+            | Q(study_instance_uid__startswith=query)
+            | Q(description__icontains=query)
+        )
+    segs = Instance.objects.filter(
+        series__study=OuterRef("pk"), sop_class_uid="1.2.840.10008.5.1.4.1.1.66.4"
+    ).exclude(id__in=InferenceJob.seg_instances.through.objects.values("instance_id"))
+    studies = studies.annotate(has_seg=Exists(segs)).select_related("report")
+    return [
+        {
+            "id": str(s.id),
+            "study_instance_uid": s.study_instance_uid,
+            "accession_number": s.accession_number,
+            "kind": s.kind,
+            "study_date": s.study_date.isoformat() if s.study_date else None,
+            "description": s.description,
+            "has_report": hasattr(s, "report"),
+            "has_seg": s.has_seg,
+        }
+        for s in studies.order_by("-study_date", "accession_number")[:limit]
+    ]

@@ -20,9 +20,9 @@ def refuse(message: str, code: str, *, status: int = 400, **extra: Any) -> Appli
 def record_change(*, user: Any, action: str, obj: Any, **details: Any) -> None:
     """Every reader-study change passes here: the one place that writes the audit trail.
 
-    audit: the ``audit`` app (access engineer) is not on main yet; when it is, call
-    ``audit.services.audit_record(...)`` here. Until then the change is logged.
+    The ``audit`` app (access engineer) is not on main yet; until it is, the change is logged.
     """
+    # audit: audit.services.audit_record(...) for every reader-study change, once the app exists
     log.info(
         "reader study change: %s on %s %s by %s %s",
         action,

@@ -3,6 +3,7 @@ the start (schedule frozen) and the state machine draft -> open <-> paused -> cl
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ from readerstudies.schedule import schedule
 from readerstudies.services.common import record_change, refuse
 
 EDITABLE_AFTER_START = ("title", "description")
+_UID = re.compile(r"[0-9][0-9.]{0,63}")
 
 
 def _require_draft(reader_study: ReaderStudy, what: str) -> None:
@@ -139,12 +141,12 @@ def reader_study_cases_add(
         raise refuse(
             f"No archive study with id {', '.join(missing)}.", "unknown_study", study_ids=missing
         )
-    existing = set(
+    existing = {
         str(i)
         for i in ReaderStudyCase.objects.filter(
             reader_study=reader_study, study_id__in=ids
         ).values_list("study_id", flat=True)
-    )
+    }
     if existing:
         raise refuse(
             f"Already a case of this reader study: {', '.join(sorted(existing))}.",
@@ -194,8 +196,14 @@ def _location_clean(location: Any, *, where: str) -> dict:
             if isinstance(frame, bool) or not isinstance(frame, int) or frame < 1:
                 raise refuse(f"{where}: location.frame must be a frame number >= 1.", "invalid")
             clean["frame"] = frame
-    if location.get("sop_instance_uid"):
-        clean["sop_instance_uid"] = str(location["sop_instance_uid"])[:64]
+    uid = location.get("sop_instance_uid")
+    if uid:
+        if not isinstance(uid, str) or not _UID.fullmatch(uid):
+            raise refuse(
+                f"{where}: location.sop_instance_uid must be a DICOM UID (digits and dots).",
+                "invalid",
+            )
+        clean["sop_instance_uid"] = uid
     return clean
 
 
@@ -472,8 +480,7 @@ def reader_session_start(
             raise refuse(
                 f"The washout of {reader_study.washout_days} days ends at "
                 f"{ends_at.isoformat(timespec='minutes')}; session {session.number} cannot start "
-                "before then"
-                + ("; give override_reason to start early." if by_admin else "."),
+                "before then" + ("; give override_reason to start early." if by_admin else "."),
                 "washout",
                 status=409,
                 washout_ends_at=ends_at.isoformat(),

@@ -167,12 +167,18 @@ def reading_events_record(
         except EventRejected as exc:
             result.add(event_id, "rejected", exc.code, exc.reason)
             continue
-        server_time = event["client_time"] + offset
+        try:
+            server_time = event["client_time"] + offset
+            last_input = event.get("last_input_at")
+            last_input_server = last_input + offset if last_input else None
+        except OverflowError:
+            result.add(event_id, "rejected", "invalid", "client_time: out of range")
+            continue
         code, reason = _implausible(view, server_time, received_at)
         if code is None:
             server_time = min(server_time, received_at)
-        last_input = event.get("last_input_at")
-        last_input_server = min(last_input + offset, server_time) if last_input else None
+        if last_input_server is not None:
+            last_input_server = min(last_input_server, server_time)
         reading_event = ReadingEvent(
             case_view=view,
             client_event_id=event["id"],

@@ -3,10 +3,7 @@ later report sign) and ground truth from a phantom's DICOM SEG, on real phantom 
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from django.conf import settings as django_settings
 
 from inference.models import InferenceJob, JobState
 from readerstudies.models import CaseReading, FrozenAiResult, ReaderStudyCase
@@ -14,50 +11,6 @@ from readerstudies.selectors import ai_job_ids_allowed
 from readerstudies.services.ai import job_result_checksum
 
 BASE = "/api/reader-studies/"
-
-
-@pytest.fixture(scope="session")
-def phantom_planar(tmp_path_factory) -> dict:
-    from boneread_ml.data.manifest import generate
-
-    root = tmp_path_factory.mktemp("rs-phantom")
-    generate("planar", 2, 5, str(root))
-    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    return {"root": root, "cases": manifest["cases"]}
-
-
-@pytest.fixture
-def ingest_phantom(db, phantom_planar):
-    """Factory: ingest phantom case ``index`` (images and ground-truth SEGs) with its report."""
-    from reports.services import report_save
-    from studies.models import IngestSource, Study
-    from studies.services import instance_ingest
-
-    def ingest(index: int):
-        case = phantom_planar["cases"][index]
-        folder = phantom_planar["root"] / case["dicom_dir"]
-        for name in ("NM_WB.dcm", "SEG_ANT.dcm", "SEG_POST.dcm"):
-            result = instance_ingest(file=(folder / name).read_bytes(), source=IngestSource.DEMO)
-            assert result.ok, result.reason
-        study = Study.objects.get(study_instance_uid=case["study"]["study_instance_uid"])
-        report = case["report"]
-        report_save(study=study, user=None, history=report["history"],
-                    findings=report["findings"], impression=report["impression"],
-                    base_version=None)  # fmt: skip
-        return study, case
-
-    return ingest
-
-
-@pytest.fixture
-def shipped_model(db):
-    from inference.services import model_version_register
-
-    path = django_settings.MODEL_DIR / "planar"
-    if not (path / "config.json").is_file():
-        pytest.skip("no shipped planar checkpoint in MODEL_DIR")
-    model_version, _ = model_version_register(path=path, activate=True)
-    return model_version
 
 
 def _draft_with(admin_api, studies, **settings):
@@ -174,3 +127,14 @@ def test_truth_from_seg_without_a_seg_names_the_problem(admin_api, build_study):
     response = admin_api.post(f"{BASE}{reader_study.id}/cases/{case.id}/truth/from-seg/")
     assert response.status_code == 400
     assert response.json()["extra"]["code"] == "no_truth_seg"
+
+
+@pytest.mark.django_db
+def test_candidate_studies_list_the_archive_without_patient_names(admin_api, ingest_phantom, rs):
+    study, case = ingest_phantom(0)
+    response = admin_api.get(f"{BASE}candidate-studies/?kind=planar&q={study.accession_number}")
+    assert response.status_code == 200
+    [row] = response.json()
+    assert row["id"] == str(study.id) and row["has_report"] and row["has_seg"]
+    assert case["study"]["patient_name"] not in response.content.decode()
+    assert rs.client_for(rs.make_user("reader")).get(f"{BASE}candidate-studies/").status_code == 403

@@ -104,9 +104,7 @@ def test_batch_split_across_requests_accumulates(client, study):
         (lambda e: e.update(sequence=-1), "sequence"),
     ],
 )
-def test_a_malformed_event_is_rejected_alone_with_the_field_named(
-    client, study, mutate, fragment
-):
+def test_a_malformed_event_is_rejected_alone_with_the_field_named(client, study, mutate, fragment):
     """One bad event in a batch is refused with the field named; the others are stored (a
     poison event must not block the outbox)."""
     events = make_events(study, uuid.uuid4(), [("opened", -5), ("closed", 0)], timezone.now())

@@ -50,6 +50,8 @@ def _time_section(times: pd.DataFrame, notes: list[str]) -> dict[str, Any] | Non
     tests = {row["reader"]: row for row in result["paired_tests"]}
     carry = result.get("carry_over") or {}
     notes.extend(f"Time model: {note}" for note in result["model"].get("notes", []))
+    if result["model"].get("converged") is False:
+        notes.append("Time model: the mixed model did not converge; read its ratio with care.")
     return {
         "per_reader": [
             {

@@ -14,9 +14,11 @@ from accounts.permissions import has_role
 from core.exceptions import ApplicationError, NotFoundError
 from readerstudies.models import AiTextSource, Design, ReaderAssignment
 from readerstudies.selectors import design as sel
+from readerstudies.selectors import progress
 from readerstudies.services import ai as ai_services
 from readerstudies.services import design as services
 from readerstudies.services import reading as reading_services
+from readerstudies.services import sessions as session_services
 from readerstudies.services import truth as truth_services
 
 
@@ -344,7 +346,9 @@ CloseApi = _transition_api("close")
 class ProgressApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, reader_study_id):
-        return Response(sel.progress_output(reader_study=_admin_study(request, reader_study_id)))
+        return Response(
+            progress.progress_output(reader_study=_admin_study(request, reader_study_id))
+        )
 
 
 class SessionStartApi(APIView):
@@ -357,13 +361,13 @@ class SessionStartApi(APIView):
         session = sel.session_get_for_admin(reader_study=reader_study, session_id=session_id)
         data = self.SessionStartInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.reader_session_start(
+        session_services.reader_session_start(
             session=session,
             user=request.user,
             override_reason=data.validated_data.get("override_reason", ""),
             by_admin=True,
         )
-        return Response(sel.progress_output(reader_study=reader_study))
+        return Response(progress.progress_output(reader_study=reader_study))
 
 
 class ReadingsApi(APIView):
@@ -379,11 +383,11 @@ class ReadingsApi(APIView):
         if any(v is not None and not 0 < v < 2**31 for v in (reader, session)):
             raise ApplicationError("reader and session must be positive integers.")
         include_flagged = params.get("include_flagged") in ("1", "true")
-        readings = sel.readings_list(
+        readings = progress.readings_list(
             reader_study=reader_study, reader_id=reader, session_number=session
         )
         return Response(
-            [sel.admin_reading_output(r, include_flagged=include_flagged) for r in readings]
+            [progress.admin_reading_output(r, include_flagged=include_flagged) for r in readings]
         )
 
 
@@ -397,7 +401,7 @@ class ReadingReopenApi(APIView):
         reading = reading_services.reading_reopen(
             reading=reading, user=request.user, reason=data.validated_data.get("reason", "")
         )
-        return Response(sel.admin_reading_output(reading))
+        return Response(progress.admin_reading_output(reading))
 
 
 class ReadingCorrectApi(APIView):
@@ -417,10 +421,10 @@ class ReadingCorrectApi(APIView):
             data=data.validated_data["answer"],
             reason=data.validated_data["reason"],
         )
-        return Response(sel.admin_reading_output(reading))
+        return Response(progress.admin_reading_output(reading))
 
 
 class FlagsApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, reader_study_id):
-        return Response(sel.flags_output(reader_study=_admin_study(request, reader_study_id)))
+        return Response(progress.flags_output(reader_study=_admin_study(request, reader_study_id)))

@@ -39,7 +39,7 @@ def case_view_get_for_user(*, user: Any, view_id: str) -> CaseView:
 def session_is_readable(session: ReaderSession) -> bool:
     """The session may be read now: started, or startable (session 1; or the previous session
     completed and the washout over, or overridden by an admin)."""
-    from readerstudies.services.design import session_washout_ends_at
+    from readerstudies.services.sessions import session_washout_ends_at
 
     if session.completed_at is not None:
         return False

@@ -22,7 +22,9 @@ def record_change(*, user: Any, action: str, obj: Any, **details: Any) -> None:
 
     The ``audit`` app (access engineer) is not on main yet; until it is, the change is logged.
     """
-    # audit: audit.services.audit_record(...) for every reader-study change, once the app exists
+    # audit: once the audit app is on main, replace the log line below with
+    #   audit_record(action=f"reader_study.{action}", actor=user,
+    #                object_type=type(obj).__name__.lower(), object_id=obj.pk, details=details)
     log.info(
         "reader study change: %s on %s %s by %s %s",
         action,

@@ -18,7 +18,8 @@ from readerstudies.models import (
     StudyState,
 )
 from readerstudies.services.common import record_change, refuse
-from readerstudies.services.design import _location_clean, reader_session_start
+from readerstudies.services.design import _location_clean
+from readerstudies.services.sessions import reader_session_start
 
 ANSWER_FIELDS = ("metastasis_present", "confidence", "comment", "lesions")
 MAX_ANSWER_LESIONS = 200

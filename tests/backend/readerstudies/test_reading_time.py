@@ -69,7 +69,7 @@ def test_a_view_is_linked_to_the_reading_session_and_arm(opened):
     assert row.first_image_at is not None
 
 
-def test_a_poison_event_is_refused_alone_and_the_rest_of_the_batch_is_kept(opened):
+def test_a_poison_event_is_refused_alone_and_the_rest_of_the_batch_is_kept(opened, admin_api):
     """The old failure: one refused event (an unknown case view's study) blocked every later
     batch. Now each event has its own verdict, and a replay repeats the verdict."""
     reader_study, api, reading = opened
@@ -92,6 +92,10 @@ def test_a_poison_event_is_refused_alone_and_the_rest_of_the_batch_is_kept(opene
     assert ReadingEvent.objects.filter(reject_code="future").count() == 1
     view = CaseView.objects.get(client_view_id=good[0]["view_id"])
     assert view.total_seconds == pytest.approx(1, abs=0.5)
+    flags = admin_api.get(f"/api/reader-studies/{reader_study.id}/flags/").json()
+    [listed] = flags["rejected_events"]
+    assert listed["event_id"] == future["id"] and listed["code"] == "future"
+    assert listed["reader"]["username"] == "reader1"
 
 
 def test_events_within_the_tolerance_are_accepted_and_placed_at_arrival(opened):

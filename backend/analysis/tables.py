@@ -28,7 +28,7 @@ from readerstudies.models import (
     ReadingState,
     TruthLesion,
 )
-from readerstudies.selectors.design import reading_times_output
+from readerstudies.selectors.progress import reading_times_output
 
 TIME_MEASURES = {"active": "active_seconds", "total": "open_seconds"}
 

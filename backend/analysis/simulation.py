@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
@@ -113,6 +114,63 @@ def _placeholder_ai(case: Any, *, user: Any) -> None:
     case.save(update_fields=["ai_job", "modified"])
 
 
+#: Lesion marking of the simulated readers: chance to find each truth lesion and to label it
+#: right, per arm; false marks per case (Poisson mean). A data-generating choice of the
+#: simulator, not a statistic: the lesion-level analysis on the page is the engine's.
+LESION_FIND = {"unaided": 0.70, "aided": 0.85}
+LESION_LABEL_RIGHT = {"unaided": 0.80, "aided": 0.90}
+FALSE_MARKS_PER_CASE = {"unaided": 0.30, "aided": 0.20}
+
+
+def _truth_lesions(rng: np.random.Generator, positive: bool) -> list[dict[str, Any]]:
+    """Truth lesions on the 256 x 1024 planar views: 1-3 metastases (and maybe one benign
+    lesion) in a positive case, at most one benign lesion in a negative one."""
+    labels = ["metastatic"] * int(rng.integers(1, 4)) if positive else []
+    if rng.random() < 0.4:
+        labels.append("benign")
+    return [
+        {
+            "label": label,
+            "location": {
+                "kind": "planar",
+                "view": str(rng.choice(["anterior", "posterior"])),
+                "x": float(np.round(rng.uniform(30, 226), 1)),
+                "y": float(np.round(rng.uniform(60, 960), 1)),
+            },
+        }
+        for label in labels
+    ]
+
+
+def _reader_marks(
+    rng: np.random.Generator, truth: list[dict[str, Any]], arm: str
+) -> list[dict[str, Any]]:
+    marks = []
+    for lesion in truth:
+        if rng.random() >= LESION_FIND[arm]:
+            continue
+        right = rng.random() < LESION_LABEL_RIGHT[arm]
+        label = lesion["label"] if right else ({"benign", "metastatic"} - {lesion["label"]}).pop()
+        location = dict(lesion["location"])
+        location["x"] = float(max(0.0, location["x"] + rng.normal(0, 3)))
+        location["y"] = float(max(0.0, location["y"] + rng.normal(0, 3)))
+        marks.append({"label": label, "shape": "point", "location": location})
+    for _ in range(int(rng.poisson(FALSE_MARKS_PER_CASE[arm]))):
+        marks.append(
+            {
+                "label": str(rng.choice(["benign", "metastatic"])),
+                "shape": "point",
+                "location": {
+                    "kind": "planar",
+                    "view": str(rng.choice(["anterior", "posterior"])),
+                    "x": float(np.round(rng.uniform(0, 255), 1)),
+                    "y": float(np.round(rng.uniform(0, 1023), 1)),
+                },
+            }
+        )
+    return marks
+
+
 def reader_study_simulate(
     *,
     admin: Any,
@@ -166,6 +224,8 @@ def reader_study_simulate(
     sim_cases = sorted(records["case"].unique())
     truth = records.groupby("case")["truth"].first().to_dict()
     tag = secrets.token_hex(2).upper()
+    rng = np.random.default_rng(seed + 1)
+    truth_lesions = {name: _truth_lesions(rng, bool(truth[name])) for name in sim_cases}
     max_case_seconds = 3600
 
     start = timezone.now() - timedelta(days=2 * washout_days + 30)
@@ -197,7 +257,12 @@ def reader_study_simulate(
         case_of_sim = dict(zip(sim_cases, cases, strict=True))
         sim_of_case = {case.id: name for name, case in case_of_sim.items()}
         for name, case in case_of_sim.items():
-            case_truth_set(case=case, user=admin, metastasis_present=bool(truth[name]))
+            case_truth_set(
+                case=case,
+                user=admin,
+                metastasis_present=bool(truth[name]),
+                lesions=truth_lesions[name],
+            )
             _placeholder_ai(case, user=admin)
         for reader in readers:
             reader_study_reader_add(reader_study=reader_study, user=admin, reader=reader)
@@ -226,9 +291,8 @@ def reader_study_simulate(
                 session = ReaderSession.objects.get(assignment__reader=reader, number=number)
                 readings = CaseReading.objects.filter(session=session).select_related("case")
                 for reading in readings.order_by("position"):
-                    record = by_key[
-                        (sim_of_reader[reader.id], session.arm, sim_of_case[reading.case_id])
-                    ]
+                    sim_case = sim_of_case[reading.case_id]
+                    record = by_key[(sim_of_reader[reader.id], session.arm, sim_case)]
                     seconds = float(record.seconds)
                     if flag_left:
                         seconds, flag_left = max_case_seconds + 600.0, False
@@ -265,7 +329,7 @@ def reader_study_simulate(
                             "metastasis_present": record.answer == "yes",
                             "confidence": int(round(record.rating)),
                             "comment": "",
-                            "lesions": [],
+                            "lesions": _reader_marks(rng, truth_lesions[sim_case], session.arm),
                         },
                     )
                 clock.advance(600.0)

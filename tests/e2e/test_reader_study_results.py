@@ -4,6 +4,8 @@ flagged time is listed, and the PDF and CSV downloads work."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -82,4 +84,9 @@ def test_results_page_shows_the_engines_numbers_and_plots(live_server, page):
     )
     assert answers.status == 200
     assert "lin" not in answers.text()
+
+    # English: the page's strings and the plots' labels follow the app's language.
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Reader study results", exact=False)).to_be_visible()
+    expect(page.get_by_test_id("plot-roc")).to_have_attribute("src", re.compile(r"lang=en"))
     assert page.console_errors == []

@@ -41,4 +41,20 @@ def test_simulated_study_is_finished_through_the_services_and_effects_are_recove
     gain = sim.spec.auc_gain
     assert mrmc["ci"][0] < gain < mrmc["ci"][1], (mrmc["difference"], mrmc["ci"])
     assert results["design"]["complete"] is True
+    # Lesion level: the simulated readers find 85% of the lesions with AI and 70% without.
+    lesions = results["lesions"]["per_reader"]
+    assert len(lesions) == 4 * 2
+    found = {
+        arm: [row["localisation_sensitivity"] for row in lesions if row["arm"] == arm]
+        for arm in ("unaided", "aided")
+    }
+    assert sum(found["aided"]) / 4 > sum(found["unaided"]) / 4
+    true_rate = {"unaided": 0.70, "aided": 0.85}
+    covered = [
+        row["localisation_sensitivity_ci"][0]
+        <= true_rate[row["arm"]]
+        <= row["localisation_sensitivity_ci"][1]
+        for row in lesions
+    ]
+    assert sum(covered) >= 6, lesions  # 95% intervals: nearly all of the 8 cover the truth
     assert results["design"]["n_readers"] == 4

@@ -86,7 +86,7 @@ def test_results_page_shows_the_engines_numbers_and_plots(live_server, page):
     assert "lin" not in answers.text()
 
     # English: the page's strings and the plots' labels follow the app's language.
-    page.get_by_role("button", name="English").click()
+    page.get_by_test_id("language-switch").click()
     expect(page.get_by_role("heading", name="Reader study results", exact=False)).to_be_visible()
     expect(page.get_by_test_id("plot-roc")).to_have_attribute("src", re.compile(r"lang=en"))
     assert page.console_errors == []

@@ -8,7 +8,8 @@ starts the study (the schedule is the product's own, seeded), and for each readi
 the product gives it opens the reading, sends the viewer's timer events (opened, first image,
 submitted) and submits the answer. Time is simulated: a clock patched into
 ``django.utils.timezone.now`` advances by each reading's simulated seconds and by the wash-out
-between sessions, so a study of days takes seconds to replay.
+between sessions, so a study of weeks replays in about a minute. The patch is process-wide: run the simulator from
+the management command or tests, never inside a web request.
 
 What is simulated and not real: the cases are archive studies without images (a dedicated
 patient, "SIMULATED READER STUDY"), and their "frozen AI" is a placeholder job of a model version

@@ -26,7 +26,7 @@ type Load =
 
 /** The study admin's results page: design, time table, accuracy, MRMC, plots, flagged times. */
 export function ResultsPage({ readerStudyId }: { readerStudyId: string }) {
-  const { lang } = useI18n();
+  const { lang, t } = useI18n();
   const tr = useCallback((key: ResultsMessageKey) => resultsText(lang, key), [lang]);
   const [measure, setMeasure] = useState<TimeMeasure>("active");
   const [includeFlagged, setIncludeFlagged] = useState(false);
@@ -45,7 +45,8 @@ export function ResultsPage({ readerStudyId }: { readerStudyId: string }) {
     return () => controller.abort();
   }, [readerStudyId, measure, includeFlagged, attempt]);
 
-  if (load.state === "loading") return <CenteredMessage>…</CenteredMessage>;
+  if (load.state === "loading")
+    return <CenteredMessage>{t("common.loading")}</CenteredMessage>;
   if (load.state === "error")
     return <ErrorBox error={load.error} onRetry={() => setAttempt((n) => n + 1)} />;
   const { results } = load;

@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-ratio", type=float, default=0.62)
     parser.add_argument("--auc-unaided", type=float, default=0.80)
     parser.add_argument("--auc-aided", type=float, default=0.86)
+    parser.add_argument("--sd-log-reader-arm", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument(
         "--out", type=Path, default=REPO / "benchmarks" / "results" / "stats_coverage.json"
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             time_ratio=args.time_ratio,
             auc_unaided=args.auc_unaided,
             auc_aided=args.auc_aided,
+            sd_log_reader_arm=args.sd_log_reader_arm,
             seed=args.seed + i,
         )
         rows.append(recover_effects(simulate_study(spec), spec))
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 time_ratio=args.time_ratio,
                 auc_unaided=args.auc_unaided,
                 auc_aided=args.auc_aided,
+                sd_log_reader_arm=args.sd_log_reader_arm,
                 seed=args.seed,
             )
         ),

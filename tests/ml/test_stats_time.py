@@ -130,3 +130,25 @@ def test_flag_times_lists_short_and_outlying_times(small_study):
     r0, r1 = df.loc[0], df.loc[1]
     assert any("shorter than 5 s" in x for x in cases[(r0.reader, r0.case, r0.arm)])
     assert cases[(r1.reader, r1.case, r1.arm)] == ["unusually long for this reader and arm"]
+
+
+def test_ratio_df_runs_from_the_reader_df_to_the_residual_df(small_study):
+    from boneread_ml.stats.timing import ratio_df
+
+    d = time_data(small_study)  # 4 readers, 2 sessions
+    se = 0.1
+    # all of the arm estimate's variance from reader x arm: df = readers - periods
+    assert ratio_df(d, {"reader_arm": se**2 * 4 / 2}, se, n_fixed=3) == pytest.approx(2.0)
+    # none of it: the residual df
+    big = ratio_df(d, {"reader_arm": 0.0}, se, n_fixed=3)
+    assert big > 50
+    half = ratio_df(d, {"reader_arm": se**2 * 4 / 4}, se, n_fixed=3)
+    assert 2.0 < half < big
+
+
+def test_ratio_ci_uses_the_t_quantile(small_study):
+    out = time_analysis(small_study, engine="reml")
+    df = out["ratio_df"]
+    b, se = out["model"]["log_ratio"], out["model"]["log_ratio_se"]
+    q = stats.t.ppf(0.975, df)
+    assert out["ratio_ci"] == [pytest.approx(np.exp(b - q * se)), pytest.approx(np.exp(b + q * se))]

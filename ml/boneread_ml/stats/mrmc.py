@@ -327,7 +327,6 @@ def or_analysis(
             )
 
     single = {}
-    masks = _masks(t, r)
     for i, name in enumerate(treatments):
         row = theta[i]
         ms_r_i = float(row.var(ddof=1)) if r > 1 else float("nan")
@@ -372,7 +371,6 @@ def or_analysis(
                     "p": float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else 0.0,
                 }
             )
-    del masks
     return MRMCResult(
         method="or",
         covariance=covariance if cases == "random" else "none (fixed cases)",

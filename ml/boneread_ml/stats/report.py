@@ -18,7 +18,8 @@ from boneread_ml.stats.timing import time_analysis
 METHODS_TEXT = (
     "Reading time per case was analysed on the log scale with a linear mixed model (fixed "
     "effects: arm and session; crossed random effects: reader, case and reader x arm; REML), "
-    "and the aided/unaided ratio of geometric mean times is reported with a Wald 95% CI; an "
+    "and the aided/unaided ratio of geometric mean times is reported with a 95% CI (t quantile, "
+    "Satterthwaite-type degrees of freedom); an "
     "arm x session term was fitted to check for carry-over. Per reader, per-case times were "
     "compared with the paired t-test and the Wilcoxon signed-rank test. Diagnostic accuracy "
     "was summarised per reader and arm by sensitivity and specificity (Wilson 95% CIs) and the "

@@ -165,6 +165,7 @@ class MixedModelResult:
     converged: bool
     formula: str
     notes: list[str] = field(default_factory=list)
+    df: float | None = None
 
 
 def _fit_summary(d: pd.DataFrame, *, interaction: bool, reader_arm: bool, engine: str) -> dict:
@@ -193,6 +194,27 @@ def _fit_summary(d: pd.DataFrame, *, interaction: bool, reader_arm: bool, engine
     }
 
 
+def ratio_df(d: pd.DataFrame, vcomp: dict, se: float, *, n_fixed: int) -> float:
+    """Satterthwaite-style degrees of freedom for the arm effect.
+
+    The arm estimate's variance has a reader x arm part, about 2 sigma^2_RA / r, known from the
+    r readers only (df_R = r - number of periods, at least 1: readers minus the between-reader
+    period/sequence contrast), and a within-reader remainder with the residual df. Satterthwaite
+    combines them: df = se^4 / (A^2 / df_R + B^2 / df_E). With no reader x arm variance this is
+    the residual df (the CI is then practically normal); when that component dominates it
+    tends to df_R, so that a study with few readers gets the wider t interval it needs.
+    """
+    r = d["reader"].nunique()
+    periods = d["period"].nunique()
+    df_r = max(r - periods, 1)
+    df_e = max(len(d) - n_fixed - r * 2 - d["case"].nunique() + 1, 1)
+    var = se**2
+    a = min(2.0 * max(vcomp.get("reader_arm", 0.0), 0.0) / r, var)
+    b = var - a
+    denom = a**2 / df_r + b**2 / df_e
+    return float(var**2 / denom) if denom > 0 else float(df_e)
+
+
 def mixed_model_ratio(
     d: pd.DataFrame,
     *,
@@ -218,8 +240,10 @@ def mixed_model_ratio(
         notes.append("one session only: no period effect in the model")
     fit = _fit_summary(d, interaction=False, reader_arm=reader_arm, engine=engine)
     b, se = fit["fe"]["aided"], fit["se"]["aided"]
-    q = float(stats.norm.ppf(1 - alpha / 2))
-    p = float(2 * stats.norm.sf(abs(b / se))) if se > 0 else 0.0
+    df = ratio_df(d, fit["vcomp"], se, n_fixed=len(fit["fe"])) if reader_arm else None
+    ref = stats.t(df) if df is not None else stats.norm
+    q = float(ref.ppf(1 - alpha / 2))
+    p = float(2 * ref.sf(abs(b / se))) if se > 0 else 0.0
     period_fx = {
         k.split("[T.")[-1].rstrip("]"): v for k, v in fit["fe"].items() if k.startswith("C(period)")
     }
@@ -252,6 +276,7 @@ def mixed_model_ratio(
         converged=fit["converged"],
         formula=formula + " + (1|reader) + (1|case)" + (" + (1|reader:arm)" if reader_arm else ""),
         notes=notes,
+        df=df,
     )
 
 
@@ -293,6 +318,7 @@ def time_analysis(
         "carry_over": mm.carry_over,
         "per_case": per_arm,
         "flagged": flag_times(d),
+        "ratio_df": mm.df,
         "model": {
             "formula": mm.formula,
             "log_ratio": mm.log_ratio,

@@ -13,6 +13,7 @@ from analysis import selectors
 from analysis.exports import EXPORT_KINDS, export_csv
 from analysis.plots import PLOTS, plot_render
 from analysis.report import report_pdf
+from audit.services import audit_record
 from core.exceptions import NotFoundError
 
 
@@ -80,14 +81,14 @@ class PlotApi(APIView):
     )
     def get(self, request, reader_study_id, name):
         data = _query(request)
+        reader_study = selectors.analysis_reader_study_get(
+            user=request.user, reader_study_id=reader_study_id
+        )
         if name not in PLOTS:
             raise NotFoundError(
                 f"No plot named {name!r}; the plots are: {', '.join(PLOTS)}.",
                 extra={"plots": list(PLOTS)},
             )
-        reader_study = selectors.analysis_reader_study_get(
-            user=request.user, reader_study_id=reader_study_id
-        )
         results = selectors.reader_study_results(reader_study=reader_study, **_options(data))
         png = plot_render(results=results, name=name, lang=data["lang"])
         response = HttpResponse(png, content_type="image/png")
@@ -109,9 +110,15 @@ class ReportApi(APIView):
             user=request.user, reader_study_id=reader_study_id
         )
         results = selectors.reader_study_results(reader_study=reader_study, **_options(data))
-        response = HttpResponse(
-            report_pdf(results=results, lang=data["lang"]), content_type="application/pdf"
+        pdf = report_pdf(results=results, lang=data["lang"])
+        audit_record(
+            action="reader_study.report_pdf",
+            request=request,
+            object_type="reader_study",
+            object_id=reader_study.pk,
+            details={"bytes": len(pdf), "lang": data["lang"]},
         )
+        response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = (
             f'inline; filename="reader-study-{reader_study.pk}-report.pdf"'
         )
@@ -148,7 +155,15 @@ class ExportApi(APIView):
             results=results,
             identified=options["identified"],
         )
-        response = HttpResponse(text.encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+        body = text.encode("utf-8-sig")
+        audit_record(
+            action="reader_study.export",
+            request=request,
+            object_type="reader_study",
+            object_id=reader_study.pk,
+            details={"kind": kind, "identified": options["identified"], "bytes": len(body)},
+        )
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="reader-study-{reader_study.pk}-{kind}.csv"'
         )

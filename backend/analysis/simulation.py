@@ -121,6 +121,7 @@ def _placeholder_ai(case: Any, *, user: Any) -> None:
 LESION_FIND = {"unaided": 0.70, "aided": 0.85}
 LESION_LABEL_RIGHT = {"unaided": 0.80, "aided": 0.90}
 FALSE_MARKS_PER_CASE = {"unaided": 0.30, "aided": 0.20}
+ARM_INDEX = {"unaided": 0, "aided": 1}
 
 
 def _truth_lesions(rng: np.random.Generator, positive: bool) -> list[dict[str, Any]]:
@@ -330,7 +331,20 @@ def reader_study_simulate(
                             "metastasis_present": record.answer == "yes",
                             "confidence": int(round(record.rating)),
                             "comment": "",
-                            "lesions": _reader_marks(rng, truth_lesions[sim_case], session.arm),
+                            "lesions": _reader_marks(
+                                # One generator per reader, arm and case: the marks do not
+                                # depend on the order the product's schedule gives.
+                                np.random.default_rng(
+                                    [
+                                        seed,
+                                        sim_readers.index(sim_of_reader[reader.id]),
+                                        ARM_INDEX[session.arm],
+                                        sim_cases.index(sim_case),
+                                    ]
+                                ),
+                                truth_lesions[sim_case],
+                                session.arm,
+                            ),
                         },
                     )
                 clock.advance(600.0)

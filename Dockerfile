@@ -17,7 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     BONEREAD_VAR_DIR=/data/var \
     MEDIA_ROOT=/data/media
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 curl \
+    && apt-get install -y --no-install-recommends libpq5 curl libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt ./

@@ -72,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     # The demo reader study: created now with its AI jobs queued; frozen and started below, once
     # the worker has run them.
     manage("create_demo_reader_study", env=env)
+    # A second, finished reader study read by simulated readers through the real services
+    # (issue 13), so that its results page, PDF and exports can be seen at once (about a
+    # minute, once).
+    print("== simulating a finished reader study (analysis demo)")
+    manage("simulate_reader_study", "--demo", env=env)
 
     url = f"http://{args.host}:{args.port}"
     worker_log = (logs / "worker.log").open("ab")

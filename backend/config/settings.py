@@ -190,6 +190,7 @@ INSTALLED_APPS = [
     "inference",
     "audit",
     "deidentify",
+    "analysis",
 ]
 
 MIDDLEWARE = [

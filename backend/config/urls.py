@@ -15,6 +15,7 @@ api_patterns = [
     path("", include("core.urls")),
     path("auth/", include("accounts.urls")),
     path("", include("readerstudies.urls")),
+    path("", include("analysis.urls")),
     path("studies/<str:study_id>/", include(reports_study_api)),
     path("studies/<str:study_id>/", include(inference_study_api)),
     path("studies/<str:study_id>/", include(deidentify_study_api)),

@@ -18,6 +18,10 @@ const loadCasePage = () => import("../pages/CasePage");
 const CasePage = lazy(() =>
   loadCasePage().then((module) => ({ default: module.CasePage })),
 );
+// The reader-study results page (study admins) is its own chunk too.
+const ResultsPage = lazy(() =>
+  import("../readerStudyResults").then((module) => ({ default: module.ResultsPage })),
+);
 const VIEWER_PREFETCH_DELAY_MS = 300;
 
 function prefetchViewer(): void {
@@ -80,6 +84,11 @@ export function App() {
         {route.name === "case" && (
           <Suspense fallback={<CenteredMessage>{t("common.loading")}</CenteredMessage>}>
             <CasePage key={route.studyId} studyId={route.studyId} />
+          </Suspense>
+        )}
+        {route.name === "readerStudyResults" && (
+          <Suspense fallback={<CenteredMessage>{t("common.loading")}</CenteredMessage>}>
+            <ResultsPage key={route.readerStudyId} readerStudyId={route.readerStudyId} />
           </Suspense>
         )}
         {route.name === "notFound" && (

@@ -4,6 +4,7 @@ export type Route =
   | { name: "login" }
   | { name: "worklist" }
   | { name: "case"; studyId: string }
+  | { name: "readerStudyResults"; readerStudyId: string }
   | { name: "notFound" };
 
 export function matchRoute(pathname: string): Route {
@@ -19,7 +20,22 @@ export function matchRoute(pathname: string): Route {
       return { name: "notFound" };
     }
   }
+  const resultsMatch = /^\/reader-studies\/([^/]+)\/results$/.exec(path);
+  if (resultsMatch?.[1]) {
+    try {
+      return {
+        name: "readerStudyResults",
+        readerStudyId: decodeURIComponent(resultsMatch[1]),
+      };
+    } catch {
+      return { name: "notFound" };
+    }
+  }
   return { name: "notFound" };
+}
+
+export function readerStudyResultsPath(readerStudyId: string): string {
+  return `/reader-studies/${encodeURIComponent(readerStudyId)}/results`;
 }
 
 export function casePath(studyId: string, search = ""): string {

@@ -240,6 +240,11 @@ RULES: dict[str, dict[str, tuple[str, dict | None, dict]]] = {
     "reader-study-reading-reopen": {"post": (f"{RS}/readings/{RS_ID}/reopen/", {}, RS_ADMIN)},
     "reader-study-reading-answer": {"put": (f"{RS}/readings/{RS_ID}/answer/", {}, RS_ADMIN)},
     "reader-study-flags": {"get": (f"{RS}/flags/", None, RS_ADMIN)},
+    # Results of a reader study (app analysis): the same rule as its admin pages.
+    "reader-study-results": {"get": (f"{RS}/results/", None, RS_ADMIN)},
+    "reader-study-plot": {"get": (f"{RS}/results/plots/roc.png", None, RS_ADMIN)},
+    "reader-study-report": {"get": (f"{RS}/results/report.pdf", None, RS_ADMIN)},
+    "reader-study-export": {"get": (f"{RS}/exports/answers.csv", None, RS_ADMIN)},
     "my-reading": {
         "get": ("/api/reader-studies/my-reading/", None, P(403, 200, 200, 403, 403, 403, 403))
     },

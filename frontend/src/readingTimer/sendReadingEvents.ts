@@ -1,21 +1,43 @@
+import { ApiError } from "../api/ApiError";
 import {
   isRetryable,
   postReadingEvents,
   type ReadingEventPayload,
 } from "../api/readingEvents";
 import type { SendResult } from "./outbox";
+import { RoundTrip } from "./roundTrip";
 
-/** The outbox's sender for the real API: keepalive so a closing tab still delivers. */
+export const roundTrip = new RoundTrip();
+
+/**
+ * The outbox's sender for the real API: keepalive so a closing tab still
+ * delivers (a beacon cannot carry the CSRF header that session auth needs).
+ * Each batch carries the last measured round trip for the half-RTT clock
+ * correction; this request's own round trip is measured for the next one.
+ */
 export async function sendReadingEvents(
   events: ReadingEventPayload[],
 ): Promise<SendResult> {
+  roundTrip.seedFromResourceTiming();
+  const rtt = roundTrip.ms;
+  const started = performance.now();
   try {
-    await postReadingEvents(events, { keepalive: true });
-    return "sent";
+    const response = await postReadingEvents(
+      {
+        events,
+        sent_at: new Date().toISOString(),
+        ...(rtt !== null ? { rtt_ms: rtt } : {}),
+      },
+      { keepalive: true },
+    );
+    roundTrip.record(performance.now() - started);
+    return { kind: "sent", rejected: response?.rejected ?? [] };
   } catch (error) {
-    if (isRetryable(error)) return "retry";
-    // A 400 for a malformed batch would fail forever; drop it rather than block the queue.
-    console.warn("Reading events rejected by the server", error);
-    return "drop";
+    if (isRetryable(error)) return { kind: "retry" };
+    const reason =
+      error instanceof ApiError
+        ? `HTTP ${error.status}: ${error.message}`
+        : String(error);
+    return { kind: "refused", reason };
   }
 }

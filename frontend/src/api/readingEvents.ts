@@ -3,13 +3,14 @@ import { apiRequest } from "./client";
 
 /**
  * Reading-timer events (backend app `readerstudies`):
- * POST /api/reading-events/ {events: ReadingEventPayload[], sent_at, rtt_ms?}
- * -> 200 {accepted: [id], duplicates: [id], rejected?: [{id, reason}],
- *         flagged?: [{id, reason}], server_time?, case_views: [...]}.
+ * POST /api/reading-events/ {events: ReadingEventPayload[], sent_at, clock_offset_ms?}
+ * -> 200 {accepted: [id], duplicates: [id], rejected: [{id, code, reason}], case_views}
+ *    (200 even when single events are refused; 400 only for a bad envelope).
+ * GET /api/reading-events/clock/ -> {server_time}: the client measures the clock
+ * offset against it with half the round trip (see readingTimer/clockSync.ts).
  * Event ids are made by the client so that a replayed event is recognised and
  * never counted twice; the server times each event: client time shifted by the
- * clock offset it measures from sent_at, less half the round trip (rtt_ms) so
- * that the request's own latency is not counted as clock offset.
+ * clock offset.
  */
 export type ReadingEventType =
   | "opened"
@@ -39,9 +40,11 @@ export interface ReadingEventPayload {
   sequence: number;
   /** The reader's last input (keyboard, pointer, wheel), on heartbeat and idle events. */
   last_input_at?: string;
-  /** Reader-study reading session when the case is opened from "My reading". */
+  /** The reader-study reading this case view belongs to (from "My reading"). */
+  reading_id?: string | null;
+  /** Kept for old clients; the server takes session and arm from the reading. */
   session_id?: string | null;
-  /** The reader-study arm of this reading. */
+  /** The reader-study arm of this reading (informational; the server knows it). */
   arm?: ReadingArm;
   /** Whether AI output was on screen in this case view (false in the unaided arm). */
   ai_shown?: boolean;
@@ -49,6 +52,7 @@ export interface ReadingEventPayload {
 
 export interface EventProblem {
   id: string;
+  code?: string;
   reason: string;
 }
 
@@ -57,18 +61,14 @@ export interface ReadingEventsResponse {
   duplicates?: string[];
   /** Events refused for good (unknown case view, study not allowed, implausible time). */
   rejected?: EventProblem[];
-  /** Events stored but flagged (excluded from the analysis by default). */
-  flagged?: EventProblem[];
-  /** The server's clock when the batch arrived. */
-  server_time?: string;
 }
 
 export interface ReadingEventsBatch {
   events: ReadingEventPayload[];
   /** Client clock when the request left. */
   sent_at: string;
-  /** The last measured round trip of this endpoint, for the offset's half-RTT correction. */
-  rtt_ms?: number;
+  /** Server minus client clock, measured with half the round trip taken out. */
+  clock_offset_ms?: number;
 }
 
 export function postReadingEvents(
@@ -80,6 +80,12 @@ export function postReadingEvents(
     body: batch,
     keepalive: options.keepalive ?? false,
   });
+}
+
+/** The server's clock, for the client's offset measurement. */
+export async function getServerTime(): Promise<string> {
+  const body = await apiRequest<{ server_time: string }>("/api/reading-events/clock/");
+  return body.server_time;
 }
 
 /**

@@ -150,8 +150,7 @@ describe("ReadingTimer", () => {
 
   it("starts the reading clock at the first image and ends it at the submit", async () => {
     const timer = make({
-      sessionId: "sess1",
-      arm: "unaided",
+      readingId: "r1",
       aiShown: false,
       idleMs: 60_000,
     });
@@ -166,11 +165,7 @@ describe("ReadingTimer", () => {
     expect(sent.map((e) => e.type)).toEqual(["opened", "first_image", "submitted"]);
     expect(at("first_image")).toEqual([t0 + 800]);
     expect(at("submitted")).toEqual([t0 + 1200]);
-    expect(
-      sent.every(
-        (e) => e.session_id === "sess1" && e.arm === "unaided" && e.ai_shown === false,
-      ),
-    ).toBe(true);
+    expect(sent.every((e) => e.reading_id === "r1" && e.ai_shown === false)).toBe(true);
   });
 
   it("takes the first image from the viewer's performance mark", async () => {

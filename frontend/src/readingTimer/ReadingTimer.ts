@@ -1,4 +1,4 @@
-import type { ReadingArm, ReadingEventPayload } from "../api/readingEvents";
+import type { ReadingEventPayload } from "../api/readingEvents";
 import { browserTabBus, CaseClaim, type TabBus } from "./caseClaim";
 import { IdleTimer } from "./idleTimer";
 import { newId } from "./newId";
@@ -11,7 +11,7 @@ import {
 } from "./timerState";
 
 export const DEFAULT_IDLE_MS = 60_000;
-export const DEFAULT_HEARTBEAT_MS = 30_000;
+export const DEFAULT_HEARTBEAT_MS = 15_000;
 const RETRY_MS = 15_000;
 const ACTIVITY_EVENTS = ["pointermove", "pointerdown", "keydown", "wheel"] as const;
 /** The viewer's performance marks (also read by the viewer benchmark). */
@@ -19,9 +19,9 @@ const FIRST_IMAGE_MARK = /^boneread:.*first-image$/;
 
 export interface ReadingTimerOptions {
   studyId: string;
-  /** Reader-study reading session, arm and whether AI output is on screen. */
-  sessionId?: string | null;
-  arm?: ReadingArm | null;
+  /** The reader-study reading (the server takes session and arm from it). */
+  readingId?: string | null;
+  /** Whether AI output is on screen in this case view. */
   aiShown?: boolean | null;
   outbox: Outbox;
   idleMs?: number;
@@ -228,8 +228,7 @@ export class ReadingTimer {
       if (type === "heartbeat" || type === "idle") {
         event.last_input_at = this.lastInput.toISOString();
       }
-      if (this.options.sessionId) event.session_id = this.options.sessionId;
-      if (this.options.arm) event.arm = this.options.arm;
+      if (this.options.readingId) event.reading_id = this.options.readingId;
       if (typeof this.options.aiShown === "boolean")
         event.ai_shown = this.options.aiShown;
       this.options.outbox.enqueue(event);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ReadingEventPayload } from "../api/readingEvents";
-import { clockOffsetMs } from "./roundTrip";
-import { roundTrip, sendReadingEvents } from "./sendReadingEvents";
+import { ClockSync, clockOffsetMs } from "./clockSync";
+import { sendReadingEvents } from "./sendReadingEvents";
 
 const EVENT: ReadingEventPayload = {
   id: "e1",
@@ -19,14 +19,23 @@ function respond(status: number, body: unknown) {
   });
 }
 
+/** fetch for the events endpoint; the clock endpoint answers with the client's own time. */
+function stubFetch(events: (init: RequestInit) => Promise<Response>) {
+  const mock = vi.fn((url: string, init: RequestInit) => {
+    if (url.includes("/clock/")) {
+      return Promise.resolve(respond(200, { server_time: new Date().toISOString() }));
+    }
+    return events(init);
+  });
+  vi.stubGlobal("fetch", mock);
+  return mock;
+}
+
 describe("sendReadingEvents", () => {
   afterEach(() => vi.unstubAllGlobals());
 
   it("refuses for good a 404 (unknown case view) so that the outbox sets it aside", async () => {
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(() => Promise.resolve(respond(404, { message: "No such case view." }))),
-    );
+    stubFetch(() => Promise.resolve(respond(404, { message: "No such case view." })));
     expect(await sendReadingEvents([EVENT])).toEqual({
       kind: "refused",
       reason: "HTTP 404: No such case view.",
@@ -46,52 +55,77 @@ describe("sendReadingEvents", () => {
     ];
     const results = [];
     for (const answer of answers) {
-      vi.stubGlobal("fetch", vi.fn(answer));
+      stubFetch(answer);
       results.push((await sendReadingEvents([EVENT])).kind);
     }
     expect(results).toEqual(["retry", "retry", "retry", "refused"]);
   });
 
   it("passes on the server's per-event rejections", async () => {
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(() =>
-        Promise.resolve(
-          respond(200, { accepted: [], rejected: [{ id: "e1", reason: "future" }] }),
-        ),
+    stubFetch(() =>
+      Promise.resolve(
+        respond(200, {
+          accepted: [],
+          rejected: [{ id: "e1", code: "future", reason: "in the future" }],
+        }),
       ),
     );
     expect(await sendReadingEvents([EVENT])).toEqual({
       kind: "sent",
-      rejected: [{ id: "e1", reason: "future" }],
+      rejected: [{ id: "e1", reason: "future: in the future" }],
     });
   });
 
-  it("sends the send time and the last measured round trip with every batch", async () => {
+  it("sends the send time and the measured clock offset with every batch", async () => {
     const bodies: Record<string, unknown>[] = [];
-    let clock = 1000;
-    vi.spyOn(performance, "now").mockImplementation(() => clock);
-    vi.stubGlobal(
-      "fetch",
-      vi.fn((_url: string, init: RequestInit) => {
-        bodies.push(JSON.parse(String(init.body)) as Record<string, unknown>);
-        clock += 240; // this request's round trip
-        return Promise.resolve(respond(200, { accepted: ["e1"] }));
-      }),
-    );
-    await sendReadingEvents([EVENT]);
+    stubFetch((init) => {
+      bodies.push(JSON.parse(String(init.body)) as Record<string, unknown>);
+      return Promise.resolve(respond(200, { accepted: ["e1"] }));
+    });
     await sendReadingEvents([EVENT]);
     expect(typeof bodies[0]?.sent_at).toBe("string");
-    expect(bodies[1]?.rtt_ms).toBe(240);
-    expect(roundTrip.ms).toBe(240);
+    expect(typeof bodies[0]?.clock_offset_ms).toBe("number");
+    expect(Math.abs(Number(bodies[0]?.clock_offset_ms))).toBeLessThan(1000);
   });
 });
 
-describe("clockOffsetMs", () => {
+describe("clock offset", () => {
   it("takes half the round trip out of the offset", () => {
     // The client clock is 5 s behind; the request took 150 ms each way.
     const sentAt = new Date("2026-03-01T08:00:00.000Z");
     const serverTime = new Date("2026-03-01T08:00:05.150Z");
     expect(clockOffsetMs({ sentAt, serverTime, rttMs: 300 })).toBe(5000);
+  });
+
+  it("measures against the server clock and keeps the quickest exchange", async () => {
+    // Client clock 5 s behind the server. First exchange: 100 ms out, 500 ms back
+    // (asymmetric, RTT 600); second: 50 ms each way (RTT 100).
+    let mono = 0;
+    let client = Date.parse("2026-03-01T08:00:00Z");
+    const tick = (ms: number) => {
+      mono += ms;
+      client += ms;
+    };
+    const legs = [
+      [100, 500],
+      [50, 50],
+    ];
+    let i = 0;
+    const sync = new ClockSync(
+      () => {
+        const [out, back] = legs[i++] ?? [0, 0];
+        tick(out ?? 0);
+        const serverNow = new Date(client + 5000).toISOString();
+        tick(back ?? 0);
+        return Promise.resolve(serverNow);
+      },
+      () => mono,
+      () => new Date(client),
+    );
+    await sync.measure();
+    expect(sync.offsetMs).toBe(5000 + 100 - 300); // half-RTT estimate, error 200 ms
+    await sync.measure();
+    expect(sync.offsetMs).toBe(5000); // the quicker exchange wins
+    // Without the half-RTT correction (arrival - sent) the offset would be 5050, not 5000.
   });
 });

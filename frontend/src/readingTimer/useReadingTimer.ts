@@ -1,5 +1,4 @@
 import { useEffect, useRef } from "react";
-import type { ReadingArm } from "../api/readingEvents";
 import { Outbox } from "./outbox";
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_IDLE_MS, ReadingTimer } from "./ReadingTimer";
 import { sendReadingEvents } from "./sendReadingEvents";
@@ -35,8 +34,7 @@ export function storedMs(key: string, fallback: number): number {
 }
 
 export interface ReadingContext {
-  sessionId?: string | null;
-  arm?: ReadingArm | null;
+  readingId?: string | null;
   aiShown?: boolean | null;
   idleMs?: number | null;
 }
@@ -50,12 +48,11 @@ export function useReadingTimer(
   context: ReadingContext = {},
 ): { current: ReadingTimer | null } {
   const ref = useRef<ReadingTimer | null>(null);
-  const { sessionId = null, arm = null, aiShown = null, idleMs = null } = context;
+  const { readingId = null, aiShown = null, idleMs = null } = context;
   useEffect(() => {
     const timer = new ReadingTimer({
       studyId,
-      sessionId,
-      arm,
+      readingId,
       aiShown,
       outbox: getOutbox(),
       idleMs: storedMs(IDLE_MS_KEY, idleMs ?? DEFAULT_IDLE_MS),
@@ -68,7 +65,7 @@ export function useReadingTimer(
       timer.stop();
       if (ref.current === timer) ref.current = null;
     };
-  }, [studyId, sessionId, arm, aiShown, idleMs]);
+  }, [studyId, readingId, aiShown, idleMs]);
   return ref;
 }
 

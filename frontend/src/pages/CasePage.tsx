@@ -26,7 +26,8 @@ export function CasePage({ studyId }: { studyId: string }) {
   const { t } = useI18n();
   const [state, retry] = useAsync((signal) => getStudy(studyId, signal), [studyId]);
   const nav = useCaseNavigation(studyId);
-  useReadingTimer(studyId);
+  // A clinical reading ends when the report is signed (or the reader leaves the case).
+  const readingTimer = useReadingTimer(studyId);
   const [helpOpen, setHelpOpen] = useState(false);
   const [viewerAction, setViewerAction] = useState<ViewerAction | null>(null);
   const [panel, setPanel] = useState<"ai" | "report">("ai");
@@ -152,7 +153,10 @@ export function CasePage({ studyId }: { studyId: string }) {
               }}
             />
           ) : (
-            <ReportPanel studyId={studyId} />
+            <ReportPanel
+              studyId={studyId}
+              onSigned={(at) => readingTimer.current?.submit(at)}
+            />
           )}
         </aside>
       </div>

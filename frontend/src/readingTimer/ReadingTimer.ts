@@ -127,9 +127,12 @@ export class ReadingTimer {
     this.dispatch({ type: "firstImage" });
   }
 
-  /** The reader submitted the answer (reader studies) or signed the report (clinical). */
-  submit(): void {
-    this.dispatch({ type: "submit" });
+  /**
+   * The reader submitted the answer (reader studies) or signed the report
+   * (clinical); `at` is when they pressed the button, if the server's answer came later.
+   */
+  submit(at?: Date): void {
+    this.dispatch({ type: "submit" }, at);
     this.detach();
   }
 

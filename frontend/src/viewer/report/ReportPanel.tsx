@@ -23,7 +23,14 @@ const FIELD_KEYS = {
 } as const;
 
 /** Read, edit, save and sign the study's Chinese report; shows a 409 conflict plainly. */
-export function ReportPanel({ studyId }: { studyId: string }) {
+export function ReportPanel({
+  studyId,
+  onSigned,
+}: {
+  studyId: string;
+  /** The report was signed (the end of a clinical reading for the reading timer). */
+  onSigned?: (pressedAt: Date) => void;
+}) {
   const { t } = useI18n();
   const [report, setReport] = useState<Report | null>(null);
   const [draft, setDraft] = useState<ReportContent>(EMPTY_CONTENT);
@@ -81,10 +88,14 @@ export function ReportPanel({ studyId }: { studyId: string }) {
   const sign = () => {
     if (!report || !window.confirm(t("report.signConfirm", { version: report.version })))
       return;
+    const pressedAt = new Date();
     setBusy(true);
     setError(null);
     signReport(studyId, report.version)
-      .then((r) => accept(r, null))
+      .then((r) => {
+        accept(r, null);
+        onSigned?.(pressedAt);
+      })
       .catch(fail)
       .finally(() => setBusy(false));
   };

@@ -84,6 +84,9 @@ class InferenceJob(BaseModel):
         related_name="inference_jobs",
         help_text="The report text the model was conditioned on (none: the image alone).",
     )
+    # The exact text the model is conditioned on when it is not the report version's full text
+    # (a reader study conditioned on the clinical history only); None: ``report_version.text``.
+    conditioning_text = models.TextField(null=True, blank=True)
     # "<study>:<report version or ->:<model version>" while the job counts as the result for
     # that triple (queued, running, succeeded and not a re-run); unique, so concurrent
     # requests for the same triple make one job. Cleared when the job fails or is cancelled.

@@ -260,6 +260,14 @@ def _timed(timings: dict[str, float], name: str):
     return _Timer()
 
 
+def job_conditioning_text(job: InferenceJob) -> str:
+    """The text the job's model is conditioned on: the job's own text when it has one (a
+    reader study's history-only setting), else its report version's full text."""
+    if job.conditioning_text is not None:
+        return job.conditioning_text
+    return job.report_version.text if job.report_version else ""
+
+
 def _run_stages(job: InferenceJob, token: uuid.UUID, timings: dict[str, float]) -> str:
     from boneread_ml.predict import predict
 
@@ -274,7 +282,7 @@ def _run_stages(job: InferenceJob, token: uuid.UUID, timings: dict[str, float]) 
         )
     _test_pause(job.id)
     _check(job.id, token, stage="predicting", progress=0.3)
-    report_text = job.report_version.text if job.report_version else ""
+    report_text = job_conditioning_text(job)
     with _timed(timings, "predict"):
         try:
             prediction = predict(

@@ -176,8 +176,15 @@ def _latest_report_version(study: Study):
     return ReportVersion.objects.filter(report__study=study).order_by("-number").first()
 
 
-def _dedupe_key(study: Study, report_version: Any, model_version: ModelVersion) -> str:
-    return f"{study.id}:{report_version.id if report_version else '-'}:{model_version.id}"
+def _dedupe_key(
+    study: Study, report_version: Any, model_version: ModelVersion, text: str | None = None
+) -> str:
+    key = f"{study.id}:{report_version.id if report_version else '-'}:{model_version.id}"
+    if text is not None:  # a job conditioned on its own text is another result
+        import hashlib
+
+        key += ":" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return key
 
 
 def _resolve_model(study: Study, model_version_id: Any) -> ModelVersion:
@@ -218,12 +225,15 @@ def inference_job_create(
     rerun: bool = False,
     trigger: str = "api",
     batch_id: uuid.UUID | None = None,
+    conditioning_text: str | None = None,
 ) -> tuple[InferenceJob, bool]:
     """Queue a job for the study with its current report version and a model version.
 
     The same study + report version + model version gives one job (returned with
     ``created=False``) unless ``rerun`` is asked for; a failed or cancelled job does not count.
     Concurrent requests for the same triple are serialised by a unique key: one job.
+    ``conditioning_text`` (reader studies): condition the model on this text instead of the
+    report version's full text; it is part of the job's identity.
 
     Raises:
         ApplicationError: the study has no images the models read, no active model, or the
@@ -232,13 +242,14 @@ def inference_job_create(
     """
     model_version = _resolve_model(study, model_version_id)
     report_version = _latest_report_version(study)
-    key = _dedupe_key(study, report_version, model_version)
+    key = _dedupe_key(study, report_version, model_version, conditioning_text)
     if not rerun:
         existing = (
             InferenceJob.objects.filter(
                 study=study,
                 model_version=model_version,
                 report_version=report_version,
+                conditioning_text=conditioning_text,
                 state__in=[*ACTIVE_STATES, JobState.SUCCEEDED],
             )
             .order_by("-created")
@@ -254,6 +265,7 @@ def inference_job_create(
         is_rerun=rerun,
         trigger=trigger,
         batch_id=batch_id,
+        conditioning_text=conditioning_text,
         requested_by=user if getattr(user, "is_authenticated", False) else None,
         queued_at=timezone.now(),
     )

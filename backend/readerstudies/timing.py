@@ -3,14 +3,29 @@
 The state machine mirrors the viewer's (frontend/src/readingTimer/timerState.ts): a view opens
 visible and active; ``hidden``/``visible`` follow the page's visibility (coming back counts as
 activity); ``idle`` is sent after a quiet spell and ``active`` when the reader moves again;
-``submitted`` or ``closed`` ends the view. Active time is time that is visible and not idle.
+``submitted`` or ``closed`` ends the view. ``first_image`` marks the first rendered image and
+``heartbeat`` only proves the view is still open (it bounds what a lost end can cost).
+
+Active time is time that is visible and not idle. An ``idle`` event that carries the time of
+the last input is cut back to it (the quiet spell before the idle threshold is not reading);
+a ``heartbeat`` whose last input is older than the idle threshold counts as idle from that
+input on (the idle event itself may never come, e.g. in a throttled background tab).
+
+A reading may have several views (two tabs, or a resume after a crash): its time is the union
+of the views' intervals, never their sum (:func:`reading_summary`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+Interval = tuple[datetime, datetime]
+
+#: The viewer's idle threshold (frontend/src/readingTimer/idleTimer.ts); heartbeats whose last
+#: input is older than this count as idle from that input on.
+IDLE_AFTER = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -18,6 +33,7 @@ class TimedEvent:
     kind: str
     sequence: int
     time: datetime
+    input_time: datetime | None = None  # last input before the event (idle, heartbeat)
 
 
 @dataclass(frozen=True)
@@ -27,46 +43,167 @@ class ReadingTimes:
     ended_by: str
     total_seconds: float
     active_seconds: float
+    first_image_at: datetime | None = None
+    image_seconds: float = 0.0
+    active_intervals: tuple[Interval, ...] = field(default_factory=tuple)
+    last_at: datetime | None = None  # end, or the last event of a view still open / lost
+
+    @property
+    def open_interval(self) -> Interval | None:
+        if self.opened_at is None or self.last_at is None:
+            return None
+        return (self.opened_at, self.last_at)
+
+    @property
+    def image_interval(self) -> Interval | None:
+        if self.first_image_at is None or self.last_at is None:
+            return None
+        return (self.first_image_at, self.last_at)
 
 
-def reading_times(events: Iterable[TimedEvent]) -> ReadingTimes:
-    """Open-to-end and active seconds of one case view.
+def reading_times(
+    events: Iterable[TimedEvent],
+    *,
+    end_at: datetime | None = None,
+    idle_after: timedelta = IDLE_AFTER,
+) -> ReadingTimes:
+    """Open-to-end, first-image-to-end and active seconds of one case view.
 
     Events are taken in the client's sequence order (the order they happened); a view without an
     ``opened`` event yet (its first events still in flight) starts at its first event.
+
+    Args:
+        end_at: the reading's end when the server knows it (the answer's submit): nothing after
+            it counts, and a view that never sent its end is ended there.
+        idle_after: see :data:`IDLE_AFTER`.
     """
     ordered = sorted(events, key=lambda e: (e.sequence, e.time))
     if not ordered:
         return ReadingTimes(None, None, "", 0.0, 0.0)
     opened_at = next((e.time for e in ordered if e.kind == "opened"), ordered[0].time)
+    if end_at is not None and end_at <= opened_at:
+        return ReadingTimes(opened_at, opened_at, "submitted", 0.0, 0.0, last_at=opened_at)
     visible, idle = True, False
-    active = 0.0
+    active_start: datetime | None = opened_at
+    intervals: list[Interval] = []
     previous = opened_at
     ended_at, ended_by = None, ""
+    first_image_at = None
+
+    def stop(at: datetime) -> None:
+        nonlocal active_start
+        if active_start is not None:
+            if at > active_start:
+                intervals.append((active_start, at))
+            active_start = None
+
     for event in ordered:
         if event.time < opened_at:
             continue
         # A client clock that stepped backwards must not subtract time.
         now = max(event.time, previous)
-        if visible and not idle:
-            active += (now - previous).total_seconds()
+        if end_at is not None and now >= end_at:
+            stop(end_at)
+            previous = end_at
+            ended_at, ended_by = end_at, "submitted"
+            break
         previous = now
         if event.kind == "hidden":
+            stop(now)
             visible = False
         elif event.kind == "visible":
             visible, idle = True, False
+            if active_start is None:
+                active_start = now
         elif event.kind == "idle":
+            cut = now
+            if event.input_time is not None and active_start is not None:
+                cut = min(now, max(event.input_time, active_start))
+            stop(cut)
             idle = True
         elif event.kind == "active":
             idle = False
+            if visible and active_start is None:
+                active_start = now
+        elif event.kind == "heartbeat":
+            if (
+                event.input_time is not None
+                and active_start is not None
+                and now - event.input_time > idle_after
+            ):
+                stop(max(event.input_time, active_start))
+                idle = True
+        elif event.kind == "first_image":
+            if first_image_at is None:
+                first_image_at = now
         elif event.kind in ("submitted", "closed"):
+            stop(now)
             ended_at, ended_by = now, event.kind
             break
+    if ended_at is None and end_at is not None:
+        # The view never sent its end (tab closed, crash) but the reading was submitted: the
+        # view ends at its last sign of life, never later than the submit.
+        stop(previous)
+        ended_at, ended_by = min(previous, end_at), "lost"
+    elif ended_at is None:
+        stop(previous)
     last = ended_at or previous
+    active = sum((b - a).total_seconds() for a, b in intervals)
     return ReadingTimes(
         opened_at=opened_at,
         ended_at=ended_at,
         ended_by=ended_by,
         total_seconds=max((last - opened_at).total_seconds(), 0.0),
         active_seconds=active,
+        first_image_at=first_image_at,
+        image_seconds=max((last - first_image_at).total_seconds(), 0.0) if first_image_at else 0.0,
+        active_intervals=tuple(intervals),
+        last_at=last,
+    )
+
+
+def union_seconds(intervals: Iterable[Interval | None]) -> float:
+    """Length of the union of intervals: overlapping time counts once."""
+    spans = sorted(i for i in intervals if i is not None and i[1] > i[0])
+    total, current_start, current_end = 0.0, None, None
+    for start, end in spans:
+        if current_end is None or start > current_end:
+            if current_end is not None:
+                total += (current_end - current_start).total_seconds()
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    if current_end is not None:
+        total += (current_end - current_start).total_seconds()
+    return total
+
+
+@dataclass(frozen=True)
+class ReadingSummary:
+    open_seconds: float
+    image_seconds: float
+    active_seconds: float
+    wall_seconds: float
+    views: int
+
+
+def reading_summary(
+    views: Sequence[ReadingTimes], *, submitted_at: datetime | None = None
+) -> ReadingSummary:
+    """One reading's time from its views (two tabs, resumes): unions of their intervals.
+
+    ``open_seconds``: time any view of the case was open; ``image_seconds``: from each view's
+    first image; ``active_seconds``: visible and not idle in any view; ``wall_seconds``: the
+    first opening to the submit (interruptions included; for reference only).
+    """
+    opened = [v.opened_at for v in views if v.opened_at is not None]
+    wall = 0.0
+    if opened and submitted_at is not None:
+        wall = max((submitted_at - min(opened)).total_seconds(), 0.0)
+    return ReadingSummary(
+        open_seconds=union_seconds(v.open_interval for v in views),
+        image_seconds=union_seconds(v.image_interval for v in views),
+        active_seconds=union_seconds(i for v in views for i in v.active_intervals),
+        wall_seconds=wall,
+        views=len(views),
     )

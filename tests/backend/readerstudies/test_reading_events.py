@@ -104,13 +104,21 @@ def test_batch_split_across_requests_accumulates(client, study):
         (lambda e: e.update(sequence=-1), "sequence"),
     ],
 )
-def test_malformed_events_are_rejected_whole_with_the_field_named(client, study, mutate, fragment):
-    events = make_events(study, uuid.uuid4(), [("opened", 0), ("closed", 5)], timezone.now())
+def test_a_malformed_event_is_rejected_alone_with_the_field_named(
+    client, study, mutate, fragment
+):
+    """One bad event in a batch is refused with the field named; the others are stored (a
+    poison event must not block the outbox)."""
+    events = make_events(study, uuid.uuid4(), [("opened", -5), ("closed", 0)], timezone.now())
     mutate(events[1])
     response = post(client, events)
-    assert response.status_code == 400
-    assert fragment in response.json()["message"]
-    assert ReadingEvent.objects.count() == 0
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["accepted"] == [events[0]["id"]]
+    assert body["results"][1]["status"] == "rejected"
+    assert body["results"][1]["code"] == "invalid"
+    assert fragment in body["results"][1]["reason"]
+    assert ReadingEvent.objects.count() == 1
 
 
 def test_empty_batch_and_duplicate_ids_are_rejected(client, study):
@@ -121,11 +129,12 @@ def test_empty_batch_and_duplicate_ids_are_rejected(client, study):
     assert "twice" in response.json()["message"]
 
 
-def test_unknown_study_is_404_and_nothing_is_stored(client, study):
+def test_unknown_study_is_rejected_and_nothing_is_stored(client, study):
     events = make_events(study, uuid.uuid4(), [("opened", 0)], timezone.now())
     events[0]["study_id"] = str(uuid.uuid4())
     response = post(client, events)
-    assert response.status_code == 404
+    assert response.status_code == 200
+    assert response.json()["rejected"][0]["code"] == "not_found"
     assert CaseView.objects.count() == 0
 
 
@@ -137,7 +146,7 @@ def test_another_users_view_is_refused(client, study):
         user_create(username="li", password="Bone-scan-2026", role=Role.PHYSICIAN)
     )
     response = post(other, make_events(study, view, [("closed", 1)], timezone.now()))
-    assert response.status_code == 403
+    assert response.json()["rejected"][0]["code"] == "forbidden"
     assert ReadingEvent.objects.count() == 1
 
 

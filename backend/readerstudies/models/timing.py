@@ -8,6 +8,8 @@ from core.models import BaseModel
 
 class EventKind(models.TextChoices):
     OPENED = "opened"
+    FIRST_IMAGE = "first_image"
+    HEARTBEAT = "heartbeat"
     VISIBLE = "visible"
     HIDDEN = "hidden"
     IDLE = "idle"
@@ -33,6 +35,29 @@ class CaseView(BaseModel):
     total_seconds = models.FloatField(default=0.0)
     active_seconds = models.FloatField(default=0.0)
     event_count = models.PositiveIntegerField(default=0)
+    # Reader-study reading (null: clinical reading) and what the reader was shown.
+    reading = models.ForeignKey(
+        "readerstudies.CaseReading",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="case_views",
+    )
+    reader_session = models.ForeignKey(
+        "readerstudies.ReaderSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    arm = models.CharField(max_length=16, blank=True)
+    ai_shown = models.BooleanField(default=False)
+    first_image_at = models.DateTimeField(null=True, blank=True)
+    image_seconds = models.FloatField(default=0.0)
+    # Intervals (server time, ISO strings) the analysis unions across the views of one reading.
+    intervals = models.JSONField(default=dict, blank=True)
+    flagged = models.BooleanField(default=False)
+    flag_reasons = models.JSONField(default=list, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "study"])]
@@ -48,11 +73,17 @@ class ReadingEvent(BaseModel):
 
     case_view = models.ForeignKey(CaseView, on_delete=models.CASCADE, related_name="events")
     client_event_id = models.UUIDField(unique=True)
-    kind = models.CharField(max_length=10, choices=EventKind.choices)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
     sequence = models.PositiveIntegerField()
     client_time = models.DateTimeField()
     server_time = models.DateTimeField()
     received_at = models.DateTimeField()
+    last_input_client_time = models.DateTimeField(null=True, blank=True)
+    last_input_at = models.DateTimeField(null=True, blank=True)
+    ai_shown = models.BooleanField(null=True, blank=True)
+    # A stored event that the server refused to count (implausible time): code + reason.
+    reject_code = models.CharField(max_length=32, blank=True)
+    reject_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["sequence", "server_time"]

@@ -1,0 +1,1 @@
+"""REST API of reader studies and reading time (thin views; see the services)."""

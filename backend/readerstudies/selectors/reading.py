@@ -1,0 +1,121 @@
+"""Reads for the reader ("My reading"): only their own sessions and readings, never ground
+truth, other readers' answers or the schedule of cases to come."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import Role
+from accounts.permissions import has_role
+from core.exceptions import ApplicationError, NotFoundError
+from readerstudies.models import Arm, CaseReading, ReaderSession, ReadingState, StudyState
+from readerstudies.selectors import current_sessions_for_user
+from readerstudies.selectors.design import _iso, _uuid, frozen_ai_output, session_state
+
+
+def require_reader(user: Any) -> None:
+    if not has_role(user, Role.READER):
+        raise ApplicationError("Only readers have a reading list.", status_code=403)
+
+
+def reading_get_for_reader(*, user: Any, reading_id: Any) -> CaseReading:
+    require_reader(user)
+    reading = (
+        CaseReading.objects.select_related(
+            "session__assignment__reader_study", "case__study", "case__frozen_ai__model_version"
+        )
+        .filter(id=_uuid(reading_id, "reading"), session__assignment__reader=user)
+        .first()
+    )
+    if reading is None:
+        raise NotFoundError(f"No reading {reading_id} of yours.")
+    return reading
+
+
+def _session_output(session: ReaderSession) -> dict[str, Any]:
+    from readerstudies.services.design import session_washout_ends_at
+
+    readings = session.readings.all()
+    return {
+        "id": str(session.id),
+        "number": session.number,
+        "arm": session.arm,
+        "state": session_state(session),
+        "cases_total": readings.count(),
+        "cases_done": readings.filter(state=ReadingState.SUBMITTED).count(),
+        "started_at": _iso(session.started_at),
+        "washout_ends_at": _iso(session_washout_ends_at(session)),
+    }
+
+
+def my_reading(*, user: Any) -> dict[str, Any]:
+    """Per open or paused reader study of the reader: the current session, its next case."""
+    from readerstudies.services.reading import next_reading
+
+    require_reader(user)
+    current = {
+        s.assignment.reader_study_id: s
+        for s in current_sessions_for_user(user=user, states=(StudyState.OPEN, StudyState.PAUSED))
+    }
+    from readerstudies.models import ReaderAssignment
+
+    out = []
+    for assignment in (
+        ReaderAssignment.objects.filter(
+            reader=user, reader_study__state__in=(StudyState.OPEN, StudyState.PAUSED)
+        )
+        .select_related("reader_study")
+        .order_by("reader_study__created")
+    ):
+        reader_study = assignment.reader_study
+        session = current.get(reader_study.id)
+        next_out = None
+        if session is not None and session_state(session) in ("ready", "active"):
+            upcoming = next_reading(session)
+            if upcoming is not None:
+                next_out = {
+                    "id": str(upcoming.id),
+                    "position": upcoming.position,
+                    "study_id": str(upcoming.case.study_id),
+                    "arm": session.arm,
+                    "state": upcoming.state,
+                }
+        out.append(
+            {
+                "reader_study": {
+                    "id": str(reader_study.id),
+                    "title": reader_study.title,
+                    "state": reader_study.state,
+                    "design": reader_study.design,
+                },
+                "session": _session_output(session) if session else None,
+                "next_reading": next_out,
+                "sessions_total": reader_study.sessions_per_reader,
+            }
+        )
+    return {"studies": out}
+
+
+def reading_output(reading: CaseReading) -> dict[str, Any]:
+    """What the reader may know about their reading (no truth, no one else's answers)."""
+    session = reading.session
+    ai = None
+    if session.arm == Arm.AIDED:
+        frozen = frozen_ai_output(getattr(reading.case, "frozen_ai", None))
+        if frozen is not None:
+            frozen.pop("frozen_at", None)
+            ai = frozen
+    return {
+        "id": str(reading.id),
+        "reader_study_id": str(session.assignment.reader_study_id),
+        "session_id": str(session.id),
+        "session_number": session.number,
+        "position": reading.position,
+        "cases_total": session.readings.count(),
+        "study_id": str(reading.case.study_id),
+        "arm": session.arm,
+        "state": reading.state,
+        "answer": reading.answer_dict() if reading.first_opened_at else None,
+        "submitted_at": _iso(reading.submitted_at),
+        "ai": ai,
+    }

@@ -1,0 +1,33 @@
+"""Helpers shared by the reader-study services: refusals with a code, the audit hook."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from core.exceptions import ApplicationError, ConflictError
+
+log = logging.getLogger("readerstudies")
+
+
+def refuse(message: str, code: str, *, status: int = 400, **extra: Any) -> ApplicationError:
+    """An ApplicationError with a stable ``extra.code`` (409 errors as ConflictError)."""
+    if status == 409:
+        return ConflictError(message, extra={"code": code, **extra})
+    return ApplicationError(message, extra={"code": code, **extra}, status_code=status)
+
+
+def record_change(*, user: Any, action: str, obj: Any, **details: Any) -> None:
+    """Every reader-study change passes here: the one place that writes the audit trail.
+
+    audit: the ``audit`` app (access engineer) is not on main yet; when it is, call
+    ``audit.services.audit_record(...)`` here. Until then the change is logged.
+    """
+    log.info(
+        "reader study change: %s on %s %s by %s %s",
+        action,
+        type(obj).__name__,
+        getattr(obj, "pk", None),
+        getattr(user, "username", None),
+        details,
+    )

@@ -355,17 +355,17 @@ export const truthFromSeg = (id: string, caseId: string) =>
   });
 
 /**
- * CSV ground truth, sent as text/csv (all or nothing on the server). The one
- * non-JSON request of the app, hence its own fetch.
+ * CSV ground truth, sent as a multipart file (all or nothing on the server).
+ * The one non-JSON request of the app, hence its own fetch.
  */
 export async function importTruthCsv(
   id: string,
   csv: string,
 ): Promise<{ cases_updated: number; lesions: number }> {
-  const headers: Record<string, string> = {
-    Accept: "application/json",
-    "Content-Type": "text/csv",
-  };
+  // Multipart (field `file`): the browser sets the boundary in Content-Type.
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const form = new FormData();
+  form.append("file", new Blob([csv], { type: "text/csv" }), "truth.csv");
   const token = readCookie("csrftoken");
   if (token !== null) headers["X-CSRFToken"] = token;
   let response: Response;
@@ -373,7 +373,7 @@ export async function importTruthCsv(
     response = await fetch(`${s(id)}truth/import/`, {
       method: "POST",
       headers,
-      body: csv,
+      body: form,
       credentials: "same-origin",
     });
   } catch {

@@ -9,7 +9,7 @@ export function frameOfImageId(imageId: string): number | undefined {
 
 /**
  * Where a click on a viewport lands in the image: stored in the image's own
- * pixel (planar) or voxel (SPECT/CT, the fused volume's CT grid) coordinates,
+ * pixel (planar: column x, row y) or voxel (SPECT/CT: the fused volume's grid) coordinates,
  * so that zoom, pan and window size never change a marked lesion. Null when
  * the element holds no viewport yet.
  */
@@ -26,24 +26,25 @@ export function imagePointAt(
   const canvasPoint: Types.Point2 = [clientX - rect.left, clientY - rect.top];
   const world = viewport.canvasToWorld(canvasPoint);
   const round = (n: number) => Math.round(n * 10) / 10;
-  if (
-    "getCurrentImageId" in viewport &&
-    typeof viewport.getCurrentImageId === "function"
-  ) {
-    const imageId = (viewport as Types.IStackViewport).getCurrentImageId();
-    const xy = utilities.worldToImageCoords(imageId, world);
-    if (!xy) return null;
-    const frame = frameOfImageId(imageId);
-    return {
-      kind: "planar",
-      view,
-      x: round(xy[0]),
-      y: round(xy[1]),
-      ...(frame !== undefined ? { frame } : {}),
-    };
-  }
-  const data = (viewport as Types.IVolumeViewport).getImageData();
+  // The viewport's own image data maps world to pixel/voxel index; it exists for planar NM
+  // too, which has no image position/orientation for worldToImageCoords to use.
+  const data = (viewport as Types.IStackViewport | Types.IVolumeViewport).getImageData();
   if (!data) return null;
-  const ijk = utilities.transformWorldToIndex(data.imageData, world);
-  return { kind: "spectct", x: ijk[0], y: ijk[1], z: ijk[2] };
+  const ijk = utilities.transformWorldToIndexContinuous(data.imageData, world);
+  if (!ijk.every(Number.isFinite)) return null;
+  if (view === "axial" || view === "coronal" || view === "sagittal") {
+    return { kind: "spectct", x: round(ijk[0]), y: round(ijk[1]), z: round(ijk[2]) };
+  }
+  const imageId =
+    "getCurrentImageId" in viewport && typeof viewport.getCurrentImageId === "function"
+      ? (viewport as Types.IStackViewport).getCurrentImageId()
+      : "";
+  const frame = frameOfImageId(imageId);
+  return {
+    kind: "planar",
+    view,
+    x: round(ijk[0]),
+    y: round(ijk[1]),
+    ...(frame !== undefined ? { frame } : {}),
+  };
 }

@@ -73,6 +73,9 @@ def new_page(browser, *, idle_ms: int | None = None, heartbeat_ms: int | None = 
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    messages: list[str] = []
+    page.on("console", lambda msg: messages.append(f"{msg.type}: {msg.text}"))
+    page.console_messages = messages  # type: ignore[attr-defined]
     page.console_errors = errors  # type: ignore[attr-defined]
     return page
 

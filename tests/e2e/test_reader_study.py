@@ -142,7 +142,12 @@ def read_case(page, *, arm: str, metastasis: bool, confidence: int, requests: li
         box = page.get_by_test_id("viewport-anterior").bounding_box()
         assert box is not None
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        expect(page.get_by_test_id("answer-lesions").locator("li")).to_have_count(1)
+        lesions = page.get_by_test_id("answer-lesions").locator("li")
+        try:
+            expect(lesions).to_have_count(1)
+        except AssertionError:
+            print(page.console_messages, page.console_errors)  # type: ignore[attr-defined]
+            raise
         if arm == "aided":
             page.locator("[data-testid^=confirm-ai-][data-testid$=-metastatic]").first.click()
             expect(page.get_by_test_id("answer-lesions").locator("li")).to_have_count(2)

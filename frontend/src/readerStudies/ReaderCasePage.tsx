@@ -136,14 +136,23 @@ function ReadingView({ reading }: { reading: Reading }) {
     if (!host || marking === null) return;
     const onPointerDown = (event: PointerEvent) => {
       const element = (event.target as HTMLElement).closest<HTMLElement>(
-        ".viewport-element",
+        // The viewer's viewport element (Cornerstone nests its own .viewport-element inside).
+        "[data-testid^='viewport-']",
       );
       if (!element) return;
       const view = (element.dataset.testid ?? "").replace(/^viewport-/, "");
-      const location = imagePointAt(element, event.clientX, event.clientY, view);
       event.stopPropagation();
       event.preventDefault();
-      if (!location) return;
+      let location: ReturnType<typeof imagePointAt> = null;
+      try {
+        location = imagePointAt(element, event.clientX, event.clientY, view);
+      } catch (error) {
+        console.warn("Cannot place the mark on the image", error);
+      }
+      if (!location) {
+        console.warn("No image under the mark", view);
+        return;
+      }
       change(
         withLesion(answer, {
           label: marking,
@@ -260,7 +269,7 @@ function ReadingView({ reading }: { reading: Reading }) {
 }
 
 function stopInMarking(event: MouseEvent): void {
-  if ((event.target as HTMLElement).closest(".viewport-element")) {
+  if ((event.target as HTMLElement).closest("[data-testid^='viewport-']")) {
     event.stopPropagation();
     event.preventDefault();
   }

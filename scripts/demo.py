@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     # The shipped checkpoints as model versions, then the demo reports (auto-run queues AI jobs).
     manage("register_models", env=env)
     manage("load_demo_reports", env=env)
+    # The demo reader study: created now with its AI jobs queued; frozen and started below, once
+    # the worker has run them.
+    manage("create_demo_reader_study", env=env)
 
     url = f"http://{args.host}:{args.port}"
     worker_log = (logs / "worker.log").open("ab")
@@ -102,9 +105,22 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"== health: {health['status']} ({parts})")
         print(f"== BoneRead is running at {url}/  (logs in {logs}; Ctrl-C stops it)")
+        reader_study_log = logs / "reader-study.log"
+        with reader_study_log.open("ab") as handle:
+            reader_study = subprocess.Popen(
+                [PY, "manage.py", "create_demo_reader_study", "--wait", "900"],
+                cwd=BACKEND, env=env, stdout=handle, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        children.append(reader_study)
         if args.smoke:
+            try:
+                reader_study.wait(timeout=300)
+                print(reader_study_log.read_text(encoding="utf-8").strip())
+            except subprocess.TimeoutExpired:
+                print("== the demo reader study is still waiting for its AI results")
             return 0 if health["status"] == "ok" else 1
-        while all(child.poll() is None for child in children):
+        print("== the demo reader study starts once its AI results are ready (studyadmin's page)")
+        while web.poll() is None and worker.poll() is None:
             time.sleep(1)
         print("== a process stopped unexpectedly; see the logs", file=sys.stderr)
         return 1

@@ -86,7 +86,7 @@ class InferenceJob(BaseModel):
     )
     # The exact text the model is conditioned on when it is not the report version's full text
     # (a reader study conditioned on the clinical history only); None: ``report_version.text``.
-    conditioning_text = models.TextField(null=True, blank=True)
+    conditioning_text = models.TextField(null=True, blank=True)  # noqa: DJ001 (None != "")
     # "<study>:<report version or ->:<model version>" while the job counts as the result for
     # that triple (queued, running, succeeded and not a re-run); unique, so concurrent
     # requests for the same triple make one job. Cleared when the job fails or is cancelled.

@@ -83,7 +83,10 @@ def reading_times(
     opened_at = next((e.time for e in ordered if e.kind == "opened"), ordered[0].time)
     if end_at is not None and end_at <= opened_at:
         return ReadingTimes(opened_at, opened_at, "submitted", 0.0, 0.0, last_at=opened_at)
-    visible, idle = True, False
+    visible = True
+    # Set when a heartbeat (not the client's idle event) made the view idle: a later heartbeat
+    # with a newer input makes it active again from that input.
+    heartbeat_idle_since: datetime | None = None
     active_start: datetime | None = opened_at
     intervals: list[Interval] = []
     previous = opened_at
@@ -108,11 +111,13 @@ def reading_times(
             ended_at, ended_by = end_at, "submitted"
             break
         previous = now
+        if event.kind != "heartbeat":
+            heartbeat_idle_since = None
         if event.kind == "hidden":
             stop(now)
             visible = False
         elif event.kind == "visible":
-            visible, idle = True, False
+            visible = True
             if active_start is None:
                 active_start = now
         elif event.kind == "idle":
@@ -120,19 +125,21 @@ def reading_times(
             if event.input_time is not None and active_start is not None:
                 cut = min(now, max(event.input_time, active_start))
             stop(cut)
-            idle = True
         elif event.kind == "active":
-            idle = False
             if visible and active_start is None:
                 active_start = now
-        elif event.kind == "heartbeat":
-            if (
-                event.input_time is not None
-                and active_start is not None
-                and now - event.input_time > idle_after
+        elif event.kind == "heartbeat" and event.input_time is not None:
+            quiet = now - event.input_time > idle_after
+            if quiet and active_start is not None:
+                heartbeat_idle_since = max(event.input_time, active_start)
+                stop(heartbeat_idle_since)
+            elif (
+                not quiet
+                and heartbeat_idle_since is not None
+                and event.input_time > heartbeat_idle_since
             ):
-                stop(max(event.input_time, active_start))
-                idle = True
+                active_start = min(event.input_time, now)
+                heartbeat_idle_since = None
         elif event.kind == "first_image":
             if first_image_at is None:
                 first_image_at = now

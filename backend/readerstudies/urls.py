@@ -21,6 +21,7 @@ urlpatterns = [
     # Study admin
     path("reader-studies/", design.ReaderStudyListApi.as_view(), name="reader-studies"),
     path("reader-studies/candidate-readers/", design.CandidateReadersApi.as_view()),
+    path("reader-studies/candidate-studies/", design.CandidateStudiesApi.as_view()),
     path(RS, design.ReaderStudyDetailApi.as_view(), name="reader-study"),
     path(f"{RS}cases/", design.CasesApi.as_view()),
     path(f"{RS}cases/<uuid:case_id>/", design.CaseDetailApi.as_view()),

@@ -14,9 +14,11 @@ from accounts.permissions import has_role
 from core.exceptions import ApplicationError, NotFoundError
 from readerstudies.models import AiTextSource, Design, ReaderAssignment
 from readerstudies.selectors import design as sel
+from readerstudies.selectors import progress
 from readerstudies.services import ai as ai_services
 from readerstudies.services import design as services
 from readerstudies.services import reading as reading_services
+from readerstudies.services import sessions as session_services
 from readerstudies.services import truth as truth_services
 
 
@@ -55,7 +57,7 @@ class StudySettingsSerializer(serializers.Serializer):
 
 
 class ReaderStudyListApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="reader_studies_list")
     def get(self, request):
         if not has_role(request.user, Role.ADMIN, Role.STUDY_ADMIN):
             raise ApplicationError(
@@ -80,17 +82,17 @@ class ReaderStudyListApi(APIView):
 
 
 class ReaderStudyDetailApi(APIView):
-    class PatchSerializer(StudySettingsSerializer):
+    class ReaderStudyPatchInput(StudySettingsSerializer):
         title = serializers.CharField(max_length=200, required=False)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, reader_study_id):
         return Response(sel.reader_study_detail(_admin_study(request, reader_study_id)))
 
-    @extend_schema(request=PatchSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=ReaderStudyPatchInput, responses=OpenApiTypes.OBJECT)
     def patch(self, request, reader_study_id):
         reader_study = _admin_study(request, reader_study_id)
-        data = self.PatchSerializer(data=request.data, partial=True)
+        data = self.ReaderStudyPatchInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         admin_ids = fields.pop("admin_ids", None)
@@ -104,20 +106,20 @@ class ReaderStudyDetailApi(APIView):
 
 
 class CasesApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class CasesInput(serializers.Serializer):
         study_ids = serializers.ListField(
             child=serializers.UUIDField(), min_length=1, max_length=1000
         )
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="reader_study_cases_list")
     def get(self, request, reader_study_id):
         reader_study = _admin_study(request, reader_study_id)
         return Response([sel.case_output(c) for c in sel.cases_list(reader_study=reader_study)])
 
-    @extend_schema(request=InputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=CasesInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, reader_study_id):
         reader_study = _admin_study(request, reader_study_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.CasesInput(data=request.data)
         data.is_valid(raise_exception=True)
         cases = services.reader_study_cases_add(
             reader_study=reader_study, user=request.user, study_ids=data.validated_data["study_ids"]
@@ -139,16 +141,16 @@ class CaseDetailApi(APIView):
 
 
 class CaseTruthApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class CaseTruthInput(serializers.Serializer):
         metastasis_present = serializers.BooleanField()
         lesions = serializers.ListField(
             child=serializers.DictField(), required=False, max_length=500
         )
 
-    @extend_schema(request=InputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=CaseTruthInput, responses=OpenApiTypes.OBJECT)
     def put(self, request, reader_study_id, case_id):
         case = sel.case_get(reader_study=_admin_study(request, reader_study_id), case_id=case_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.CaseTruthInput(data=request.data)
         data.is_valid(raise_exception=True)
         case = services.case_truth_set(
             case=case,
@@ -191,7 +193,7 @@ class TruthImportApi(APIView):
 
 
 class ReadersApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class ReadersInput(serializers.Serializer):
         user_id = serializers.IntegerField(required=False, min_value=1)
         username = serializers.CharField(required=False, max_length=150)
 
@@ -204,10 +206,10 @@ class ReadersApi(APIView):
     def get(self, request, reader_study_id):
         return Response(sel.readers_output(reader_study=_admin_study(request, reader_study_id)))
 
-    @extend_schema(request=InputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=ReadersInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, reader_study_id):
         reader_study = _admin_study(request, reader_study_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.ReadersInput(data=request.data)
         data.is_valid(raise_exception=True)
         users = get_user_model().objects
         if data.validated_data.get("user_id"):
@@ -247,6 +249,26 @@ class CandidateReadersApi(APIView):
         return Response([sel.user_ref(u) for u in users if has_role(u, Role.READER)])
 
 
+class CandidateStudiesApi(APIView):
+    """Archive studies to pick cases from (study admins cannot browse the clinical worklist)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        if not has_role(request.user, Role.ADMIN, Role.STUDY_ADMIN):
+            raise ApplicationError("Only study admins and admins pick cases.", status_code=403)
+        params = request.query_params
+        try:
+            limit = min(max(int(params.get("limit", 100)), 1), 1000)
+        except ValueError as exc:
+            raise ApplicationError("limit must be an integer.") from exc
+        query = params.get("q", "")[:100]
+        if "\x00" in query:
+            raise ApplicationError("q must not contain NUL bytes.")
+        return Response(
+            sel.candidate_studies(kind=params.get("kind", "")[:16], query=query, limit=limit)
+        )
+
+
 class ScheduleApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, reader_study_id):
@@ -260,13 +282,13 @@ class AiProgressApi(APIView):
 
 
 class AiPrecomputeApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class AiPrecomputeInput(serializers.Serializer):
         model_version_id = serializers.UUIDField(required=False, allow_null=True)
 
-    @extend_schema(request=InputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=AiPrecomputeInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, reader_study_id):
         reader_study = _admin_study(request, reader_study_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.AiPrecomputeInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = ai_services.reader_study_ai_precompute(
             reader_study=reader_study,
@@ -324,26 +346,28 @@ CloseApi = _transition_api("close")
 class ProgressApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, reader_study_id):
-        return Response(sel.progress_output(reader_study=_admin_study(request, reader_study_id)))
+        return Response(
+            progress.progress_output(reader_study=_admin_study(request, reader_study_id))
+        )
 
 
 class SessionStartApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class SessionStartInput(serializers.Serializer):
         override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
-    @extend_schema(request=InputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=SessionStartInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, reader_study_id, session_id):
         reader_study = _admin_study(request, reader_study_id)
         session = sel.session_get_for_admin(reader_study=reader_study, session_id=session_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.SessionStartInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.reader_session_start(
+        session_services.reader_session_start(
             session=session,
             user=request.user,
             override_reason=data.validated_data.get("override_reason", ""),
             by_admin=True,
         )
-        return Response(sel.progress_output(reader_study=reader_study))
+        return Response(progress.progress_output(reader_study=reader_study))
 
 
 class ReadingsApi(APIView):
@@ -356,12 +380,14 @@ class ReadingsApi(APIView):
             session = int(params["session"]) if params.get("session") else None
         except ValueError as exc:
             raise ApplicationError("reader and session must be integers.") from exc
+        if any(v is not None and not 0 < v < 2**31 for v in (reader, session)):
+            raise ApplicationError("reader and session must be positive integers.")
         include_flagged = params.get("include_flagged") in ("1", "true")
-        readings = sel.readings_list(
+        readings = progress.readings_list(
             reader_study=reader_study, reader_id=reader, session_number=session
         )
         return Response(
-            [sel.admin_reading_output(r, include_flagged=include_flagged) for r in readings]
+            [progress.admin_reading_output(r, include_flagged=include_flagged) for r in readings]
         )
 
 
@@ -375,19 +401,19 @@ class ReadingReopenApi(APIView):
         reading = reading_services.reading_reopen(
             reading=reading, user=request.user, reason=data.validated_data.get("reason", "")
         )
-        return Response(sel.admin_reading_output(reading))
+        return Response(progress.admin_reading_output(reading))
 
 
 class ReadingCorrectApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class ReadingCorrectInput(serializers.Serializer):
         answer = serializers.DictField()
         reason = serializers.CharField(max_length=2000)
 
-    @extend_schema(request=InputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=ReadingCorrectInput, responses=OpenApiTypes.OBJECT)
     def put(self, request, reader_study_id, reading_id):
         reader_study = _admin_study(request, reader_study_id)
         reading = sel.reading_get_for_admin(reader_study=reader_study, reading_id=reading_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.ReadingCorrectInput(data=request.data)
         data.is_valid(raise_exception=True)
         reading = reading_services.reading_answer_correct(
             reading=reading,
@@ -395,10 +421,10 @@ class ReadingCorrectApi(APIView):
             data=data.validated_data["answer"],
             reason=data.validated_data["reason"],
         )
-        return Response(sel.admin_reading_output(reading))
+        return Response(progress.admin_reading_output(reading))
 
 
 class FlagsApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, reader_study_id):
-        return Response(sel.flags_output(reader_study=_admin_study(request, reader_study_id)))
+        return Response(progress.flags_output(reader_study=_admin_study(request, reader_study_id)))

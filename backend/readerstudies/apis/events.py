@@ -36,7 +36,7 @@ class ReadingEventsApi(APIView):
     """The viewer's reading-timer events, in batches. Each event gets its own verdict
     (accepted, duplicate or rejected with a code); one refused event never blocks the others."""
 
-    class InputSerializer(serializers.Serializer):
+    class ReadingEventsInput(serializers.Serializer):
         events = serializers.ListField(
             child=serializers.JSONField(), min_length=1, max_length=MAX_EVENTS_PER_BATCH
         )
@@ -51,7 +51,7 @@ class ReadingEventsApi(APIView):
             help_text="the client's estimate of server minus client clock (half round trip)",
         )
 
-    class OutputSerializer(serializers.Serializer):
+    class ReadingEventsOutput(serializers.Serializer):
         results = serializers.ListField(child=serializers.DictField())
         accepted = serializers.ListField(child=serializers.CharField())
         duplicates = serializers.ListField(child=serializers.CharField())
@@ -59,12 +59,12 @@ class ReadingEventsApi(APIView):
         case_views = CaseViewOutputSerializer(many=True)
 
     @extend_schema(
-        request=InputSerializer,
-        responses=OutputSerializer,
+        request=ReadingEventsInput,
+        responses=ReadingEventsOutput,
         description="Events: " + ", ".join(EventSerializer().fields),
     )
     def post(self, request):
-        batch = self.InputSerializer(data=request.data)
+        batch = self.ReadingEventsInput(data=request.data)
         batch.is_valid(raise_exception=True)
         result = reading_events_record(
             user=request.user,

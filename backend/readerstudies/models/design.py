@@ -62,7 +62,9 @@ class ReaderStudy(BaseModel):
     description = models.TextField(blank=True)
     design = models.CharField(max_length=16, choices=Design.choices, default=Design.CROSSOVER)
     washout_days = models.PositiveIntegerField(
-        default=28, validators=[MaxValueValidator(365)], help_text="Crossover: days between sessions"
+        default=28,
+        validators=[MaxValueValidator(365)],
+        help_text="Crossover: days between sessions",
     )
     ai_text_source = models.CharField(
         max_length=16, choices=AiTextSource.choices, default=AiTextSource.HISTORY

@@ -39,7 +39,7 @@ def case_view_get_for_user(*, user: Any, view_id: str) -> CaseView:
 def session_is_readable(session: ReaderSession) -> bool:
     """The session may be read now: started, or startable (session 1; or the previous session
     completed and the washout over, or overridden by an admin)."""
-    from readerstudies.services.design import session_washout_ends_at
+    from readerstudies.services.sessions import session_washout_ends_at
 
     if session.completed_at is not None:
         return False
@@ -112,9 +112,7 @@ def study_admin_study_ids_for_user(*, user: Any) -> QuerySet:
     from studies.models import Study
 
     return (
-        Study.objects.filter(reader_study_cases__reader_study__admins=user)
-        .values("id")
-        .distinct()
+        Study.objects.filter(reader_study_cases__reader_study__admins=user).values("id").distinct()
     )
 
 
@@ -154,6 +152,8 @@ def reader_study_study_ids(*, user: Any, reader_study_id: Any) -> list:
     """Study ids of a reader study's cases, for its admins (the inference batch endpoint)."""
     from readerstudies.selectors.design import reader_study_get_for_admin
 
+    if not has_role(user, Role.ADMIN, Role.STUDY_ADMIN):
+        raise NotFoundError(f"No reader study {reader_study_id} that you administer.")
     reader_study = reader_study_get_for_admin(user=user, reader_study_id=reader_study_id)
     return list(
         ReaderStudyCase.objects.filter(reader_study=reader_study).values_list("study_id", flat=True)

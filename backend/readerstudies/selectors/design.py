@@ -14,15 +14,11 @@ from accounts.permissions import has_role
 from core.exceptions import ApplicationError, NotFoundError
 from readerstudies.models import (
     CaseReading,
-    CaseView,
     ReaderAssignment,
     ReaderSession,
     ReaderStudy,
     ReaderStudyCase,
-    ReadingEvent,
-    ReadingState,
 )
-from readerstudies.timing import ReadingTimes, reading_summary
 
 
 def _uuid(value: Any, what: str) -> uuid.UUID:
@@ -69,9 +65,7 @@ def case_get(*, reader_study: ReaderStudy, case_id: Any) -> ReaderStudyCase:
 def reading_get_for_admin(*, reader_study: ReaderStudy, reading_id: Any) -> CaseReading:
     reading = (
         CaseReading.objects.select_related("session__assignment__reader", "case")
-        .filter(
-            session__assignment__reader_study=reader_study, id=_uuid(reading_id, "reading")
-        )
+        .filter(session__assignment__reader_study=reader_study, id=_uuid(reading_id, "reading"))
         .first()
     )
     if reading is None:
@@ -306,7 +300,7 @@ def schedule_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
 
 def ai_progress(*, reader_study: ReaderStudy) -> dict[str, Any]:
     cases = cases_list(reader_study=reader_study)
-    counts = {s: 0 for s in ("queued", "running", "succeeded", "failed", "cancelled")}
+    counts = dict.fromkeys(("queued", "running", "succeeded", "failed", "cancelled"), 0)
     none = frozen = 0
     rows = []
     for case in cases:
@@ -329,204 +323,37 @@ def ai_progress(*, reader_study: ReaderStudy) -> dict[str, Any]:
     return {"total": len(cases), **counts, "frozen": frozen, "none": none, "cases": rows}
 
 
-# --- time ---------------------------------------------------------------------------------
+def candidate_studies(*, kind: str = "", query: str = "", limit: int = 100) -> list[dict]:
+    """Archive studies a study admin may add as cases (no patient names: picking cases needs
+    the study, its kind and whether it has a report or a ground-truth SEG)."""
+    from django.db.models import Exists, OuterRef, Q
 
+    from inference.models import InferenceJob
+    from studies.models import Instance, Study
 
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def view_times(view: CaseView) -> ReadingTimes:
-    """A stored view's intervals as :class:`ReadingTimes` (for unions across views)."""
-    intervals = view.intervals or {}
-    open_span = intervals.get("open") or [None, None]
-    image = intervals.get("image") or [None, None]
-    return ReadingTimes(
-        opened_at=_parse(open_span[0]),
-        ended_at=view.ended_at,
-        ended_by=view.ended_by,
-        total_seconds=view.total_seconds,
-        active_seconds=view.active_seconds,
-        first_image_at=_parse(image[0]),
-        image_seconds=view.image_seconds,
-        active_intervals=tuple(
-            (_parse(a), _parse(b)) for a, b in intervals.get("active", []) if a and b
-        ),
-        last_at=_parse(open_span[1]),
-    )
-
-
-def reading_times_output(reading: CaseReading, *, include_flagged: bool = False) -> dict:
-    """A reading's time: unions over its case views (two tabs = one reading); flagged views
-    are left out unless asked for."""
-    views = list(reading.case_views.all())
-    flagged = any(v.flagged for v in views)
-    used = [v for v in views if include_flagged or not v.flagged]
-    summary = reading_summary([view_times(v) for v in used], submitted_at=reading.submitted_at)
-    return {
-        "open_seconds": round(summary.open_seconds, 3),
-        "image_seconds": round(summary.image_seconds, 3),
-        "active_seconds": round(summary.active_seconds, 3),
-        "wall_seconds": round(summary.wall_seconds, 3),
-        "views": len(views),
-        "flagged": flagged,
-    }
-
-
-def progress_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
-    from readerstudies.services.design import session_washout_ends_at
-
-    readers = []
-    for assignment in (
-        ReaderAssignment.objects.filter(reader_study=reader_study)
-        .select_related("reader")
-        .order_by("reader__username")
-    ):
-        sessions = []
-        for session in assignment.sessions.select_related("washout_override_by").order_by(
-            "number"
-        ):
-            readings = list(session.readings.prefetch_related("case_views"))
-            done = sum(1 for r in readings if r.state == ReadingState.SUBMITTED)
-            times = [reading_times_output(r) for r in readings]
-            sessions.append(
-                {
-                    "id": str(session.id),
-                    "number": session.number,
-                    "arm": session.arm,
-                    "state": session_state(session),
-                    "cases_total": len(readings),
-                    "cases_done": done,
-                    "active_seconds": round(sum(t["active_seconds"] for t in times), 3),
-                    "open_seconds": round(sum(t["open_seconds"] for t in times), 3),
-                    "started_at": _iso(session.started_at),
-                    "completed_at": _iso(session.completed_at),
-                    "washout_ends_at": _iso(session_washout_ends_at(session)),
-                    "washout_override": {
-                        "by": user_ref(session.washout_override_by),
-                        "at": _iso(session.washout_override_at),
-                        "reason": session.washout_override_reason,
-                    }
-                    if session.washout_override_reason
-                    else None,
-                }
-            )
-        readers.append({"user": user_ref(assignment.reader), "sessions": sessions})
-    return {"state": reader_study.state, "readers": readers}
-
-
-def session_state(session: ReaderSession) -> str:
-    """waiting | washout | ready | active | completed (see the API contract)."""
-    from django.utils import timezone
-
-    from readerstudies.services.design import session_washout_ends_at
-
-    if session.completed_at is not None:
-        return "completed"
-    if session.started_at is not None:
-        return "active"
-    if session.assignment.reader_study.state == "draft":
-        return "waiting"
-    if session.number > 1:
-        previous = ReaderSession.objects.filter(
-            assignment=session.assignment, number=session.number - 1
-        ).first()
-        if previous is None or previous.completed_at is None:
-            return "waiting"
-        ends_at = session_washout_ends_at(session)
-        if ends_at is not None and timezone.now() < ends_at:
-            return "washout"
-    return "ready"
-
-
-def admin_reading_output(reading: CaseReading, *, include_flagged: bool = False) -> dict:
-    session = reading.session
-    return {
-        "id": str(reading.id),
-        "session_id": str(session.id),
-        "session_number": session.number,
-        "reader": user_ref(session.assignment.reader),
-        "case_id": str(reading.case_id),
-        "study_id": str(reading.case.study_id),
-        "position": reading.position,
-        "arm": session.arm,
-        "state": reading.state,
-        "answer": reading.answer_dict() if reading.first_opened_at else None,
-        "submitted_at": _iso(reading.submitted_at),
-        "times": reading_times_output(reading, include_flagged=include_flagged),
-        "history": [
-            {
-                "kind": r.kind,
-                "answer": r.answer,
-                "state": r.state,
-                "submitted_at": _iso(r.submitted_at),
-                "changed_by": user_ref(r.changed_by),
-                "changed_at": _iso(r.changed_at),
-                "reason": r.reason,
-            }
-            for r in reading.revisions.select_related("changed_by")
-        ],
-    }
-
-
-def readings_list(
-    *, reader_study: ReaderStudy, reader_id: Any = None, session_number: Any = None
-) -> list[CaseReading]:
-    readings = CaseReading.objects.filter(
-        session__assignment__reader_study=reader_study
-    ).select_related("session__assignment__reader", "case")
-    if reader_id is not None:
-        readings = readings.filter(session__assignment__reader_id=reader_id)
-    if session_number is not None:
-        readings = readings.filter(session__number=session_number)
-    return list(
-        readings.prefetch_related("case_views", "revisions").order_by(
-            "session__assignment__reader__username", "session__number", "position"
+    studies = Study.objects.all()
+    if kind:
+        studies = studies.filter(kind=kind)
+    if query:
+        studies = studies.filter(
+            Q(accession_number__icontains=query)
+            | Q(study_instance_uid__startswith=query)
+            | Q(description__icontains=query)
         )
-    )
-
-
-def flags_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
-    views = (
-        CaseView.objects.filter(
-            reading__session__assignment__reader_study=reader_study, flagged=True
-        )
-        .select_related("user")
-        .order_by("opened_at")
-    )
-    events = (
-        ReadingEvent.objects.filter(
-            case_view__reading__session__assignment__reader_study=reader_study
-        )
-        .exclude(reject_code="")
-        .select_related("case_view__user")
-        .order_by("received_at")
-    )
-    return {
-        "case_views": [
-            {
-                "view_id": str(v.client_view_id),
-                "reading_id": str(v.reading_id),
-                "reader": user_ref(v.user),
-                "study_id": str(v.study_id),
-                "reasons": v.flag_reasons,
-                "total_seconds": v.total_seconds,
-                "active_seconds": v.active_seconds,
-                "opened_at": _iso(v.opened_at),
-            }
-            for v in views
-        ],
-        "rejected_events": [
-            {
-                "event_id": str(e.client_event_id),
-                "view_id": str(e.case_view.client_view_id),
-                "reader": user_ref(e.case_view.user),
-                "type": e.kind,
-                "client_time": _iso(e.client_time),
-                "received_at": _iso(e.received_at),
-                "code": e.reject_code,
-                "reason": e.reject_reason,
-            }
-            for e in events
-        ],
-    }
+    segs = Instance.objects.filter(
+        series__study=OuterRef("pk"), sop_class_uid="1.2.840.10008.5.1.4.1.1.66.4"
+    ).exclude(id__in=InferenceJob.seg_instances.through.objects.values("instance_id"))
+    studies = studies.annotate(has_seg=Exists(segs)).select_related("report")
+    return [
+        {
+            "id": str(s.id),
+            "study_instance_uid": s.study_instance_uid,
+            "accession_number": s.accession_number,
+            "kind": s.kind,
+            "study_date": s.study_date.isoformat() if s.study_date else None,
+            "description": s.description,
+            "has_report": hasattr(s, "report"),
+            "has_seg": s.has_seg,
+        }
+        for s in studies.order_by("-study_date", "accession_number")[:limit]
+    ]

@@ -10,7 +10,8 @@ from accounts.permissions import has_role
 from core.exceptions import ApplicationError, NotFoundError
 from readerstudies.models import Arm, CaseReading, ReaderSession, ReadingState, StudyState
 from readerstudies.selectors import current_sessions_for_user
-from readerstudies.selectors.design import _iso, _uuid, frozen_ai_output, session_state
+from readerstudies.selectors.design import _iso, _uuid, frozen_ai_output
+from readerstudies.selectors.progress import session_state
 
 
 def require_reader(user: Any) -> None:
@@ -33,7 +34,7 @@ def reading_get_for_reader(*, user: Any, reading_id: Any) -> CaseReading:
 
 
 def _session_output(session: ReaderSession) -> dict[str, Any]:
-    from readerstudies.services.design import session_washout_ends_at
+    from readerstudies.services.sessions import session_washout_ends_at
 
     readings = session.readings.all()
     return {

@@ -20,9 +20,11 @@ def refuse(message: str, code: str, *, status: int = 400, **extra: Any) -> Appli
 def record_change(*, user: Any, action: str, obj: Any, **details: Any) -> None:
     """Every reader-study change passes here: the one place that writes the audit trail.
 
-    audit: the ``audit`` app (access engineer) is not on main yet; when it is, call
-    ``audit.services.audit_record(...)`` here. Until then the change is logged.
+    The ``audit`` app (access engineer) is not on main yet; until it is, the change is logged.
     """
+    # audit: once the audit app is on main, replace the log line below with
+    #   audit_record(action=f"reader_study.{action}", actor=user,
+    #                object_type=type(obj).__name__.lower(), object_id=obj.pk, details=details)
     log.info(
         "reader study change: %s on %s %s by %s %s",
         action,

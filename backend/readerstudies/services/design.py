@@ -3,7 +3,7 @@ the start (schedule frozen) and the state machine draft -> open <-> paused -> cl
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -29,6 +29,7 @@ from readerstudies.schedule import schedule
 from readerstudies.services.common import record_change, refuse
 
 EDITABLE_AFTER_START = ("title", "description")
+_UID = re.compile(r"[0-9][0-9.]{0,63}")
 
 
 def _require_draft(reader_study: ReaderStudy, what: str) -> None:
@@ -139,12 +140,12 @@ def reader_study_cases_add(
         raise refuse(
             f"No archive study with id {', '.join(missing)}.", "unknown_study", study_ids=missing
         )
-    existing = set(
+    existing = {
         str(i)
         for i in ReaderStudyCase.objects.filter(
             reader_study=reader_study, study_id__in=ids
         ).values_list("study_id", flat=True)
-    )
+    }
     if existing:
         raise refuse(
             f"Already a case of this reader study: {', '.join(sorted(existing))}.",
@@ -155,7 +156,15 @@ def reader_study_cases_add(
     for study_id in ids:
         case = ReaderStudyCase(reader_study=reader_study, study=found[study_id])
         case.full_clean(exclude=["reader_study", "study"], validate_constraints=False)
-        case.save()
+        try:
+            with transaction.atomic():
+                case.save(force_insert=True)
+        except IntegrityError as exc:  # a concurrent request added it first
+            raise refuse(
+                f"Already a case of this reader study: {study_id}.",
+                "duplicate_case",
+                study_ids=[study_id],
+            ) from exc
         cases.append(case)
     record_change(user=user, action="cases_add", obj=reader_study, study_ids=ids)
     return cases
@@ -194,8 +203,14 @@ def _location_clean(location: Any, *, where: str) -> dict:
             if isinstance(frame, bool) or not isinstance(frame, int) or frame < 1:
                 raise refuse(f"{where}: location.frame must be a frame number >= 1.", "invalid")
             clean["frame"] = frame
-    if location.get("sop_instance_uid"):
-        clean["sop_instance_uid"] = str(location["sop_instance_uid"])[:64]
+    uid = location.get("sop_instance_uid")
+    if uid:
+        if not isinstance(uid, str) or not _UID.fullmatch(uid):
+            raise refuse(
+                f"{where}: location.sop_instance_uid must be a DICOM UID (digits and dots).",
+                "invalid",
+            )
+        clean["sop_instance_uid"] = uid
     return clean
 
 
@@ -424,79 +439,8 @@ def reader_study_transition(
     return reader_study
 
 
-def session_washout_ends_at(session: ReaderSession):
-    """When the washout before this session ends (None: no washout applies)."""
-    if session.number == 1:
-        return None
-    previous = (
-        ReaderSession.objects.filter(assignment=session.assignment, number=session.number - 1)
-        .only("completed_at")
-        .first()
-    )
-    if previous is None or previous.completed_at is None:
-        return None
-    days = session.assignment.reader_study.washout_days
-    return previous.completed_at + timedelta(days=days)
-
-
-@transaction.atomic
-def reader_session_start(
-    *, session: ReaderSession, user: Any, override_reason: str = "", by_admin: bool = False
-) -> ReaderSession:
-    """Start a reader's session. Session 2 of a crossover needs session 1 completed and the
-    washout over; an admin may start it early with a reason, which is recorded."""
-    session = (
-        ReaderSession.objects.select_for_update()
-        .select_related("assignment__reader_study")
-        .get(pk=session.pk)
-    )
-    reader_study = session.assignment.reader_study
-    if reader_study.state == StudyState.PAUSED:
-        raise refuse("The study is paused.", "study_paused", status=409)
-    if reader_study.state != StudyState.OPEN:
-        raise refuse(f"The study is {reader_study.state}.", "bad_state", status=409)
-    if session.started_at is not None:
-        return session
-    previous = ReaderSession.objects.filter(
-        assignment=session.assignment, number__lt=session.number, completed_at__isnull=True
-    ).first()
-    if previous is not None:
-        raise refuse(
-            f"Session {previous.number} is not completed yet.", "previous_session_open", status=409
-        )
-    ends_at = session_washout_ends_at(session)
-    now = timezone.now()
-    if ends_at is not None and now < ends_at:
-        reason = override_reason.strip()
-        if not by_admin or not reason:
-            raise refuse(
-                f"The washout of {reader_study.washout_days} days ends at "
-                f"{ends_at.isoformat(timespec='minutes')}; session {session.number} cannot start "
-                "before then"
-                + ("; give override_reason to start early." if by_admin else "."),
-                "washout",
-                status=409,
-                washout_ends_at=ends_at.isoformat(),
-            )
-        session.washout_override_reason = reason
-        session.washout_override_by = user
-        session.washout_override_at = now
-        record_change(
-            user=user,
-            action="washout_override",
-            obj=session,
-            reason=reason,
-            washout_ends_at=ends_at.isoformat(),
-        )
-    session.started_at = now
-    session.save()
-    record_change(user=user, action="session_start", obj=session)
-    return session
-
-
 __all__ = [
     "Arm",
-    "reader_session_start",
     "reader_study_cases_add",
     "reader_study_case_remove",
     "reader_study_create",

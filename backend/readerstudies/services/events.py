@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -167,12 +167,18 @@ def reading_events_record(
         except EventRejected as exc:
             result.add(event_id, "rejected", exc.code, exc.reason)
             continue
-        server_time = event["client_time"] + offset
+        try:
+            server_time = event["client_time"] + offset
+            last_input = event.get("last_input_at")
+            last_input_server = last_input + offset if last_input else None
+        except OverflowError:
+            result.add(event_id, "rejected", "invalid", "client_time: out of range")
+            continue
         code, reason = _implausible(view, server_time, received_at)
         if code is None:
             server_time = min(server_time, received_at)
-        last_input = event.get("last_input_at")
-        last_input_server = min(last_input + offset, server_time) if last_input else None
+        if last_input_server is not None:
+            last_input_server = min(last_input_server, server_time)
         reading_event = ReadingEvent(
             case_view=view,
             client_event_id=event["id"],
@@ -188,7 +194,12 @@ def reading_events_record(
             reject_reason=reason or "",
         )
         reading_event.full_clean(exclude=["case_view"], validate_unique=False)
-        reading_event.save()
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent replay stored it first
+                reading_event.save(force_insert=True)
+        except IntegrityError:
+            result.add(event_id, "duplicate")
+            continue
         if code is not None:
             result.add(event_id, "rejected", code, reason)
         else:
@@ -284,7 +295,16 @@ def _case_view_for(*, user: Any, event: dict[str, Any]) -> CaseView:
         arm=reading.session.arm if reading else "",
     )
     view.full_clean(exclude=["user", "study", "reading", "reader_session"], validate_unique=False)
-    view.save()
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent batch may create the view first
+            view.save(force_insert=True)
+    except IntegrityError:
+        existing = CaseView.objects.select_for_update(of=("self",)).get(client_view_id=view_id)
+        if existing.user_id != user.pk:
+            raise EventRejected(
+                "forbidden", f"Case view {view_id} belongs to another user."
+            ) from None
+        return existing
     return view
 
 

@@ -18,7 +18,8 @@ from readerstudies.models import (
     StudyState,
 )
 from readerstudies.services.common import record_change, refuse
-from readerstudies.services.design import _location_clean, reader_session_start
+from readerstudies.services.design import _location_clean
+from readerstudies.services.sessions import reader_session_start
 
 ANSWER_FIELDS = ("metastasis_present", "confidence", "comment", "lesions")
 MAX_ANSWER_LESIONS = 200
@@ -97,8 +98,10 @@ def answer_clean(data: dict[str, Any], *, arm: str, ai_lesion_ids: set[int]) -> 
         clean["confidence"] = value
     if "comment" in data:
         value = data["comment"] or ""
-        if not isinstance(value, str) or len(value) > 5000:
-            raise refuse("comment must be text of at most 5000 characters.", "invalid")
+        if not isinstance(value, str) or len(value) > 5000 or "\x00" in value:
+            raise refuse(
+                "comment must be text of at most 5000 characters (no NUL bytes).", "invalid"
+            )
         clean["comment"] = value
     if "lesions" in data:
         lesions = data["lesions"] or []
@@ -124,6 +127,8 @@ def answer_clean(data: dict[str, Any], *, arm: str, ai_lesion_ids: set[int]) -> 
                     location[name] = float(value)
             ai_lesion = lesion.get("ai_lesion_id")
             if ai_lesion is not None:
+                if isinstance(ai_lesion, bool) or not isinstance(ai_lesion, int):
+                    raise refuse(f"{where}.ai_lesion_id must be an integer or null.", "invalid")
                 if arm != Arm.AIDED:
                     raise refuse(
                         f"{where}.ai_lesion_id: there is no AI result in the unaided arm.",
@@ -265,9 +270,7 @@ def reading_answer_correct(
     if not reason.strip():
         raise refuse("A reason is required to change a submitted answer.", "reason_required")
     if reading.state != ReadingState.SUBMITTED:
-        raise refuse(
-            "Only a submitted answer is corrected by an admin.", "bad_state", status=409
-        )
+        raise refuse("Only a submitted answer is corrected by an admin.", "bad_state", status=409)
     clean = answer_clean(data, arm=reading.session.arm, ai_lesion_ids=_ai_lesion_ids(reading))
     _keep_previous(reading, kind="admin_change", user=user, reason=reason)
     for name, value in clean.items():

@@ -243,11 +243,17 @@ def case_truth_from_seg(*, case: ReaderStudyCase, user: Any) -> ReaderStudyCase:
             ) from exc
         if pixels.ndim == 2:
             pixels = pixels[None]
-        description = (instance.series.description or "").lower()
-        if planar and "posterior" in description:
-            continue  # the same lesions as the anterior view, mirrored
         if planar:
-            view = "posterior" if "posterior" in description else "anterior"
+            uid, frame = (frames[0][1], frames[0][2]) if frames else ("", None)
+            source = Instance.objects.filter(sop_instance_uid=uid).first() if uid else None
+            views = list(source.frame_views) if source is not None else []
+            view = (
+                views[frame - 1]
+                if frame and 0 < frame <= len(views)
+                else ("posterior" if frame == 2 else "anterior")
+            )
+            if view == "posterior" and len(segs) > 1:
+                continue  # the anterior view's SEG holds the same lesions, mirrored
             for number in sorted({f[0] for f in frames}):
                 label = _segment_label(ds, number)
                 indices = [i for i, f in enumerate(frames) if f[0] == number]
@@ -255,7 +261,6 @@ def case_truth_from_seg(*, case: ReaderStudyCase, user: Any) -> ReaderStudyCase:
                     continue
                 mask = np.any(pixels[indices] > 0, axis=0)
                 components, count = ndimage.label(mask)
-                uid, frame = frames[indices[0]][1], frames[indices[0]][2]
                 for y, x in ndimage.center_of_mass(mask, components, range(1, count + 1)):
                     location = {"kind": "planar", "view": view, "x": round(x, 1), "y": round(y, 1)}
                     if uid:

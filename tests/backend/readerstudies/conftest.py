@@ -6,10 +6,12 @@ that builds a reader study up to any point (draft with cases/truth/readers, froz
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -223,3 +225,47 @@ def rs():
         finish_session = staticmethod(finish_session)
 
     return Helpers
+
+
+@pytest.fixture(scope="session")
+def phantom_planar(tmp_path_factory) -> dict:
+    from boneread_ml.data.manifest import generate
+
+    root = tmp_path_factory.mktemp("rs-phantom")
+    generate("planar", 2, 5, str(root))
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    return {"root": root, "cases": manifest["cases"]}
+
+
+@pytest.fixture
+def ingest_phantom(db, phantom_planar):
+    """Factory: ingest phantom case ``index`` (images and ground-truth SEGs) with its report."""
+    from reports.services import report_save
+    from studies.models import IngestSource, Study
+    from studies.services import instance_ingest
+
+    def ingest(index: int):
+        case = phantom_planar["cases"][index]
+        folder = phantom_planar["root"] / case["dicom_dir"]
+        for name in ("NM_WB.dcm", "SEG_ANT.dcm", "SEG_POST.dcm"):
+            result = instance_ingest(file=(folder / name).read_bytes(), source=IngestSource.DEMO)
+            assert result.ok, result.reason
+        study = Study.objects.get(study_instance_uid=case["study"]["study_instance_uid"])
+        report = case["report"]
+        report_save(study=study, user=None, history=report["history"],
+                    findings=report["findings"], impression=report["impression"],
+                    base_version=None)  # fmt: skip
+        return study, case
+
+    return ingest
+
+
+@pytest.fixture
+def shipped_model(db):
+    from inference.services import model_version_register
+
+    path = django_settings.MODEL_DIR / "planar"
+    if not (path / "config.json").is_file():
+        pytest.skip("no shipped planar checkpoint in MODEL_DIR")
+    model_version, _ = model_version_register(path=path, activate=True)
+    return model_version

@@ -30,7 +30,9 @@ def test_create_add_cases_truth_readers_preview_and_start(
     assert body["ai_text_source"] == "history" and body["max_case_seconds"] == 7200
     rs = f"{BASE}{body['id']}/"
     studies = [make_archive_study() for _ in range(3)]
-    cases = admin_api.post(f"{rs}cases/", {"study_ids": [str(s.id) for s in studies]}, format="json")
+    cases = admin_api.post(
+        f"{rs}cases/", {"study_ids": [str(s.id) for s in studies]}, format="json"
+    )
     assert cases.status_code == 201, cases.content
     for case in cases.json():
         truth = admin_api.put(
@@ -129,7 +131,9 @@ def test_design_settings_are_locked_after_the_start(admin_api, build_study, fiel
     assert ok.status_code == 200 and ok.json()["title"] == "Renamed"
 
 
-def test_cases_and_readers_are_locked_after_the_start(rs, admin_api, build_study, make_archive_study):
+def test_cases_and_readers_are_locked_after_the_start(
+    rs, admin_api, build_study, make_archive_study
+):
     reader_study = build_study()
     extra = make_archive_study()
     response = admin_api.post(
@@ -224,8 +228,8 @@ def test_washout_blocks_session_two_until_it_ends(rs, build_study, readers):
     assert api.post(f"{BASE}my-reading/readings/{first.id}/open/").status_code == 200
 
 
-def test_an_admin_override_of_the_washout_needs_and_records_a_reason(rs, 
-    admin_api, build_study, readers
+def test_an_admin_override_of_the_washout_needs_and_records_a_reason(
+    rs, admin_api, build_study, readers
 ):
     reader_study = build_study(washout_days=28)
     reader = readers[1]
@@ -293,9 +297,9 @@ def test_csv_errors_name_the_row_and_column_and_import_nothing(
     admin_api, build_study, row, column, fragment
 ):
     reader_study = build_study(stage="draft", truth=False)
-    case, other = ReaderStudyCase.objects.filter(reader_study=reader_study).select_related(
-        "study"
-    )[:2]
+    case, other = ReaderStudyCase.objects.filter(reader_study=reader_study).select_related("study")[
+        :2
+    ]
     good = f"{other.study.study_instance_uid},yes,,,,"
     text = "study_instance_uid,metastasis_present,lesion_label,view,x,y\n" + good + "\n"
     text += row.format(uid=case.study.study_instance_uid) + "\n"
@@ -328,3 +332,20 @@ def test_csv_without_the_needed_columns(admin_api, build_study):
     response = _csv(admin_api, reader_study, "uid,answer\n1,yes\n")
     assert response.status_code == 400
     assert response.json()["extra"]["errors"][0]["row"] == 1
+
+
+def test_csv_import_as_a_multipart_upload(admin_api, build_study):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    reader_study = build_study(stage="draft", truth=False)
+    case = ReaderStudyCase.objects.filter(reader_study=reader_study).select_related("study")[0]
+    upload = SimpleUploadedFile(
+        "truth.csv",
+        f"accession_number,metastasis_present\n{case.study.accession_number},是\n".encode(),
+    )
+    response = admin_api.post(f"{BASE}{reader_study.id}/truth/import/", {"file": upload})
+    assert response.status_code == 200, response.content
+    case.refresh_from_db()
+    assert case.truth_metastasis is True
+    missing = admin_api.post(f"{BASE}{reader_study.id}/truth/import/", {"other": "x"})
+    assert missing.status_code == 400 and "file" in missing.json()["message"]

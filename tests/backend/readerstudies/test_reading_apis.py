@@ -101,9 +101,7 @@ def test_ai_lesion_links_only_in_the_aided_arm(build_study, readers, rs):
         assert response.status_code == 400
 
 
-def test_admin_reopen_and_correction_keep_the_previous_answer(
-    build_study, readers, rs, admin_api
-):
+def test_admin_reopen_and_correction_keep_the_previous_answer(build_study, readers, rs, admin_api):
     reader_study, reader, api, session = _setup(build_study, readers, rs)
     reading = CaseReading.objects.get(session=session, position=1)
     api.post(f"{MY}readings/{reading.id}/open/")
@@ -158,3 +156,19 @@ def test_progress_counts_cases_done_per_reader_and_session(build_study, readers,
 def test_non_readers_have_no_reading_list(rs):
     physician = rs.client_for(rs.make_user("physician"))
     assert physician.get(MY).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "lesion_patch",
+    [{"ai_lesion_id": {"x": 1}}, {"ai_lesion_id": "2"},
+     {"location": {"kind": "planar", "view": "anterior", "x": 1, "y": 1,
+                   "sop_instance_uid": "1.2\x00.3"}}],
+)  # fmt: skip
+def test_odd_lesion_values_are_a_clear_400(build_study, readers, rs, lesion_patch):
+    reader_study, reader, api, session = _setup(build_study, readers, rs)
+    reading = CaseReading.objects.get(session=session, position=1)
+    api.post(f"{MY}readings/{reading.id}/open/")
+    lesion = {**ANSWER["lesions"][0], **lesion_patch}
+    response = api.put(f"{MY}readings/{reading.id}/answer/", {"lesions": [lesion]}, format="json")
+    assert response.status_code == 400
+    assert "lesions[0]" in response.json()["message"]

@@ -104,9 +104,7 @@ def test_batch_split_across_requests_accumulates(client, study):
         (lambda e: e.update(sequence=-1), "sequence"),
     ],
 )
-def test_a_malformed_event_is_rejected_alone_with_the_field_named(
-    client, study, mutate, fragment
-):
+def test_a_malformed_event_is_rejected_alone_with_the_field_named(client, study, mutate, fragment):
     """One bad event in a batch is refused with the field named; the others are stored (a
     poison event must not block the outbox)."""
     events = make_events(study, uuid.uuid4(), [("opened", -5), ("closed", 0)], timezone.now())
@@ -168,3 +166,35 @@ def test_case_view_detail_is_private(client, study):
         user_create(username="li", password="Bone-scan-2026", role=Role.READER)
     )
     assert other.get(f"/api/case-views/{view}/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_batch_sent_concurrently_is_stored_once(study):
+    """Two tabs' outboxes (or a retry racing the original) send the same new view's events at
+    once: no error, every event stored once, the view once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    user = user_create(username="wang", password="Bone-scan-2026", role=Role.PHYSICIAN)
+    view = uuid.uuid4()
+    events = make_events(
+        study, view, [("opened", -30), ("hidden", -20), ("visible", -10), ("closed", 0)],
+        timezone.now(),
+    )  # fmt: skip
+
+    def send(_: int):
+        try:
+            api = APIClient()
+            api.force_authenticate(user)
+            response = post(api, events)
+            return response.status_code, response.json()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(send, range(4)))
+    assert [status for status, _ in outcomes] == [200] * 4, outcomes
+    assert sum(len(body["accepted"]) for _, body in outcomes) == 4
+    assert ReadingEvent.objects.count() == 4
+    assert CaseView.objects.get(client_view_id=view).active_seconds == pytest.approx(20, abs=1)

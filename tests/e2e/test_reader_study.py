@@ -61,7 +61,9 @@ def design_study_in_the_browser(page, live_server, studies) -> None:
     page.get_by_test_id("save-settings").click()
     expect(page.get_by_test_id("schedule-section")).to_contain_text("20260301")
 
-    page.locator("textarea[name=study_ids]").fill("\n".join(str(s.id) for s in studies))
+    # Cases picked from the archive list (no patient names there).
+    for study in studies:
+        page.locator(f"[data-testid=pick-case][data-study-id='{study.id}']").check()
     page.get_by_test_id("add-cases").click()
     expect(page.get_by_test_id("case-row")).to_have_count(len(studies))
 

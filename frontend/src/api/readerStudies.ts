@@ -402,6 +402,27 @@ export const removeReader = (id: string, userId: number) =>
 export const candidateReaders = (signal?: AbortSignal) =>
   apiRequest<UserRef[]>(`${BASE}candidate-readers/`, signal ? { signal } : {});
 
+export interface CandidateStudy {
+  id: string;
+  study_instance_uid: string;
+  accession_number: string;
+  kind: string;
+  study_date: string | null;
+  description: string;
+  has_report: boolean;
+  has_seg: boolean;
+}
+
+/** The archive to pick cases from (no patient names), for study admins. */
+export const candidateStudies = (
+  query: { kind?: string; q?: string; limit?: number } = {},
+  signal?: AbortSignal,
+) =>
+  apiRequest<CandidateStudy[]>(`${BASE}candidate-studies/`, {
+    query,
+    ...(signal ? { signal } : {}),
+  });
+
 export const getSchedule = (id: string, signal?: AbortSignal) =>
   apiRequest<Schedule>(`${s(id)}schedule/`, signal ? { signal } : {});
 

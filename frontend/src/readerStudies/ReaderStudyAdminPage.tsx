@@ -3,6 +3,7 @@ import {
   addCases,
   addReader,
   candidateReaders,
+  candidateStudies,
   freezeAi,
   getAiProgress,
   getFlags,
@@ -298,12 +299,55 @@ function CasesSection({
   const { tr } = useRsI18n();
   const [cases] = useAsync((signal) => listCases(studyId, signal), [studyId, version]);
   const [ids, setIds] = useState("");
+  const [query, setQuery] = useState("");
+  const [picked, setPicked] = useState<Set<string>>(new Set());
+  const [candidates] = useAsync(
+    (signal) =>
+      draft ? candidateStudies({ q: query, limit: 100 }, signal) : Promise.resolve([]),
+    [draft, query, version],
+  );
+  const inStudy = new Set((cases.data ?? []).map((c) => c.study_id));
+  const toggle = (id: string) =>
+    setPicked((old) => {
+      const next = new Set(old);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
   const [csv, setCsv] = useState("");
   const [imported, setImported] = useState<string | null>(null);
   return (
     <Section title={tr("admin.cases")} testid="cases-section">
       {draft && (
         <div className="rs-form">
+          <label className="field">
+            <span>{tr("admin.searchArchive")}</span>
+            <input
+              name="case_query"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+            />
+          </label>
+          <ul className="rs-picker" data-testid="case-picker">
+            {(candidates.data ?? [])
+              .filter((c) => !inStudy.has(c.id))
+              .map((c) => (
+                <li key={c.id}>
+                  <label>
+                    <input
+                      type="checkbox"
+                      data-testid="pick-case"
+                      data-study-id={c.id}
+                      checked={picked.has(c.id)}
+                      onChange={() => toggle(c.id)}
+                    />{" "}
+                    {c.accession_number || c.study_instance_uid} · {c.kind} ·{" "}
+                    {c.study_date ?? ""} {c.description}
+                    {c.has_seg ? " · SEG" : ""}
+                  </label>
+                </li>
+              ))}
+          </ul>
           <label className="field">
             <span>{tr("admin.addCases")}</span>
             <textarea
@@ -320,11 +364,14 @@ function CasesSection({
             onClick={() =>
               runner.run(
                 () =>
-                  addCases(
-                    studyId,
-                    ids.split(/[\s,]+/).filter((id) => id !== ""),
-                  ),
-                () => setIds(""),
+                  addCases(studyId, [
+                    ...picked,
+                    ...ids.split(/[\s,]+/).filter((id) => id !== ""),
+                  ]),
+                () => {
+                  setIds("");
+                  setPicked(new Set());
+                },
               )
             }
           >

@@ -86,7 +86,7 @@ def reader_study(rs_studies):  # noqa: F811 (the imported fixture)
 
 def times_of(reading_id: str) -> dict:
     from readerstudies.models import CaseReading
-    from readerstudies.selectors.design import reading_times_output
+    from readerstudies.selectors.progress import reading_times_output
 
     return reading_times_output(CaseReading.objects.get(id=reading_id))
 

@@ -186,6 +186,7 @@ function ReadingView({ reading }: { reading: Reading }) {
       data-testid="reading"
       data-reading-id={reading.id}
       data-arm={reading.arm}
+      data-study-id={reading.study_id}
     >
       <header className="case-header">
         <button type="button" className="btn" onClick={() => navigate(MY_READING_PATH)}>

@@ -233,4 +233,33 @@ describe("ReadingTimer", () => {
     };
     expect(visibleMs(first) + visibleMs(second)).toBe(13_000);
   });
+
+  it("sends the close at page hide even while an earlier flush is still in flight", async () => {
+    const batches: string[][] = [];
+    let release: () => void = () => undefined;
+    const slow = new Outbox(memoryStorage(), (events) => {
+      batches.push(events.map((e) => e.type));
+      // The first request never answers while the page is open.
+      if (batches.length === 1) {
+        return new Promise<SendResult>((resolve) => {
+          release = () => resolve({ kind: "sent" });
+        });
+      }
+      return Promise.resolve<SendResult>({ kind: "sent" });
+    });
+    const timer = new ReadingTimer({
+      studyId: "s1",
+      outbox: slow,
+      idleMs: 60_000,
+      makeId: () => `id${ids++}`,
+      tabBus: null,
+    });
+    timer.start(); // "opened" goes out and hangs
+    await vi.advanceTimersByTimeAsync(1000);
+    window.dispatchEvent(new Event("pagehide"));
+    // Synchronously, in the same task as the page hide: a request with the close.
+    expect(batches.at(-1)).toContain("closed");
+    release();
+    await vi.runOnlyPendingTimersAsync();
+  });
 });

@@ -212,7 +212,12 @@ export class ReadingTimer {
 
   private readonly onOnline = () => void this.options.outbox.flush();
 
-  private readonly onPageHide = () => this.stop();
+  private readonly onPageHide = () => {
+    // A flush in flight (a heartbeat's) would hold the close back until after the page is gone.
+    const busy = this.options.outbox.busy;
+    this.stop();
+    if (busy) this.options.outbox.sendNow();
+  };
 
   private dispatch(input: TimerInput, at?: Date): void {
     const { state, events } = transition(this.state, input);

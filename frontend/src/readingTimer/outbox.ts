@@ -128,6 +128,26 @@ export class Outbox {
     for (const listener of this.listeners) listener(added);
   }
 
+  /** Whether a flush is in flight. */
+  get busy(): boolean {
+    return this.flushing !== null;
+  }
+
+  /**
+   * The page is closing: sends what is queued now, in one request, even while a
+   * flush is in flight (that one may never finish). The server recognises the
+   * events a running flush also sends by their ids.
+   */
+  sendNow(): void {
+    const batch = this.pending().slice(-MAX_BATCH);
+    if (batch.length === 0) return;
+    void this.send(batch)
+      .then((result) => {
+        if (result.kind === "sent") this.remove(new Set(batch.map((e) => e.id)));
+      })
+      .catch(() => undefined);
+  }
+
   /** Sends everything queued, oldest first; resolves when done or when the server is unreachable. */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;

@@ -197,7 +197,7 @@ def boneread_start(servers: Servers, work: Path, workers: int) -> dict:
     token = subprocess.run(
         [PY, "manage.py", "shell", "-c",
          "from accounts.models import User; from rest_framework.authtoken.models import Token;"
-         "u, _ = User.objects.get_or_create(username='bench', defaults={'role': 'admin'});"
+         "u, _ = User.objects.get_or_create(username='bench', defaults={'is_superuser': True});"
          "print(Token.objects.get_or_create(user=u)[0].key)"],
         cwd=BACKEND, env=env, check=True, capture_output=True, text=True,
     ).stdout.strip().splitlines()[-1]  # fmt: skip

@@ -129,3 +129,18 @@ def start_worker(transactional_db) -> Iterator:
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """PostgreSQL: let this *test* database's teardown TRUNCATE the append-only audit table
+    (its trigger allows TRUNCATE only where ``boneread.audit_truncate = 'allow'``; production
+    databases never set it). UPDATE and DELETE stay refused (tests/backend/audit)."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                name = connection.settings_dict["NAME"].replace('"', '""')
+                cursor.execute(f"ALTER DATABASE \"{name}\" SET boneread.audit_truncate = 'allow'")
+            connection.close()  # new sessions pick the setting up

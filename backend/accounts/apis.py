@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.permissions import primary_role, roles_of
 from accounts.services import session_login, session_logout
 
 
@@ -15,8 +16,16 @@ class UserOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     display_name = serializers.CharField()
-    role = serializers.CharField()
+    # The strongest role (what a single label shows); ``roles``: every role the user holds.
+    role = serializers.SerializerMethodField()
+    roles = serializers.SerializerMethodField()
     preferred_language = serializers.CharField()
+
+    def get_role(self, user) -> str:
+        return primary_role(user)
+
+    def get_roles(self, user) -> list[str]:
+        return sorted(roles_of(user))
 
 
 class CsrfApi(APIView):

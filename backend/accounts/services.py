@@ -8,22 +8,58 @@ from django.contrib.auth import authenticate, login, logout
 from django.db import transaction
 from django.http import HttpRequest
 
-from accounts.models import Role, User
+from accounts.models import Role, User, UserRole
+from accounts.permissions import roles_cache_clear
 from core.exceptions import ApplicationError
+
+
+def _roles_check(roles: list[str] | tuple[str, ...] | set[str]) -> list[str]:
+    unknown = [r for r in roles if r not in Role.values]
+    if unknown:
+        raise ApplicationError(
+            f"Unknown role {unknown[0]!r}; expected one of {', '.join(Role.values)}."
+        )
+    return sorted(set(roles))
 
 
 @transaction.atomic
 def user_create(
-    *, username: str, password: str, role: str, display_name: str = "", email: str = ""
+    *,
+    username: str,
+    password: str,
+    role: str | None = None,
+    roles: list[str] | None = None,
+    display_name: str = "",
+    email: str = "",
 ) -> User:
-    if role not in Role.values:
-        raise ApplicationError(f"Unknown role {role!r}; expected one of {', '.join(Role.values)}.")
-    user = User(username=username, role=role, display_name=display_name, email=email)
-    user.is_staff = role == Role.ADMIN
-    user.is_superuser = role == Role.ADMIN
+    """Create a user holding ``role`` and/or every role of ``roles`` (at least one)."""
+    wanted = _roles_check([*([role] if role else []), *(roles or [])])
+    if not wanted:
+        raise ApplicationError(f"A user needs a role; expected one of {', '.join(Role.values)}.")
+    user = User(username=username, display_name=display_name, email=email)
     user.set_password(password)
     user.full_clean()
     user.save()
+    return user_roles_set(user=user, roles=wanted)
+
+
+@transaction.atomic
+def user_roles_set(*, user: User, roles: list[str] | tuple[str, ...] | set[str]) -> User:
+    """Give ``user`` exactly these roles. The admin role also makes them staff and superuser
+    (Django admin access); taking it away takes those away."""
+    wanted = _roles_check(roles)
+    UserRole.objects.filter(user=user).exclude(role__in=wanted).delete()
+    held = set(UserRole.objects.filter(user=user).values_list("role", flat=True))
+    for role in wanted:
+        if role not in held:
+            grant = UserRole(user=user, role=role)
+            grant.full_clean(exclude=["user"])
+            grant.save()
+    is_admin = Role.ADMIN in wanted
+    if user.is_staff != is_admin or user.is_superuser != is_admin:
+        user.is_staff = user.is_superuser = is_admin
+        user.save(update_fields=["is_staff", "is_superuser"])
+    roles_cache_clear(user)
     return user
 
 

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "readerstudies",
     "reports",
     "inference",
+    "audit",
+    "deidentify",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every change made through the Django admin into the audit trail.
+    "audit.middleware.AdminAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -149,7 +153,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
+    # core's handler (one error shape) + an audit event for every 401/403 (audit.handlers).
+    "EXCEPTION_HANDLER": "audit.handlers.audited_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -240,9 +245,14 @@ ARCHIVE_ZIP_MAX_UNCOMPRESSED = env.int(
     "ARCHIVE_ZIP_MAX_UNCOMPRESSED", default=8 * 1024 * 1024 * 1024
 )
 ARCHIVE_ZIP_MAX_RATIO = env.int("ARCHIVE_ZIP_MAX_RATIO", default=1000)
+# Audit trail: one "study.view" event per user and case within this many seconds.
+AUDIT_VIEW_WINDOW_SECONDS = env.int("AUDIT_VIEW_WINDOW_SECONDS", default=900)
+
 # The C-STORE receiver (`manage.py dicom_scp`): its AE title and port unless given on the line.
 DICOM_SCP_AE_TITLE = env.str("DICOM_SCP_AE_TITLE", default="BONEREAD")
 DICOM_SCP_PORT = env.int("DICOM_SCP_PORT", default=11112)
+# Calling AE titles the receiver accepts (comma-separated); empty: any (docs/security.md).
+DICOM_SCP_ALLOWED_CALLING_AETS = env.list("DICOM_SCP_ALLOWED_CALLING_AETS", default=[])
 
 LOGGING = {
     "version": 1,

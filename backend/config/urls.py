@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.apis import api_not_found
 from core.views import spa_index
+from deidentify.urls import study_urlpatterns as deidentify_study_api
 from inference.urls import model_urlpatterns as inference_model_api
 from inference.urls import study_urlpatterns as inference_study_api
 from reports.urls import study_urlpatterns as reports_study_api
@@ -16,10 +17,12 @@ api_patterns = [
     path("", include("readerstudies.urls")),
     path("studies/<str:study_id>/", include(reports_study_api)),
     path("studies/<str:study_id>/", include(inference_study_api)),
+    path("studies/<str:study_id>/", include(deidentify_study_api)),
     path("studies/", include(studies_api)),
     path("reports/", include("reports.urls")),
     path("inference/", include("inference.urls")),
     path("models/", include(inference_model_api)),
+    path("audit/", include("audit.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     re_path(r"^.*$", api_not_found),

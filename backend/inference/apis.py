@@ -7,50 +7,36 @@ import gzip
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
+from audit.services import audit_record, view_window_seconds
 from core.exceptions import ApplicationError, NotFoundError
 from inference import selectors, services
 from inference.models import ModelVersion
+from inference.permissions import CanManageModels, CanRunJobs
 from inference.results import labelmap_read
 from reports.selectors import study_for_user
-
-
-def _role(user) -> str:
-    return "admin" if getattr(user, "is_superuser", False) else getattr(user, "role", "")
-
-
-class CanRunJobs(BasePermission):
-    """Physicians, study admins and admins start and cancel jobs; readers only read results."""
-
-    message = "Only physicians, study admins and admins may start or cancel AI jobs."
-
-    def has_permission(self, request, view) -> bool:
-        if not getattr(request.user, "is_authenticated", False):
-            return False
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return True
-        return _role(request.user) in (Role.PHYSICIAN, Role.STUDY_ADMIN, Role.ADMIN)
-
-
-class IsAdminRole(BasePermission):
-    message = "Only admins may change models."
-
-    def has_permission(self, request, view) -> bool:
-        if not getattr(request.user, "is_authenticated", False):
-            return False
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return True
-        return _role(request.user) == Role.ADMIN
 
 
 class JobCreateInputSerializer(serializers.Serializer):
     study_id = serializers.UUIDField()
     model_version_id = serializers.UUIDField(required=False, allow_null=True)
     rerun = serializers.BooleanField(required=False, default=False)
+
+
+def _audit_run(request, job, created: bool) -> None:
+    audit_record(
+        action="inference.run",
+        request=request,
+        object_type="study",
+        object_id=job.study_id,
+        details={
+            "job_id": str(job.id),
+            "created": created,
+            "model_version": str(job.model_version_id),
+        },
+    )
 
 
 def _job_response(job, created: bool) -> Response:
@@ -75,6 +61,7 @@ class JobCreateApi(APIView):
             model_version_id=data.validated_data.get("model_version_id"),
             rerun=data.validated_data["rerun"],
         )
+        _audit_run(request, job, created)
         return _job_response(job, created)
 
 
@@ -89,6 +76,13 @@ class JobCancelApi(APIView):
     def post(self, request, job_id):
         job = selectors.job_get_for_user(request.user, job_id)
         job = services.inference_job_cancel(job=job, user=request.user)
+        audit_record(
+            action="inference.cancel",
+            request=request,
+            object_type="study",
+            object_id=job.study_id,
+            details={"job_id": str(job.id)},
+        )
         return Response(selectors.job_output(job))
 
 
@@ -132,6 +126,8 @@ class JobBatchApi(APIView):
             model_version_id=data.validated_data.get("model_version_id"),
             rerun=data.validated_data["rerun"],
         )
+        for job, created in result["jobs"]:
+            _audit_run(request, job, created)
         return Response(
             {
                 "batch_id": str(result["batch_id"]),
@@ -186,8 +182,15 @@ class StudyAiApi(APIView):
 
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
-        selectors.ai_access_check(request.user, study)
-        return Response(selectors.study_ai_summary(study=study))
+        allowed = selectors.ai_access_check(request.user, study)
+        audit_record(
+            action="ai.view",
+            request=request,
+            object_type="study",
+            object_id=study.id,
+            coalesce_seconds=view_window_seconds(),
+        )
+        return Response(selectors.study_ai_summary(study=study, allowed=allowed))
 
 
 class StudyJobsApi(APIView):
@@ -201,8 +204,9 @@ class StudyJobsApi(APIView):
 
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
-        selectors.ai_access_check(request.user, study)
-        return Response([selectors.job_output(job) for job in selectors.study_jobs(study=study)])
+        allowed = selectors.ai_access_check(request.user, study)
+        jobs = selectors.study_jobs(study=study, allowed=allowed)
+        return Response([selectors.job_output(job) for job in jobs])
 
     @extend_schema(request=InputSerializer)
     def post(self, request, study_id):
@@ -215,6 +219,7 @@ class StudyJobsApi(APIView):
             model_version_id=data.validated_data.get("model_version_id"),
             rerun=data.validated_data["rerun"],
         )
+        _audit_run(request, job, created)
         return _job_response(job, created)
 
 
@@ -226,7 +231,7 @@ class ModelVersionListApi(APIView):
 
 
 class ModelVersionActivateApi(APIView):
-    permission_classes = [IsAdminRole]
+    permission_classes = [CanManageModels]
 
     def post(self, request, model_version_id):
         model_version = ModelVersion.objects.filter(id=model_version_id).first()
@@ -234,4 +239,11 @@ class ModelVersionActivateApi(APIView):
             raise NotFoundError(f"No model version with id {model_version_id}.")
         services.model_version_activate(model_version=model_version)
         model_version.refresh_from_db()
+        audit_record(
+            action="model.activate",
+            request=request,
+            object_type="model_version",
+            object_id=model_version.id,
+            details={"name": model_version.name, "version": model_version.version},
+        )
         return Response(selectors.model_version_output(model_version, full=True))

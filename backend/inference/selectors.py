@@ -5,22 +5,84 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db.models import Q
+
+from accounts.models import Role
+from accounts.permissions import has_role
 from core.exceptions import NotFoundError
 from inference.models import InferenceJob, JobState, ModelVersion
-from studies.models import Study
+from studies.models import Instance, Study
 from studies.selectors import study_queryset_for_user, wado_uri
 
 
-def ai_access_check(user: Any, study: Study) -> None:
+def _ai_restrictions(user: Any, *, study: Study | None = None) -> dict[Any, frozenset]:
+    """Study id -> the AI job ids the user may see there, for the studies where the reader-study
+    app restricts them (``readerstudies.selectors.ai_job_ids_allowed``). With ``study``: that
+    study alone. Without: the cases of the user's current reader-study session (where blinding
+    applies), so archive-wide lists stay cheap for physicians."""
+    from readerstudies import selectors as readerstudies_selectors
+
+    if study is not None:
+        candidates: list[Study] = [study]
+    elif has_role(user, Role.READER):
+        candidates = list(
+            Study.objects.filter(
+                id__in=readerstudies_selectors.reader_study_ids_for_user(user=user)
+            )
+        )
+    else:
+        return {}
+    restricted = {}
+    for candidate in candidates:
+        allowed = readerstudies_selectors.ai_job_ids_allowed(user=user, study=candidate)
+        if allowed is not None:
+            restricted[candidate.id] = frozenset(allowed)
+    return restricted
+
+
+def ai_job_filter(user: Any, *, study: Study | None = None) -> Q | None:
+    """A filter on ``InferenceJob`` selecting the jobs ``user`` may see; None: no restriction."""
+    restricted = _ai_restrictions(user, study=study)
+    if not restricted:
+        return None
+    allowed = set().union(*restricted.values())
+    return ~Q(study_id__in=list(restricted)) | Q(id__in=list(allowed))
+
+
+def hidden_seg_instance_ids(user: Any, *, study: Study | None = None) -> set | None:
+    """Archive instances the user may not see because they are AI or segmentation results:
+    in a study where the reader-study app restricts AI, every SEG instance except those of the
+    allowed jobs (so neither another job's result nor a ground-truth SEG reaches a blinded
+    reader). None when nothing is restricted."""
+    restricted = _ai_restrictions(user, study=study)
+    if not restricted:
+        return None
+    allowed_jobs = set().union(*restricted.values())
+    through = InferenceJob.seg_instances.through
+    allowed_instances = through.objects.filter(inferencejob_id__in=allowed_jobs).values(
+        "instance_id"
+    )
+    job_instances = through.objects.filter(inferencejob__study_id__in=list(restricted)).values(
+        "instance_id"
+    )
+    segs = Instance.objects.filter(series__study_id__in=list(restricted)).filter(
+        Q(series__modality="SEG") | Q(id__in=job_instances)
+    )
+    return set(segs.exclude(id__in=allowed_instances).values_list("id", flat=True))
+
+
+def ai_access_check(user: Any, study: Study) -> frozenset | None:
     """Refuse AI results the user must not see (reader-study blinding: a reader in the unaided
     arm of a case). The reader-study app decides, through
     ``readerstudies.selectors.ai_job_ids_allowed(user=..., study=...)``; every AI read of this
-    app goes through here. (Per-job narrowing to the frozen result: see that function.)"""
+    app goes through here. Returns None (no restriction) or the job ids the user may see; the
+    caller narrows its jobs to them."""
     from readerstudies.selectors import ai_job_ids_allowed
 
     allowed = ai_job_ids_allowed(user=user, study=study)
     if allowed is not None and not allowed:
         raise NotFoundError("No AI result is available for this case in your reading session.")
+    return frozenset(allowed) if allowed is not None else None
 
 
 def job_get_for_user(user: Any, job_id: uuid.UUID | str) -> InferenceJob:
@@ -35,7 +97,9 @@ def job_get_for_user(user: Any, job_id: uuid.UUID | str) -> InferenceJob:
     )
     if job is None:
         raise NotFoundError(f"No inference job with id {job_id}.")
-    ai_access_check(user, job.study)
+    allowed = ai_access_check(user, job.study)
+    if allowed is not None and job.id not in allowed:
+        raise NotFoundError(f"No inference job with id {job_id}.")
     return job
 
 
@@ -136,11 +200,14 @@ def job_result_output(job: InferenceJob) -> dict[str, Any] | None:
     }
 
 
-def study_ai_summary(*, study: Study) -> dict[str, Any]:
-    """The newest job of the study (any state) and the newest succeeded job's result."""
+def study_ai_summary(*, study: Study, allowed: frozenset | None = None) -> dict[str, Any]:
+    """The newest job of the study (any state) and the newest succeeded job's result; only the
+    jobs in ``allowed`` when given (what ``ai_access_check`` returned)."""
     jobs = InferenceJob.objects.filter(study=study).select_related(
         "model_version", "report_version"
     )
+    if allowed is not None:
+        jobs = jobs.filter(id__in=allowed)
     latest = jobs.order_by("-created").first()
     succeeded = jobs.filter(state=JobState.SUCCEEDED).order_by("-finished_at").first()
     current_report = None
@@ -157,12 +224,11 @@ def study_ai_summary(*, study: Study) -> dict[str, Any]:
     }
 
 
-def study_jobs(*, study: Study) -> list[InferenceJob]:
-    return list(
-        InferenceJob.objects.filter(study=study)
-        .select_related("model_version", "report_version")
-        .order_by("-created")
-    )
+def study_jobs(*, study: Study, allowed: frozenset | None = None) -> list[InferenceJob]:
+    jobs = InferenceJob.objects.filter(study=study)
+    if allowed is not None:
+        jobs = jobs.filter(id__in=allowed)
+    return list(jobs.select_related("model_version", "report_version").order_by("-created"))
 
 
 def model_versions_list() -> list[ModelVersion]:

@@ -17,11 +17,13 @@ class ReadOnlyInline(admin.TabularInline):
 class VersionInline(ReadOnlyInline):
     model = ReportVersion
     fields = ("number", "author", "created", "changed_fields", "source")
+    readonly_fields = fields
 
 
 class AddendumInline(ReadOnlyInline):
     model = ReportAddendum
     fields = ("number", "text", "author", "created")
+    readonly_fields = fields
 
 
 @admin.register(Report)
@@ -32,6 +34,9 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("study__accession_number", "study__study_instance_uid", "impression")
     inlines = [VersionInline, AddendumInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # the add form crashed on the read-only inlines' non-editable fields
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -8,39 +8,14 @@ from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
+from audit.models import AuditOutcome
+from audit.services import audit_record, view_window_seconds
 from core.exceptions import ApplicationError
 from reports import selectors, services
-
-
-def _role(user) -> str:
-    return "admin" if getattr(user, "is_superuser", False) else getattr(user, "role", "")
-
-
-class CanWriteReports(BasePermission):
-    """Physicians and admins write and sign reports; everyone who sees a study may read it."""
-
-    message = "Only physicians and admins may edit or sign reports."
-
-    def has_permission(self, request, view) -> bool:
-        if not getattr(request.user, "is_authenticated", False):
-            return False
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return True
-        return _role(request.user) in (Role.PHYSICIAN, Role.ADMIN)
-
-
-class CanImportExport(BasePermission):
-    message = "Only admins and study admins may import or export reports."
-
-    def has_permission(self, request, view) -> bool:
-        if not getattr(request.user, "is_authenticated", False):
-            return False
-        return _role(request.user) in (Role.ADMIN, Role.STUDY_ADMIN)
+from reports.permissions import CanImportExport, CanReadOrWriteReports
 
 
 class ReportSaveInputSerializer(serializers.Serializer):
@@ -53,7 +28,9 @@ class ReportSaveInputSerializer(serializers.Serializer):
     impression = serializers.CharField(
         allow_blank=True, required=False, default="", trim_whitespace=False
     )
-    base_version = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    base_version = serializers.IntegerField(
+        min_value=0, allow_null=True, required=False, default=None
+    )
 
     def to_internal_value(self, data):
         # Accept the viewer's first draft names too: clinical_history, version.
@@ -69,11 +46,19 @@ class ReportSaveInputSerializer(serializers.Serializer):
 class StudyReportApi(APIView):
     """GET the current report; PUT a new version (409 with the current one on a conflict)."""
 
-    permission_classes = [CanWriteReports]
+    permission_classes = [CanReadOrWriteReports]
 
     def get(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
-        return Response(selectors.report_output(selectors.report_get(study=study)))
+        report = selectors.report_get(study=study)
+        audit_record(
+            action="report.view",
+            request=request,
+            object_type="study",
+            object_id=study.id,
+            coalesce_seconds=view_window_seconds(),
+        )
+        return Response(selectors.report_output(report))
 
     @extend_schema(request=ReportSaveInputSerializer)
     def put(self, request, study_id):
@@ -83,6 +68,14 @@ class StudyReportApi(APIView):
         report, created = services.report_save(
             study=study, user=request.user, **data.validated_data
         )
+        if created:
+            audit_record(
+                action="report.edit",
+                request=request,
+                object_type="study",
+                object_id=study.id,
+                details={"report_id": str(report.id), "version": report.version},
+            )
         return Response(
             selectors.report_output(report),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -90,7 +83,7 @@ class StudyReportApi(APIView):
 
 
 class ReportSignApi(APIView):
-    permission_classes = [CanWriteReports]
+    permission_classes = [CanReadOrWriteReports]
 
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1, required=False, allow_null=True)
@@ -103,11 +96,18 @@ class ReportSignApi(APIView):
         report = services.report_sign(
             study=study, user=request.user, version=data.validated_data.get("version")
         )
+        audit_record(
+            action="report.sign",
+            request=request,
+            object_type="study",
+            object_id=study.id,
+            details={"report_id": str(report.id), "version": report.signed_version},
+        )
         return Response(selectors.report_output(report))
 
 
 class ReportAddendumApi(APIView):
-    permission_classes = [CanWriteReports]
+    permission_classes = [CanReadOrWriteReports]
 
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(max_length=services.MAX_FIELD_LENGTH)
@@ -117,14 +117,23 @@ class ReportAddendumApi(APIView):
         study = selectors.study_for_user(request.user, study_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.report_addendum_add(
+        addendum = services.report_addendum_add(
             study=study, user=request.user, text=data.validated_data["text"]
+        )
+        audit_record(
+            action="report.addendum",
+            request=request,
+            object_type="study",
+            object_id=study.id,
+            details={"report_id": str(addendum.report_id), "number": addendum.number},
         )
         report = selectors.report_get(study=study)
         return Response(selectors.report_output(report), status=status.HTTP_201_CREATED)
 
 
 class ReportVersionsApi(APIView):
+    permission_classes = [CanReadOrWriteReports]
+
     def get(self, request, study_id):
         study = selectors.study_for_user(request.user, study_id)
         versions = selectors.report_versions(study=study)
@@ -139,6 +148,8 @@ class ReportPagination(PageNumberPagination):
 
 class ReportListApi(APIView):
     """GET /api/reports/?search=骨转移&status=signed&author=zhang"""
+
+    permission_classes = [CanReadOrWriteReports]
 
     def get(self, request):
         reports = selectors.report_list(
@@ -179,6 +190,19 @@ class ReportImportApi(APIView):
             key: sum(r["status"] == key for r in results)
             for key in ("imported", "skipped", "error")
         }
+        audit_record(
+            action="report.import",
+            request=request,
+            object_type="report",
+            outcome=AuditOutcome.SUCCESS if counts["imported"] else AuditOutcome.FAILURE,
+            details={
+                "counts": counts,
+                "rows": [
+                    {k: r[k] for k in ("row", "status", "reason", "study_id", "report_version")}
+                    for r in results
+                ],
+            },
+        )
         return Response({"counts": counts, "rows": results})
 
 
@@ -207,6 +231,17 @@ class ReportExportApi(APIView):
             author=request.query_params.get("author", ""),
         )
         body, ext = selectors.reports_export(reports=reports, fmt=fmt, deidentify=deidentify)
+        audit_record(
+            action="report.export",
+            request=request,
+            object_type="report",
+            details={
+                "format": ext,
+                "deidentify": deidentify,
+                "count": reports.count(),
+                "filters": {k: v for k, v in request.query_params.items() if k != "format"},
+            },
+        )
         content_type = "application/json" if ext == "json" else "text/csv; charset=utf-8"
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="reports.{ext}"'

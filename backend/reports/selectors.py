@@ -199,7 +199,13 @@ def _export_rows(reports: Iterable[Report], deidentify: bool) -> Iterable[dict[s
             ),
         }
         if deidentify:
-            for name in DEIDENTIFIED:
+            # The same mapping as the de-identified study export (kept on the server): study
+            # UID, pseudonym and shifted date line up with the zips; names, IDs, hospitals and
+            # dates stripped from the text (docs/security.md).
+            from deidentify.services import report_row_deidentify
+
+            row = report_row_deidentify(row, study=study)
+            for name in DEIDENTIFIED - {"patient_id"}:
                 row[name] = ""
         yield row
 

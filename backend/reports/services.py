@@ -26,6 +26,7 @@ from reports.models import (
     ReportStatus,
     ReportVersion,
 )
+from reports.permissions import can_sign_reports
 from studies.models import Study
 
 log = logging.getLogger(__name__)
@@ -324,7 +325,9 @@ def reports_import(*, rows: list[Any], user: Any) -> list[ImportRowResult]:
     """Import reports row by row; each row succeeds or fails on its own.
 
     A row needs ``accession_number`` or ``study_instance_uid`` and at least one of
-    ``history`` / ``findings`` / ``impression``; ``status: signed`` signs it after saving.
+    ``history`` / ``findings`` / ``impression``; ``status: signed`` signs it after saving (only
+    for physicians and admins, or ``user=None``: a trusted command). A row replacing an existing
+    draft must give the draft's ``version`` (optimistic locking, as the editor).
     Re-importing the same file is a no-op (rows are ``skipped``: unchanged).
     """
     from studies.selectors import study_queryset_for_user
@@ -347,19 +350,54 @@ def reports_import(*, rows: list[Any], user: Any) -> list[ImportRowResult]:
             result.status, result.reason = "error", f"unknown status {status!r} (draft or signed)"
         elif not any(values.values()):
             result.status, result.reason = "error", "history, findings and impression all empty"
+        elif status == ReportStatus.SIGNED and user is not None and not can_sign_reports(user):
+            result.status, result.reason = (
+                "error",
+                "only physicians and admins may sign clinical reports (import it as a draft)",
+            )
         else:
             try:
+                base_version = _import_base_version(row)
                 with transaction.atomic():
-                    _import_one(study=study, user=user, values=values, status=status, result=result)
+                    _import_one(
+                        study=study,
+                        user=user,
+                        values=values,
+                        status=status,
+                        result=result,
+                        base_version=base_version,
+                    )
             except ApplicationError as exc:
                 result.status, result.reason = "error", exc.message
         results.append(result)
     return results
 
 
+def _import_base_version(row: dict) -> int | None:
+    raw = _clean(row.get("base_version") if "base_version" in row else row.get("version"))
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApplicationError(f"version {raw!r} is not a whole number") from None
+    if value < 0:
+        raise ApplicationError(f"version {raw!r} is negative")
+    return value
+
+
 def _import_one(
-    *, study: Study, user: Any, values: dict[str, str], status: str, result: ImportRowResult
+    *,
+    study: Study,
+    user: Any,
+    values: dict[str, str],
+    status: str,
+    result: ImportRowResult,
+    base_version: int | None,
 ) -> None:
+    """One row. The optimistic version check holds as in the editor: a row that would replace an
+    existing draft must name the version it replaces (``version``/``base_version``, as the export
+    writes it); otherwise the row is refused, never a silent overwrite of someone's draft."""
     current = Report.objects.select_for_update().filter(study=study).first()
     if current is not None and current.status == ReportStatus.SIGNED:
         same = all(getattr(current, name) == values[name] for name in FIELDS)
@@ -367,10 +405,20 @@ def _import_one(
         result.reason = "unchanged" if same else "the study's report is already signed"
         result.report_version = current.version
         return
+    if current is not None:
+        same = all(getattr(current, name) == values[name] for name in FIELDS)
+        if same:
+            base_version = current.version
+        elif base_version is None:
+            author = current.author.username if current.author else "someone"
+            raise ConflictError(
+                f"the study already has a draft report (version {current.version}, by {author}); "
+                f"give version {current.version} in the row to replace it"
+            )
     report, created = report_save(
         study=study,
         user=user,
-        base_version=current.version if current else None,
+        base_version=base_version,
         source=ReportSource.IMPORT,
         **values,
     )

@@ -23,11 +23,14 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import ApplicationError
+from audit.models import AuditOutcome
+from audit.services import audit_record, view_window_seconds
+from core.exceptions import ApplicationError, NotFoundError
 from inference.models import JobState
 from reports.models import ReportStatus
 from studies import selectors
 from studies.models import IngestSource, Instance, StudyKind
+from studies.permissions import CanIngestOrReadOnly
 from studies.selectors import STUDY_ORDERINGS
 from studies.services import IngestStatus, UploadRejected, files_ingest
 
@@ -173,7 +176,27 @@ class StudyListApi(APIView):
 class StudyDetailApi(APIView):
     @extend_schema(responses=StudyDetailOutputSerializer)
     def get(self, request, study_id):
-        study = selectors.study_get_for_user(request.user, study_id)
+        try:
+            study = selectors.study_get_for_user(request.user, study_id)
+        except NotFoundError:
+            if selectors.study_exists(study_id):  # there, but not for this user: a refusal
+                audit_record(
+                    action="study.view",
+                    request=request,
+                    object_type="study",
+                    object_id=study_id,
+                    outcome=AuditOutcome.DENIED,
+                    coalesce_seconds=view_window_seconds(),
+                )
+            raise
+        # One event per user and case view (the window), not one per request or image.
+        audit_record(
+            action="study.view",
+            request=request,
+            object_type="study",
+            object_id=study.id,
+            coalesce_seconds=view_window_seconds(),
+        )
         return Response(_study_detail_data(study))
 
 
@@ -184,6 +207,7 @@ class StudyUploadApi(APIView):
     """Upload DICOM files and/or zips of them (multipart field ``files``, repeated)."""
 
     parser_classes = [MultiPartParser]
+    permission_classes = [CanIngestOrReadOnly]
 
     @extend_schema(
         request=inline_serializer(
@@ -223,6 +247,16 @@ class StudyUploadApi(APIView):
             key: sum(1 for r in results if r.status == key)
             for key in (IngestStatus.STORED, IngestStatus.DUPLICATE, IngestStatus.REJECTED)
         }
+        audit_record(
+            action="study.upload",
+            request=request,
+            object_type="study",
+            object_id=",".join(sorted({r["study_id"] for r in rows if r["study_id"]}))[:128],
+            outcome=AuditOutcome.SUCCESS
+            if counts[IngestStatus.STORED] or counts[IngestStatus.DUPLICATE]
+            else AuditOutcome.FAILURE,
+            details={**counts, "study_ids": sorted({r["study_id"] for r in rows if r["study_id"]})},
+        )
         if results and counts[IngestStatus.REJECTED] == len(results):
             conflict = all(r.conflict for r in results)
             first = results[0]
@@ -236,6 +270,20 @@ class StudyUploadApi(APIView):
 
 
 # --- WADO-URI ------------------------------------------------------------------------------
+
+
+def audit_retrieve(request, study_id, *, channel: str) -> None:
+    """Images or DICOM of a study served (WADO-URI, WADO-RS): one audit event per user and
+    study within the view window, not one per image."""
+    audit_record(
+        action="study.retrieve",
+        request=request,
+        object_type="study",
+        object_id=study_id,
+        details={"channel": channel},
+        coalesce_seconds=view_window_seconds(),
+    )
+
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -332,6 +380,7 @@ class WadoUriApi(APIView):
             series_uid=data.get("seriesUID", ""),
             study_uid=data.get("studyUID", ""),
         )
+        audit_retrieve(request, instance.series.study_id, channel="wado-uri")
         accepted = [c.split(";")[0].strip().lower() for c in data["contentType"].split(",")]
         for content_type in accepted:
             if content_type in ("application/dicom", "*/*", "application/*"):

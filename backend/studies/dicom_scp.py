@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 from pydicom.dataset import Dataset
 from pynetdicom import (
@@ -98,6 +99,11 @@ def scp_application_entity(*, ae_title: str) -> AE:
     ae.maximum_pdu_size = 0  # no limit: fewer, larger PDUs are faster
     # Peers address us by any called AE title (many modalities are configured loosely).
     ae.require_called_aet = False
+    # Calling AE titles: any, unless DICOM_SCP_ALLOWED_CALLING_AETS lists the accepted ones
+    # (an association from another one is rejected). DIMSE has no user authentication.
+    allowed = [t.strip() for t in getattr(settings, "DICOM_SCP_ALLOWED_CALLING_AETS", []) if t]
+    if allowed:
+        ae.require_calling_aet = allowed
     return ae
 
 

@@ -24,6 +24,8 @@ from django.db.models import (
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 
+from accounts.models import Role
+from accounts.permissions import roles_of
 from core.exceptions import NotFoundError
 from studies.models import Instance, Series, Study
 
@@ -41,41 +43,89 @@ STUDY_ORDERINGS = {
 
 
 def study_queryset_for_user(user: Any) -> QuerySet[Study]:
-    """Studies ``user`` may see. Today: every study for every authenticated user.
+    """Studies ``user`` may see: THE study-access rule (docs/security.md).
 
-    Reader-study blinding narrows this later (a reader sees only assigned cases); every API,
-    DICOMweb and WADO read goes through here, so that is the only place to change.
+    * physicians and admins: the whole archive;
+    * study admins: the cases of the reader studies they administer;
+    * readers: the cases of their current reader-study session;
+    * anonymous users and users without a role: nothing;
+    * several roles: the union.
+
+    The reader-study side comes from ``readerstudies.selectors`` (``reader_study_ids_for_user``,
+    ``study_admin_study_ids_for_user``), imported here at call time, not at module level: the
+    archive sits below the reader-study app, which imports it (no import cycle), and a test may
+    replace those functions on their module.
     """
-    if user is None or not getattr(user, "is_authenticated", False):
+    roles = roles_of(user)
+    if not roles:
         return Study.objects.none()
-    return Study.objects.all()
+    if Role.ADMIN in roles or Role.PHYSICIAN in roles:
+        return Study.objects.all()
+    from readerstudies import selectors as readerstudies_selectors
+
+    visible = Q(pk__in=[])
+    if Role.STUDY_ADMIN in roles:
+        visible |= Q(id__in=readerstudies_selectors.study_admin_study_ids_for_user(user=user))
+    if Role.READER in roles:
+        visible |= Q(id__in=readerstudies_selectors.reader_study_ids_for_user(user=user))
+    return Study.objects.filter(visible)
 
 
-def series_queryset_for_user(user: Any) -> QuerySet[Series]:
-    return Series.objects.filter(study__in=study_queryset_for_user(user))
+def hidden_instance_ids_for_user(user: Any, *, study: Study | None = None) -> set | None:
+    """Ids of the archive's AI result instances (DICOM SEG of an inference job) that ``user``
+    may not see in ``study`` (or, without ``study``, in the cases of their reader-study session);
+    None when nothing is hidden. Reader-study blinding: see ``inference.selectors.ai_job_filter``.
+    """
+    from inference.selectors import hidden_seg_instance_ids
+
+    return hidden_seg_instance_ids(user, study=study)
 
 
-def instance_queryset_for_user(user: Any) -> QuerySet[Instance]:
-    return Instance.objects.filter(series__study__in=study_queryset_for_user(user))
+def series_queryset_for_user(user: Any, *, study: Study | None = None) -> QuerySet[Series]:
+    """Series of the studies ``user`` may see, less the AI result series hidden from them."""
+    series = Series.objects.filter(study__in=study_queryset_for_user(user))
+    if study is not None:
+        series = series.filter(study=study)
+    hidden = hidden_instance_ids_for_user(user, study=study)
+    if hidden:
+        series = series.exclude(id__in=Series.objects.filter(instances__id__in=hidden).values("id"))
+    return series
 
 
-def related_count(model, link: str) -> Coalesce:
+def instance_queryset_for_user(user: Any, *, study: Study | None = None) -> QuerySet[Instance]:
+    """Instances of the studies ``user`` may see, less the AI results hidden from them."""
+    instances = Instance.objects.filter(series__study__in=study_queryset_for_user(user))
+    if study is not None:
+        instances = instances.filter(series__study=study)
+    hidden = hidden_instance_ids_for_user(user, study=study)
+    if hidden:
+        instances = instances.exclude(id__in=hidden)
+    return instances
+
+
+def related_count(model, link: str, *, exclude_ids: set | None = None) -> Coalesce:
     """An annotation: how many ``model`` rows point at this row through ``link`` (a subquery,
-    so counts of two relations never multiply each other as joins would)."""
-    counts = (
-        model.objects.filter(**{link: OuterRef("pk")})
-        .order_by()
-        .values(link)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    so counts of two relations never multiply each other as joins would), not counting the rows
+    whose id is in ``exclude_ids`` (AI results hidden from the user)."""
+    rows = model.objects.filter(**{link: OuterRef("pk")})
+    if exclude_ids:
+        rows = rows.exclude(id__in=exclude_ids)
+    counts = rows.order_by().values(link).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
-def with_counts(studies: QuerySet[Study]) -> QuerySet[Study]:
+def with_counts(studies: QuerySet[Study], *, user: Any = None) -> QuerySet[Study]:
+    """Series and instance counts; with ``user``, what that user may see (hidden AI results are
+    not counted)."""
+    hidden = hidden_instance_ids_for_user(user) if user is not None else None
+    hidden_series = (
+        set(Series.objects.filter(instances__id__in=hidden).values_list("id", flat=True))
+        if hidden
+        else None
+    )
     return studies.annotate(
-        number_of_series=related_count(Series, "study"),
-        number_of_instances=related_count(Instance, "series__study"),
+        number_of_series=related_count(Series, "study", exclude_ids=hidden_series),
+        number_of_instances=related_count(Instance, "series__study", exclude_ids=hidden),
     )
 
 
@@ -117,7 +167,7 @@ def study_list(
         studies = studies.filter(study_date__lte=date_to)
     if kind:
         studies = studies.filter(kind=kind)
-    studies = with_workflow_statuses(studies)
+    studies = with_workflow_statuses(studies, user=user)
     if report_status:
         studies = _status_filter(studies, "report_status", report_status)
     if ai_status:
@@ -130,16 +180,21 @@ def study_list(
         for column in STUDY_ORDERINGS[key.lstrip("-")]:
             field = F(column)
             order.append(field.desc(nulls_last=True) if descending else field.asc(nulls_last=True))
-    return with_counts(studies).order_by(*order, "id")
+    return with_counts(studies, user=user).order_by(*order, "id")
 
 
-def with_workflow_statuses(studies: QuerySet[Study]) -> QuerySet[Study]:
+def with_workflow_statuses(studies: QuerySet[Study], *, user: Any = None) -> QuerySet[Study]:
     """Annotate ``report_status`` (draft / signed; NULL: no report) and ``ai_status`` (the state of
-    the study's newest AI job; NULL: never run), as SQL so the worklist can filter and sort on them."""
+    the study's newest AI job; NULL: never run), as SQL so the worklist can filter and sort on them.
+    With ``user``: only the AI jobs that user may see (reader-study blinding)."""
     from inference.models import InferenceJob
+    from inference.selectors import ai_job_filter
     from reports.models import Report
 
     newest_job = InferenceJob.objects.filter(study=OuterRef("pk")).order_by("-created")
+    visible_jobs = ai_job_filter(user) if user is not None else None
+    if visible_jobs is not None:
+        newest_job = newest_job.filter(visible_jobs)
     return studies.annotate(
         report_status=Subquery(Report.objects.filter(study=OuterRef("pk")).values("status")[:1]),
         ai_status=Subquery(newest_job.values("state")[:1]),
@@ -161,33 +216,57 @@ def study_get_for_user(user: Any, study_id: uuid.UUID | str) -> Study:
         study_uuid = uuid.UUID(str(study_id))
     except ValueError as exc:
         raise NotFoundError(f"No study with id {study_id}.") from exc
-    instances = Instance.objects.order_by("instance_number", "created")
-    series = Series.objects.order_by("series_number", "created").prefetch_related(
-        Prefetch("instances", queryset=instances)
-    )
-    study = (
-        with_workflow_statuses(with_counts(study_queryset_for_user(user)))
-        .select_related("patient")
-        .prefetch_related(Prefetch("series", queryset=series))
-        .filter(id=study_uuid)
-        .first()
-    )
+    study = study_queryset_for_user(user).filter(id=study_uuid).first()
     if study is None:
         raise NotFoundError(f"No study with id {study_id}.")
-    return study
+    instances = Instance.objects.order_by("instance_number", "created")
+    series = Series.objects.order_by("series_number", "created")
+    # AI result series/instances hidden from this user (reader-study blinding) are left out.
+    hidden = hidden_instance_ids_for_user(user, study=study)
+    hidden_series = None
+    if hidden:
+        hidden_series = set(
+            Series.objects.filter(instances__id__in=hidden).values_list("id", flat=True)
+        )
+        instances = instances.exclude(id__in=hidden)
+        series = series.exclude(id__in=hidden_series)
+    series = series.prefetch_related(Prefetch("instances", queryset=instances))
+    return (
+        with_workflow_statuses(Study.objects.filter(id=study.id), user=user)
+        .annotate(
+            number_of_series=related_count(Series, "study", exclude_ids=hidden_series),
+            number_of_instances=related_count(Instance, "series__study", exclude_ids=hidden),
+        )
+        .select_related("patient")
+        .prefetch_related(Prefetch("series", queryset=series))
+        .get()
+    )
+
+
+def study_exists(study_id: uuid.UUID | str) -> bool:
+    """Whether a study with this id is archived at all (for auditing refusals only: never
+    tell a user about a study the selector hides from them)."""
+    try:
+        return Study.objects.filter(id=uuid.UUID(str(study_id))).exists()
+    except ValueError:
+        return False
 
 
 def instance_get_for_user(
     user: Any, *, sop_instance_uid: str, series_uid: str = "", study_uid: str = ""
 ) -> Instance:
     """One instance by its UIDs (series/study UIDs checked when given), or NotFoundError."""
-    query = instance_queryset_for_user(user).select_related("series__study")
-    query = query.filter(sop_instance_uid=sop_instance_uid)
+    query = Instance.objects.filter(series__study__in=study_queryset_for_user(user))
+    query = query.select_related("series__study").filter(sop_instance_uid=sop_instance_uid)
     if series_uid:
         query = query.filter(series__series_instance_uid=series_uid)
     if study_uid:
         query = query.filter(series__study__study_instance_uid=study_uid)
     instance = query.first()
+    if instance is not None:
+        hidden = hidden_instance_ids_for_user(user, study=instance.series.study)
+        if hidden and instance.id in hidden:
+            instance = None
     if instance is None:
         raise NotFoundError(f"No instance {sop_instance_uid} in this archive.")
     return instance

@@ -44,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases", type=int, default=120, help="synthetic cases (generated if missing)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="data, training and bootstrap seed")
+    parser.add_argument("--seed", type=int, default=0, help="data (phantom) and bootstrap seed")
+    parser.add_argument("--train-seed", type=int,
+                        help="training seed (weights, crops, text dropout; default: --seed), so that "
+                             "several trainings on the same data can be compared")  # fmt: skip
     parser.add_argument("--steps", type=int, help="optimizer steps per model (default: the YAML's)")
     parser.add_argument(
         "--models", nargs="*", default=list(MODEL_NAMES), help="subset of the registry"
@@ -92,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                          f"asked for {args.cases} of seed {args.seed} (use another --data-root)")  # fmt: skip
 
     base = load_config(args.config or REPO / "ml" / "configs" / f"{args.task}.yaml")
-    base = deep_update(base, {"train": {"seed": args.seed, "val_every": 0}})
+    train_seed = args.seed if args.train_seed is None else args.train_seed
+    base = deep_update(base, {"train": {"seed": train_seed, "val_every": 0}})
     if args.steps:
         base = deep_update(base, {"train": {"max_steps": args.steps}})
     if args.threads:
@@ -121,12 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     evaluated = evaluate_checkpoints(
         releases, list(args.models), data_root, [args.test_fold], results,
         reference=args.models[0], seed=args.seed, n_boot=args.n_boot,
+        keyword_rule_from="mt_unet_no_text" if "mt_unet_no_text" in args.models else None,
+        probe_texts_for="mt_unet" if "mt_unet" in args.models else None,
     )  # fmt: skip
     record = {
         "command": command,
         "task": args.task,
         "cases": args.cases,
         "seed": args.seed,
+        "train_seed": train_seed,
         "test_fold": args.test_fold,
         "train": base["train"],
         "input_scale": base["input_scale"],

@@ -131,3 +131,26 @@ def test_threshold_labels_and_choice():
     truth = np.array([[1, 0, 2, 0]])
     best, scores = choose_threshold([p], [truth], thresholds=(0.3, 0.5, 0.9))
     assert best == 0.5 and scores[0.5] == 1.0 and scores[0.9] < 1.0
+
+
+def test_lesion_outcomes_and_expected_calibration_error_by_hand():
+    from boneread_ml.evaluation.metrics import expected_calibration_error, lesion_outcomes
+
+    truth = np.zeros((4, 6), np.uint8)
+    truth[0, 0:2] = 2  # metastasis
+    truth[3, 4:6] = 1  # benign
+    instances = np.zeros((4, 6), np.uint16)
+    instances[0, 0:3] = 1  # over the metastasis (and one background pixel)
+    instances[3, 4:6] = 2  # over the benign lesion
+    instances[2, 0] = 3  # over background only
+    lesions = [
+        {"id": 1, "label": 2, "probability": 0.9},
+        {"id": 2, "label": 2, "probability": 0.8},  # wrong class
+        {"id": 3, "label": 1, "probability": 0.3},  # false positive
+    ]
+    assert lesion_outcomes(instances, lesions, truth) == [(0.9, True), (0.8, False), (0.3, False)]
+    # bins: 0.9 and 0.8 in their own bins (acc 1 and 0), 0.3 alone (acc 0)
+    expected = (abs(1 - 0.9) + abs(0 - 0.8) + abs(0 - 0.3)) / 3
+    assert expected_calibration_error([0.9, 0.8, 0.3], [1, 0, 0]) == pytest.approx(expected)
+    assert expected_calibration_error([0.55, 0.56], [1, 0]) == pytest.approx(abs(0.5 - 0.555))
+    assert np.isnan(expected_calibration_error([], []))

@@ -18,18 +18,15 @@ def refuse(message: str, code: str, *, status: int = 400, **extra: Any) -> Appli
 
 
 def record_change(*, user: Any, action: str, obj: Any, **details: Any) -> None:
-    """Every reader-study change passes here: the one place that writes the audit trail.
+    """Every reader-study change passes here: one audit event (``reader_study.<action>``) with
+    the object and the details (reasons, counts), in the caller's transaction."""
+    from audit.services import audit_record
 
-    The ``audit`` app (access engineer) is not on main yet; until it is, the change is logged.
-    """
-    # audit: once the audit app is on main, replace the log line below with
-    #   audit_record(action=f"reader_study.{action}", actor=user,
-    #                object_type=type(obj).__name__.lower(), object_id=obj.pk, details=details)
-    log.info(
-        "reader study change: %s on %s %s by %s %s",
-        action,
-        type(obj).__name__,
-        getattr(obj, "pk", None),
-        getattr(user, "username", None),
-        details,
+    audit_record(
+        action=f"reader_study.{action}",
+        actor=user,
+        object_type=type(obj).__name__.lower(),
+        object_id=getattr(obj, "pk", ""),
+        details=details,
     )
+    log.debug("reader study change: %s on %s %s", action, type(obj).__name__, obj.pk)

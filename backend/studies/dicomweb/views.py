@@ -12,12 +12,15 @@ from pydicom.encaps import generate_frames
 from rest_framework import status
 from rest_framework.views import APIView
 
+from audit.models import AuditOutcome
+from audit.services import audit_record
 from core.exceptions import ApplicationError, NotFoundError
 from studies import selectors
-from studies.apis import DICOM_AUTHENTICATION, IgnoreAccept
+from studies.apis import DICOM_AUTHENTICATION, IgnoreAccept, audit_retrieve
 from studies.dicom import NATIVE_TRANSFER_SYNTAXES
 from studies.dicomweb import json_model, multipart, qido
 from studies.models import IngestSource, Instance
+from studies.permissions import CanIngestOrReadOnly
 from studies.services import BATCH_SIZE, IngestStatus, instances_ingest
 
 DICOM_JSON = "application/dicom+json"
@@ -43,6 +46,9 @@ FAILURE_CANNOT_UNDERSTAND = 0xC000
 class DicomWebApi(APIView):
     authentication_classes = DICOM_AUTHENTICATION
     content_negotiation_class = IgnoreAccept
+    # GET for every signed-in user (the selector decides what they see); POST (STOW-RS) only
+    # for the roles that may ingest.
+    permission_classes = [CanIngestOrReadOnly]
 
     def base_url(self, request) -> str:
         return request.build_absolute_uri("/dicomweb").rstrip("/")
@@ -79,7 +85,8 @@ class QidoStudiesApi(DicomWebApi):
     @extend_schema(exclude=True)
     def get(self, request):
         studies = selectors.with_counts(
-            selectors.study_queryset_for_user(request.user).select_related("patient")
+            selectors.study_queryset_for_user(request.user).select_related("patient"),
+            user=request.user,
         )
         studies, ignored = qido.qido_filter(studies, level="study", params=request.query_params)
         studies = studies.order_by("-study_date", "-study_time", "id")
@@ -93,10 +100,15 @@ class QidoStudiesApi(DicomWebApi):
 class QidoSeriesApi(DicomWebApi):
     @extend_schema(exclude=True)
     def get(self, request, study_uid: str | None = None):
-        series = selectors.series_queryset_for_user(request.user).select_related("study__patient")
-        if study_uid:
-            series = series.filter(study__study_instance_uid=study_uid)
-        series = series.annotate(number_of_instances=selectors.related_count(Instance, "series"))
+        study = _visible_study(request, study_uid) if study_uid else None
+        if study_uid and study is None:
+            return json_response([])
+        series = selectors.series_queryset_for_user(request.user, study=study)
+        series = series.select_related("study__patient")
+        hidden = selectors.hidden_instance_ids_for_user(request.user, study=study)
+        series = series.annotate(
+            number_of_instances=selectors.related_count(Instance, "series", exclude_ids=hidden)
+        )
         series, ignored = qido.qido_filter(series, level="series", params=request.query_params)
         series = series.order_by("study__study_date", "series_number", "created")
         base = self.base_url(request)
@@ -109,11 +121,11 @@ class QidoSeriesApi(DicomWebApi):
 class QidoInstancesApi(DicomWebApi):
     @extend_schema(exclude=True)
     def get(self, request, study_uid: str | None = None, series_uid: str | None = None):
-        instances = selectors.instance_queryset_for_user(request.user).select_related(
-            "series__study__patient"
-        )
-        if study_uid:
-            instances = instances.filter(series__study__study_instance_uid=study_uid)
+        study = _visible_study(request, study_uid) if study_uid else None
+        if study_uid and study is None:
+            return json_response([])
+        instances = selectors.instance_queryset_for_user(request.user, study=study)
+        instances = instances.select_related("series__study__patient")
         if series_uid:
             instances = instances.filter(series__series_instance_uid=series_uid)
         instances, ignored = qido.qido_filter(
@@ -150,10 +162,18 @@ def _header_fields(instance: Instance, keywords: set[str]) -> dict:
 # --- WADO-RS -------------------------------------------------------------------------------
 
 
-def _instances(request, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None):
-    instances = selectors.instance_queryset_for_user(request.user).filter(
-        series__study__study_instance_uid=study_uid
+def _visible_study(request, study_uid: str):
+    """The study with this UID if the user may see it (the one study-access selector), else None."""
+    return (
+        selectors.study_queryset_for_user(request.user).filter(study_instance_uid=study_uid).first()
     )
+
+
+def _instances(request, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None):
+    study = _visible_study(request, study_uid)
+    if study is None:
+        raise NotFoundError(f"Nothing stored under {sop_uid or series_uid or study_uid}.")
+    instances = selectors.instance_queryset_for_user(request.user, study=study)
     if series_uid:
         instances = instances.filter(series__series_instance_uid=series_uid)
     if sop_uid:
@@ -166,6 +186,7 @@ def _instances(request, study_uid: str, series_uid: str | None = None, sop_uid: 
     if not instances:
         what = sop_uid or series_uid or study_uid
         raise NotFoundError(f"Nothing stored under {what}.")
+    audit_retrieve(request, study.id, channel="wado-rs")
     return instances
 
 
@@ -406,6 +427,15 @@ class StowApi(DicomWebApi):
                 raise ApplicationError(f"Malformed multipart body: {exc}") from exc
         if not stored and not failed:
             raise ApplicationError("The request holds no DICOM part.")
+        stored_studies = sorted({str(r.instance.series.study_id) for r in stored})
+        audit_record(
+            action="study.store",
+            request=request,
+            object_type="study",
+            object_id=",".join(stored_studies)[:128],
+            outcome=AuditOutcome.SUCCESS if stored else AuditOutcome.FAILURE,
+            details={"stored": len(stored), "failed": len(failed), "study_ids": stored_studies},
+        )
         return json_response(
             self._response_body(stored, failed, base, study_uid),
             status_code=200 if not failed else (202 if stored else status.HTTP_409_CONFLICT),

@@ -8,7 +8,10 @@ export interface User {
   id: string | number;
   username: string;
   display_name: string;
+  /** The strongest role the user holds (admin > study_admin > physician > reader). */
   role: Role | string;
+  /** Every role the user holds; their rights add up. */
+  roles: (Role | string)[];
   preferred_language: LanguageCode | null;
 }
 

@@ -28,7 +28,10 @@ SUMMARY_COLUMNS = [
     ("benign_auc", "benign AUC"),
     ("metastatic_auc", "metastatic AUC"),
     ("lesion_detection_sensitivity", "lesion detection sens."),
+    ("lesion_class_accuracy", "lesion class acc."),
+    ("mixed_case_lesion_class_accuracy", "lesion class acc., mixed-class cases"),
     ("false_positives_per_case", "FP / case"),
+    ("lesion_ece", "lesion ECE"),
 ]
 COMPARISON_COLUMNS = [
     ("model", "model"),
@@ -63,15 +66,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="first choose each uncalibrated checkpoint's lesion threshold on these "
                              "(training) folds; writes postprocess into its config.json")  # fmt: skip
     parser.add_argument("--calibrate-cases", type=int, default=16, help="cases used to calibrate")
+    parser.add_argument("--keyword-rule-from",
+                        help="name of an image-only model whose masks the keyword rule relabels "
+                             "(adds a keyword_rule row)")  # fmt: skip
+    parser.add_argument("--probe-texts-for",
+                        help="name of a text model also evaluated with its reports' sides swapped "
+                             "and with the impression only")  # fmt: skip
 
 
 def evaluate_checkpoints(
     checkpoints: list[str], names: list[str] | None, data_root: str | Path, folds: list[int] | None,
     out: str | Path, *, reference: str | None = None, seed: int = 0, n_boot: int = 2000,
+    keyword_rule_from: str | None = None, probe_texts_for: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Evaluate, compare and write ``summary.{csv,md}``, ``per_case.csv``,
-    ``comparison.{csv,md}``, ``dice_ci.png``, ``roc_<class>.png``, ``results.json``."""
-    from boneread_ml.data.datasets import read_manifest
+    ``comparison.{csv,md}``, ``dice_ci.png``, ``roc_<class>.png``, ``results.json``.
+
+    ``keyword_rule_from``: the name of an image-only model among ``names`` whose masks the
+    keyword rule relabels; adds a ``keyword_rule`` row to every table. ``probe_texts_for``: a
+    text model among ``names`` also evaluated with each probe text (``NAME [sides_swapped]``,
+    ``NAME [impression_only]``), to show what of the report it reads."""
+    from boneread_ml.data.datasets import PROBE_TEXT_MODES, read_manifest
     from boneread_ml.evaluation.compare import compare_to_reference
     from boneread_ml.evaluation.evaluate import evaluate_model, summarize
     from boneread_ml.evaluation.metrics import LESION_CLASSES
@@ -92,6 +107,19 @@ def evaluate_checkpoints(
         model = load_model(ckpt)
         name = names[i] if i < len(names) else model.config.get("model_name")
         evals.append(evaluate_model(model, data_root, cases, name=name, seed=seed))
+        if name == keyword_rule_from:
+            evals.append(
+                evaluate_model(model, data_root, cases, name="keyword_rule", seed=seed,
+                               text="none", keyword_rule=True)
+            )  # fmt: skip
+        if name == probe_texts_for:
+            for mode in PROBE_TEXT_MODES:
+                evals.append(
+                    evaluate_model(model, data_root, cases, name=f"{name} [{mode}]", seed=seed,
+                                   text=mode)
+                )  # fmt: skip
+    if keyword_rule_from and not any(e.name == "keyword_rule" for e in evals):
+        raise ValueError(f"keyword rule: no model named {keyword_rule_from!r} was evaluated")
     summaries = [summarize(e, n_boot=n_boot, seed=seed) for e in evals]
     per_case = [{"model": e.name, **row} for e in evals for row in e.rows]
     write_csv(summaries, out / "summary.csv")
@@ -151,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
     results = evaluate_checkpoints(
         args.checkpoint, args.name, args.data_root, args.folds, args.out,
         reference=args.reference, seed=args.seed, n_boot=args.n_boot,
+        keyword_rule_from=args.keyword_rule_from, probe_texts_for=args.probe_texts_for,
     )  # fmt: skip
     for s in results["summaries"]:
         lo, hi = s["mean_class_dice_ci"]

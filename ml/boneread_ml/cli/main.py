@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "boneread_ml.cli.train",
     "evaluate": "boneread_ml.cli.evaluate",
     "predict": "boneread_ml.cli.predict",
+    "stats": "boneread_ml.stats.cli",
 }
 
 
@@ -27,7 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     modules = {}
-    for name, module_name in SUBCOMMANDS.items():
+    # build only the chosen sub-command's parser when it is named (so that `stats` does not
+    # import torch through `train`); every parser for --help or an unknown command
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in args_list if not a.startswith("-")), None)
+    names = [chosen] if chosen in SUBCOMMANDS else list(SUBCOMMANDS)
+    for name in names:
+        module_name = SUBCOMMANDS[name]
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

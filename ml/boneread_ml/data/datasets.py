@@ -29,6 +29,21 @@ from boneread_ml.data.transforms import normalize, random_intensity
 logger = logging.getLogger(__name__)
 
 TEXT_MODES = ("report", "none", "shuffled")
+#: Probes of what a trained model reads, for evaluation only: the report with every 左 and 右
+#: exchanged (a grounded model must move the class with the side), and the impression alone.
+PROBE_TEXT_MODES = ("sides_swapped", "impression_only")
+_SIDE_SWAP = str.maketrans({"左": "右", "右": "左"})
+
+
+def swap_sides(text: str) -> str:
+    """The report with 左 (left) and 右 (right) exchanged everywhere."""
+    return text.translate(_SIDE_SWAP)
+
+
+def impression_only(text: str) -> str:
+    """Only the impression (诊断意见) of a report text."""
+    marker = "诊断意见："
+    return marker + text.split(marker, 1)[1] if marker in text else text
 
 
 def read_manifest(root: str | Path) -> dict[str, Any]:
@@ -95,13 +110,17 @@ def case_texts(cases: Sequence[dict[str, Any]], mode: str, seed: int = 0) -> lis
 
     Args:
         cases: manifest cases.
-        mode: ``"report"`` (own report), ``"none"`` (empty) or ``"shuffled"``
-            (another case's report).
+        mode: ``"report"`` (own report), ``"none"`` (empty), ``"shuffled"``
+            (another case's report), or a probe of :data:`PROBE_TEXT_MODES`.
         seed: shuffling seed.
     """
-    if mode not in TEXT_MODES:
-        raise ValueError(f"text mode must be one of {TEXT_MODES}, got {mode!r}")
+    if mode not in TEXT_MODES + PROBE_TEXT_MODES:
+        raise ValueError(f"text mode must be one of {TEXT_MODES + PROBE_TEXT_MODES}, got {mode!r}")
     texts = [c["report"]["text"] for c in cases]
+    if mode == "sides_swapped":
+        return [swap_sides(t) for t in texts]
+    if mode == "impression_only":
+        return [impression_only(t) for t in texts]
     if mode == "none":
         return [""] * len(cases)
     if mode == "shuffled":

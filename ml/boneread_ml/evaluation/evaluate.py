@@ -18,11 +18,14 @@ import numpy as np
 from tqdm import tqdm
 
 from boneread_ml.data.datasets import case_texts, load_arrays
+from boneread_ml.evaluation.keyword_rule import keyword_rule_prediction
 from boneread_ml.evaluation.metrics import (
     LESION_CLASSES,
     bootstrap_ci,
     case_metrics,
+    expected_calibration_error,
     lesion_detection,
+    lesion_outcomes,
     roc_auc,
 )
 from boneread_ml.predict import LoadedModel, predict
@@ -47,6 +50,7 @@ class ModelEvaluation:
     rows: list[dict[str, Any]] = field(default_factory=list)
     scores: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     seconds_per_case: float = float("nan")
+    lesion_outcomes: list[tuple[float, bool]] = field(default_factory=list)
 
     def column(self, key: str) -> np.ndarray:
         return np.array([r.get(key, np.nan) for r in self.rows], dtype=float)
@@ -74,6 +78,7 @@ def evaluate_model(
     name: str | None = None,
     text: str | None = None,
     seed: int = 0,
+    keyword_rule: bool = False,
 ) -> ModelEvaluation:
     """Run one model over cases.
 
@@ -85,6 +90,8 @@ def evaluate_model(
         text: text mode (``report``/``none``/``shuffled``); default: the mode
             the model was trained with (recorded in its config).
         seed: seed of the pixel sample and of text shuffling.
+        keyword_rule: relabel the model's (image-only) prediction by the class its own
+            report's impression names (:mod:`boneread_ml.evaluation.keyword_rule`).
 
     Returns:
         :class:`ModelEvaluation`.
@@ -93,6 +100,7 @@ def evaluate_model(
 
     mode = text or model.config.get("text_mode", "report")
     texts = case_texts(cases, mode if model.tokenizer is not None else "none", seed)
+    rule_texts = case_texts(cases, "report") if keyword_rule else None
     result = ModelEvaluation(name=name or model.name)
     truth: dict[int, list[np.ndarray]] = {c: [] for c in LESION_CLASSES}
     score: dict[int, list[np.ndarray]] = {c: [] for c in LESION_CLASSES}
@@ -103,12 +111,18 @@ def evaluate_model(
         arrays = load_arrays(data_root, case)
         t0 = time.perf_counter()
         pred = predict(arrays["image"], report, model)
+        if rule_texts is not None:
+            pred = keyword_rule_prediction(pred, rule_texts[i])
         elapsed += time.perf_counter() - t0
         label = arrays["label"]
-        row: dict[str, Any] = {"case_id": case["case_id"]}
+        row: dict[str, Any] = {
+            "case_id": case["case_id"],
+            "mixed_classes": bool((label == 1).any() and (label == 2).any()),
+        }
         row.update(case_metrics(pred.label_map, label))
         row.update(lesion_detection(pred.label_map, arrays["instance"], label))
         result.rows.append(row)
+        result.lesion_outcomes += lesion_outcomes(pred.instance_map, pred.lesions, label)
         idx = pixel_sample(label, i, seed)
         flat_label = label.ravel()[idx]
         for c in LESION_CLASSES:
@@ -142,6 +156,17 @@ def summarize(ev: ModelEvaluation, n_boot: int = 2000, seed: int = 0) -> dict[st
     out["lesion_class_accuracy"] = float(
         ev.column("correct_class").sum() / max(1.0, ev.column("detected").sum())
     )
+    mixed = ev.column("mixed_classes") == 1
+    detected_mixed = ev.column("detected")[mixed].sum()
+    # grounding: on cases with both classes a case-level class label cannot be right for all
+    out["mixed_case_lesion_class_accuracy"] = (
+        float(ev.column("correct_class")[mixed].sum() / detected_mixed)
+        if detected_mixed
+        else float("nan")
+    )
     out["false_positives_per_case"] = float(np.nanmean(ev.column("false_positives")))
+    probability = np.array([p for p, _ in ev.lesion_outcomes])
+    correct = np.array([c for _, c in ev.lesion_outcomes])
+    out["lesion_ece"] = expected_calibration_error(probability, correct)
     out["seconds_per_case"] = ev.seconds_per_case
     return out

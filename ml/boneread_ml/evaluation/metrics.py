@@ -179,6 +179,40 @@ def lesion_detection(
     }
 
 
+def lesion_outcomes(
+    pred_instance: np.ndarray, lesions: list[dict], true_label: np.ndarray
+) -> list[tuple[float, bool]]:
+    """Per predicted lesion: (its stated probability, whether it is right).
+
+    A predicted lesion is right when the true lesion pixels under it are mostly of its class;
+    one over background only is wrong (a false positive), whatever its probability.
+    """
+    out = []
+    for les in lesions:
+        under = true_label[pred_instance == les["id"]]
+        under = under[under > 0]
+        right = bool(under.size) and int(np.bincount(under).argmax()) == int(les["label"])
+        out.append((float(les["probability"]), right))
+    return out
+
+
+def expected_calibration_error(
+    probability: np.ndarray, correct: np.ndarray, n_bins: int = 10
+) -> float:
+    """Expected calibration error: the count-weighted mean |accuracy - confidence| over equal-width
+    probability bins (NaN without predictions)."""
+    p = np.asarray(probability, dtype=float)
+    y = np.asarray(correct, dtype=float)
+    if p.size == 0:
+        return float("nan")
+    bins = np.clip((p * n_bins).astype(int), 0, n_bins - 1)
+    ece = 0.0
+    for b in np.unique(bins):
+        sel = bins == b
+        ece += sel.sum() / p.size * abs(y[sel].mean() - p[sel].mean())
+    return float(ece)
+
+
 def bootstrap_ci(
     values: np.ndarray, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0
 ) -> tuple[float, float, float]:

@@ -4,6 +4,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
+from accounts.permissions import roles_of
 from accounts.services import user_create
 from core.exceptions import ApplicationError
 
@@ -76,7 +77,7 @@ def test_demo_users_printed_once(capsys, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     call_command("create_demo_users")
     first = capsys.readouterr().out
-    assert {u.role for u in User.objects.all()} == set(Role.values)
+    assert {role for u in User.objects.all() for role in roles_of(u)} == set(Role.values)
     admin_password = next(
         line.split()[2] for line in first.splitlines() if line.strip().startswith("admin ")
     )

@@ -253,6 +253,14 @@ def test_an_admin_override_of_the_washout_needs_and_records_a_reason(
     row = next(r for r in progress["readers"] if r["user"]["id"] == reader.id)
     assert row["sessions"][1]["washout_override"]["reason"] == "reader leaves the hospital"
     assert row["sessions"][0]["cases_done"] == 4
+    # Every reader-study change is in the audit trail, the override with its reason.
+    from audit.models import AuditEvent
+
+    override = AuditEvent.objects.get(action="reader_study.washout_override")
+    assert override.actor.username == "sadmin" and override.object_id == str(session.id)
+    assert override.details["reason"] == "reader leaves the hospital"
+    assert AuditEvent.objects.filter(action="reader_study.reading_submit").count() == 4
+    assert AuditEvent.objects.filter(action="reader_study.state:open").count() == 1
 
 
 # --- CSV import ---------------------------------------------------------------------------------
@@ -349,3 +357,10 @@ def test_csv_import_as_a_multipart_upload(admin_api, build_study):
     assert case.truth_metastasis is True
     missing = admin_api.post(f"{BASE}{reader_study.id}/truth/import/", {"other": "x"})
     assert missing.status_code == 400 and "file" in missing.json()["message"]
+
+
+def test_paths_work_with_and_without_the_trailing_slash(admin_api, build_study):
+    reader_study = build_study(stage="draft")
+    assert admin_api.get(f"{BASE}{reader_study.id}/schedule").status_code == 200
+    assert admin_api.get(f"{BASE}{reader_study.id}/schedule/").status_code == 200
+    assert admin_api.get(f"{BASE}{reader_study.id}/readers/99999").status_code in (404, 405)

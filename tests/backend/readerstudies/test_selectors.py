@@ -92,8 +92,9 @@ def test_a_reader_who_is_also_a_physician(build_study, readers, rs, make_archive
     are not closed; other studies are unrestricted."""
     reader_study = build_study()
     reader, session = _reader_in_arm(reader_study, readers, rs, "aided")
-    reader.is_superuser = True  # holds the admin role besides reader
-    reader.save()
+    from accounts.services import user_roles_set
+
+    user_roles_set(user=reader, roles=["reader", "physician"])
     clinical = make_archive_study()
     assert ai_job_ids_allowed(user=reader, study=clinical) is None
     later = CaseReading.objects.get(session=session, position=2).case

@@ -109,7 +109,7 @@ def test_list_search_in_chinese(api, study, make_study):
     assert api.get("/api/reports/", {"status": "nope"}).status_code == 400
 
 
-def test_import_and_export_endpoints(admin_user, api, study, client_for):
+def test_import_and_export_endpoints(admin_user, api, reader, study, client_for):
     admin = client_for(admin_user)
     csv_bytes = (
         "accession_number,findings,impression\n"
@@ -133,4 +133,5 @@ def test_import_and_export_endpoints(admin_user, api, study, client_for):
     export = admin.get("/api/reports/export", {"format": "csv"})
     assert export.status_code == 200 and "第7胸椎浓聚" in export.content.decode("utf-8-sig")
     assert admin.get("/api/reports/export", {"format": "xml"}).status_code == 400
-    assert api.get("/api/reports/export").status_code == 403  # physicians do not export
+    assert api.get("/api/reports/export").status_code == 200  # physicians export
+    assert client_for(reader).get("/api/reports/export").status_code == 403  # readers do not

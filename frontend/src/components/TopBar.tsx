@@ -31,7 +31,7 @@ export function TopBar() {
       </Link>
       <nav className="topbar-nav">
         {user?.role !== "reader" && <Link to="/worklist">{t("topbar.worklist")}</Link>}
-        <ReaderStudyLinks role={user?.role ?? null} />
+        <ReaderStudyLinks roles={user?.roles ?? (user ? [user.role] : [])} />
       </nav>
       <div className="topbar-spacer" />
       <LanguageSwitch />

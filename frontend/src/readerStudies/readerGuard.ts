@@ -3,7 +3,9 @@ import { MY_READING_PATH } from "./paths";
 
 /**
  * A reader sees only "My reading": the worklist and the clinical case screen
- * (and the start page) send them there. The server refuses them everything
+ * (and the start page) send them there. `role` is the user's strongest role: a
+ * reader who is also a physician keeps the worklist (and finds "My reading" in
+ * the top bar). The server refuses them everything
  * else anyway; this spares them screens full of refusals.
  */
 export function readerRedirect(

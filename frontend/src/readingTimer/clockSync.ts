@@ -5,9 +5,9 @@
  * as (arrival on the server - sent_at) would include the request's one-way
  * latency, always in the same direction. Instead the client asks the server's
  * clock (GET /api/reading-events/clock/) and, like NTP, assumes the answer was
- * stamped half a round trip after the question left. Of the samples taken, the
- * one with the shortest round trip is kept: its error is smallest (at most half
- * its round trip).
+ * stamped half a round trip after the question left. Of a few samples, the one
+ * with the shortest round trip is kept: its error is smallest (at most half its
+ * round trip).
  */
 export function clockOffsetMs({
   sentAt,
@@ -27,6 +27,9 @@ export interface ClockSample {
 }
 
 const MAX_AGE_MS = 5 * 60_000;
+const SAMPLES = 3;
+/** A round trip this short leaves at most 25 ms of error: no need for more samples. */
+const QUICK_MS = 50;
 
 export class ClockSync {
   private best: ClockSample | null = null;
@@ -59,22 +62,37 @@ export class ClockSync {
     return this.inFlight;
   }
 
+  /**
+   * Takes up to SAMPLES exchanges (stopping at a quick one) and keeps the one
+   * with the shortest round trip. The offset then stays the same until it is
+   * stale, so that events of one reading sent in different batches are placed
+   * with the same offset: their spacing is the client's own, exactly.
+   */
   async measure(): Promise<void> {
+    let best: ClockSample | null = null;
+    for (let i = 0; i < SAMPLES; i++) {
+      const sample = await this.exchange();
+      if (sample === null) break;
+      if (best === null || sample.rttMs < best.rttMs) best = sample;
+      if (sample.rttMs <= QUICK_MS) break;
+    }
+    if (best !== null) {
+      this.best = best;
+      this.measuredAt = this.monotonic();
+    }
+  }
+
+  private async exchange(): Promise<ClockSample | null> {
     try {
       const start = this.monotonic();
       const sentAt = this.wall();
       const serverTime = new Date(await this.fetchServerTime());
       const rttMs = this.monotonic() - start;
-      if (Number.isNaN(serverTime.getTime()) || rttMs < 0) return;
-      const sample = { offsetMs: clockOffsetMs({ sentAt, serverTime, rttMs }), rttMs };
-      // A stale best sample is replaced; a fresh one only by a quicker exchange.
-      const stale = this.monotonic() - this.measuredAt >= MAX_AGE_MS;
-      if (this.best === null || stale || sample.rttMs <= this.best.rttMs) {
-        this.best = sample;
-        this.measuredAt = this.monotonic();
-      }
+      if (Number.isNaN(serverTime.getTime()) || rttMs < 0) return null;
+      return { offsetMs: clockOffsetMs({ sentAt, serverTime, rttMs }), rttMs };
     } catch {
       // Offline: events still carry sent_at, and the last offset (if any) stays.
+      return null;
     }
   }
 }

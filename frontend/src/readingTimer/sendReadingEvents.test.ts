@@ -97,9 +97,9 @@ describe("clock offset", () => {
     expect(clockOffsetMs({ sentAt, serverTime, rttMs: 300 })).toBe(5000);
   });
 
-  it("measures against the server clock and keeps the quickest exchange", async () => {
-    // Client clock 5 s behind the server. First exchange: 100 ms out, 500 ms back
-    // (asymmetric, RTT 600); second: 50 ms each way (RTT 100).
+  it("measures against the server clock and keeps the quickest of its samples", async () => {
+    // Client clock 5 s behind the server. Exchanges: 100 ms out / 500 ms back (asymmetric,
+    // RTT 600), then 50 ms each way (RTT 100), then 300 / 300 (RTT 600).
     let mono = 0;
     let client = Date.parse("2026-03-01T08:00:00Z");
     const tick = (ms: number) => {
@@ -109,6 +109,7 @@ describe("clock offset", () => {
     const legs = [
       [100, 500],
       [50, 50],
+      [300, 300],
     ];
     let i = 0;
     const sync = new ClockSync(
@@ -122,10 +123,13 @@ describe("clock offset", () => {
       () => mono,
       () => new Date(client),
     );
-    await sync.measure();
-    expect(sync.offsetMs).toBe(5000 + 100 - 300); // half-RTT estimate, error 200 ms
-    await sync.measure();
-    expect(sync.offsetMs).toBe(5000); // the quicker exchange wins
-    // Without the half-RTT correction (arrival - sent) the offset would be 5050, not 5000.
+    await sync.refresh();
+    expect(i).toBe(3);
+    // The quick exchange: exact. Without the half-RTT correction (arrival - sent) it would be
+    // 5050; the first, asymmetric exchange alone would give 4800.
+    expect(sync.offsetMs).toBe(5000);
+    // Fresh: no new exchange, the same offset for every batch.
+    await sync.refresh();
+    expect(i).toBe(3);
   });
 });

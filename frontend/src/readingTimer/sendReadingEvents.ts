@@ -9,7 +9,8 @@ import { ClockSync } from "./clockSync";
 import type { SendResult } from "./outbox";
 
 export const clockSync = new ClockSync(getServerTime);
-const FIRST_CLOCK_WAIT_MS = 1500;
+// The first batch waits for the clock (a few samples), so that all batches use one offset.
+const FIRST_CLOCK_WAIT_MS = 5000;
 
 /**
  * The outbox's sender for the real API: keepalive so a closing tab still

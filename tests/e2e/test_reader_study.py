@@ -242,11 +242,6 @@ def series_modalities(page, study_id: str) -> list[str]:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="blinding leak (server): the study detail gives an unaided reader the frozen AI's "
-    "SEG series; reported to readers-backend/access, remove this mark when fixed",
-)
 def test_unaided_reader_gets_no_ai_seg_series(
     live_server,
     browser,

@@ -263,7 +263,9 @@ def test_reading_timer_counts_visible_time_and_replays_offline_events_once(
     expect(page).to_have_url(f"{live_server.url}/worklist")
     page.wait_for_function(f"{OUTBOX}.length === 0", timeout=30_000)
 
-    events = sorted(sent.values(), key=lambda e: e["sequence"])
+    sent_in_order = sorted(sent.values(), key=lambda e: e["sequence"])
+    # first_image and heartbeats are milestones, not state changes: left out of the sequence.
+    events = [e for e in sent_in_order if e["type"] not in ("first_image", "heartbeat")]
     assert [e["type"] for e in events] == ["opened", "hidden", "visible", "closed"]
     at = {e["type"]: datetime.fromisoformat(e["client_time"]) for e in events}
     expected_active = (at["hidden"] - at["opened"]).total_seconds() + (
@@ -273,7 +275,7 @@ def test_reading_timer_counts_visible_time_and_replays_offline_events_once(
 
     view = CaseView.objects.get(client_view_id=events[0]["view_id"])
     assert view.ended_by == "closed"
-    assert view.event_count == 4
+    assert view.event_count == len(sent_in_order)
     assert abs(view.active_seconds - expected_active) <= 0.1 * expected_active, (
         view.active_seconds,
         expected_active,
@@ -283,13 +285,13 @@ def test_reading_timer_counts_visible_time_and_replays_offline_events_once(
     # The same events replayed (a second tab, a retry after a lost answer) count once.
     page.evaluate(
         "(events) => localStorage.setItem('boneread.readingEvents.outbox', JSON.stringify(events))",
-        events,
+        sent_in_order,
     )
     open_case(page, live_server, study)  # a new case view flushes the outbox on start
     page.wait_for_function(f"{OUTBOX}.length === 0", timeout=30_000)
-    assert ReadingEvent.objects.filter(case_view=view).count() == 4
+    assert ReadingEvent.objects.filter(case_view=view).count() == len(sent_in_order)
     view.refresh_from_db()
-    assert view.event_count == 4
+    assert view.event_count == len(sent_in_order)
     assert page.console_errors == []
 
 

@@ -3,14 +3,27 @@ import { apiRequest } from "./client";
 
 /**
  * Reading-timer events (backend app `readerstudies`):
- * POST /api/reading-events/ {events: ReadingEventPayload[], sent_at}
- * -> 200 {accepted: [id], duplicates: [id], case_views: [...]}. Event ids are
- * made by the client so that a replayed event is recognised and never counted
- * twice; the server times each event (client time shifted by the clock offset
- * it measures from sent_at, never later than its arrival).
+ * POST /api/reading-events/ {events: ReadingEventPayload[], sent_at, clock_offset_ms?}
+ * -> 200 {accepted: [id], duplicates: [id], rejected: [{id, code, reason}], case_views}
+ *    (200 even when single events are refused; 400 only for a bad envelope).
+ * GET /api/reading-events/clock/ -> {server_time}: the client measures the clock
+ * offset against it with half the round trip (see readingTimer/clockSync.ts).
+ * Event ids are made by the client so that a replayed event is recognised and
+ * never counted twice; the server times each event: client time shifted by the
+ * clock offset.
  */
 export type ReadingEventType =
-  "opened" | "visible" | "hidden" | "idle" | "active" | "submitted" | "closed";
+  | "opened"
+  | "first_image"
+  | "visible"
+  | "hidden"
+  | "idle"
+  | "active"
+  | "heartbeat"
+  | "submitted"
+  | "closed";
+
+export type ReadingArm = "unaided" | "aided";
 
 export interface ReadingEventPayload {
   id: string;
@@ -18,38 +31,76 @@ export interface ReadingEventPayload {
   view_id: string;
   study_id: string;
   type: ReadingEventType;
-  /** Client clock, ISO 8601; the server corrects it by the batch's clock offset. */
+  /**
+   * Client clock, ISO 8601; the server corrects it by the batch's clock offset.
+   * For "idle" this is the time of the last input (idle time is cut back to it).
+   */
   client_time: string;
   /** Order within the case view, from 0. */
   sequence: number;
-  /** Reader-study context when the case is opened from a reader session. */
+  /** The reader's last input (keyboard, pointer, wheel), on heartbeat and idle events. */
+  last_input_at?: string;
+  /** The reader-study reading this case view belongs to (from "My reading"). */
+  reading_id?: string | null;
+  /** Kept for old clients; the server takes session and arm from the reading. */
   session_id?: string | null;
+  /** The reader-study arm of this reading (informational; the server knows it). */
+  arm?: ReadingArm;
+  /** Whether AI output was on screen in this case view (false in the unaided arm). */
+  ai_shown?: boolean;
+}
+
+export interface EventProblem {
+  id: string;
+  code?: string;
+  reason: string;
 }
 
 export interface ReadingEventsResponse {
   accepted?: string[];
   duplicates?: string[];
+  /** Events refused for good (unknown case view, study not allowed, implausible time). */
+  rejected?: EventProblem[];
+}
+
+export interface ReadingEventsBatch {
+  events: ReadingEventPayload[];
+  /** Client clock when the request left. */
+  sent_at: string;
+  /** Server minus client clock, measured with half the round trip taken out. */
+  clock_offset_ms?: number;
 }
 
 export function postReadingEvents(
-  events: ReadingEventPayload[],
+  batch: ReadingEventsBatch,
   options: { keepalive?: boolean } = {},
 ): Promise<ReadingEventsResponse | null> {
   return apiRequest<ReadingEventsResponse | null>("/api/reading-events/", {
     method: "POST",
-    // sent_at lets the server measure this browser's clock offset, so replayed
-    // offline events are placed when they happened, not when they arrived.
-    body: { events, sent_at: new Date().toISOString() },
+    body: batch,
     keepalive: options.keepalive ?? false,
   });
 }
 
+/** The server's clock, for the client's offset measurement. */
+export async function getServerTime(): Promise<string> {
+  const body = await apiRequest<{ server_time: string }>("/api/reading-events/clock/");
+  return body.server_time;
+}
+
 /**
- * Whether a failed send is worth retrying later. Only a rejection of the
- * batch itself (400, 413, 422) is final; offline, server errors, a missing
- * endpoint and an expired session (401/403, the user logs in again) are not.
+ * Whether a failed send is worth retrying later: offline, server errors and an
+ * expired session or CSRF failure (401, and 403 for those: the user logs in
+ * again) are; every other 4xx (400, 403 for the case, 404 for an unknown case
+ * view, 409, 413, 422) is final for these events and must not block the queue.
  */
 export function isRetryable(error: unknown): boolean {
   if (!(error instanceof ApiError)) return true;
-  return !(error.status === 400 || error.status === 413 || error.status === 422);
+  if (error.status === 0 || error.status >= 500) return true;
+  if (error.status === 401 || error.status === 408 || error.status === 429) return true;
+  // A 403 for a lapsed login or CSRF cookie passes once the user logs in again;
+  // a 403 for these events (a case outside the reader's session) never does.
+  if (error.status === 403)
+    return /csrf|credentials|authenticat|log ?in/i.test(error.message);
+  return false;
 }

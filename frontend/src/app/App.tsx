@@ -7,6 +7,11 @@ import { hasStoredLanguage, languageFromPreference } from "../i18n/language";
 import { useI18n } from "../i18n/useI18n";
 import { LoginPage } from "../pages/LoginPage";
 import { WorklistPage } from "../pages/WorklistPage";
+import { flushLeftoverReadingEvents } from "../readingTimer/useReadingTimer";
+import { MyReadingPage } from "../readerStudies/MyReadingPage";
+import { readerRedirect } from "../readerStudies/readerGuard";
+import { ReaderStudiesPage } from "../readerStudies/ReaderStudiesPage";
+import { ReaderStudyAdminPage } from "../readerStudies/ReaderStudyAdminPage";
 import { navigate } from "../router/history";
 import { matchRoute } from "../router/routes";
 import { useLocation } from "../router/useLocation";
@@ -21,6 +26,12 @@ const CasePage = lazy(() =>
 // The reader-study results page (study admins) is its own chunk too.
 const ResultsPage = lazy(() =>
   import("../readerStudyResults").then((module) => ({ default: module.ResultsPage })),
+);
+// Reader studies: the reading screen uses the viewer too; the admin and "My reading" pages are light.
+const ReaderCasePage = lazy(() =>
+  import("../readerStudies/ReaderCasePage").then((module) => ({
+    default: module.ReaderCasePage,
+  })),
 );
 const VIEWER_PREFETCH_DELAY_MS = 300;
 
@@ -46,13 +57,23 @@ export function App() {
   const auth = useAuth();
   const { t, lang, setLang } = useI18n();
   const route = matchRoute(pathname);
-  const redirect = guardRedirect(route, auth.state, pathname, search);
+  const redirect =
+    guardRedirect(route, auth.state, pathname, search) ??
+    (auth.state === "authenticated" ? readerRedirect(route, auth.user?.role) : null);
+
+  // Reading events a closed tab left behind (offline at the time) go out on the next page.
+  const signedIn = auth.state === "authenticated";
+  useEffect(() => {
+    if (signedIn) flushLeftoverReadingEvents();
+  }, [signedIn]);
 
   useEffect(() => {
     if (redirect !== null) navigate(redirect, { replace: true });
   }, [redirect]);
 
-  const onWorklist = route.name === "worklist" && auth.state === "authenticated";
+  const onWorklist =
+    (route.name === "worklist" || route.name === "myReading") &&
+    auth.state === "authenticated";
   useEffect(() => {
     if (!onWorklist) return;
     const timer = window.setTimeout(prefetchViewer, VIEWER_PREFETCH_DELAY_MS);
@@ -90,6 +111,16 @@ export function App() {
           <Suspense fallback={<CenteredMessage>{t("common.loading")}</CenteredMessage>}>
             <ResultsPage key={route.readerStudyId} readerStudyId={route.readerStudyId} />
           </Suspense>
+        )}
+        {route.name === "myReading" && <MyReadingPage />}
+        {route.name === "reading" && (
+          <Suspense fallback={<CenteredMessage>{t("common.loading")}</CenteredMessage>}>
+            <ReaderCasePage key={route.readingId} readingId={route.readingId} />
+          </Suspense>
+        )}
+        {route.name === "readerStudies" && <ReaderStudiesPage />}
+        {route.name === "readerStudy" && (
+          <ReaderStudyAdminPage key={route.id} studyId={route.id} />
         )}
         {route.name === "notFound" && (
           <CenteredMessage>{t("error.notFound")}</CenteredMessage>

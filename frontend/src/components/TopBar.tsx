@@ -3,6 +3,7 @@ import { useAuth } from "../auth/useAuth";
 import { useI18n } from "../i18n/useI18n";
 import { navigate } from "../router/history";
 import { Link } from "../router/Link";
+import { ReaderStudyLinks } from "../readerStudies/ReaderStudyLinks";
 import { LanguageSwitch } from "./LanguageSwitch";
 import { roleLabel } from "./roleLabel";
 
@@ -29,7 +30,8 @@ export function TopBar() {
         {t("app.name")}
       </Link>
       <nav className="topbar-nav">
-        <Link to="/worklist">{t("topbar.worklist")}</Link>
+        {user?.role !== "reader" && <Link to="/worklist">{t("topbar.worklist")}</Link>}
+        <ReaderStudyLinks roles={user?.roles ?? (user ? [user.role] : [])} />
       </nav>
       <div className="topbar-spacer" />
       <LanguageSwitch />

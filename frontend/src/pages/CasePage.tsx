@@ -38,7 +38,8 @@ export function CasePage({ studyId }: { studyId: string }) {
   const { t } = useI18n();
   const [state, retry] = useAsync((signal) => getStudy(studyId, signal), [studyId]);
   const nav = useCaseNavigation(studyId);
-  useReadingTimer(studyId);
+  // A clinical reading ends when the report is signed (or the reader leaves the case).
+  const readingTimer = useReadingTimer(studyId);
   const [helpOpen, setHelpOpen] = useState(false);
   const [viewerAction, setViewerAction] = useState<ViewerAction | null>(null);
   const [panel, setPanel] = useState<"ai" | "report">("ai");
@@ -208,7 +209,11 @@ export function CasePage({ studyId }: { studyId: string }) {
           ) : null}
           {/* Kept mounted behind the AI tab: switching tabs must not drop the draft. */}
           <div hidden={panel !== "report"}>
-            <ReportPanel studyId={studyId} onReport={(r) => setReportStatus(r.status)} />
+            <ReportPanel
+              studyId={studyId}
+              onReport={(r) => setReportStatus(r.status)}
+              onSigned={(at) => readingTimer.current?.submit(at)}
+            />
           </div>
         </aside>
       </div>

@@ -1,6 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ReadingEventPayload } from "../api/readingEvents";
-import { OUTBOX_KEY, Outbox, type SendResult } from "./outbox";
+import { OUTBOX_KEY, Outbox, QUARANTINE_KEY, type SendResult } from "./outbox";
+
+const SENT: SendResult = { kind: "sent" };
 
 function memoryStorage() {
   const data = new Map<string, string>();
@@ -33,7 +35,7 @@ function fakeServer() {
       received.push(e.id);
       stored.set(e.id, e);
     }
-    return Promise.resolve("sent");
+    return Promise.resolve(SENT);
   };
   return {
     send,
@@ -91,7 +93,7 @@ describe("Outbox", () => {
     const batches: number[] = [];
     const outbox = new Outbox(storage, (events) => {
       batches.push(events.length);
-      return Promise.resolve("sent");
+      return Promise.resolve(SENT);
     });
     for (let i = 0; i < 120; i++) outbox.enqueue(event(i));
     await outbox.flush();
@@ -99,16 +101,69 @@ describe("Outbox", () => {
     expect(outbox.pending()).toEqual([]);
   });
 
-  it("drops a batch the server rejects for good, and keeps one it should retry", async () => {
+  it("keeps a batch the server should retry", async () => {
     const storage = memoryStorage();
-    let answer: SendResult = "retry";
-    const outbox = new Outbox(storage, () => Promise.resolve(answer));
+    const outbox = new Outbox(storage, () => Promise.resolve({ kind: "retry" }));
     outbox.enqueue(event(1));
     await outbox.flush();
-    expect(outbox.pending()).toHaveLength(1);
-    answer = "drop";
     await outbox.flush();
-    expect(outbox.pending()).toHaveLength(0);
+    expect(outbox.pending()).toHaveLength(1);
+    expect(outbox.quarantined()).toEqual([]);
+  });
+
+  it("sets a poison event aside and sends every other event, before and after it", async () => {
+    // The server refuses any batch holding e3 (a 404 for a case view it does not know),
+    // as the real one did; the old outbox retried that batch forever.
+    const storage = memoryStorage();
+    const stored: string[] = [];
+    const batches: string[][] = [];
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const outbox = new Outbox(storage, (events) => {
+      batches.push(events.map((e) => e.id));
+      if (events.some((e) => e.id === "e3")) {
+        return Promise.resolve({
+          kind: "refused",
+          reason: "HTTP 404: no such case view",
+        });
+      }
+      stored.push(...events.map((e) => e.id));
+      return Promise.resolve(SENT);
+    });
+    const notices: string[] = [];
+    outbox.onQuarantine((items) => notices.push(...items.map((q) => q.event.id)));
+    for (let i = 1; i <= 6; i++) outbox.enqueue(event(i));
+    await outbox.flush();
+    expect(stored.sort()).toEqual(["e1", "e2", "e4", "e5", "e6"]);
+    expect(outbox.pending()).toEqual([]);
+    expect(outbox.quarantined().map((q) => [q.event.id, q.reason])).toEqual([
+      ["e3", "HTTP 404: no such case view"],
+    ]);
+    expect(storage.data.get(QUARANTINE_KEY)).toContain("e3");
+    expect(notices).toEqual(["e3"]);
+    expect(warn).toHaveBeenCalled();
+    expect(batches.filter((b) => b.length === 1 && b[0] === "e3")).toHaveLength(1);
+
+    // Later events are not blocked, and the poison one is not sent again.
+    outbox.enqueue(event(7));
+    const before = batches.length;
+    await outbox.flush();
+    expect(stored).toContain("e7");
+    expect(batches.slice(before)).toEqual([["e7"]]);
+  });
+
+  it("quarantines the events the server rejects one by one in an accepted batch", async () => {
+    const storage = memoryStorage();
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const outbox = new Outbox(storage, () =>
+      Promise.resolve({
+        kind: "sent",
+        rejected: [{ id: "e2", reason: "in the future" }],
+      }),
+    );
+    for (let i = 1; i <= 3; i++) outbox.enqueue(event(i));
+    await outbox.flush();
+    expect(outbox.pending()).toEqual([]);
+    expect(outbox.quarantined().map((q) => q.event.id)).toEqual(["e2"]);
   });
 
   it("keeps events enqueued while a flush is in flight", async () => {
@@ -118,7 +173,7 @@ describe("Outbox", () => {
     const outbox = new Outbox(storage, (events) => {
       sent.push(...events.map((e) => e.id));
       return new Promise<SendResult>((resolve) => {
-        release = () => resolve("sent");
+        release = () => resolve(SENT);
       });
     });
     outbox.enqueue(event(1));

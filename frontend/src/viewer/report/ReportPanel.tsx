@@ -28,10 +28,12 @@ interface Props {
   studyId: string;
   /** Told about every report the server answers with (the case header shows its status). */
   onReport?: (report: Report) => void;
+  /** The report was signed (the end of a clinical reading for the reading timer). */
+  onSigned?: (pressedAt: Date) => void;
 }
 
 /** Read, edit, save and sign the study's Chinese report; shows a 409 conflict plainly. */
-export function ReportPanel({ studyId, onReport }: Props) {
+export function ReportPanel({ studyId, onReport, onSigned }: Props) {
   const { t } = useI18n();
   const [report, setReport] = useState<Report | null>(null);
   const [draft, setDraft] = useState<ReportContent>(EMPTY_CONTENT);
@@ -111,7 +113,13 @@ export function ReportPanel({ studyId, onReport }: Props) {
     if (inFlight.current) return;
     if (!report || !window.confirm(t("report.signConfirm", { version: report.version })))
       return;
-    exclusive(() => signReport(studyId, report.version).then((r) => accept(r, null)));
+    const pressedAt = new Date();
+    exclusive(() =>
+      signReport(studyId, report.version).then((r) => {
+        accept(r, null);
+        onSigned?.(pressedAt);
+      }),
+    );
   };
 
   const submitAddendum = () =>

@@ -1,0 +1,277 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import {
+  openReading,
+  saveAnswer,
+  submitReading,
+  type Answer,
+  type LesionLabel,
+  type Reading,
+} from "../api/readerStudies";
+import { getStudy } from "../api/studies";
+import { CenteredMessage } from "../components/CenteredMessage";
+import { useI18n } from "../i18n/useI18n";
+import { useAsync } from "../lib/hooks/useAsync";
+import { useReadingTimer } from "../readingTimer/useReadingTimer";
+import { navigate } from "../router/history";
+import { planarLabelmap } from "../viewer/overlay/planarLabelmap";
+import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../viewer/overlay/overlayStyle";
+import { PlanarViewer } from "../viewer/planar/PlanarViewer";
+import { SpectCtViewer } from "../viewer/spectct/SpectCtViewer";
+import { draftFrom, missingFields, withLesion } from "./answerDraft";
+import { AnswerPanel } from "./AnswerPanel";
+import { imagePointAt } from "./imagePoint";
+import { rsErrorText, useRsI18n } from "./messages";
+import { OutboxNotice } from "./OutboxNotice";
+import { MY_READING_PATH, readingPath } from "./paths";
+import { useFrozenAi } from "./useFrozenAi";
+
+const AUTOSAVE_MS = 800;
+/** In the unaided arm nothing is drawn even if a label map ever reached the viewer. */
+const NO_OVERLAY: OverlayStyle = { ...DEFAULT_OVERLAY_STYLE, visible: false };
+
+/**
+ * One reader-study reading: opens it on the server (only the session's next
+ * case may be opened), then shows the case in the arm's mode. The viewer is
+ * the clinical one, composed here without the AI panel, AI chip, Run-AI
+ * button, report or series list; the aided arm adds the frozen result only.
+ */
+export function ReaderCasePage({ readingId }: { readingId: string }) {
+  const { t } = useI18n();
+  const { tr } = useRsI18n();
+  const [state, retry] = useAsync(() => openReading(readingId), [readingId]);
+  if (state.status === "error") {
+    return (
+      <div className="page">
+        <div className="error-box" role="alert" data-testid="reading-error">
+          <span>{rsErrorText(state.error, tr)}</span>
+          <button type="button" className="btn" onClick={retry}>
+            {t("common.retry")}
+          </button>
+          <button type="button" className="btn" onClick={() => navigate(MY_READING_PATH)}>
+            {tr("my.title")}
+          </button>
+        </div>
+      </div>
+    );
+  }
+  if (state.status === "loading" || state.data === null) {
+    return <CenteredMessage>{t("common.loading")}</CenteredMessage>;
+  }
+  return <ReadingView key={state.data.id} reading={state.data} />;
+}
+
+function ReadingView({ reading }: { reading: Reading }) {
+  const { t } = useI18n();
+  const { tr } = useRsI18n();
+  const frozenJobId = reading.arm === "aided" ? (reading.ai?.job_id ?? null) : null;
+  const aided = frozenJobId !== null;
+  const [locked, setLocked] = useState(reading.state === "submitted");
+  const timer = useReadingTimer(reading.study_id, {
+    readingId: reading.id,
+    aiShown: aided,
+  });
+  const [studyState, retryStudy] = useAsync(
+    (signal) => getStudy(reading.study_id, signal),
+    [reading.study_id],
+  );
+  const frozen = useFrozenAi(reading.study_id, frozenJobId);
+  const study = studyState.status === "success" ? studyState.data : null;
+
+  const [answer, setAnswer] = useState<Answer>(() => draftFrom(reading.answer));
+  const [dirty, setDirty] = useState(false);
+  const [saveState, setSaveState] = useState<"idle" | "saving" | "saved" | "error">(
+    "idle",
+  );
+  const [error, setError] = useState<string | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+  const [marking, setMarking] = useState<LesionLabel | null>(null);
+
+  const change = useCallback((next: Answer) => {
+    setAnswer(next);
+    setDirty(true);
+  }, []);
+
+  // Autosave: a quiet moment after the last change, the draft goes to the server.
+  useEffect(() => {
+    if (!dirty || locked) return;
+    const handle = setTimeout(() => {
+      setSaveState("saving");
+      setDirty(false);
+      saveAnswer(reading.id, answer)
+        .then(() => setSaveState("saved"))
+        .catch((e: unknown) => {
+          setSaveState("error");
+          setError(rsErrorText(e, tr));
+        });
+    }, AUTOSAVE_MS);
+    return () => clearTimeout(handle);
+  }, [answer, dirty, locked, reading.id]);
+
+  const submit = () => {
+    if (missingFields(answer).length > 0) {
+      setError(tr("answer.incomplete"));
+      return;
+    }
+    const pressedAt = new Date();
+    setSubmitting(true);
+    setError(null);
+    submitReading(reading.id, answer)
+      .then((result) => {
+        timer.current?.submit(pressedAt);
+        setLocked(true);
+        setDirty(false);
+        navigate(
+          result.next_reading_id ? readingPath(result.next_reading_id) : MY_READING_PATH,
+        );
+      })
+      .catch((e: unknown) => setError(rsErrorText(e, tr)))
+      .finally(() => setSubmitting(false));
+  };
+
+  // Marking a lesion: the next click on an image is a point in that image's coordinates,
+  // taken before the viewer's tools see it (no window/level drag for that click).
+  const viewerRef = useRef<HTMLDivElement | null>(null);
+  useEffect(() => {
+    const host = viewerRef.current;
+    if (!host || marking === null) return;
+    const onPointerDown = (event: PointerEvent) => {
+      const element = (event.target as HTMLElement).closest<HTMLElement>(
+        // The viewer's viewport element (Cornerstone nests its own .viewport-element inside).
+        "[data-testid^='viewport-']",
+      );
+      if (!element) return;
+      const view = (element.dataset.testid ?? "").replace(/^viewport-/, "");
+      event.stopPropagation();
+      event.preventDefault();
+      let location: ReturnType<typeof imagePointAt> = null;
+      try {
+        location = imagePointAt(element, event.clientX, event.clientY, view);
+      } catch (error) {
+        console.warn("Cannot place the mark on the image", error);
+      }
+      if (!location) {
+        console.warn("No image under the mark", view);
+        return;
+      }
+      change(
+        withLesion(answer, {
+          label: marking,
+          shape: "point",
+          location,
+          ai_lesion_id: null,
+        }),
+      );
+      setMarking(null);
+    };
+    host.addEventListener("pointerdown", onPointerDown, { capture: true });
+    host.addEventListener("mousedown", stopInMarking, { capture: true });
+    return () => {
+      host.removeEventListener("pointerdown", onPointerDown, { capture: true });
+      host.removeEventListener("mousedown", stopInMarking, { capture: true });
+    };
+  }, [marking, answer, change]);
+
+  const result = frozen.result;
+  const planarOverlay = useMemo(
+    () =>
+      aided && result && frozen.labelmap
+        ? planarLabelmap(result.labelmap.frames, frozen.labelmap)
+        : null,
+    [aided, result, frozen.labelmap],
+  );
+
+  return (
+    <section
+      className="case-page reading-page"
+      data-testid="reading"
+      data-reading-id={reading.id}
+      data-arm={reading.arm}
+      data-study-id={reading.study_id}
+    >
+      <header className="case-header">
+        <button type="button" className="btn" onClick={() => navigate(MY_READING_PATH)}>
+          {tr("my.title")}
+        </button>
+        <span className="case-title" data-testid="reading-position">
+          {tr("reading.case", { position: reading.position, total: reading.cases_total })}
+        </span>
+        <span className="muted">{tr(aided ? "arm.aided" : "arm.unaided")}</span>
+      </header>
+      <OutboxNotice />
+      <div className="case-body">
+        <div className="case-viewer" ref={viewerRef} data-marking={marking ?? ""}>
+          {studyState.status === "error" && (
+            <div className="error-box" role="alert">
+              <span>{rsErrorText(studyState.error, tr)}</span>
+              <button type="button" className="btn" onClick={retryStudy}>
+                {t("common.retry")}
+              </button>
+            </div>
+          )}
+          {!study && studyState.status === "loading" && (
+            <CenteredMessage>{t("common.loading")}</CenteredMessage>
+          )}
+          {study && study.kind === "spectct" && (
+            <SpectCtViewer
+              study={study}
+              action={null}
+              labelmap={aided ? frozen.labelmap : null}
+              labelmapFrames={aided ? result?.labelmap.frames : undefined}
+              overlayStyle={
+                aided ? { ...DEFAULT_OVERLAY_STYLE, outline: true } : NO_OVERLAY
+              }
+            />
+          )}
+          {study && study.kind !== "spectct" && (
+            <PlanarViewer
+              study={study}
+              action={null}
+              labelmap={planarOverlay}
+              overlayStyle={aided ? DEFAULT_OVERLAY_STYLE : NO_OVERLAY}
+            />
+          )}
+        </div>
+        <aside className="side-panel">
+          {aided && (
+            <div className="side-section" data-testid="frozen-ai">
+              <div className="side-head">{tr("reading.aiFrozen")}</div>
+              {reading.ai?.model_version && (
+                <p className="muted">
+                  {tr("reading.model", {
+                    name: reading.ai.model_version.name,
+                    version: reading.ai.model_version.version,
+                  })}
+                </p>
+              )}
+              {frozen.error !== null && (
+                <p className="error-box" role="alert">
+                  {tr("reading.aiUnavailable")}
+                </p>
+              )}
+            </div>
+          )}
+          <AnswerPanel
+            answer={answer}
+            onChange={change}
+            locked={locked}
+            kind={study?.kind ?? "planar"}
+            aiLesions={aided ? (result?.lesions ?? null) : null}
+            marking={marking}
+            onMark={setMarking}
+            saveState={saveState}
+            error={error}
+            submitting={submitting}
+            onSubmit={submit}
+          />
+        </aside>
+      </div>
+    </section>
+  );
+}
+
+function stopInMarking(event: MouseEvent): void {
+  if ((event.target as HTMLElement).closest("[data-testid^='viewport-']")) {
+    event.stopPropagation();
+    event.preventDefault();
+  }
+}

@@ -297,6 +297,15 @@ export class SpectCtController {
           type: ToolEnums.SegmentationRepresentations.Labelmap,
           data: { volumeId: this.segVolumeId },
         },
+        // Both classes must be declared: without `segments` Cornerstone knows only
+        // segment 1, and visibility of label 2 (metastatic) could never be changed.
+        config: {
+          label: "AI",
+          segments: {
+            [LABEL_BENIGN]: { label: "benign" },
+            [LABEL_METASTATIC]: { label: "metastatic" },
+          },
+        },
       },
     ]);
     this.resources.onDestroy(() => {

@@ -97,6 +97,8 @@ export const en = {
   "shortcuts.help": "Show or hide this help",
   "shortcuts.back": "Back to the worklist",
   "shortcuts.mouse": "Right drag: zoom · middle drag: pan · wheel: zoom",
+  "shortcuts.mouseVolume":
+    "Left drag: crosshairs · right drag: zoom · middle drag: pan · wheel: scroll slices",
   "spect.mode": "Display",
   "spect.mode.fused": "Fused",
   "spect.mode.ct": "CT only",
@@ -259,6 +261,8 @@ export const zh: Dictionary = {
   "shortcuts.help": "显示或隐藏本帮助",
   "shortcuts.back": "返回工作列表",
   "shortcuts.mouse": "右键拖动：缩放 · 中键拖动：平移 · 滚轮：缩放",
+  "shortcuts.mouseVolume":
+    "左键拖动：十字定位 · 右键拖动：缩放 · 中键拖动：平移 · 滚轮：翻层",
   "spect.mode": "显示",
   "spect.mode.fused": "融合",
   "spect.mode.ct": "仅 CT",

@@ -112,7 +112,12 @@ export function CasePage({ studyId }: { studyId: string }) {
               focus={focus}
             />
           )}
-          {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
+          {helpOpen && (
+            <ShortcutsHelp
+              onClose={() => setHelpOpen(false)}
+              volume={kind === "spectct"}
+            />
+          )}
         </div>
         <aside className="side-panel">
           <div className="tabs" role="tablist">

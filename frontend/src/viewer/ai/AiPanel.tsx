@@ -8,6 +8,7 @@ import {
   LABEL_METASTATIC,
   type OverlayStyle,
 } from "../overlay/overlayStyle";
+import { probabilityPercent, sortedLesions, volumeText } from "./lesionDisplay";
 import type { StudyAiState } from "./useStudyAi";
 
 interface Props {
@@ -22,7 +23,7 @@ function lesionSize(lesion: Lesion, t: ReturnType<typeof useI18n>["t"]): string 
   if (lesion.area_mm2 !== null)
     return t("ai.lesion.area", { value: Math.round(lesion.area_mm2) });
   if (lesion.volume_ml !== null)
-    return t("ai.lesion.volume", { value: lesion.volume_ml.toFixed(1) });
+    return t("ai.lesion.volume", { value: volumeText(lesion.volume_ml) });
   return lesion.area_px !== null ? `${lesion.area_px} px` : "";
 }
 
@@ -141,7 +142,7 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
             <p className="muted">{t("ai.noLesions")}</p>
           ) : (
             <ul className="lesion-list" data-testid="lesion-list">
-              {result.lesions.map((lesion) => (
+              {sortedLesions(result.lesions).map((lesion) => (
                 <li key={lesion.id}>
                   <button
                     type="button"
@@ -157,7 +158,7 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
                     <span className="lesion-class">{t(classKey(lesion.class_name))}</span>
                     <span>
                       {t("ai.lesion.probability", {
-                        percent: Math.round(lesion.probability * 100),
+                        percent: probabilityPercent(lesion.probability),
                       })}
                     </span>
                     <span className="muted">{lesionSize(lesion, t)}</span>

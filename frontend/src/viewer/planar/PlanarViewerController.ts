@@ -30,6 +30,17 @@ const TOOL_NAMES: Record<PlanarTool, string> = {
 
 const { MouseBindings } = ToolEnums;
 
+/** A stack viewport's background, on the GPU renderer and for CPU rendering alike. */
+function setBackground(vp: Types.IStackViewport, rgb: Types.Point3): void {
+  vp.setOptions({ ...vp.options, background: rgb });
+  vp.defaultOptions.background = rgb;
+  try {
+    vp.getRenderer()?.setBackground(rgb[0], rgb[1], rgb[2]);
+  } catch {
+    // CPU rendering has no vtk renderer: the options above are what it reads.
+  }
+}
+
 /**
  * Owns the two StackViewports (anterior, posterior) of a planar bone scan,
  * their tool group and the synchronizers that link zoom/pan and window
@@ -287,6 +298,9 @@ export class PlanarViewerController {
         voiRange: presetVoi(this.preset, stats),
         invert: this.inverted,
       });
+      // Around the image the viewport shows its background: the colour of zero
+      // counts in the chosen grey scale (white inverted, black otherwise), never bars.
+      setBackground(vp, this.inverted ? [1, 1, 1] : [0, 0, 0]);
       vp.render();
     }
   }

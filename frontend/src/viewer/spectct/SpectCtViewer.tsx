@@ -55,6 +55,7 @@ export function SpectCtViewer({
   const [progress, setProgress] = useState({ done: 0, total: 0 });
   const [loadError, setLoadError] = useState("");
   const [rendered, setRendered] = useState(false);
+  const [fused, setFused] = useState(false);
   const [settings, setSettings] = useState<SpectCtSettings>({
     mode: "fused",
     opacity: DEFAULT_SPECT_OPACITY,
@@ -80,8 +81,13 @@ export function SpectCtViewer({
         sources,
         {
           onProgress: (done, total) => setProgress({ done, total }),
-          onFirstRender: () => {
+          onCtShown: () => {
             setRendered(true);
+            performance.mark("boneread:spectct-ct-shown");
+          },
+          onFused: () => {
+            setFused(true);
+            // The benchmark's "first fused render".
             performance.mark("boneread:spectct-first-image");
           },
         },
@@ -151,7 +157,7 @@ export function SpectCtViewer({
         onChange={change}
         onReset={() => controllerRef.current?.reset()}
       />
-      {load === "loading" && progress.total > 0 && (
+      {load === "loading" && progress.total > 0 && progress.done < progress.total && (
         <div className="viewer-progress">{t("spect.loading", progress)}</div>
       )}
       {load === "error" && (
@@ -168,6 +174,7 @@ export function SpectCtViewer({
               className="viewport-element"
               data-testid={`viewport-${plane}`}
               data-rendered={rendered ? "true" : "false"}
+              data-fused={fused ? "true" : "false"}
               onContextMenu={(e) => e.preventDefault()}
             />
           </figure>

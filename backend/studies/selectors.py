@@ -59,11 +59,13 @@ def instance_queryset_for_user(user: Any) -> QuerySet[Instance]:
     return Instance.objects.filter(series__study__in=study_queryset_for_user(user))
 
 
-def related_count(model, link: str) -> Coalesce:
+def related_count(model, link: str, *, exclude: Q | None = None) -> Coalesce:
     """An annotation: how many ``model`` rows point at this row through ``link`` (a subquery,
-    so counts of two relations never multiply each other as joins would)."""
+    so counts of two relations never multiply each other as joins would), leaving out the rows
+    that match ``exclude``."""
+    rows = model.objects.all() if exclude is None else model.objects.exclude(exclude)
     counts = (
-        model.objects.filter(**{link: OuterRef("pk")})
+        rows.filter(**{link: OuterRef("pk")})
         .order_by()
         .values(link)
         .annotate(n=Count("pk"))
@@ -72,10 +74,17 @@ def related_count(model, link: str) -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
+# DICOM Segmentation Storage: a result drawn over the images (AI or another tool), not an image.
+SEGMENTATION_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
+
+
 def with_counts(studies: QuerySet[Study]) -> QuerySet[Study]:
+    """``number_of_series`` and ``number_of_instances``: the images (SEG objects not counted)."""
     return studies.annotate(
         number_of_series=related_count(Series, "study"),
-        number_of_instances=related_count(Instance, "series__study"),
+        number_of_instances=related_count(
+            Instance, "series__study", exclude=Q(sop_class_uid=SEGMENTATION_SOP_CLASS)
+        ),
     )
 
 

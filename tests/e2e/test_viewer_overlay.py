@@ -354,3 +354,102 @@ def test_shortcut_help_says_what_the_wheel_does(live_server, signed_in, studies,
     open_case(page, live_server, studies[kind][0])
     page.get_by_role("button", name="快捷键").click()
     expect(page.get_by_role("dialog")).to_contain_text(wheel)
+
+
+def highdicom_seg(ct_files, mask: np.ndarray) -> bytes:
+    """A SEG over the CT slices as another tool (highdicom) writes it: one segment,
+    "Neoplasm, metastatic", no BoneRead AI job behind it."""
+    import highdicom as hd
+    import pydicom
+    from pydicom.sr.codedict import codes
+
+    sources = [pydicom.dcmread(p) for p in ct_files]
+    description = hd.seg.SegmentDescription(
+        segment_number=1,
+        segment_label="met",
+        segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
+        segmented_property_type=hd.sr.CodedConcept("14799000", "SCT", "Neoplasm, metastatic"),
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+    )
+    seg = hd.seg.Segmentation(
+        source_images=sources,
+        pixel_array=mask,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=[description],
+        series_instance_uid=hd.UID(),
+        series_number=77,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer="Other tool",
+        manufacturer_model_name="Slicer-like",
+        software_versions="1.0",
+        device_serial_number="42",
+    )
+    seg.SeriesDescription = "Manual contour"
+    buffer = io.BytesIO()
+    seg.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_viewer_draws_another_tools_seg_from_the_archive(
+    live_server, signed_in, studies, phantom_root
+):
+    import pydicom
+
+    from studies.services import instances_ingest
+
+    page = signed_in
+    study = studies["spectct"][0]
+    ct_files = []
+    for path in sorted(phantom_root.joinpath("spectct").rglob("CT*.dcm")):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        if ds.StudyInstanceUID == study.study_instance_uid:
+            ct_files.append((float(ds.ImagePositionPatient[2]), path))
+    ct_files = [p for _, p in sorted(ct_files)]
+    assert len(ct_files) > 20
+    first = pydicom.dcmread(ct_files[0], stop_before_pixels=True)
+    mask = np.zeros((len(ct_files), first.Rows, first.Columns), np.uint8)
+    # A block through the middle of the volume: every view opens on it.
+    k, r, c = (n // 2 for n in mask.shape)
+    mask[k - 4 : k + 5, r - 10 : r + 11, c - 10 : c + 11] = 1
+    result = instances_ingest(files=[("seg.dcm", highdicom_seg(ct_files, mask))], source="import")
+    assert all(r.ok for r in result), [r.as_dict() for r in result]
+
+    open_case(page, live_server, study)
+    expect(page.get_by_test_id("seg-source")).to_contain_text("Manual contour")
+    settle(page, 1000)
+    on = shots(page, PLANES)
+    page.get_by_test_id("overlay-class-metastatic").uncheck()  # its segment is metastatic
+    settle(page)
+    off = shots(page, PLANES)
+    for plane in PLANES:
+        save(f"overlay_other_tool_seg_{plane}.png", _png(on[plane]))
+        assert changed(on[plane], off[plane]) > 30, plane
+    assert page.console_errors == []
+
+
+@pytest.mark.slow
+def test_spectct_lesion_list_has_regions_volumes_order_and_honest_probabilities(
+    live_server, signed_in, studies, phantom_root, run_ai
+):
+    page = signed_in
+    study = study_with_lesions(phantom_root, "spectct")
+    job = run_ai(study)
+    open_ai_case(page, live_server, study)
+    items = page.get_by_test_id("lesion-item")
+    rows = [
+        {
+            "class": items.nth(i).locator(".lesion-class").inner_text(),
+            "text": items.nth(i).inner_text(),
+            "region": items.nth(i).locator(".lesion-region").inner_text().strip(),
+        }
+        for i in range(items.count())
+    ]
+    save("overlay_spectct_lesion_list.png", page.get_by_test_id("ai-panel").screenshot())
+    assert len(rows) == job.lesions.count()
+    assert all(row["region"] for row in rows), rows  # every lesion says where it is
+    assert not any("0.0 ml" in row["text"] for row in rows), rows
+    assert not any("100%" in row["text"] for row in rows), rows
+    classes = [row["class"] for row in rows]
+    assert classes == sorted(classes, key=lambda name: name != "转移"), classes
+    assert page.console_errors == []

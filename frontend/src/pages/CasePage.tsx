@@ -10,6 +10,7 @@ import { CaseHeader } from "../viewer/CaseHeader";
 import type { Lesion } from "../api/inference";
 import { AiPanel } from "../viewer/ai/AiPanel";
 import { useStudyAi } from "../viewer/ai/useStudyAi";
+import { useStudySegmentation } from "../viewer/ai/useStudySegmentation";
 import { lesionTargets, planarLabelmap } from "../viewer/overlay/planarLabelmap";
 import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../viewer/overlay/overlayStyle";
 import { PlanarViewer, type FocusRequest } from "../viewer/planar/PlanarViewer";
@@ -39,12 +40,11 @@ export function CasePage({ studyId }: { studyId: string }) {
   const aiState = useStudyAi(studyId);
   const { user } = useAuth();
   const result = aiState.ai?.result ?? null;
+  // The overlay: the AI result's DICOM SEG (or another tool's SEG of the study).
+  const seg = useStudySegmentation(studyId, result?.job_id ?? null);
   const labelmap = useMemo(
-    () =>
-      result && aiState.labelmap
-        ? planarLabelmap(result.labelmap.frames, aiState.labelmap)
-        : null,
-    [result, aiState.labelmap],
+    () => (seg.labelmap ? planarLabelmap(seg.labelmap.frames, seg.labelmap) : null),
+    [seg.labelmap],
   );
 
   useShortcuts((action) => {
@@ -97,8 +97,8 @@ export function CasePage({ studyId }: { studyId: string }) {
             <SpectCtViewer
               study={study}
               action={viewerAction}
-              labelmap={aiState.labelmap}
-              labelmapFrames={result?.labelmap.frames}
+              labelmap={seg.labelmap}
+              labelmapFrames={seg.labelmap?.frames}
               overlayStyle={overlayStyle}
               focusLesion={volumeFocus}
             />
@@ -145,6 +145,7 @@ export function CasePage({ studyId }: { studyId: string }) {
           {panel === "ai" ? (
             <AiPanel
               state={aiState}
+              segmentation={seg.segmentation}
               style={overlayStyle}
               onStyle={setOverlayStyle}
               canRun={user !== null && user.role !== "reader"}

@@ -1,6 +1,5 @@
 import {
   Enums as CoreEnums,
-  addVolumesToViewports,
   cache,
   setVolumesForViewports,
   volumeLoader,
@@ -52,6 +51,8 @@ const ORIENTATION: Record<Plane, CoreEnums.OrientationAxis> = {
 const { MouseBindings } = ToolEnums;
 const VOLUME_SCHEME = "cornerstoneStreamingImageVolume";
 const CROSSHAIR_COLOR = "rgb(110, 170, 255)";
+/** "No label map": clears a shown one. */
+const EMPTY_LABELMAP: Labelmap = { shape: [0], data: new Uint8Array(0) };
 
 export type PrimaryVolumeTool = "crosshairs" | "window";
 
@@ -74,6 +75,7 @@ export class SpectCtController {
   private readonly segVolumeId = `${VOLUME_SCHEME}:${this.resources.id("seg")}`;
   private readonly segmentationId = this.resources.id("ai");
   private segmentationShown = false;
+  private shownLabelmap: Labelmap | null = null;
   private pendingLabelmap: { labelmap: Labelmap; frames: LabelmapFrame[] } | null = null;
   private overlayStyle: OverlayStyle = DEFAULT_OVERLAY_STYLE;
   private ready = false;
@@ -169,7 +171,13 @@ export class SpectCtController {
     if (this.isDestroyed) return false;
     const data = spectVolume.voxelManager?.getCompleteScalarDataArray?.();
     if (data) this.spectRobustMax = countStats(data).robustMax;
-    await addVolumesToViewports(engine, [{ volumeId: this.spectVolumeId }], viewportIds);
+    // Both volumes set together: vtk then composites them in one ray cast (a volume
+    // added as a second actor is hidden behind the opaque CT slab).
+    await setVolumesForViewports(
+      engine,
+      [{ volumeId: this.ctVolumeId }, { volumeId: this.spectVolumeId }],
+      viewportIds,
+    );
     if (this.isDestroyed) return false;
     this.spectShown = true;
     this.apply();
@@ -319,24 +327,53 @@ export class SpectCtController {
 
   /** The AI label map on the CT grid (one frame per CT slice); shown once the volumes are up. */
   setLabelmap(labelmap: Labelmap | null, frames: LabelmapFrame[]): void {
-    this.pendingLabelmap = labelmap ? { labelmap, frames } : null;
-    if (labelmap && this.ready && !this.segmentationShown)
-      this.showLabelmap({ labelmap, frames });
+    this.pendingLabelmap = { labelmap: labelmap ?? EMPTY_LABELMAP, frames };
+    if (!this.ready) return;
+    if (this.segmentationShown) this.replaceLabelmap(this.pendingLabelmap);
+    else if (labelmap) this.showLabelmap(this.pendingLabelmap);
   }
 
-  private showLabelmap(input: { labelmap: Labelmap; frames: LabelmapFrame[] }): void {
+  /** A new result (or none) in the label map already shown: new voxels, same segmentation. */
+  private replaceLabelmap(input: { labelmap: Labelmap; frames: LabelmapFrame[] }): void {
+    if (input.labelmap === this.shownLabelmap) return;
+    const ordered = this.labelmapVoxels(input);
+    const voxels = cache.getVolume(this.segVolumeId)?.voxelManager;
+    if (!ordered || !voxels) return;
+    if (voxels.setCompleteScalarDataArray) voxels.setCompleteScalarDataArray(ordered);
+    else ordered.forEach((value, i) => voxels.setAtIndex(i, value));
+    this.shownLabelmap = input.labelmap;
+    segmentation.triggerSegmentationEvents.triggerSegmentationDataModified(
+      this.segmentationId,
+    );
+    for (const vp of this.viewports()) vp.render();
+  }
+
+  /** The label map laid out like the CT volume's voxels, or null when it does not fit. */
+  private labelmapVoxels(input: {
+    labelmap: Labelmap;
+    frames: LabelmapFrame[];
+  }): Uint8Array | null {
     const ct = cache.getVolume(this.ctVolumeId);
-    if (!ct || this.isDestroyed || this.segmentationShown) return;
-    const ordered = labelmapInVolumeOrder(input.labelmap, input.frames, ct.imageIds);
+    if (!ct || this.isDestroyed) return null;
     const expected = ct.dimensions[0] * ct.dimensions[1] * ct.dimensions[2];
+    if (input.labelmap === EMPTY_LABELMAP) return new Uint8Array(expected);
+    const ordered = labelmapInVolumeOrder(input.labelmap, input.frames, ct.imageIds);
     if (!ordered || ordered.length !== expected) {
       console.warn(
         "AI label map does not match the CT volume",
         ordered?.length,
         expected,
       );
-      return;
+      return null;
     }
+    return ordered;
+  }
+
+  private showLabelmap(input: { labelmap: Labelmap; frames: LabelmapFrame[] }): void {
+    if (this.isDestroyed || this.segmentationShown || input.labelmap === EMPTY_LABELMAP)
+      return;
+    const ordered = this.labelmapVoxels(input);
+    if (!ordered) return;
     const seg = volumeLoader.createAndCacheDerivedLabelmapVolume(this.ctVolumeId, {
       volumeId: this.segVolumeId,
     });
@@ -371,6 +408,7 @@ export class SpectCtController {
       ]);
     }
     this.segmentationShown = true;
+    this.shownLabelmap = input.labelmap;
     this.applyOverlayStyle();
     performance.mark("boneread:overlay-drawn");
   }

@@ -210,32 +210,32 @@ def test_spect_opacity_slider_is_perceptually_linear(live_server, signed_in, stu
     page = signed_in
     open_case(page, live_server, studies["spectct"][0])
     settle(page, 800)
-    view = "sagittal"
+    views = ["axial", "sagittal"]
     page.get_by_test_id("fusion-ct").click()
     settle(page)
-    ct_only = shots(page, [view])[view]
+    ct_only = shots(page, views)
     page.get_by_test_id("fusion-fused").click()
     slider = page.get_by_test_id("spect-opacity")
     slider.fill("1")
     settle(page)
-    full = shots(page, [view])[view]
-    mask = distance(full, ct_only) > 60  # where the SPECT shows at full opacity
-    assert mask.sum() > 300, mask.sum()
+    full = shots(page, views)
     shares = {}
-    for value in (0.2, 0.4, 0.6, 0.8):
-        slider.fill(str(value))
-        settle(page)
-        fused = shots(page, [view])[view]
-        shares[value] = spect_share(fused, ct_only, full, mask)
-        if value == 0.6:
-            save("overlay_spect_opacity_0.6.png", _png(fused))
+    for view in views:
+        mask = distance(full[view], ct_only[view]) > 60  # where the SPECT shows at full opacity
+        assert mask.sum() > 300, (view, mask.sum())
+        for value in (0.2, 0.4, 0.6, 0.8):
+            slider.fill(str(value))
+            settle(page)
+            fused = shots(page, [view])[view]
+            shares[(view, value)] = spect_share(fused, ct_only[view], full[view], mask)
+            if value == 0.6:
+                save(f"overlay_spect_opacity_0.6_{view}.png", _png(fused))
     # Half the slider shows about half the SPECT: every step within 0.15 of its value,
     # and each step moves the picture (no dead range).
-    assert all(abs(share - value) <= 0.15 for value, share in shares.items()), shares
-    values = sorted(shares)
-    assert all(shares[b] - shares[a] >= 0.08 for a, b in zip(values, values[1:], strict=False)), (
-        shares
-    )
+    assert all(abs(share - value) <= 0.15 for (_, value), share in shares.items()), shares
+    for view in views:
+        steps = [shares[(view, v)] for v in (0.2, 0.4, 0.6, 0.8)]
+        assert all(b - a >= 0.08 for a, b in zip(steps, steps[1:], strict=False)), shares
     assert page.console_errors == []
 
 
@@ -452,4 +452,37 @@ def test_spectct_lesion_list_has_regions_volumes_order_and_honest_probabilities(
     assert not any("100%" in row["text"] for row in rows), rows
     classes = [row["class"] for row in rows]
     assert classes == sorted(classes, key=lambda name: name != "转移"), classes
+    assert page.console_errors == []
+
+
+@pytest.mark.slow
+def test_planar_overlay_colours_stand_out_on_both_grey_scales(
+    live_server, signed_in, studies, phantom_root, run_ai
+):
+    page = signed_in
+    study = study_with_lesions(phantom_root, "planar")
+    job = run_ai(study)
+    open_ai_case(page, live_server, study)
+    results = {}
+    other = {"benign": "metastatic", "metastatic": "benign"}
+    classes = [c for c in other if job.lesions.filter(class_name=c).exists()]
+    assert classes
+    for class_name in classes:
+        focus_lesion(page, lesion_of(job, class_name))
+        page.get_by_test_id(f"overlay-class-{other[class_name]}").uncheck()
+        for inverted in (True, False):
+            if (page.get_by_test_id("invert").get_attribute("aria-pressed") == "true") != inverted:
+                page.get_by_test_id("invert").click()
+            for outline in (True, False):
+                page.get_by_test_id("overlay-outline").set_checked(outline)
+                settle(page)
+                on = shots(page, ["anterior"])["anterior"]
+                page.get_by_test_id(f"overlay-class-{class_name}").uncheck()
+                settle(page)
+                off = shots(page, ["anterior"])["anterior"]
+                page.get_by_test_id(f"overlay-class-{class_name}").check()
+                results[(class_name, inverted, outline)] = contrast(on, off)
+        page.get_by_test_id(f"overlay-class-{other[class_name]}").check()
+    low = {k: v for k, v in results.items() if v[0] < 10 or v[1] < MIN_CONTRAST}
+    assert not low, (low, results)
     assert page.console_errors == []

@@ -51,6 +51,8 @@ const ORIENTATION: Record<Plane, CoreEnums.OrientationAxis> = {
 const { MouseBindings } = ToolEnums;
 const VOLUME_SCHEME = "cornerstoneStreamingImageVolume";
 const CROSSHAIR_COLOR = "rgb(110, 170, 255)";
+/** See SpectCtController.linearSpectOpacity. */
+const SLICE_RAY_MM = 0.127;
 /** "No label map": clears a shown one. */
 const EMPTY_LABELMAP: Labelmap = { shape: [0], data: new Uint8Array(0) };
 
@@ -293,27 +295,29 @@ export class SpectCtController {
   }
 
   /**
-   * vtk corrects a volume's opacity for the ray's sample distance,
-   * 1 - (1 - opacity) ^ (sampleDistance / unitDistance); with the default unit
-   * distance the SPECT over CT showed 8 % of itself at opacity 0.5 and 32 % at
-   * 0.95 (measured in Chromium), so the slider only worked in its top 5 %.
-   * A unit distance equal to the sample distance makes the fused pixel move
-   * in proportion to the slider. Set before the colour map changes, so that
-   * the opacity table vtk rebuilds then uses it.
+   * vtk corrects a volume's opacity for the sampled ray length,
+   * 1 - (1 - opacity) ^ (length / unitDistance); through the thin slab of a
+   * slice view that length is about 0.13 mm, so with the default unit distance
+   * (1 mm) the SPECT over the CT showed as 1 - (1 - opacity) ^ 0.127 of itself
+   * (measured in Chromium: 8 % at opacity 0.5, 32 % at 0.95): the slider only
+   * worked in its top 5 %. Unit distance and sample distance both equal to
+   * that length make the exponent 1 (a smaller unit distance alone would push
+   * vtk's opacity table to exactly 1.0 in float32 above opacity 0.6), so the
+   * fused pixel moves in proportion to the slider
+   * (test_spect_opacity_slider_is_perceptually_linear checks it). Set before
+   * the colour map changes, so that the opacity table vtk rebuilds then uses it.
    */
   private linearSpectOpacity(vp: Types.IVolumeViewport): void {
     for (const entry of vp.getActors()) {
-      if (entry.referencedId !== this.spectVolumeId && entry.uid !== this.spectVolumeId)
-        continue;
       const actor = entry.actor as unknown as {
-        getMapper?: () => { getSampleDistance?: () => number } | null;
+        getMapper?: () => { setSampleDistance?: (distance: number) => void } | null;
         getProperty?: () => {
           setScalarOpacityUnitDistance?: (component: number, distance: number) => void;
         };
       };
-      const distance = actor.getMapper?.()?.getSampleDistance?.();
-      if (distance && distance > 0)
-        actor.getProperty?.()?.setScalarOpacityUnitDistance?.(0, distance);
+      actor.getMapper?.()?.setSampleDistance?.(SLICE_RAY_MM);
+      if (entry.referencedId === this.spectVolumeId || entry.uid === this.spectVolumeId)
+        actor.getProperty?.()?.setScalarOpacityUnitDistance?.(0, SLICE_RAY_MM);
     }
   }
 

@@ -97,9 +97,13 @@ export class PlanarViewerController {
     engine.setViewports(inputs);
     this.setUpTools();
     this.setUpSynchronizers();
-    this.watchResize(elements);
-
-    if (onFirstRender) this.onFirstRender(onFirstRender);
+    this.resources.watchResize(
+      this.mounted.map((view) => elements[view]),
+      () => this.engine?.resize(true, true),
+    );
+    const first = this.mounted[0];
+    if (onFirstRender && first)
+      this.resources.afterNextRender(elements[first], onFirstRender);
 
     await Promise.all(
       this.mounted.map(async (view) => {
@@ -252,41 +256,6 @@ export class PlanarViewerController {
       zoomPan.add(info);
       voi.add(info);
     }
-  }
-
-  private watchResize(elements: Record<ViewName, HTMLDivElement | null>): void {
-    if (typeof ResizeObserver === "undefined") return;
-    let frame = 0;
-    const observer = new ResizeObserver(() => {
-      cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => {
-        if (!this.isDestroyed) this.engine?.resize(true, true);
-      });
-    });
-    for (const view of this.mounted) {
-      const element = elements[view];
-      if (element) observer.observe(element);
-    }
-    this.resources.onDestroy(() => {
-      cancelAnimationFrame(frame);
-      observer.disconnect();
-    });
-  }
-
-  private onFirstRender(callback: () => void): void {
-    const first = this.mounted[0];
-    const element = first ? this.viewport(first)?.element : undefined;
-    if (!element) return;
-    let done = false;
-    const handler = () => {
-      if (done) return;
-      done = true;
-      callback();
-    };
-    element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, handler);
-    this.resources.onDestroy(() =>
-      element.removeEventListener(CoreEnums.Events.IMAGE_RENDERED, handler),
-    );
   }
 
   private applyDisplay(): void {

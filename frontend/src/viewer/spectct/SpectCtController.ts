@@ -141,7 +141,9 @@ export class SpectCtController {
       });
     }
     engine.setViewports(inputs);
-    this.watchResize(elements);
+    this.resources.watchResize(Object.values(elements), () =>
+      this.engine?.resize(true, false),
+    );
     this.resources.onDestroy(() => {
       cache.removeVolumeLoadObject(this.ctVolumeId);
       cache.removeVolumeLoadObject(this.spectVolumeId);
@@ -160,7 +162,8 @@ export class SpectCtController {
     if (this.isDestroyed) return false;
     this.setUpTools();
     this.apply();
-    if (callbacks.onCtShown) this.afterRender(elements.axial, callbacks.onCtShown);
+    if (callbacks.onCtShown)
+      this.resources.afterNextRender(elements.axial, callbacks.onCtShown);
 
     // 2. The SPECT over it, added once decoded (no grey flash before its colour map).
     await spectFiles;
@@ -183,7 +186,8 @@ export class SpectCtController {
     if (this.isDestroyed) return false;
     this.spectShown = true;
     this.apply();
-    if (callbacks.onFused) this.afterRender(elements.axial, callbacks.onFused);
+    if (callbacks.onFused)
+      this.resources.afterNextRender(elements.axial, callbacks.onFused);
     this.ready = true;
     if (this.pendingLabelmap) this.showLabelmap(this.pendingLabelmap);
     return true;
@@ -232,41 +236,6 @@ export class SpectCtController {
       bindings: [{ mouseButton: MouseBindings.Wheel }],
     });
     this.toolGroupId = group.id;
-  }
-
-  private watchResize(elements: Record<Plane, HTMLDivElement | null>): void {
-    if (typeof ResizeObserver === "undefined") return;
-    let frame = 0;
-    const observer = new ResizeObserver(() => {
-      cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => {
-        if (!this.isDestroyed) this.engine?.resize(true, false);
-      });
-    });
-    for (const plane of PLANES) {
-      const element = elements[plane];
-      if (element) observer.observe(element);
-    }
-    this.resources.onDestroy(() => {
-      cancelAnimationFrame(frame);
-      observer.disconnect();
-    });
-  }
-
-  /** Calls back once, after the next frame drawn in `element` (what the reader now sees). */
-  private afterRender(element: HTMLDivElement | null, callback: () => void): void {
-    if (!element) return;
-    let done = false;
-    const handler = () => {
-      if (done) return;
-      done = true;
-      element.removeEventListener(CoreEnums.Events.IMAGE_RENDERED, handler);
-      callback();
-    };
-    element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, handler);
-    this.resources.onDestroy(() =>
-      element.removeEventListener(CoreEnums.Events.IMAGE_RENDERED, handler),
-    );
   }
 
   /** Applies the current mode, windows, colour map and opacity to every view. */

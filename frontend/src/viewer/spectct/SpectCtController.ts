@@ -150,6 +150,18 @@ export class SpectCtController {
     });
     const viewportIds = PLANES.map((p) => this.viewportIds[p]);
 
+    // The SPECT (one file, usually in first) decodes while the CT files still arrive:
+    // its volume is queued for loading before the CT's slices.
+    const spectReady = spectFiles.then(async () => {
+      if (this.isDestroyed) return null;
+      const volume = await volumeLoader.createAndCacheVolume(this.spectVolumeId, {
+        imageIds: spect.imageIds,
+      });
+      await new Promise<void>((resolve) => volume.load(() => resolve()));
+      return volume;
+    });
+    spectReady.catch(() => undefined);
+
     // 1. The CT alone, drawn while its slices decode.
     await ctFiles;
     if (this.isDestroyed) return false;
@@ -165,15 +177,9 @@ export class SpectCtController {
     if (callbacks.onCtShown)
       this.resources.afterNextRender(elements.axial, callbacks.onCtShown);
 
-    // 2. The SPECT over it, added once decoded (no grey flash before its colour map).
-    await spectFiles;
-    if (this.isDestroyed) return false;
-    const spectVolume = await volumeLoader.createAndCacheVolume(this.spectVolumeId, {
-      imageIds: spect.imageIds,
-    });
-    if (this.isDestroyed) return false;
-    await new Promise<void>((resolve) => spectVolume.load(() => resolve()));
-    if (this.isDestroyed) return false;
+    // 2. The SPECT over it, once decoded (no grey flash before its colour map).
+    const spectVolume = await spectReady;
+    if (!spectVolume || this.isDestroyed) return false;
     const data = spectVolume.voxelManager?.getCompleteScalarDataArray?.();
     if (data) this.spectRobustMax = countStats(data).robustMax;
     // Both volumes set together: vtk then composites them in one ray cast (a volume

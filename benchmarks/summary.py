@@ -122,6 +122,8 @@ def viewer(d: dict) -> list[str]:
         for mode, label in (("from_worklist", "from the worklist"), ("page_load", "as a new page")):
             m = r[mode]
             first = f"{m['first_image_s']['median']:.2f} s, {m['first_image_s']['p95']:.2f} s"
+            if "ct_shown_s" in m:  # SPECT/CT: first image = fused views; the CT alone before
+                first += f" (CT alone {m['ct_shown_s']['median']:.2f} s)"
             overlay = (
                 f"{m['overlay_s']['median']:.2f} s, {m['overlay_s']['p95']:.2f} s"
                 if "overlay_s" in m

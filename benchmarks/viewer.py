@@ -12,9 +12,9 @@ reader's way: the worklist is loaded, the case is clicked, and the time runs fro
 (study metadata, DICOM files through WADO-URI, decoding, drawing); ``page_load``: the case URL
 loaded as a new page, so the JavaScript bundle is fetched and parsed too. The times come from the
 viewer's own performance marks (``boneread:planar-first-image``,
-``boneread:spectct-first-image``, ``boneread:overlay-drawn``). The targets are judged on
-``from_worklist``. Targets on a 2-core machine: planar first image <= 1 s and
-overlay <= 1.5 s; SPECT/CT fused views <= 3 s.
+``boneread:spectct-first-image`` = the fused views, ``boneread:spectct-ct-shown`` = the CT alone,
+``boneread:overlay-drawn``). The targets are judged on ``from_worklist``: planar first image
+<= 0.5 s and overlay <= 0.8 s; SPECT/CT first fused render <= 1.5 s (issue 14).
 
 Usage::
 
@@ -47,7 +47,11 @@ CHROMIUM_ARGS = [
 USER, PASSWORD = "bench", "Bone-scan-bench-2026"
 MARKS = {"planar": "boneread:planar-first-image", "spectct": "boneread:spectct-first-image"}
 READER_PAUSE_MS = 1000
-TARGETS_S = {"planar": {"first_image": 1.0, "overlay": 1.5}, "spectct": {"first_image": 3.0}}
+# Issue 14's targets: planar first image <= 0.5 s and overlay <= 0.8 s from the worklist; SPECT/CT
+# first fused render <= 1.5 s (its "first_image" mark is the fused render; the CT alone, drawn
+# before the SPECT arrives, is recorded as "ct_shown").
+TARGETS_S = {"planar": {"first_image": 0.5, "overlay": 0.8}, "spectct": {"first_image": 1.5}}
+EXTRA_MARKS = {"spectct": {"ct_shown_s": "boneread:spectct-ct-shown"}}
 
 
 def setup_django(var_dir: Path) -> None:
@@ -152,7 +156,8 @@ def measure(
     context = browser.new_context(
         viewport={"width": 1600, "height": 1000}, locale="zh-CN", storage_state=session
     )
-    wanted = [MARKS[kind]] + (["boneread:overlay-drawn"] if with_overlay else [])
+    extra = EXTRA_MARKS.get(kind, {})
+    wanted = [MARKS[kind], *extra.values()] + (["boneread:overlay-drawn"] if with_overlay else [])
     try:
         page = context.new_page()
         if mode == "page_load":
@@ -176,6 +181,8 @@ def measure(
             wanted,
         )
         result = {"first_image_s": (marks[MARKS[kind]] - start) / 1000}
+        for key, name in extra.items():
+            result[key] = (marks[name] - start) / 1000
         if with_overlay:
             result["overlay_s"] = (marks["boneread:overlay-drawn"] - start) / 1000
         return result
@@ -236,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                     measure(*case)  # warm the server's caches
                     runs = [measure(*case) for _ in range(args.repeats)]
                     timed = {"first_image_s": summarise([r["first_image_s"] for r in runs])}
+                    for key in EXTRA_MARKS.get(kind, {}):
+                        timed[key] = summarise([r[key] for r in runs])
                     if overlay:
                         timed["overlay_s"] = summarise([r["overlay_s"] for r in runs])
                     entry[mode] = timed

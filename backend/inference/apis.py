@@ -223,6 +223,33 @@ class StudyAiApi(APIView):
         return Response(selectors.study_ai_summary(study=study, allowed=allowed))
 
 
+class StudySegmentationsApi(APIView):
+    """GET /api/studies/<id>/segmentations/: the study's DICOM SEG series (AI results and any
+    other tool's), newest first, each with the URL of its label map."""
+
+    def get(self, request, study_id):
+        study = study_for_user(request.user, study_id)
+        return Response(
+            {"segmentations": selectors.study_segmentations(user=request.user, study=study)}
+        )
+
+
+class StudySegmentationLabelmapApi(APIView):
+    """GET /api/studies/<id>/segmentations/<series UID>/labelmap: the SEG decoded on the grid of
+    its images: {shape, frames, classes, dtype, data (base64 of the gzipped uint8 map)}."""
+
+    def get(self, request, study_id, series_uid):
+        from inference.seg_labelmap import seg_series_labelmap
+
+        study = study_for_user(request.user, study_id)
+        visible = selectors.study_segmentations(user=request.user, study=study)
+        if series_uid not in {s["series_instance_uid"] for s in visible}:
+            raise NotFoundError(f"This study has no segmentation series {series_uid}.")
+        response = Response(seg_series_labelmap(study=study, series_instance_uid=series_uid))
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+
 class StudyJobsApi(APIView):
     """GET: the study's jobs, newest first; POST {model_version_id?, rerun?}: queue one."""
 

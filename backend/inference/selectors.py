@@ -273,3 +273,44 @@ def study_jobs(*, study: Study, allowed: frozenset | None = None) -> list[Infere
 
 def model_versions_list() -> list[ModelVersion]:
     return list(ModelVersion.objects.order_by("task", "-is_active", "-created"))
+
+
+def study_segmentations(*, user: Any, study: Study) -> list[dict[str, Any]]:
+    """The study's SEG series the user may see, newest first: the AI results' (with their job)
+    and any other tool's. A reader-study session that restricts AI results (see
+    :func:`ai_access_check`) sees only the SEGs of the jobs it allows."""
+    from readerstudies.selectors import ai_job_ids_allowed
+    from studies.models import Series
+    from studies.selectors import SEGMENTATION_SOP_CLASS
+
+    ai_access_check(user, study)
+    allowed = ai_job_ids_allowed(user=user, study=study)
+    jobs_by_series = {
+        job.seg_series_uid: job
+        for job in InferenceJob.objects.filter(study=study, state=JobState.SUCCEEDED)
+        .exclude(seg_series_uid="")
+        .order_by("finished_at")
+    }
+    series = (
+        Series.objects.filter(study=study, instances__sop_class_uid=SEGMENTATION_SOP_CLASS)
+        .distinct()
+        .order_by("-created")
+    )
+    out = []
+    for item in series:
+        job = jobs_by_series.get(item.series_instance_uid)
+        if allowed is not None and (job is None or job.id not in allowed):
+            continue
+        out.append(
+            {
+                "series_instance_uid": item.series_instance_uid,
+                "description": item.description,
+                "source": "ai" if job is not None else "archive",
+                "job_id": str(job.id) if job is not None else None,
+                "created": item.created.isoformat(),
+                "labelmap_url": (
+                    f"/api/studies/{study.id}/segmentations/{item.series_instance_uid}/labelmap"
+                ),
+            }
+        )
+    return out

@@ -17,6 +17,8 @@ from inference.apis import (
     ModelVersionListApi,
     StudyAiApi,
     StudyJobsApi,
+    StudySegmentationLabelmapApi,
+    StudySegmentationsApi,
 )
 
 UUID = r"(?P<{}>[0-9a-fA-F-]{{36}})"
@@ -45,6 +47,12 @@ urlpatterns = [  # /api/inference/...
 study_urlpatterns = [  # /api/studies/<study_id>/...
     re_path(r"^ai/?$", StudyAiApi.as_view(), name="study-ai"),
     re_path(r"^inference-jobs/?$", StudyJobsApi.as_view(), name="study-inference-jobs"),
+    re_path(r"^segmentations/?$", StudySegmentationsApi.as_view(), name="study-segmentations"),
+    re_path(
+        r"^segmentations/(?P<series_uid>[0-9.]{1,64})/labelmap/?$",
+        StudySegmentationLabelmapApi.as_view(),
+        name="study-segmentation-labelmap",
+    ),
 ]
 
 model_urlpatterns = [  # /api/models/...

@@ -56,7 +56,7 @@ class StudySummaryOutputSerializer(serializers.Serializer):
     study_time = serializers.TimeField(allow_null=True)
     accession_number = serializers.CharField()
     description = serializers.CharField()
-    modalities = serializers.ListField(child=serializers.CharField(), source="modality_list")
+    modalities = serializers.ListField(child=serializers.CharField(), source="image_modality_list")
     kind = serializers.ChoiceField(choices=StudyKind.choices)
     number_of_series = serializers.IntegerField()
     number_of_instances = serializers.IntegerField()

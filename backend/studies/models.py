@@ -74,6 +74,12 @@ class Study(BaseModel):
     def modality_list(self) -> list[str]:
         return [m for m in self.modalities.split("\\") if m]
 
+    @property
+    def image_modality_list(self) -> list[str]:
+        """The modalities of the study's images, for the worklist: a SEG (an AI result or another
+        tool's segmentation) is drawn over the images, it is not a modality the patient had."""
+        return [m for m in self.modality_list if m != "SEG"]
+
 
 class Series(BaseModel):
     series_instance_uid = models.CharField(max_length=64, unique=True)

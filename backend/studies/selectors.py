@@ -103,20 +103,29 @@ def instance_queryset_for_user(user: Any, *, study: Study | None = None) -> Quer
     return instances
 
 
-def related_count(model, link: str, *, exclude_ids: set | None = None) -> Coalesce:
+def related_count(
+    model, link: str, *, exclude_ids: set | None = None, exclude: Q | None = None
+) -> Coalesce:
     """An annotation: how many ``model`` rows point at this row through ``link`` (a subquery,
     so counts of two relations never multiply each other as joins would), not counting the rows
-    whose id is in ``exclude_ids`` (AI results hidden from the user)."""
+    whose id is in ``exclude_ids`` (AI results hidden from the user) or that match ``exclude``."""
     rows = model.objects.filter(**{link: OuterRef("pk")})
     if exclude_ids:
         rows = rows.exclude(id__in=exclude_ids)
+    if exclude is not None:
+        rows = rows.exclude(exclude)
     counts = rows.order_by().values(link).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
+# DICOM Segmentation Storage: a result drawn over the images (AI or another tool), not an image.
+SEGMENTATION_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
+
+
 def with_counts(studies: QuerySet[Study], *, user: Any = None) -> QuerySet[Study]:
-    """Series and instance counts; with ``user``, what that user may see (hidden AI results are
-    not counted)."""
+    """Series and instance counts; ``number_of_instances`` counts images only (SEG objects are
+    results, not images); with ``user``, what that user may see (hidden AI results are not
+    counted)."""
     hidden = hidden_instance_ids_for_user(user) if user is not None else None
     hidden_series = (
         set(Series.objects.filter(instances__id__in=hidden).values_list("id", flat=True))
@@ -125,7 +134,12 @@ def with_counts(studies: QuerySet[Study], *, user: Any = None) -> QuerySet[Study
     )
     return studies.annotate(
         number_of_series=related_count(Series, "study", exclude_ids=hidden_series),
-        number_of_instances=related_count(Instance, "series__study", exclude_ids=hidden),
+        number_of_instances=related_count(
+            Instance,
+            "series__study",
+            exclude_ids=hidden,
+            exclude=Q(sop_class_uid=SEGMENTATION_SOP_CLASS),
+        ),
     )
 
 
@@ -239,7 +253,12 @@ def study_get_for_user(user: Any, study_id: uuid.UUID | str) -> Study:
         with_workflow_statuses(Study.objects.filter(id=study.id), user=user)
         .annotate(
             number_of_series=related_count(Series, "study", exclude_ids=hidden_series),
-            number_of_instances=related_count(Instance, "series__study", exclude_ids=hidden),
+            number_of_instances=related_count(
+                Instance,
+                "series__study",
+                exclude_ids=hidden,
+                exclude=Q(sop_class_uid=SEGMENTATION_SOP_CLASS),
+            ),
         )
         .select_related("patient")
         .prefetch_related(Prefetch("series", queryset=series))

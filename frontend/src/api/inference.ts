@@ -175,3 +175,62 @@ export async function fetchLabelmap(
   }
   return { shape, data };
 }
+
+/**
+ * DICOM SEG series of a study (the AI results' and any other tool's):
+ *   GET /api/studies/<id>/segmentations/                 -> {segmentations: [...]}
+ *   GET /api/studies/<id>/segmentations/<uid>/labelmap   -> SegLabelmapBody
+ * The viewer draws the AI result from its SEG, like any other SEG of the study.
+ */
+export interface StudySegmentation {
+  series_instance_uid: string;
+  description: string;
+  source: "ai" | "archive";
+  job_id: string | null;
+  created: string;
+  labelmap_url: string;
+}
+
+export interface SegLabelmap extends Labelmap {
+  frames: LabelmapFrame[];
+  seriesUid: string;
+}
+
+interface SegLabelmapBody {
+  series_instance_uid: string;
+  shape: number[];
+  frames: LabelmapFrame[];
+  /** base64 of the gzipped uint8 label map (C order). */
+  data: string;
+}
+
+export function listSegmentations(
+  studyId: string,
+  signal?: AbortSignal,
+): Promise<{ segmentations: StudySegmentation[] }> {
+  return apiRequest(`${studyBase(studyId)}/segmentations/`, signal ? { signal } : {});
+}
+
+async function gunzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+export async function fetchSegLabelmap(
+  url: string,
+  signal?: AbortSignal,
+): Promise<SegLabelmap> {
+  const body = await apiRequest<SegLabelmapBody>(url, signal ? { signal } : {});
+  const packed = Uint8Array.from(atob(body.data), (c) => c.charCodeAt(0));
+  const data = await gunzip(packed);
+  const expected = body.shape.reduce((a, b) => a * b, 1);
+  if (data.length !== expected) {
+    throw new ApiError(500, `Label map has ${data.length} bytes, expected ${expected}`);
+  }
+  return {
+    shape: body.shape,
+    data,
+    frames: body.frames,
+    seriesUid: body.series_instance_uid,
+  };
+}

@@ -37,8 +37,13 @@ export interface InstanceInfo {
   rows: number | null;
   columns: number | null;
   wado_uri: string;
-  /** Optional, not in the contract yet: "anterior" / "posterior" for planar views. */
+  /** "anterior" / "posterior" when the instance holds one planar view. */
   view?: string | null;
+  /**
+   * Planar NM: the view of each frame, in frame order, as the archive read it from
+   * the detector view codes (ViewCodeSequence / DetectorVector); [] when unknown.
+   */
+  frame_views?: string[];
 }
 
 export interface SeriesInfo {

@@ -99,6 +99,8 @@ export const en = {
   "shortcuts.help": "Show or hide this help",
   "shortcuts.back": "Back to the worklist",
   "shortcuts.mouse": "Right drag: zoom · middle drag: pan · wheel: zoom",
+  "shortcuts.mouseVolume":
+    "Left drag: crosshairs · right drag: zoom · middle drag: pan · wheel: scroll slices",
   "spect.mode": "Display",
   "spect.mode.fused": "Fused",
   "spect.mode.ct": "CT only",
@@ -136,6 +138,7 @@ export const en = {
   "ai.lesion.probability": "{percent}%",
   "ai.lesion.area": "{value} mm²",
   "ai.lesion.volume": "{value} ml",
+  "ai.segFromArchive": "Overlay from the archive's segmentation: {name}",
   "shortcuts.overlay": "Show or hide the AI overlay",
   "report.title": "Report",
   "report.history": "Clinical history",
@@ -261,6 +264,8 @@ export const zh: Dictionary = {
   "shortcuts.help": "显示或隐藏本帮助",
   "shortcuts.back": "返回工作列表",
   "shortcuts.mouse": "右键拖动：缩放 · 中键拖动：平移 · 滚轮：缩放",
+  "shortcuts.mouseVolume":
+    "左键拖动：十字定位 · 右键拖动：缩放 · 中键拖动：平移 · 滚轮：翻层",
   "spect.mode": "显示",
   "spect.mode.fused": "融合",
   "spect.mode.ct": "仅 CT",
@@ -298,6 +303,7 @@ export const zh: Dictionary = {
   "ai.lesion.probability": "{percent}%",
   "ai.lesion.area": "{value} mm²",
   "ai.lesion.volume": "{value} ml",
+  "ai.segFromArchive": "叠加显示档案中的分割：{name}",
   "shortcuts.overlay": "显示或隐藏 AI 叠加",
   "report.title": "报告",
   "report.history": "病史",

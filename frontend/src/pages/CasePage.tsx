@@ -15,6 +15,7 @@ import { CaseHeader } from "../viewer/CaseHeader";
 import type { Lesion } from "../api/inference";
 import { AiPanel } from "../viewer/ai/AiPanel";
 import { useStudyAi } from "../viewer/ai/useStudyAi";
+import { useStudySegmentation } from "../viewer/ai/useStudySegmentation";
 import { lesionTargets, planarLabelmap } from "../viewer/overlay/planarLabelmap";
 import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../viewer/overlay/overlayStyle";
 import { PlanarViewer, type FocusRequest } from "../viewer/planar/PlanarViewer";
@@ -69,12 +70,11 @@ export function CasePage({ studyId }: { studyId: string }) {
   useEffect(() => setReportStatus(undefined), [studyId]);
   const { user } = useAuth();
   const result = aiState.ai?.result ?? null;
+  // The overlay: the AI result's DICOM SEG (or another tool's SEG of the study).
+  const seg = useStudySegmentation(studyId, result?.job_id ?? null);
   const labelmap = useMemo(
-    () =>
-      result && aiState.labelmap
-        ? planarLabelmap(result.labelmap.frames, aiState.labelmap)
-        : null,
-    [result, aiState.labelmap],
+    () => (seg.labelmap ? planarLabelmap(seg.labelmap.frames, seg.labelmap) : null),
+    [seg.labelmap],
   );
 
   useShortcuts((action) => {
@@ -151,8 +151,8 @@ export function CasePage({ studyId }: { studyId: string }) {
             <SpectCtViewer
               study={study}
               action={viewerAction}
-              labelmap={aiState.labelmap}
-              labelmapFrames={result?.labelmap.frames}
+              labelmap={seg.labelmap}
+              labelmapFrames={seg.labelmap?.frames}
               overlayStyle={overlayStyle}
               focusLesion={volumeFocus}
             />
@@ -166,7 +166,12 @@ export function CasePage({ studyId }: { studyId: string }) {
               focus={focus}
             />
           )}
-          {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
+          {helpOpen && (
+            <ShortcutsHelp
+              onClose={() => setHelpOpen(false)}
+              volume={kind === "spectct"}
+            />
+          )}
           <LeaveConfirm />
         </div>
         <aside className="side-panel">
@@ -195,6 +200,7 @@ export function CasePage({ studyId }: { studyId: string }) {
           {panel === "ai" ? (
             <AiPanel
               state={aiState}
+              segmentation={seg.segmentation}
               style={overlayStyle}
               onStyle={setOverlayStyle}
               canRun={user !== null && user.role !== "reader"}

@@ -6,8 +6,17 @@ function keyLabel(key: string): string {
   return key.length === 1 ? key.toUpperCase() : key;
 }
 
-/** The help panel, built from the same table that handles the keys. */
-export function ShortcutsHelp({ onClose }: { onClose: () => void }) {
+/**
+ * The help panel, built from the same table that handles the keys. The mouse
+ * line follows the viewer: the planar wheel zooms, the SPECT/CT wheel scrolls slices.
+ */
+export function ShortcutsHelp({
+  onClose,
+  volume = false,
+}: {
+  onClose: () => void;
+  volume?: boolean;
+}) {
   const { t } = useI18n();
   const rows = new Map<MessageKey, string[]>();
   for (const s of SHORTCUTS) rows.set(s.label, [...(rows.get(s.label) ?? []), ...s.keys]);
@@ -39,7 +48,9 @@ export function ShortcutsHelp({ onClose }: { onClose: () => void }) {
           </tr>
         </tbody>
       </table>
-      <p className="shortcuts-mouse">{t("shortcuts.mouse")}</p>
+      <p className="shortcuts-mouse" data-testid="shortcuts-mouse">
+        {t(volume ? "shortcuts.mouseVolume" : "shortcuts.mouse")}
+      </p>
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { RenderingEngine, getRenderingEngine } from "@cornerstonejs/core";
+import { Enums, RenderingEngine, getRenderingEngine } from "@cornerstonejs/core";
 import { SynchronizerManager, ToolGroupManager } from "@cornerstonejs/tools";
 
 type Cleanup = () => void;
@@ -60,6 +60,39 @@ export class ViewerResources {
   ): void {
     target.addEventListener(type, handler);
     this.onDestroy(() => target.removeEventListener(type, handler));
+  }
+
+  /** Calls `resize` (once per animation frame) whenever one of `elements` changes size. */
+  watchResize(elements: (HTMLElement | null)[], resize: () => void): void {
+    if (typeof ResizeObserver === "undefined") return;
+    let frame = 0;
+    const observer = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => {
+        if (!this.destroyed) resize();
+      });
+    });
+    for (const element of elements) if (element) observer.observe(element);
+    this.onDestroy(() => {
+      cancelAnimationFrame(frame);
+      observer.disconnect();
+    });
+  }
+
+  /** Calls back once, after the next frame Cornerstone draws in `element`. */
+  afterNextRender(element: HTMLElement | null | undefined, callback: () => void): void {
+    if (!element) return;
+    let done = false;
+    const handler = () => {
+      if (done) return;
+      done = true;
+      element.removeEventListener(Enums.Events.IMAGE_RENDERED, handler);
+      callback();
+    };
+    element.addEventListener(Enums.Events.IMAGE_RENDERED, handler);
+    this.onDestroy(() =>
+      element.removeEventListener(Enums.Events.IMAGE_RENDERED, handler),
+    );
   }
 
   onDestroy(cleanup: Cleanup): void {

@@ -1,20 +1,19 @@
 import { ApiError } from "../../api/ApiError";
-import type { Lesion } from "../../api/inference";
+import type { Lesion, StudySegmentation } from "../../api/inference";
 import { ErrorBox } from "../../components/ErrorBox";
 import { dictionaries, type MessageKey } from "../../i18n/messages";
 import { useI18n } from "../../i18n/useI18n";
-import {
-  cssColor,
-  LABEL_BENIGN,
-  LABEL_METASTATIC,
-  type OverlayStyle,
-} from "../overlay/overlayStyle";
+import { cssColor, type OverlayStyle } from "../overlay/overlayStyle";
 import { AiResultChooser } from "./AiResultChooser";
+import { probabilityPercent, sortedLesions, volumeText } from "./lesionDisplay";
+import { OverlayControls } from "./OverlayControls";
 import { regionName } from "./regionName";
 import type { StudyAiState } from "./useStudyAi";
 
 interface Props {
   state: StudyAiState;
+  /** The SEG series the overlay is drawn from (the result's, or another tool's). */
+  segmentation?: StudySegmentation | null;
   style: OverlayStyle;
   onStyle: (style: OverlayStyle) => void;
   onLesion: (lesion: Lesion) => void;
@@ -36,12 +35,19 @@ function lesionSize(lesion: Lesion, t: ReturnType<typeof useI18n>["t"]): string 
   if (lesion.area_mm2 !== null)
     return t("ai.lesion.area", { value: Math.round(lesion.area_mm2) });
   if (lesion.volume_ml !== null)
-    return t("ai.lesion.volume", { value: lesion.volume_ml.toFixed(1) });
+    return t("ai.lesion.volume", { value: volumeText(lesion.volume_ml) });
   return lesion.area_px !== null ? `${lesion.area_px} px` : "";
 }
 
 /** AI status, run / re-run, legend with per-class toggles, opacity, outline and the lesion list. */
-export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
+export function AiPanel({
+  state,
+  segmentation = null,
+  style,
+  onStyle,
+  onLesion,
+  canRun,
+}: Props) {
   const { t } = useI18n();
   const { ai, error, running } = state;
   const job = ai?.latest_job ?? null;
@@ -95,6 +101,14 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
       )}
       {!result && !blinded && !running && <p className="muted">{t("ai.noResult")}</p>}
       <AiResultChooser state={state} />
+      {!result && segmentation && (
+        <>
+          <p className="muted" data-testid="seg-source">
+            {t("ai.segFromArchive", { name: segmentation.description || "SEG" })}
+          </p>
+          <OverlayControls style={style} onStyle={onStyle} counts={null} />
+        </>
+      )}
       {result && (
         <>
           {result.model_version && (
@@ -106,67 +120,17 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
               })}
             </p>
           )}
-          <label className="check">
-            <input
-              type="checkbox"
-              data-testid="overlay-visible"
-              checked={style.visible}
-              onChange={(e) => onStyle({ ...style, visible: e.target.checked })}
-            />
-            {t("ai.overlay")}
-          </label>
-          <div className="legend">
-            {(
-              [
-                ["benign", LABEL_BENIGN],
-                ["metastatic", LABEL_METASTATIC],
-              ] as const
-            ).map(([name, label]) => (
-              <label className="check" key={name}>
-                <input
-                  type="checkbox"
-                  data-testid={`overlay-class-${name}`}
-                  checked={style.classes[name]}
-                  onChange={(e) =>
-                    onStyle({
-                      ...style,
-                      classes: { ...style.classes, [name]: e.target.checked },
-                    })
-                  }
-                />
-                <span className="swatch" style={{ background: cssColor(label) }} />
-                {t(classKey(name))}
-                <span className="muted"> {result.lesion_counts[name] ?? 0}</span>
-              </label>
-            ))}
-          </div>
-          <label className="check">
-            <input
-              type="checkbox"
-              data-testid="overlay-outline"
-              checked={style.outline}
-              onChange={(e) => onStyle({ ...style, outline: e.target.checked })}
-            />
-            {t("ai.outline")}
-          </label>
-          <label className="field">
-            <span>{t("ai.opacity")}</span>
-            <input
-              type="range"
-              min={0.1}
-              max={1}
-              step={0.05}
-              value={style.opacity}
-              data-testid="overlay-opacity"
-              onChange={(e) => onStyle({ ...style, opacity: Number(e.target.value) })}
-            />
-          </label>
+          <OverlayControls
+            style={style}
+            onStyle={onStyle}
+            counts={result.lesion_counts}
+          />
           <h3>{t("ai.lesions", { count: result.lesions.length })}</h3>
           {result.lesions.length === 0 ? (
             <p className="muted">{t("ai.noLesions")}</p>
           ) : (
             <ul className="lesion-list" data-testid="lesion-list">
-              {result.lesions.map((lesion) => (
+              {sortedLesions(result.lesions).map((lesion) => (
                 <li key={lesion.id}>
                   <button
                     type="button"
@@ -182,7 +146,7 @@ export function AiPanel({ state, style, onStyle, onLesion, canRun }: Props) {
                     <span className="lesion-class">{t(classKey(lesion.class_name))}</span>
                     <span className="lesion-probability">
                       {t("ai.lesion.probability", {
-                        percent: Math.round(lesion.probability * 100),
+                        percent: probabilityPercent(lesion.probability),
                       })}
                     </span>
                     <span className="muted">{lesionSize(lesion, t)}</span>

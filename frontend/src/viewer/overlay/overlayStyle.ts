@@ -17,10 +17,17 @@ export const DEFAULT_OVERLAY_STYLE: OverlayStyle = {
 export const LABEL_BENIGN = 1;
 export const LABEL_METASTATIC = 2;
 
-/** Distinct for the common colour-vision deficiencies: blue vs red. */
+/**
+ * Class colours chosen outside every colour map the viewer draws images in:
+ * the grey scales (planar, inverted or not; CT; SPECT alone) and the SPECT
+ * "Black-Body Radiation" map (black -> red -> yellow -> white). Green and
+ * magenta are about 200 RGB units from all of them (red, the obvious choice
+ * for metastases, vanished over hot SPECT uptake), and they stay apart for
+ * protan, deutan and tritan colour vision (green turns olive, magenta blue).
+ */
 export const CLASS_COLORS: Record<number, readonly [number, number, number]> = {
-  [LABEL_BENIGN]: [30, 120, 255],
-  [LABEL_METASTATIC]: [235, 40, 40],
+  [LABEL_BENIGN]: [0, 220, 0],
+  [LABEL_METASTATIC]: [255, 0, 255],
 };
 
 export function cssColor(label: number): string {

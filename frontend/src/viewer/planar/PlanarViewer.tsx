@@ -5,6 +5,7 @@ import { useI18n } from "../../i18n/useI18n";
 import type { PlanarLabelmap } from "../overlay/planarLabelmap";
 import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../overlay/overlayStyle";
 import type { ViewerAction } from "../shortcuts";
+import { useViewerController } from "../useViewerController";
 import { PlanarToolbar } from "./PlanarToolbar";
 import { PlanarViewerController, type PlanarTool } from "./PlanarViewerController";
 import { planarViews } from "./planarViews";
@@ -25,8 +26,6 @@ interface Props {
   focus?: FocusRequest | null;
 }
 
-type LoadState = "loading" | "ready" | "error";
-
 export function PlanarViewer({
   study,
   action,
@@ -37,9 +36,6 @@ export function PlanarViewer({
   const { t } = useI18n();
   const anteriorRef = useRef<HTMLDivElement>(null);
   const posteriorRef = useRef<HTMLDivElement>(null);
-  const controllerRef = useRef<PlanarViewerController | null>(null);
-  const [load, setLoad] = useState<LoadState>("loading");
-  const [loadError, setLoadError] = useState("");
   const [rendered, setRendered] = useState(false);
   const [preset, setPreset] = useState<PresetId>("auto");
   const [inverted, setInverted] = useState(true);
@@ -47,34 +43,20 @@ export function PlanarViewer({
   const views = planarViews(study);
   const hasImages = views.anterior !== null || views.posterior !== null;
 
-  useEffect(() => {
-    if (!hasImages) return;
-    const controller = new PlanarViewerController();
-    controllerRef.current = controller;
-    setLoad("loading");
-    controller
-      .mount(
+  // One controller per study; the views are derived from it.
+  const { controllerRef, load, loadError } = useViewerController(
+    () => (hasImages ? new PlanarViewerController() : null),
+    (controller) =>
+      controller.mount(
         { anterior: anteriorRef.current, posterior: posteriorRef.current },
         views,
         () => {
           setRendered(true);
           performance.mark("boneread:planar-first-image");
         },
-      )
-      .then((ok) => {
-        if (ok) setLoad("ready");
-      })
-      .catch((error: unknown) => {
-        if (controller.isDestroyed) return;
-        setLoadError(error instanceof Error ? error.message : String(error));
-        setLoad("error");
-      });
-    return () => {
-      controller.destroy();
-      if (controllerRef.current === controller) controllerRef.current = null;
-    };
-    // One controller per study; the views are derived from it.
-  }, [study.id, hasImages]);
+      ),
+    [study.id, hasImages],
+  );
 
   useEffect(() => {
     controllerRef.current?.setLabelmap(labelmap);

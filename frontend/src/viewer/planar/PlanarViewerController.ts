@@ -30,6 +30,17 @@ const TOOL_NAMES: Record<PlanarTool, string> = {
 
 const { MouseBindings } = ToolEnums;
 
+/** A stack viewport's background, on the GPU renderer and for CPU rendering alike. */
+function setBackground(vp: Types.IStackViewport, rgb: Types.Point3): void {
+  vp.setOptions({ ...vp.options, background: rgb });
+  vp.defaultOptions.background = rgb;
+  try {
+    vp.getRenderer()?.setBackground(rgb[0], rgb[1], rgb[2]);
+  } catch {
+    // CPU rendering has no vtk renderer: the options above are what it reads.
+  }
+}
+
 /**
  * Owns the two StackViewports (anterior, posterior) of a planar bone scan,
  * their tool group and the synchronizers that link zoom/pan and window
@@ -86,9 +97,13 @@ export class PlanarViewerController {
     engine.setViewports(inputs);
     this.setUpTools();
     this.setUpSynchronizers();
-    this.watchResize(elements);
-
-    if (onFirstRender) this.onFirstRender(onFirstRender);
+    this.resources.watchResize(
+      this.mounted.map((view) => elements[view]),
+      () => this.engine?.resize(true, true),
+    );
+    const first = this.mounted[0];
+    if (onFirstRender && first)
+      this.resources.afterNextRender(elements[first], onFirstRender);
 
     await Promise.all(
       this.mounted.map(async (view) => {
@@ -243,41 +258,6 @@ export class PlanarViewerController {
     }
   }
 
-  private watchResize(elements: Record<ViewName, HTMLDivElement | null>): void {
-    if (typeof ResizeObserver === "undefined") return;
-    let frame = 0;
-    const observer = new ResizeObserver(() => {
-      cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => {
-        if (!this.isDestroyed) this.engine?.resize(true, true);
-      });
-    });
-    for (const view of this.mounted) {
-      const element = elements[view];
-      if (element) observer.observe(element);
-    }
-    this.resources.onDestroy(() => {
-      cancelAnimationFrame(frame);
-      observer.disconnect();
-    });
-  }
-
-  private onFirstRender(callback: () => void): void {
-    const first = this.mounted[0];
-    const element = first ? this.viewport(first)?.element : undefined;
-    if (!element) return;
-    let done = false;
-    const handler = () => {
-      if (done) return;
-      done = true;
-      callback();
-    };
-    element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, handler);
-    this.resources.onDestroy(() =>
-      element.removeEventListener(CoreEnums.Events.IMAGE_RENDERED, handler),
-    );
-  }
-
   private applyDisplay(): void {
     for (const view of this.mounted) {
       const vp = this.viewport(view);
@@ -287,6 +267,9 @@ export class PlanarViewerController {
         voiRange: presetVoi(this.preset, stats),
         invert: this.inverted,
       });
+      // Around the image the viewport shows its background: the colour of zero
+      // counts in the chosen grey scale (white inverted, black otherwise), never bars.
+      setBackground(vp, this.inverted ? [1, 1, 1] : [0, 0, 0]);
       vp.render();
     }
   }

@@ -60,6 +60,13 @@ describe("planarViews", () => {
     expect(views.posterior).toBe(`wadouri:${origin}${i.wado_uri}&frame=2`);
   });
 
+  it("follows the archive's frame views of a posterior-first two-frame object", () => {
+    const i = instance({ number_of_frames: 2, frame_views: ["posterior", "anterior"] });
+    const views = planarViews(study([series([i])]));
+    expect(views.anterior).toBe(`wadouri:${origin}${i.wado_uri}&frame=2`);
+    expect(views.posterior).toBe(`wadouri:${origin}${i.wado_uri}&frame=1`);
+  });
+
   it("uses two single-frame instances in instance-number order", () => {
     const a = instance({ instance_number: 1 });
     const p = instance({ instance_number: 2 });

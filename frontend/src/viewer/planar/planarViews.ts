@@ -47,8 +47,9 @@ function imageSeries(study: StudyDetail): SeriesInfo[] {
 
 /**
  * Finds the anterior and posterior images of a planar whole-body study. The
- * archive stores them either as one NM object with two frames (frame 1
- * anterior, frame 2 posterior, the usual order of a dual-head acquisition) or
+ * archive stores them either as one NM object with two frames (which frame
+ * is which from the archive's `frame_views`, read from the detector view
+ * codes; without them frame 1 anterior, frame 2 posterior) or
  * as two objects, one per view, named by an explicit `view`, by the series
  * description, or else by instance / series number.
  */
@@ -63,9 +64,16 @@ export function planarViews(study: StudyDetail): PlanarViews {
 
   const multi = all.find(({ instance }) => (instance.number_of_frames ?? 1) >= 2);
   if (multi) {
+    // The archive says which frame is which (detector view codes); a posterior-first
+    // file is common. Without view codes: frame 1 anterior, frame 2 posterior.
+    const views = (multi.instance.frame_views ?? []).map((v) => guessView(v));
+    const ant = views.indexOf("anterior");
+    const post = views.indexOf("posterior");
+    const antFrame = ant >= 0 ? ant + 1 : post === 0 ? 2 : 1;
+    const postFrame = post >= 0 ? post + 1 : antFrame === 1 ? 2 : 1;
     return {
-      anterior: wadoImageId(multi.instance, 1),
-      posterior: wadoImageId(multi.instance, 2),
+      anterior: wadoImageId(multi.instance, antFrame),
+      posterior: wadoImageId(multi.instance, postFrame),
     };
   }
 

@@ -50,6 +50,11 @@ const ORIENTATION: Record<Plane, CoreEnums.OrientationAxis> = {
 
 const { MouseBindings } = ToolEnums;
 const VOLUME_SCHEME = "cornerstoneStreamingImageVolume";
+const CROSSHAIR_COLOR = "rgb(110, 170, 255)";
+/** See SpectCtController.linearSpectOpacity. */
+const SLICE_RAY_MM = 0.127;
+/** "No label map": clears a shown one. */
+const EMPTY_LABELMAP: Labelmap = { shape: [0], data: new Uint8Array(0) };
 
 export type PrimaryVolumeTool = "crosshairs" | "window";
 
@@ -72,9 +77,11 @@ export class SpectCtController {
   private readonly segVolumeId = `${VOLUME_SCHEME}:${this.resources.id("seg")}`;
   private readonly segmentationId = this.resources.id("ai");
   private segmentationShown = false;
+  private shownLabelmap: Labelmap | null = null;
   private pendingLabelmap: { labelmap: Labelmap; frames: LabelmapFrame[] } | null = null;
   private overlayStyle: OverlayStyle = DEFAULT_OVERLAY_STYLE;
   private ready = false;
+  private spectShown = false;
   private toolGroupId: string | null = null;
   private primary: PrimaryVolumeTool = "crosshairs";
   private spectRobustMax = 1;
@@ -89,12 +96,18 @@ export class SpectCtController {
     return this.resources.isDestroyed;
   }
 
+  /**
+   * Loads and shows the study in three steps, each drawn as soon as it can be:
+   * the CT as soon as its files are in (`onCtShown`), then the SPECT over it
+   * (`onFused`). The SPECT file and the CT files download at the same time.
+   */
   async mount(
     elements: Record<Plane, HTMLDivElement | null>,
     sources: SpectCtSources,
     callbacks: {
       onProgress?: (done: number, total: number) => void;
-      onFirstRender?: () => void;
+      onCtShown?: () => void;
+      onFused?: () => void;
     } = {},
   ): Promise<boolean> {
     const { ct, spect } = sources;
@@ -102,12 +115,17 @@ export class SpectCtController {
     await initCornerstone();
     if (this.isDestroyed) return false;
 
-    const urls = [...spect.urls, ...ct.urls];
-    await prefetchInstances(urls, {
-      signal: this.abort.signal,
-      onProgress: (done) => callbacks.onProgress?.(done, urls.length),
-    });
-    if (this.isDestroyed) return false;
+    const total = spect.urls.length + ct.urls.length;
+    let done = 0;
+    const onProgress = () => {
+      done += 1;
+      callbacks.onProgress?.(done, total);
+    };
+    const signal = this.abort.signal;
+    const spectFiles = prefetchInstances(spect.urls, { signal, onProgress });
+    const ctFiles = prefetchInstances(ct.urls, { signal, onProgress });
+    // Either may fail; the other's rejection must not go unhandled meanwhile.
+    spectFiles.catch(() => undefined);
 
     const engine = this.resources.createRenderingEngine();
     this.engine = engine;
@@ -123,38 +141,59 @@ export class SpectCtController {
       });
     }
     engine.setViewports(inputs);
-    this.watchResize(elements);
-    if (callbacks.onFirstRender)
-      this.onFirstRender(elements.axial, callbacks.onFirstRender);
-
+    this.resources.watchResize(Object.values(elements), () =>
+      this.engine?.resize(true, false),
+    );
     this.resources.onDestroy(() => {
       cache.removeVolumeLoadObject(this.ctVolumeId);
       cache.removeVolumeLoadObject(this.spectVolumeId);
     });
+    const viewportIds = PLANES.map((p) => this.viewportIds[p]);
+
+    // The SPECT (one file, usually in first) decodes while the CT files still arrive:
+    // its volume is queued for loading before the CT's slices.
+    const spectReady = spectFiles.then(async () => {
+      if (this.isDestroyed) return null;
+      const volume = await volumeLoader.createAndCacheVolume(this.spectVolumeId, {
+        imageIds: spect.imageIds,
+      });
+      await new Promise<void>((resolve) => volume.load(() => resolve()));
+      return volume;
+    });
+    spectReady.catch(() => undefined);
+
+    // 1. The CT alone, drawn while its slices decode.
+    await ctFiles;
+    if (this.isDestroyed) return false;
     const ctVolume = await volumeLoader.createAndCacheVolume(this.ctVolumeId, {
       imageIds: ct.imageIds,
     });
-    const spectVolume = await volumeLoader.createAndCacheVolume(this.spectVolumeId, {
-      imageIds: spect.imageIds,
-    });
     if (this.isDestroyed) return false;
-
-    const spectLoaded = new Promise<void>((resolve) => spectVolume.load(() => resolve()));
     ctVolume.load(() => undefined);
+    await setVolumesForViewports(engine, [{ volumeId: this.ctVolumeId }], viewportIds);
+    if (this.isDestroyed) return false;
+    this.setUpTools();
+    this.apply();
+    if (callbacks.onCtShown)
+      this.resources.afterNextRender(elements.axial, callbacks.onCtShown);
 
+    // 2. The SPECT over it, once decoded (no grey flash before its colour map).
+    const spectVolume = await spectReady;
+    if (!spectVolume || this.isDestroyed) return false;
+    const data = spectVolume.voxelManager?.getCompleteScalarDataArray?.();
+    if (data) this.spectRobustMax = countStats(data).robustMax;
+    // Both volumes set together: vtk then composites them in one ray cast (a volume
+    // added as a second actor is hidden behind the opaque CT slab).
     await setVolumesForViewports(
       engine,
       [{ volumeId: this.ctVolumeId }, { volumeId: this.spectVolumeId }],
-      PLANES.map((p) => this.viewportIds[p]),
+      viewportIds,
     );
     if (this.isDestroyed) return false;
-    this.setUpTools();
-
-    await spectLoaded;
-    if (this.isDestroyed) return false;
-    const data = spectVolume.voxelManager?.getCompleteScalarDataArray?.();
-    if (data) this.spectRobustMax = countStats(data).robustMax;
+    this.spectShown = true;
     this.apply();
+    if (callbacks.onFused)
+      this.resources.afterNextRender(elements.axial, callbacks.onFused);
     this.ready = true;
     if (this.pendingLabelmap) this.showLabelmap(this.pendingLabelmap);
     return true;
@@ -179,7 +218,11 @@ export class SpectCtController {
     addTool(ZoomTool);
     addTool(StackScrollTool);
     const group = this.resources.createToolGroup("tools");
-    group.addTool(CrosshairsTool.toolName);
+    // Crosshair lines in one light blue: the default green/red/yellow lines looked
+    // like the AI class colours and the SPECT colour map.
+    group.addTool(CrosshairsTool.toolName, {
+      getReferenceLineColor: () => CROSSHAIR_COLOR,
+    });
     group.addTool(WindowLevelTool.toolName, { volumeId: this.ctVolumeId });
     group.addTool(PanTool.toolName);
     group.addTool(ZoomTool.toolName);
@@ -201,58 +244,55 @@ export class SpectCtController {
     this.toolGroupId = group.id;
   }
 
-  private watchResize(elements: Record<Plane, HTMLDivElement | null>): void {
-    if (typeof ResizeObserver === "undefined") return;
-    let frame = 0;
-    const observer = new ResizeObserver(() => {
-      cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => {
-        if (!this.isDestroyed) this.engine?.resize(true, false);
-      });
-    });
-    for (const plane of PLANES) {
-      const element = elements[plane];
-      if (element) observer.observe(element);
-    }
-    this.resources.onDestroy(() => {
-      cancelAnimationFrame(frame);
-      observer.disconnect();
-    });
-  }
-
-  private onFirstRender(element: HTMLDivElement | null, callback: () => void): void {
-    if (!element) return;
-    let done = false;
-    const handler = () => {
-      if (done) return;
-      done = true;
-      callback();
-    };
-    element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, handler);
-    this.resources.onDestroy(() =>
-      element.removeEventListener(CoreEnums.Events.IMAGE_RENDERED, handler),
-    );
-  }
-
   /** Applies the current mode, windows, colour map and opacity to every view. */
   private apply(): void {
     const { mode, opacity, spectLevel, ctPreset } = this.settings;
     const spect = spectWindow(this.spectRobustMax, spectLevel);
     for (const vp of this.viewports()) {
       vp.setProperties({ voiRange: CT_PRESETS[ctPreset] }, this.ctVolumeId);
-      vp.setProperties(
-        {
-          voiRange: spect.voi,
-          colormap: {
-            name: mode === "spect" ? "Grayscale" : SPECT_COLORMAP,
-            opacity: mode === "ct" ? 0 : mode === "spect" ? 1 : opacity,
-            threshold: mode === "spect" ? 0 : spect.threshold,
+      if (this.spectShown) {
+        this.linearSpectOpacity(vp);
+        vp.setProperties(
+          {
+            voiRange: spect.voi,
+            colormap: {
+              name: mode === "spect" ? "Grayscale" : SPECT_COLORMAP,
+              opacity: mode === "ct" ? 0 : mode === "spect" ? 1 : opacity,
+              threshold: mode === "spect" ? 0 : spect.threshold,
+            },
           },
-        },
-        this.spectVolumeId,
-      );
+          this.spectVolumeId,
+        );
+      }
       this.setCtVisible(vp, mode !== "spect");
       vp.render();
+    }
+  }
+
+  /**
+   * vtk corrects a volume's opacity for the sampled ray length,
+   * 1 - (1 - opacity) ^ (length / unitDistance); through the thin slab of a
+   * slice view that length is about 0.13 mm, so with the default unit distance
+   * (1 mm) the SPECT over the CT showed as 1 - (1 - opacity) ^ 0.127 of itself
+   * (measured in Chromium: 8 % at opacity 0.5, 32 % at 0.95): the slider only
+   * worked in its top 5 %. Unit distance and sample distance both equal to
+   * that length make the exponent 1 (a smaller unit distance alone would push
+   * vtk's opacity table to exactly 1.0 in float32 above opacity 0.6), so the
+   * fused pixel moves in proportion to the slider
+   * (test_spect_opacity_slider_is_perceptually_linear checks it). Set before
+   * the colour map changes, so that the opacity table vtk rebuilds then uses it.
+   */
+  private linearSpectOpacity(vp: Types.IVolumeViewport): void {
+    for (const entry of vp.getActors()) {
+      const actor = entry.actor as unknown as {
+        getMapper?: () => { setSampleDistance?: (distance: number) => void } | null;
+        getProperty?: () => {
+          setScalarOpacityUnitDistance?: (component: number, distance: number) => void;
+        };
+      };
+      actor.getMapper?.()?.setSampleDistance?.(SLICE_RAY_MM);
+      if (entry.referencedId === this.spectVolumeId || entry.uid === this.spectVolumeId)
+        actor.getProperty?.()?.setScalarOpacityUnitDistance?.(0, SLICE_RAY_MM);
     }
   }
 
@@ -266,24 +306,53 @@ export class SpectCtController {
 
   /** The AI label map on the CT grid (one frame per CT slice); shown once the volumes are up. */
   setLabelmap(labelmap: Labelmap | null, frames: LabelmapFrame[]): void {
-    this.pendingLabelmap = labelmap ? { labelmap, frames } : null;
-    if (labelmap && this.ready && !this.segmentationShown)
-      this.showLabelmap({ labelmap, frames });
+    this.pendingLabelmap = { labelmap: labelmap ?? EMPTY_LABELMAP, frames };
+    if (!this.ready) return;
+    if (this.segmentationShown) this.replaceLabelmap(this.pendingLabelmap);
+    else if (labelmap) this.showLabelmap(this.pendingLabelmap);
   }
 
-  private showLabelmap(input: { labelmap: Labelmap; frames: LabelmapFrame[] }): void {
+  /** A new result (or none) in the label map already shown: new voxels, same segmentation. */
+  private replaceLabelmap(input: { labelmap: Labelmap; frames: LabelmapFrame[] }): void {
+    if (input.labelmap === this.shownLabelmap) return;
+    const ordered = this.labelmapVoxels(input);
+    const voxels = cache.getVolume(this.segVolumeId)?.voxelManager;
+    if (!ordered || !voxels) return;
+    if (voxels.setCompleteScalarDataArray) voxels.setCompleteScalarDataArray(ordered);
+    else ordered.forEach((value, i) => voxels.setAtIndex(i, value));
+    this.shownLabelmap = input.labelmap;
+    segmentation.triggerSegmentationEvents.triggerSegmentationDataModified(
+      this.segmentationId,
+    );
+    for (const vp of this.viewports()) vp.render();
+  }
+
+  /** The label map laid out like the CT volume's voxels, or null when it does not fit. */
+  private labelmapVoxels(input: {
+    labelmap: Labelmap;
+    frames: LabelmapFrame[];
+  }): Uint8Array | null {
     const ct = cache.getVolume(this.ctVolumeId);
-    if (!ct || this.isDestroyed || this.segmentationShown) return;
-    const ordered = labelmapInVolumeOrder(input.labelmap, input.frames, ct.imageIds);
+    if (!ct || this.isDestroyed) return null;
     const expected = ct.dimensions[0] * ct.dimensions[1] * ct.dimensions[2];
+    if (input.labelmap === EMPTY_LABELMAP) return new Uint8Array(expected);
+    const ordered = labelmapInVolumeOrder(input.labelmap, input.frames, ct.imageIds);
     if (!ordered || ordered.length !== expected) {
       console.warn(
         "AI label map does not match the CT volume",
         ordered?.length,
         expected,
       );
-      return;
+      return null;
     }
+    return ordered;
+  }
+
+  private showLabelmap(input: { labelmap: Labelmap; frames: LabelmapFrame[] }): void {
+    if (this.isDestroyed || this.segmentationShown || input.labelmap === EMPTY_LABELMAP)
+      return;
+    const ordered = this.labelmapVoxels(input);
+    if (!ordered) return;
     const seg = volumeLoader.createAndCacheDerivedLabelmapVolume(this.ctVolumeId, {
       volumeId: this.segVolumeId,
     });
@@ -297,6 +366,15 @@ export class SpectCtController {
           type: ToolEnums.SegmentationRepresentations.Labelmap,
           data: { volumeId: this.segVolumeId },
         },
+        // Both classes must be declared: without `segments` Cornerstone knows only
+        // segment 1, and visibility of label 2 (metastatic) could never be changed.
+        config: {
+          label: "AI",
+          segments: {
+            [LABEL_BENIGN]: { label: "benign" },
+            [LABEL_METASTATIC]: { label: "metastatic" },
+          },
+        },
       },
     ]);
     this.resources.onDestroy(() => {
@@ -309,6 +387,7 @@ export class SpectCtController {
       ]);
     }
     this.segmentationShown = true;
+    this.shownLabelmap = input.labelmap;
     this.applyOverlayStyle();
     performance.mark("boneread:overlay-drawn");
   }

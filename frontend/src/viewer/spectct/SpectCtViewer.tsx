@@ -6,6 +6,7 @@ import { CenteredMessage } from "../../components/CenteredMessage";
 import { useI18n } from "../../i18n/useI18n";
 import type { MessageKey } from "../../i18n/messages";
 import type { ViewerAction } from "../shortcuts";
+import { useViewerController } from "../useViewerController";
 import { DEFAULT_SPECT_OPACITY, type FusionMode } from "./fusionSettings";
 import { PLANES, SpectCtController, type Plane } from "./SpectCtController";
 import { spectCtSources } from "./spectctSeries";
@@ -32,8 +33,6 @@ interface Props {
   focusLesion?: { lesion: Lesion; nonce: number } | null;
 }
 
-type LoadState = "loading" | "ready" | "error";
-
 const NO_FRAMES: LabelmapFrame[] = [];
 
 export function SpectCtViewer({
@@ -50,11 +49,9 @@ export function SpectCtViewer({
     coronal: useRef<HTMLDivElement>(null),
     sagittal: useRef<HTMLDivElement>(null),
   };
-  const controllerRef = useRef<SpectCtController | null>(null);
-  const [load, setLoad] = useState<LoadState>("loading");
   const [progress, setProgress] = useState({ done: 0, total: 0 });
-  const [loadError, setLoadError] = useState("");
   const [rendered, setRendered] = useState(false);
+  const [fused, setFused] = useState(false);
   const [settings, setSettings] = useState<SpectCtSettings>({
     mode: "fused",
     opacity: DEFAULT_SPECT_OPACITY,
@@ -65,13 +62,11 @@ export function SpectCtViewer({
   const sources = spectCtSources(study);
   const complete = sources.ct !== null && sources.spect !== null;
 
-  useEffect(() => {
-    if (!complete) return;
-    const controller = new SpectCtController();
-    controllerRef.current = controller;
-    setLoad("loading");
-    controller
-      .mount(
+  // One controller per study; the sources are derived from it.
+  const { controllerRef, load, loadError } = useViewerController(
+    () => (complete ? new SpectCtController() : null),
+    (controller) =>
+      controller.mount(
         {
           axial: refs.axial.current,
           coronal: refs.coronal.current,
@@ -80,26 +75,19 @@ export function SpectCtViewer({
         sources,
         {
           onProgress: (done, total) => setProgress({ done, total }),
-          onFirstRender: () => {
+          onCtShown: () => {
             setRendered(true);
+            performance.mark("boneread:spectct-ct-shown");
+          },
+          onFused: () => {
+            setFused(true);
+            // The benchmark's "first fused render".
             performance.mark("boneread:spectct-first-image");
           },
         },
-      )
-      .then((ok) => {
-        if (ok) setLoad("ready");
-      })
-      .catch((error: unknown) => {
-        if (controller.isDestroyed) return;
-        setLoadError(error instanceof Error ? error.message : String(error));
-        setLoad("error");
-      });
-    return () => {
-      controller.destroy();
-      if (controllerRef.current === controller) controllerRef.current = null;
-    };
-    // One controller per study; the sources are derived from it.
-  }, [study.id, complete]);
+      ),
+    [study.id, complete],
+  );
 
   useEffect(() => {
     controllerRef.current?.setLabelmap(labelmap, labelmapFrames);
@@ -151,7 +139,7 @@ export function SpectCtViewer({
         onChange={change}
         onReset={() => controllerRef.current?.reset()}
       />
-      {load === "loading" && progress.total > 0 && (
+      {load === "loading" && progress.total > 0 && progress.done < progress.total && (
         <div className="viewer-progress">{t("spect.loading", progress)}</div>
       )}
       {load === "error" && (
@@ -168,6 +156,7 @@ export function SpectCtViewer({
               className="viewport-element"
               data-testid={`viewport-${plane}`}
               data-rendered={rendered ? "true" : "false"}
+              data-fused={fused ? "true" : "false"}
               onContextMenu={(e) => e.preventDefault()}
             />
           </figure>

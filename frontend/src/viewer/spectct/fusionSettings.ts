@@ -12,12 +12,11 @@ export const CT_PRESETS: Record<CtPresetId, VoiRange> = {
 
 export const SPECT_COLORMAP = "Black-Body Radiation";
 /**
- * Full opacity above the threshold by default. With CT and SPECT in one
- * volume viewport, vtk composites them sample by sample and the opaque CT
- * dominates: below about 0.95 the SPECT fades out far faster than the
- * slider suggests (seen in Chromium; a known limitation to revisit).
+ * SPECT opacity over the CT by default (the slider is linear: see
+ * SpectCtController.linearSpectOpacity). Below 1 the CT anatomy shows
+ * through the uptake, which is what fusion is for.
  */
-export const DEFAULT_SPECT_OPACITY = 1;
+export const DEFAULT_SPECT_OPACITY = 0.7;
 
 /**
  * The SPECT window from its robust maximum: `level` (0.1–1.5) scales the

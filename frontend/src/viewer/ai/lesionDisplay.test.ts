@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import type { Lesion } from "../../api/inference";
+import { probabilityPercent, sortedLesions, volumeText } from "./lesionDisplay";
+
+function lesion(
+  id: number,
+  class_name: string,
+  probability: number,
+  volume_ml: number,
+): Lesion {
+  return {
+    id,
+    label: class_name === "metastatic" ? 2 : 1,
+    class_name,
+    probability,
+    area_px: null,
+    area_mm2: null,
+    volume_vox: null,
+    volume_ml,
+    max_counts: null,
+    region: null,
+    centroid: [0, 0, 0],
+    bbox: [],
+    locations: null,
+  };
+}
+
+describe("lesion display", () => {
+  it("lists metastatic lesions first, then by probability, then by size", () => {
+    const order = sortedLesions([
+      lesion(1, "benign", 0.9, 5),
+      lesion(2, "metastatic", 0.6, 1),
+      lesion(3, "metastatic", 0.8, 0.1),
+      lesion(4, "benign", 0.9, 9),
+    ]).map((l) => l.id);
+    expect(order).toEqual([3, 2, 4, 1]);
+  });
+
+  it("never rounds a probability up to certainty", () => {
+    expect(probabilityPercent(0.996)).toBe(">99");
+    expect(probabilityPercent(0.004)).toBe("<1");
+    expect(probabilityPercent(0.874)).toBe("87");
+  });
+
+  it("keeps two significant digits of small volumes", () => {
+    expect(volumeText(0.0456)).toBe("0.046");
+    expect(volumeText(0.5)).toBe("0.50");
+    expect(volumeText(3.24)).toBe("3.2");
+    expect(volumeText(12.6)).toBe("13");
+  });
+});

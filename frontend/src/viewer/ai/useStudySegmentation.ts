@@ -1,0 +1,81 @@
+import { useEffect, useMemo, useState } from "react";
+import { ApiError } from "../../api/ApiError";
+import {
+  fetchSegLabelmap,
+  listSegmentations,
+  type SegLabelmap,
+  type StudySegmentation,
+} from "../../api/inference";
+
+export interface StudySegmentationState {
+  /** The SEG series drawn: the shown AI result's, else the study's newest SEG. */
+  segmentation: StudySegmentation | null;
+  labelmap: SegLabelmap | null;
+  error: unknown;
+}
+
+/** Which SEG series to draw: the AI result's own, else the newest of any tool. */
+export function chooseSegmentation(
+  segmentations: readonly StudySegmentation[],
+  resultJobId: string | null,
+): StudySegmentation | null {
+  if (resultJobId !== null) {
+    const own = segmentations.find((s) => s.job_id === resultJobId);
+    if (own) return own;
+  }
+  return segmentations[0] ?? null;
+}
+
+/**
+ * The overlay the viewer draws comes from the DICOM SEG in the archive (one
+ * result form for the AI's and any other tool's segmentation). Re-listed when
+ * the AI result changes, since a new result brings its SEG series.
+ */
+export function useStudySegmentation(
+  studyId: string,
+  resultJobId: string | null,
+): StudySegmentationState {
+  const [segmentations, setSegmentations] = useState<StudySegmentation[]>([]);
+  const [labelmap, setLabelmap] = useState<SegLabelmap | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    listSegmentations(studyId, controller.signal)
+      .then((body) => setSegmentations(body.segmentations))
+      .catch((e: unknown) => {
+        if (controller.signal.aborted) return;
+        // Blinded (reader study): no segmentation to draw, not an error to show.
+        if (e instanceof ApiError && (e.status === 403 || e.status === 404)) {
+          setSegmentations([]);
+          return;
+        }
+        setError(e);
+      });
+    return () => controller.abort();
+  }, [studyId, resultJobId]);
+
+  const segmentation = useMemo(
+    () => chooseSegmentation(segmentations, resultJobId),
+    [segmentations, resultJobId],
+  );
+  const url = segmentation?.labelmap_url ?? null;
+  useEffect(() => {
+    if (url === null) {
+      setLabelmap(null);
+      return;
+    }
+    const controller = new AbortController();
+    fetchSegLabelmap(url, controller.signal)
+      .then((next) => {
+        setLabelmap(next);
+        setError(null);
+      })
+      .catch((e: unknown) => {
+        if (!controller.signal.aborted) setError(e);
+      });
+    return () => controller.abort();
+  }, [url]);
+
+  return { segmentation, labelmap, error };
+}

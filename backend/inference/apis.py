@@ -21,7 +21,9 @@ from inference.schemas import (
     JobBatchOutputSerializer,
     JobOutputSerializer,
     ModelVersionDetailOutputSerializer,
+    SegLabelmapOutputSerializer,
     StudyAiOutputSerializer,
+    StudySegmentationsOutputSerializer,
 )
 from reports.selectors import study_for_user
 
@@ -227,6 +229,7 @@ class StudySegmentationsApi(APIView):
     """GET /api/studies/<id>/segmentations/: the study's DICOM SEG series (AI results and any
     other tool's), newest first, each with the URL of its label map."""
 
+    @extend_schema(responses=StudySegmentationsOutputSerializer)
     def get(self, request, study_id):
         study = study_for_user(request.user, study_id)
         return Response(
@@ -238,6 +241,7 @@ class StudySegmentationLabelmapApi(APIView):
     """GET /api/studies/<id>/segmentations/<series UID>/labelmap: the SEG decoded on the grid of
     its images: {shape, frames, classes, dtype, data (base64 of the gzipped uint8 map)}."""
 
+    @extend_schema(responses=SegLabelmapOutputSerializer)
     def get(self, request, study_id, series_uid):
         from inference.seg_labelmap import seg_series_labelmap
 

@@ -106,3 +106,25 @@ class StudyAiOutputSerializer(serializers.Serializer):
     latest_job = JobOutputSerializer(allow_null=True)
     result = AiResultOutputSerializer(allow_null=True)
     current_report_version = serializers.IntegerField(allow_null=True)
+
+
+class StudySegmentationSerializer(serializers.Serializer):
+    series_instance_uid = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    source = serializers.ChoiceField(choices=["ai", "archive"])
+    job_id = serializers.UUIDField(allow_null=True)
+    created = serializers.DateTimeField()
+    labelmap_url = serializers.CharField()
+
+
+class StudySegmentationsOutputSerializer(serializers.Serializer):
+    segmentations = StudySegmentationSerializer(many=True)
+
+
+class SegLabelmapOutputSerializer(serializers.Serializer):
+    series_instance_uid = serializers.CharField()
+    shape = serializers.ListField(child=serializers.IntegerField())
+    dtype = serializers.CharField()
+    classes = serializers.DictField(child=serializers.CharField())
+    frames = serializers.ListField(child=serializers.DictField())
+    data = serializers.CharField(help_text="base64 of the gzipped uint8 label map")

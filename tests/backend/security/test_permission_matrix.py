@@ -127,6 +127,15 @@ RULES: dict[str, dict[str, tuple[str, dict | None, dict]]] = {
     },
     "inference-job-labelmap": {"get": ("/api/inference/jobs/{job}/labelmap", None, STUDY_READ)},
     "inference-job-result": {"get": ("/api/inference/jobs/{job}/result", None, STUDY_READ)},
+    # the study's SEG series (a blinded reader gets those their arm allows: possibly none)
+    "study-segmentations": {"get": ("/api/studies/{study}/segmentations/", None, STUDY_READ)},
+    "study-segmentation-labelmap": {
+        "get": (
+            "/api/studies/{study}/segmentations/1.2.3/labelmap",
+            None,
+            P(403, 404, 404, 404, 404, 404, 404),
+        ),
+    },
     "model-list": {"get": ("/api/models/", None, ANY_SIGNED_IN)},
     "model-activate": {"post": ("/api/models/{model}/activate", {}, ADMIN_ONLY)},
     "audit-export": {"get": ("/api/audit/events.csv", None, ADMIN_ONLY)},

@@ -96,7 +96,7 @@ def test_optimised_forward_has_no_instance_norm_no_pads_and_runs_channels_last()
     fast_ops = counts["fast"].ops
     assert fast_ops.get("pad", 0) == 0
     assert fast_ops.get("instance_norm", 0) == 0
-    assert fast_ops.get("var_mean", 0) == 18
+    assert fast_ops.get("square", 0) + fast_ops.get("var_mean", 0) == 18  # the fused norm's stats
     assert counts["fast"].conv_inputs_channels_last
     assert all(counts["fast"].conv_inputs_channels_last)
     eager_cl = counts["eager"].conv_inputs_channels_last
@@ -124,3 +124,23 @@ def test_pre_encoded_report_gives_the_same_logits():
         want = net(x, ids, mask)
         got = net(x, None, None, text=net.encode_text(ids, mask, 1))
     assert torch.allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("offset", [0.0, 100.0])
+def test_fused_norm_matches_instance_norm_also_when_the_mean_dwarfs_the_spread(offset):
+    """E[x^2] - E[x]^2 cancels when |mean| >> std; the fused norm falls back to two passes."""
+    torch.manual_seed(0)
+    norm = torch.nn.InstanceNorm2d(8, affine=True)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 2.0)
+        norm.bias.uniform_(-1.0, 1.0)
+    adn = torch.nn.Sequential()
+    adn.add_module("N", norm)
+    adn.add_module("D", torch.nn.Dropout(0.0))
+    adn.add_module("A", torch.nn.LeakyReLU(0.1))
+    fused = FusedInstanceNormAct(adn).eval()
+    x = (torch.randn(3, 8, 32, 16) * 0.5 + offset).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        want = adn.eval()(x.contiguous())
+        got = fused(x)
+    assert (got - want).abs().max().item() < 1e-4

@@ -65,8 +65,12 @@ class FusedInstanceNormAct(nn.Module):
         else:
             var, mean = torch.var_mean(x, dim=dims, keepdim=True, correction=0)
         scale = self.N.weight.view(view) * torch.rsqrt(var + self.eps)
-        shift = self.N.bias.view(view) - mean * scale
-        return F.leaky_relu_(torch.addcmul(shift, x, scale), self.negative_slope)
+        if bool((mean * mean > _CANCELLATION_LIMIT * var).any()):
+            # x * scale + (bias - mean * scale) would cancel too: centre first
+            y = torch.addcmul(self.N.bias.view(view), x - mean, scale)
+        else:
+            y = torch.addcmul(self.N.bias.view(view) - mean * scale, x, scale)
+        return F.leaky_relu_(y, self.negative_slope)
 
 
 #: E[x^2] - E[x]^2 loses precision when the mean dwarfs the spread; above this

@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(r)
     record = {
         "benchmark": "inference",
-        "started_utc": started,
+        "when": started,
         "machine": {
             "platform": platform.platform(),
             "processor": platform.processor(),

@@ -34,6 +34,7 @@ from scipy import ndimage
 
 from boneread_ml.data.transforms import normalize
 from boneread_ml.evaluation.calibrate import labels_at
+from boneread_ml.models.inference import optimize_for_inference
 from boneread_ml.models.release import CheckpointError, load_release
 from boneread_ml.models.tokenizer import load_tokenizer
 
@@ -41,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 CLASS_NAMES = {1: "benign", 2: "metastatic"}
 #: slices per forward pass for slice-wise SPECT/CT inference
-SLICE_BATCH = 16
+SLICE_BATCH = 32
 
 __all__ = ["CheckpointError", "LoadedModel", "Prediction", "load_model", "predict"]
 
@@ -117,13 +118,20 @@ class Prediction:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
+def load_model(
+    path: str | Path, device: str | torch.device = "cpu", *, optimize: bool = True
+) -> LoadedModel:
     """Load a checkpoint directory, verifying the weights' sha256 first.
 
     Args:
         path: directory with ``model.safetensors``, ``config.json`` and (text
             models) the tokenizer files.
         device: torch device to run on.
+        optimize: rewrite the network for fast inference
+            (:func:`boneread_ml.models.inference.optimize_for_inference`:
+            channels-last, fused normalisation; same weights, outputs equal to
+            the eager network within float rounding). False keeps the network
+            exactly as built (training, fine-tuning, debugging).
 
     Returns:
         :class:`LoadedModel`.
@@ -135,6 +143,8 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
     network, config = load_release(path)
     tokenizer = load_tokenizer(path) if config.get("uses_text") else None
     network.to(device)
+    if optimize:
+        optimize_for_inference(network)
     logger.info(
         "loaded %s (%s) from %s, sha256 %s",
         config["model_name"],
@@ -160,7 +170,9 @@ def _pad_multiple(network: torch.nn.Module) -> int:
     return int(round(32 / float(getattr(network, "input_scale", 1.0))))
 
 
-def _run_2d(network, x: np.ndarray, ids, mask, device, z: np.ndarray | None = None) -> np.ndarray:
+def _run_2d(
+    network, x: np.ndarray, ids, mask, device, z: np.ndarray | None = None, text=None
+) -> np.ndarray:
     """x: (B, C, H, W) normalised -> softmax (B, K, H, W).
 
     The extent passed on keeps whole-image coordinates [-1, 1] on the image
@@ -178,8 +190,10 @@ def _run_2d(network, x: np.ndarray, ids, mask, device, z: np.ndarray | None = No
     if z is not None:
         zz = np.repeat(np.asarray(z, np.float32)[:, None, None], 2, axis=2)
         extent = np.concatenate([zz, extent], axis=1)
-    logits = network(t, ids, mask, extent=torch.from_numpy(extent).to(device))[..., :h, :w]
-    return torch.softmax(logits.float(), dim=1).cpu().numpy()
+    kwargs = {"text": text} if text is not None else {}
+    logits = network(t, ids, mask, extent=torch.from_numpy(extent).to(device), **kwargs)
+    probs = torch.softmax(logits[..., :h, :w].float(), dim=1)
+    return probs.contiguous().cpu().numpy()
 
 
 def _check_images(task: str, images: np.ndarray) -> np.ndarray:
@@ -231,11 +245,15 @@ def predict(
     else:
         depth = x.shape[1]
         probs = np.empty((network.out_channels, *x.shape[1:]), np.float32)
+        # the report is encoded once per volume, not once per slice batch
+        encode = getattr(network, "encode_text", None)
+        text = encode(ids, mask, 1) if encode is not None and ids is not None else None
         for start in range(0, depth, SLICE_BATCH):
             stop = min(depth, start + SLICE_BATCH)
             batch = np.moveaxis(x[:, start:stop], 1, 0)  # (S, 2, H, W)
             z = -1.0 + 2.0 * np.arange(start, stop) / max(1, depth - 1)
-            probs[:, start:stop] = np.moveaxis(_run_2d(network, batch, ids, mask, device, z), 0, 1)
+            out = _run_2d(network, batch, ids, mask, device, z, text=text)
+            probs[:, start:stop] = np.moveaxis(out, 0, 1)
     probs = probs.astype(np.float32, copy=False)
     label_map = labels_at(probs, model.lesion_threshold)
     instance_map, lesions = lesion_table(label_map, probs, images, task, spacing_mm)

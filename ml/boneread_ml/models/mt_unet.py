@@ -45,6 +45,19 @@ def resize_logits(logits: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     return F.interpolate(logits, size=list(size), mode=mode, align_corners=False)
 
 
+def _broadcast_text(text: TextFeatures, batch: int) -> TextFeatures:
+    """Expand a batch of one report to ``batch`` images (no copy); check the batch otherwise."""
+    if text.tokens.shape[0] == batch:
+        return text
+    if text.tokens.shape[0] == 1:
+        return TextFeatures(
+            tokens=text.tokens.expand(batch, -1, -1),
+            mask=text.mask.expand(batch, -1),
+            pooled=text.pooled.expand(batch, -1),
+        )
+    raise ValueError(f"{text.tokens.shape[0]} reports for a batch of {batch} images")
+
+
 class MTUNet(nn.Module):
     """Report-conditioned U-Net.
 
@@ -177,16 +190,7 @@ class MTUNet(nn.Module):
             return None
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        text = self.text_encoder(input_ids, attention_mask)
-        if text.tokens.shape[0] == 1 and batch > 1:
-            text = TextFeatures(
-                tokens=text.tokens.expand(batch, -1, -1),
-                mask=text.mask.expand(batch, -1),
-                pooled=text.pooled.expand(batch, -1),
-            )
-        elif text.tokens.shape[0] != batch:
-            raise ValueError(f"{text.tokens.shape[0]} reports for a batch of {batch} images")
-        return text
+        return _broadcast_text(self.text_encoder(input_ids, attention_mask), batch)
 
     def _fuse(
         self,
@@ -214,6 +218,7 @@ class MTUNet(nn.Module):
         attention_mask: torch.Tensor | None = None,
         extent: torch.Tensor | None = None,
         return_aux: bool = False,
+        text: TextFeatures | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Segment.
 
@@ -225,6 +230,10 @@ class MTUNet(nn.Module):
                 coordinates [-1, 1] (training crops; slice-wise SPECT/CT adds a
                 leading ``[z, z]`` row); None = a whole image.
             return_aux: also return the grounding heads' outputs (training).
+            text: the report already encoded by :meth:`encode_text` (for
+                this batch, or a batch of one to broadcast); when given,
+                ``input_ids`` and ``attention_mask`` are ignored. Slice-wise
+                inference encodes a volume's report once this way.
 
         Returns:
             Raw logits (B, out_channels, *spatial) at the input's size; with
@@ -245,7 +254,12 @@ class MTUNet(nn.Module):
                 f"internal size {tuple(x.shape[2:])} must be divisible by 16 "
                 f"(input {tuple(size)}, input_scale {self.input_scale})"
             )
-        text = self.encode_text(input_ids, attention_mask, image.shape[0])
+        if text is None:
+            text = self.encode_text(input_ids, attention_mask, image.shape[0])
+        elif text.tokens.shape[0] != image.shape[0]:
+            text = _broadcast_text(text, image.shape[0])
+        if getattr(self, "channels_last", False) and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
         aux: dict[str, torch.Tensor] = {}
         if text is not None and self.grounding_stage is not None:
             aux["case_logits"] = self.case_head(text.pooled)

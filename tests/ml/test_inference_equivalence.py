@@ -1,0 +1,146 @@
+"""The inference-time rewrites change speed, not results (shipped checkpoints, small inputs)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from boneread_ml.models.inference import FusedInstanceNormAct, optimize_for_inference
+from boneread_ml.models.release import sha256_file
+from boneread_ml.predict import load_model, predict
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = {task: REPO / "ml" / "checkpoints" / task for task in ("planar", "spectct")}
+REPORT = "临床病史：前列腺癌。检查所见：第3腰椎、右侧第6肋见放射性浓聚。诊断意见：多发骨转移。"
+#: max abs difference of the softmax probabilities allowed between eager and optimised
+TOLERANCE = 1e-4
+
+
+def small_input(task: str) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    if task == "planar":  # 1024 x 256 at full size; a strip keeps the test quick
+        image = rng.poisson(30.0, size=(2, 256, 96)).astype(np.float32)
+        image[:, 100:108, 40:47] *= 6.0  # a hot spot
+        return image
+    spect = rng.poisson(20.0, size=(12, 64, 64)).astype(np.float32)
+    spect[5:8, 30:34, 30:34] *= 8.0
+    ct = rng.normal(0.0, 300.0, size=(12, 64, 64)).astype(np.float32)
+    return np.stack([spect, ct])
+
+
+@pytest.mark.parametrize("task", ["planar", "spectct"])
+def test_optimised_network_matches_the_eager_one_on_the_shipped_weights(task):
+    eager = load_model(SHIPPED[task], optimize=False)
+    fast = load_model(SHIPPED[task])
+    assert getattr(fast.network, "optimized_for_inference", False)
+    assert not getattr(eager.network, "optimized_for_inference", False)
+    images = small_input(task)
+    for report in (REPORT, ""):
+        want = predict(images, report, eager).probabilities
+        got = predict(images, report, fast).probabilities
+        assert got.shape == want.shape and got.dtype == np.float32
+        diff = float(np.abs(got - want).max())
+        assert diff <= TOLERANCE, f"{task} ({report[:4]!r}): max |dp| {diff:.2e}"
+
+
+@pytest.mark.parametrize("task", ["planar", "spectct"])
+def test_weights_and_checksum_are_untouched(task):
+    config_sha = load_model(SHIPPED[task], optimize=False).checksum
+    fast = load_model(SHIPPED[task])
+    eager = load_model(SHIPPED[task], optimize=False)
+    assert sha256_file(SHIPPED[task] / "model.safetensors") == config_sha == fast.checksum
+    fast_state, eager_state = fast.network.state_dict(), eager.network.state_dict()
+    assert list(fast_state) == list(eager_state)
+    for key, value in eager_state.items():
+        assert torch.equal(fast_state[key], value), key
+
+
+class OpCounter(TorchDispatchMode):
+    """Counts the aten operators a forward pass runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: dict[str, int] = {}
+        self.conv_inputs_channels_last: list[bool] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        self.ops[name] = self.ops.get(name, 0) + 1
+        if name == "conv2d" and args[0].ndim == 4 and args[0].shape[1] > 2:
+            self.conv_inputs_channels_last.append(
+                args[0].is_contiguous(memory_format=torch.channels_last)
+            )
+        return func(*args, **(kwargs or {}))
+
+
+def test_optimised_forward_has_no_instance_norm_no_pads_and_runs_channels_last():
+    """What made the eager forward slow is gone (counted, so the test does not depend on load)."""
+    eager = load_model(SHIPPED["planar"], optimize=False).network
+    fast = optimize_for_inference(copy.deepcopy(eager))
+    assert sum(isinstance(m, FusedInstanceNormAct) for m in fast.modules()) == 18
+    x = torch.rand(1, 2, 128, 64) * 50
+    ids = torch.tensor([[101, 200, 300, 102]])
+    mask = torch.ones_like(ids)
+    counts = {}
+    for name, net in (("eager", eager), ("fast", fast)):
+        with torch.inference_mode(), OpCounter() as counter:
+            net(x, ids, mask)
+        counts[name] = counter
+    assert counts["eager"].ops.get("pad", 0) == 4
+    assert counts["eager"].ops.get("instance_norm", 0) == 18
+    fast_ops = counts["fast"].ops
+    assert fast_ops.get("pad", 0) == 0
+    assert fast_ops.get("instance_norm", 0) == 0
+    assert fast_ops.get("square", 0) + fast_ops.get("var_mean", 0) == 18  # the fused norm's stats
+    assert counts["fast"].conv_inputs_channels_last
+    assert all(counts["fast"].conv_inputs_channels_last)
+    eager_cl = counts["eager"].conv_inputs_channels_last
+    assert sum(eager_cl) < len(eager_cl) / 2  # (tiny maps can be both layouts at once)
+
+
+def test_spectct_volume_encodes_its_report_once():
+    model = load_model(SHIPPED["spectct"])
+    calls = []
+    handle = model.network.text_encoder.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        images = np.concatenate([small_input("spectct")] * 6, axis=1)  # 72 slices: 3 batches
+        predict(images, REPORT, model)
+    finally:
+        handle.remove()
+    assert len(calls) == 1
+
+
+def test_pre_encoded_report_gives_the_same_logits():
+    net = load_model(SHIPPED["spectct"], optimize=False).network
+    x = torch.rand(3, 2, 64, 64) * 20
+    ids = torch.tensor([[101, 200, 300, 400, 102]])
+    mask = torch.ones_like(ids)
+    with torch.inference_mode():
+        want = net(x, ids, mask)
+        got = net(x, None, None, text=net.encode_text(ids, mask, 1))
+    assert torch.allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("offset", [0.0, 100.0])
+def test_fused_norm_matches_instance_norm_also_when_the_mean_dwarfs_the_spread(offset):
+    """E[x^2] - E[x]^2 cancels when |mean| >> std; the fused norm falls back to two passes."""
+    torch.manual_seed(0)
+    norm = torch.nn.InstanceNorm2d(8, affine=True)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 2.0)
+        norm.bias.uniform_(-1.0, 1.0)
+    adn = torch.nn.Sequential()
+    adn.add_module("N", norm)
+    adn.add_module("D", torch.nn.Dropout(0.0))
+    adn.add_module("A", torch.nn.LeakyReLU(0.1))
+    fused = FusedInstanceNormAct(adn).eval()
+    x = (torch.randn(3, 8, 32, 16) * 0.5 + offset).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        want = adn.eval()(x.contiguous())
+        got = fused(x)
+    assert (got - want).abs().max().item() < 1e-4

@@ -95,7 +95,7 @@ def wait_viewer_ready(page) -> None:
 
 
 def wait_outbox_empty(page, timeout: int = 30_000) -> None:
-    page.wait_for_function(f"{OUTBOX}.length === 0", timeout=timeout)
+    page.wait_for_function(f"() => {OUTBOX}.length === 0", timeout=timeout)
 
 
 def overlay_alpha(page) -> int:

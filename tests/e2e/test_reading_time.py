@@ -107,7 +107,7 @@ def open_next_case(page) -> Opened:
     page.wait_for_selector("[data-testid=reading]", timeout=20_000)
     seen = time.monotonic()
     reading_id = page.get_by_test_id("reading").get_attribute("data-reading-id")
-    page.wait_for_function(FIRST_IMAGE, polling=50, timeout=60_000)
+    page.wait_for_function(f"() => {FIRST_IMAGE}", polling=50, timeout=60_000)
     return Opened(reading_id, clicked, seen, time.monotonic())
 
 

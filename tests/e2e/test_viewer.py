@@ -257,11 +257,11 @@ def test_reading_timer_counts_visible_time_and_replays_offline_events_once(
     assert queued[-2:] == ["hidden", "visible"], queued
 
     page.context.set_offline(False)
-    page.wait_for_function(f"{OUTBOX}.length === 0", timeout=30_000)
+    page.wait_for_function(f"() => {OUTBOX}.length === 0", timeout=30_000)
     page.wait_for_timeout(1500)
     page.get_by_test_id("back-to-worklist").click()
     expect(page).to_have_url(f"{live_server.url}/worklist")
-    page.wait_for_function(f"{OUTBOX}.length === 0", timeout=30_000)
+    page.wait_for_function(f"() => {OUTBOX}.length === 0", timeout=30_000)
 
     sent_in_order = sorted(sent.values(), key=lambda e: e["sequence"])
     # first_image and heartbeats are milestones, not state changes: left out of the sequence.
@@ -288,7 +288,7 @@ def test_reading_timer_counts_visible_time_and_replays_offline_events_once(
         sent_in_order,
     )
     open_case(page, live_server, study)  # a new case view flushes the outbox on start
-    page.wait_for_function(f"{OUTBOX}.length === 0", timeout=30_000)
+    page.wait_for_function(f"() => {OUTBOX}.length === 0", timeout=30_000)
     assert ReadingEvent.objects.filter(case_view=view).count() == len(sent_in_order)
     view.refresh_from_db()
     assert view.event_count == len(sent_in_order)

@@ -22,6 +22,14 @@ from readerstudies.services import sessions as session_services
 from readerstudies.services import truth as truth_services
 
 
+# The list endpoints answer a JSON array of objects.
+class _ObjectSerializer(serializers.Serializer):
+    """Any JSON object (the fields are documented in docs/reader-studies-api.md)."""
+
+
+OBJECT_LIST = _ObjectSerializer(many=True)
+
+
 def _admin_study(request, reader_study_id):
     return sel.reader_study_get_for_admin(user=request.user, reader_study_id=reader_study_id)
 
@@ -57,7 +65,7 @@ class StudySettingsSerializer(serializers.Serializer):
 
 
 class ReaderStudyListApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="reader_studies_list")
+    @extend_schema(responses=OBJECT_LIST, operation_id="reader_studies_list")
     def get(self, request):
         if not has_role(request.user, Role.ADMIN, Role.STUDY_ADMIN):
             raise ApplicationError(
@@ -111,12 +119,12 @@ class CasesApi(APIView):
             child=serializers.UUIDField(), min_length=1, max_length=1000
         )
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="reader_study_cases_list")
+    @extend_schema(responses=OBJECT_LIST, operation_id="reader_study_cases_list")
     def get(self, request, reader_study_id):
         reader_study = _admin_study(request, reader_study_id)
         return Response([sel.case_output(c) for c in sel.cases_list(reader_study=reader_study)])
 
-    @extend_schema(request=CasesInput, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=CasesInput, responses=OBJECT_LIST)
     def post(self, request, reader_study_id):
         reader_study = _admin_study(request, reader_study_id)
         data = self.CasesInput(data=request.data)
@@ -202,7 +210,7 @@ class ReadersApi(APIView):
                 raise serializers.ValidationError("Give either user_id or username.")
             return attrs
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OBJECT_LIST)
     def get(self, request, reader_study_id):
         return Response(sel.readers_output(reader_study=_admin_study(request, reader_study_id)))
 
@@ -241,7 +249,7 @@ class ReaderDetailApi(APIView):
 
 
 class CandidateReadersApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OBJECT_LIST)
     def get(self, request):
         if not has_role(request.user, Role.ADMIN, Role.STUDY_ADMIN):
             raise ApplicationError("Only study admins and admins list readers.", status_code=403)
@@ -252,7 +260,7 @@ class CandidateReadersApi(APIView):
 class CandidateStudiesApi(APIView):
     """Archive studies to pick cases from (study admins cannot browse the clinical worklist)."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OBJECT_LIST)
     def get(self, request):
         if not has_role(request.user, Role.ADMIN, Role.STUDY_ADMIN):
             raise ApplicationError("Only study admins and admins pick cases.", status_code=403)
@@ -371,7 +379,7 @@ class SessionStartApi(APIView):
 
 
 class ReadingsApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OBJECT_LIST)
     def get(self, request, reader_study_id):
         reader_study = _admin_study(request, reader_study_id)
         params = request.query_params

@@ -70,8 +70,9 @@ def _seg_visible(client, case) -> dict[str, bool]:
     metadata = client.get(f"/dicomweb/studies/{uid}/metadata").json()
     return {
         "detail_series": any(s["series_instance_uid"] == seg_series for s in detail["series"]),
-        "detail_counts": detail["number_of_series"] == 2 and detail["number_of_instances"] == 2,
-        "worklist_counts": worklist_row["number_of_instances"] == 2,
+        # a SEG is never counted as an image (number_of_instances); its series is, when visible
+        "detail_counts": detail["number_of_series"] == 2 and detail["number_of_instances"] == 1,
+        "worklist_counts": worklist_row["number_of_series"] == 2,
         "worklist_ai_status": worklist_row["ai_status"] is not None,
         "wado_uri": wado.status_code == 200,
         "qido_series": any(s["0020000E"]["Value"][0] == seg_series for s in qido_series),

@@ -18,7 +18,16 @@ def run_manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Co
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "PRODUCTION", "DJANGO_SETTINGS_MODULE"}
+        # DJANGO_ALLOW_ASYNC_UNSAFE: set in this process by the browser tests (Playwright's
+        # event loop), never in a deployment
+        if k
+        not in {
+            "SECRET_KEY",
+            "DEBUG",
+            "PRODUCTION",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
         and not k.startswith(("SECURE_", "BEHIND_"))
     }
     full = {**base, "BONEREAD_VAR_DIR": str(tmp_path), "PYTHONPATH": str(REPO / "backend"), **env}

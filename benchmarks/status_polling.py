@@ -26,13 +26,13 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+from viewer import free_port, start_server  # the same gunicorn start as the viewer benchmark
 
 REPO = Path(__file__).resolve().parent.parent
 BACKEND = REPO / "backend"
@@ -88,31 +88,6 @@ def prepare(n_studies: int) -> list[str]:
         )  # fmt: skip
         ids.append(str(study.id))
     return ids
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    import urllib.request
-
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--timeout", "60"],
-        cwd=BACKEND, env=dict(os.environ), stdout=log.open("ab"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/auth/csrf", timeout=2)
-            return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit(f"gunicorn did not answer on port {port}; see {log}")
 
 
 def process_tree_cpu_seconds(root_pid: int) -> float:

@@ -65,6 +65,22 @@ def marks_study(rs_phantom_root, settings):
     database: what the model outputs is not what these tests are about, and the unaided session
     never shows it.
     """
+    from studies.models import Study
+    from studies.services import instances_ingest
+
+    settings.INFERENCE_AUTO_RUN = False
+    blobs = marker_dicoms(rs_phantom_root, 2)
+    results = instances_ingest(
+        files=[(f"marks{i}.dcm", b) for i, b in enumerate(blobs)], source="import"
+    )
+    assert all(r.ok for r in results), [r.as_dict() for r in results if not r.ok]
+    studies = list(Study.objects.filter(accession_number__startswith="MARKS").order_by("id"))
+    assert len(studies) == 2 and {s.kind for s in studies} == {"planar"}
+    return started_study(studies)
+
+
+def started_study(studies) -> dict:
+    """A started crossover study of `studies`, one reader (session 1 unaided) and its admin."""
     from django.utils import timezone
 
     from inference.models import InferenceJob, JobState, ModelVersion
@@ -77,17 +93,6 @@ def marks_study(rs_phantom_root, settings):
         reader_study_reader_add,
         reader_study_start,
     )
-    from studies.models import Study
-    from studies.services import instances_ingest
-
-    settings.INFERENCE_AUTO_RUN = False
-    blobs = marker_dicoms(rs_phantom_root, 2)
-    results = instances_ingest(
-        files=[(f"marks{i}.dcm", b) for i, b in enumerate(blobs)], source="import"
-    )
-    assert all(r.ok for r in results), [r.as_dict() for r in results if not r.ok]
-    studies = list(Study.objects.filter(accession_number__startswith="MARKS").order_by("id"))
-    assert len(studies) == 2 and {s.kind for s in studies} == {"planar"}
 
     admin = make_user("sadmin", Role.STUDY_ADMIN)
     reader = make_user("reader1", Role.READER)
@@ -96,7 +101,11 @@ def marks_study(rs_phantom_root, settings):
     )
     reader_study_cases_add(reader_study=reader_study, user=admin, study_ids=[s.id for s in studies])
     model = ModelVersion.objects.create(
-        name="mt_unet", task="planar", version="marks", path="planar", checksum="c" * 64
+        name="mt_unet",
+        task=studies[0].kind,
+        version="marks",
+        path=studies[0].kind,
+        checksum="c" * 64,
     )
     for case in ReaderStudyCase.objects.filter(reader_study=reader_study).select_related("study"):
         case_truth_set(case=case, user=admin, metastasis_present=True)
@@ -234,3 +243,25 @@ def wait_case_shown(page) -> str:
     reading_id = page.get_by_test_id("reading").get_attribute("data-reading-id")
     assert reading_id
     return reading_id
+
+
+def overlay_pixels(page, testid: str, point, radius: int = 3) -> list[list[int]]:
+    """RGBA pixels of the mark overlay canvas of viewport `testid` around a page point."""
+    return page.evaluate(
+        """([id, x, y, r]) => {
+             const el = document.querySelector(`[data-testid='${id}']`);
+             const c = el.querySelector(':scope > canvas.mark-overlay');
+             const rect = el.getBoundingClientRect();
+             const dpr = c.width / rect.width;
+             const cx = Math.round((x - rect.left) * dpr), cy = Math.round((y - rect.top) * dpr);
+             const d = c.getContext('2d').getImageData(cx - r, cy - r, 2 * r + 1, 2 * r + 1).data;
+             const out = [];
+             for (let i = 0; i < d.length; i += 4) out.push([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+             return out;
+           }""",
+        [testid, point[0], point[1], radius],
+    )
+
+
+def overlay_has(page, testid: str, point, test, radius: int = 3) -> bool:
+    return any(px[3] > 128 and test(px[:3]) for px in overlay_pixels(page, testid, point, radius))

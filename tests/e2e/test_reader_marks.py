@@ -170,7 +170,14 @@ def test_a_press_off_the_image_places_no_mark(
     expect(page.get_by_test_id("answer-lesion")).to_have_count(0)
     img, _ = view_pixels(page)
     assert count_colour(img, is_red) == 0
+    # Escape gives the pending mark up: a press on the image then marks nothing.
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("marking")).to_have_count(0)
+    page.mouse.click(*fit["a"])
+    page.wait_for_timeout(1200)
+    expect(page.get_by_test_id("answer-lesion")).to_have_count(0)
     # A box started on the image and dragged off it ends on the image's edge pixel.
+    page.get_by_test_id("mark-metastatic").click()
     drag(page, fit["a"], (view["x"] + 5, fit["b"][1]))
     reading = wait_stored(reading_id, lambda r: len(r.lesions) == 1)
     location = reading.lesions[0]["location"]

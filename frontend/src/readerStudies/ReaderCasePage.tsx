@@ -214,9 +214,18 @@ function ReadingView({ reading }: { reading: Reading }) {
       window.addEventListener("pointermove", onPointerMove, { capture: true });
       window.addEventListener("pointerup", finish, { capture: true });
     };
+    // Escape gives up the pending mark (and a box being dragged).
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== "Escape") return;
+      drag = null;
+      setPreview(null);
+      setMarking(null);
+    };
     host.addEventListener("pointerdown", onPointerDown, { capture: true });
     host.addEventListener("mousedown", stopInMarking, { capture: true });
+    window.addEventListener("keydown", onKeyDown);
     return () => {
+      window.removeEventListener("keydown", onKeyDown);
       host.removeEventListener("pointerdown", onPointerDown, { capture: true });
       host.removeEventListener("mousedown", stopInMarking, { capture: true });
       window.removeEventListener("pointermove", onPointerMove, { capture: true });

@@ -233,9 +233,12 @@ export interface AdminReading {
   answer: Answer | null;
   submitted_at: string | null;
   times: Times;
+  /** Earlier answers, oldest first: kept when an admin reopened or changed the answer. */
   history: {
+    kind: "reopen" | "admin_change";
     answer: Answer | null;
     state: string;
+    submitted_at: string | null;
     changed_by: UserRef | null;
     changed_at: string;
     reason: string;
@@ -460,6 +463,17 @@ export const reopenReading = (id: string, readingId: string, reason: string) =>
   apiRequest<AdminReading>(`${s(id)}readings/${readingId}/reopen/`, {
     method: "POST",
     body: { reason },
+  });
+/** Study admin: change a submitted answer; the server keeps the previous one with the reason. */
+export const correctAnswer = (
+  id: string,
+  readingId: string,
+  answer: Partial<Answer>,
+  reason: string,
+) =>
+  apiRequest<AdminReading>(`${s(id)}readings/${readingId}/answer/`, {
+    method: "PUT",
+    body: { answer, reason },
   });
 export const getFlags = (id: string, signal?: AbortSignal) =>
   apiRequest<Flags>(`${s(id)}flags/`, signal ? { signal } : {});

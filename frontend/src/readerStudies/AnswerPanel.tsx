@@ -1,6 +1,7 @@
 import type { Lesion } from "../api/inference";
 import type { Answer, LesionLabel } from "../api/readerStudies";
 import { confirmAiLesion, withoutLesion } from "./answerDraft";
+import { locationText, MARK_COLOURS, otherLabel, withLabel } from "./markGeometry";
 import { useRsI18n } from "./messages";
 
 interface Props {
@@ -110,17 +111,51 @@ export function AnswerPanel(props: Props) {
           ) : (
             <ol className="answer-lesions" data-testid="answer-lesions">
               {answer.lesions.map((lesion, index) => (
-                <li key={index} data-label={lesion.label}>
+                <li
+                  key={index}
+                  data-label={lesion.label}
+                  data-shape={lesion.shape}
+                  data-testid="answer-lesion"
+                >
+                  <span
+                    className="mark-swatch"
+                    style={{ color: MARK_COLOURS[lesion.label] }}
+                    aria-hidden="true"
+                  >
+                    {lesion.shape === "box" ? "▭" : "◯"}
+                  </span>{" "}
+                  {index + 1}.{" "}
                   {tr(lesion.label === "benign" ? "label.benign" : "label.metastatic")}{" "}
-                  <span className="muted">
-                    {lesion.location.kind === "planar"
-                      ? `${lesion.location.view} (${lesion.location.x}, ${lesion.location.y})`
-                      : `(${lesion.location.x}, ${lesion.location.y}, ${lesion.location.z})`}
+                  <span className="muted" data-testid="answer-lesion-location">
+                    {tr(lesion.shape === "box" ? "answer.box" : "answer.point")}{" "}
+                    {locationText(lesion)}
                     {lesion.ai_lesion_id !== null ? ` AI #${lesion.ai_lesion_id}` : ""}
                   </span>{" "}
                   <button
                     type="button"
                     className="btn btn-ghost"
+                    data-testid="reclassify-lesion"
+                    onClick={() =>
+                      onChange({
+                        ...answer,
+                        lesions: withLabel(
+                          answer.lesions,
+                          index,
+                          otherLabel(lesion.label),
+                        ),
+                      })
+                    }
+                  >
+                    {tr(
+                      lesion.label === "benign"
+                        ? "answer.makeMetastatic"
+                        : "answer.makeBenign",
+                    )}
+                  </button>
+                  <button
+                    type="button"
+                    className="btn btn-ghost"
+                    data-testid="remove-lesion"
                     onClick={() => onChange(withoutLesion(answer, index))}
                   >
                     {tr("answer.remove")}

@@ -4,7 +4,9 @@ import {
   saveAnswer,
   submitReading,
   type Answer,
+  type AnswerLesion,
   type LesionLabel,
+  type Location,
   type Reading,
 } from "../api/readerStudies";
 import { getStudy } from "../api/studies";
@@ -20,6 +22,8 @@ import { SpectCtViewer } from "../viewer/spectct/SpectCtViewer";
 import { draftFrom, missingFields, withLesion } from "./answerDraft";
 import { AnswerPanel } from "./AnswerPanel";
 import { imagePointAt } from "./imagePoint";
+import { BOX_MIN_DRAG_PX, boxFromCorners } from "./markGeometry";
+import { MarkOverlay } from "./MarkOverlay";
 import { rsErrorText, useRsI18n } from "./messages";
 import { OutboxNotice } from "./OutboxNotice";
 import { MY_READING_PATH, readingPath } from "./paths";
@@ -128,13 +132,70 @@ function ReadingView({ reading }: { reading: Reading }) {
       .finally(() => setSubmitting(false));
   };
 
-  // Marking a lesion: the next click on an image is a point in that image's coordinates,
-  // taken before the viewer's tools see it (no window/level drag for that click).
+  // Marking a lesion: the next press on an image is taken before the viewer's tools see it
+  // (no window/level drag for it). A click places a point, a drag draws a box; both are
+  // stored in that image's coordinates (imagePointAt), never in screen pixels.
   const viewerRef = useRef<HTMLDivElement | null>(null);
+  const [preview, setPreview] = useState<AnswerLesion | null>(null);
   useEffect(() => {
     const host = viewerRef.current;
     if (!host || marking === null) return;
+    let drag: {
+      element: HTMLElement;
+      view: string;
+      x0: number;
+      y0: number;
+      start: Location;
+    } | null = null;
+    const locate = (
+      element: HTMLElement,
+      view: string,
+      x: number,
+      y: number,
+      clampToImage: boolean,
+    ): Location | null => {
+      try {
+        return imagePointAt(element, x, y, view, { clampToImage });
+      } catch (error) {
+        console.warn("Cannot place the mark on the image", error);
+        return null;
+      }
+    };
+    const markAt = (x: number, y: number): AnswerLesion | null => {
+      if (!drag) return null;
+      let shape: AnswerLesion["shape"] = "point";
+      let location = drag.start;
+      if (Math.hypot(x - drag.x0, y - drag.y0) >= BOX_MIN_DRAG_PX) {
+        const end = locate(drag.element, drag.view, x, y, true);
+        const box = end ? boxFromCorners(drag.start, end) : null;
+        if (box) {
+          shape = "box";
+          location = box;
+        }
+      }
+      return { label: marking, shape, location, ai_lesion_id: null };
+    };
+    const onPointerMove = (event: PointerEvent) => {
+      if (!drag) return;
+      event.preventDefault();
+      setPreview(markAt(event.clientX, event.clientY));
+    };
+    const finish = (event: PointerEvent) => {
+      if (!drag) return;
+      event.stopPropagation();
+      const mark = markAt(event.clientX, event.clientY);
+      drag = null;
+      setPreview(null);
+      window.removeEventListener("pointermove", onPointerMove, { capture: true });
+      window.removeEventListener("pointerup", finish, { capture: true });
+      if (mark) {
+        change(withLesion(answer, mark));
+        setMarking(null);
+      }
+    };
     const onPointerDown = (event: PointerEvent) => {
+      // The other buttons keep zooming and panning while a mark is pending.
+      if (event.button !== 0) return;
       const element = (event.target as HTMLElement).closest<HTMLElement>(
         // The viewer's viewport element (Cornerstone nests its own .viewport-element inside).
         "[data-testid^='viewport-']",
@@ -143,33 +204,52 @@ function ReadingView({ reading }: { reading: Reading }) {
       const view = (element.dataset.testid ?? "").replace(/^viewport-/, "");
       event.stopPropagation();
       event.preventDefault();
-      let location: ReturnType<typeof imagePointAt> = null;
-      try {
-        location = imagePointAt(element, event.clientX, event.clientY, view);
-      } catch (error) {
-        console.warn("Cannot place the mark on the image", error);
-      }
-      if (!location) {
+      const start = locate(element, view, event.clientX, event.clientY, false);
+      if (!start) {
         console.warn("No image under the mark", view);
         return;
       }
-      change(
-        withLesion(answer, {
-          label: marking,
-          shape: "point",
-          location,
-          ai_lesion_id: null,
-        }),
-      );
+      drag = { element, view, x0: event.clientX, y0: event.clientY, start };
+      setPreview(markAt(event.clientX, event.clientY));
+      window.addEventListener("pointermove", onPointerMove, { capture: true });
+      window.addEventListener("pointerup", finish, { capture: true });
+    };
+    // Escape gives up the pending mark (and a box being dragged).
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== "Escape") return;
+      drag = null;
+      setPreview(null);
       setMarking(null);
     };
     host.addEventListener("pointerdown", onPointerDown, { capture: true });
     host.addEventListener("mousedown", stopInMarking, { capture: true });
+    window.addEventListener("keydown", onKeyDown);
     return () => {
+      window.removeEventListener("keydown", onKeyDown);
       host.removeEventListener("pointerdown", onPointerDown, { capture: true });
       host.removeEventListener("mousedown", stopInMarking, { capture: true });
+      window.removeEventListener("pointermove", onPointerMove, { capture: true });
+      window.removeEventListener("pointerup", finish, { capture: true });
+      setPreview(null);
     };
   }, [marking, answer, change]);
+
+  // The marks drawn on the images: the answer's lesions (saved ones again after a reload),
+  // in image coordinates, re-projected on every render of every viewport.
+  const overlayRef = useRef<MarkOverlay | null>(null);
+  useEffect(() => {
+    const host = viewerRef.current;
+    if (!host) return;
+    const overlay = new MarkOverlay(host);
+    overlayRef.current = overlay;
+    return () => {
+      overlay.destroy();
+      overlayRef.current = null;
+    };
+  }, []);
+  useEffect(() => {
+    overlayRef.current?.setMarks(answer.lesions, preview);
+  }, [answer.lesions, preview]);
 
   const result = frozen.result;
   const planarOverlay = useMemo(
@@ -270,7 +350,10 @@ function ReadingView({ reading }: { reading: Reading }) {
 }
 
 function stopInMarking(event: MouseEvent): void {
-  if ((event.target as HTMLElement).closest("[data-testid^='viewport-']")) {
+  if (
+    event.button === 0 &&
+    (event.target as HTMLElement).closest("[data-testid^='viewport-']")
+  ) {
     event.stopPropagation();
     event.preventDefault();
   }

@@ -34,6 +34,7 @@ import { useI18n } from "../i18n/useI18n";
 import { useAsync } from "../lib/hooks/useAsync";
 import { Link } from "../router/Link";
 import { readerStudyResultsPath } from "../router/routes";
+import { AnswerCorrectionSection } from "./AnswerCorrection";
 import { rsErrorText, useRsI18n, type RsKey, type RsTranslate } from "./messages";
 import { ADMIN_PATH } from "./paths";
 
@@ -139,6 +140,11 @@ export function ReaderStudyAdminPage({ studyId }: { studyId: string }) {
         <>
           <ProgressSection studyId={studyId} version={version} runner={runner} />
           <ReadingsSection studyId={studyId} version={version} runner={runner} />
+          <AnswerCorrectionSection
+            studyId={studyId}
+            version={version}
+            onChanged={reload}
+          />
           <FlagsSection studyId={studyId} version={version} />
         </>
       )}

@@ -33,7 +33,7 @@ const en = {
   "answer.lesions": "Lesions",
   "answer.markBenign": "Mark benign",
   "answer.markMetastatic": "Mark metastatic",
-  "answer.marking": "Click the lesion on the image…",
+  "answer.marking": "Click the lesion on the image for a point, or drag a box around it…",
   "answer.cancelMark": "Cancel",
   "answer.noLesions": "No lesions marked.",
   "answer.remove": "Remove",
@@ -138,6 +138,32 @@ const en = {
   "err.answer_incomplete": "The answer is incomplete.",
   "err.csv_invalid": "The CSV file has errors.",
   "err.no_truth_seg": "This study has no ground-truth SEG.",
+  "answer.point": "point",
+  "answer.box": "box",
+  "answer.makeBenign": "Change to benign",
+  "answer.makeMetastatic": "Change to metastatic",
+  "correct.title": "Correct a submitted answer",
+  "correct.none": "No submitted answers yet.",
+  "correct.edit": "Correct",
+  "correct.reading": "{reader}, session {session}, case {position}",
+  "correct.current": "Current answer",
+  "correct.confidence": "Confidence (0–100)",
+  "correct.reason": "Reason for the change (required; kept with the previous answer)",
+  "correct.save": "Save the correction",
+  "correct.cancel": "Close",
+  "correct.saved": "Correction saved; the previous answer is kept in the history.",
+  "correct.reasonRequired": "Enter the reason for the change.",
+  "correct.unchanged": "Nothing was changed.",
+  "correct.confidenceRange": "The confidence must be a whole number from 0 to 100.",
+  "correct.history": "History (previous answers)",
+  "correct.noHistory": "No earlier answers: this is the reader's submitted answer.",
+  "correct.kind.admin_change": "Changed by the study admin",
+  "correct.kind.reopen": "Reopened for the reader",
+  "correct.by": "{who}, {when}",
+  "correct.summary":
+    "Metastasis: {metastasis}; confidence {confidence}; {lesions} lesion(s)",
+  "err.reason_required": "A reason is required.",
+  "err.invalid": "The input is invalid.",
   "err.detail": "{message}",
 } as const;
 
@@ -169,7 +195,7 @@ const zh: Record<RsKey, string> = {
   "answer.lesions": "病灶",
   "answer.markBenign": "标记良性",
   "answer.markMetastatic": "标记转移",
-  "answer.marking": "请在图像上点击病灶…",
+  "answer.marking": "请在图像上点击病灶（点），或拖出方框框住病灶…",
   "answer.cancelMark": "取消",
   "answer.noLesions": "尚未标记病灶。",
   "answer.remove": "删除",
@@ -272,6 +298,31 @@ const zh: Record<RsKey, string> = {
   "err.answer_incomplete": "判读不完整。",
   "err.csv_invalid": "CSV 文件有错误。",
   "err.no_truth_seg": "该检查没有金标准 SEG。",
+  "answer.point": "点",
+  "answer.box": "方框",
+  "answer.makeBenign": "改为良性",
+  "answer.makeMetastatic": "改为转移",
+  "correct.title": "更正已提交的判读",
+  "correct.none": "还没有已提交的判读。",
+  "correct.edit": "更正",
+  "correct.reading": "{reader}，第 {session} 轮，第 {position} 例",
+  "correct.current": "当前判读",
+  "correct.confidence": "把握度（0–100）",
+  "correct.reason": "更正理由（必填，与原判读一同保存）",
+  "correct.save": "保存更正",
+  "correct.cancel": "关闭",
+  "correct.saved": "更正已保存；原判读保留在修订记录中。",
+  "correct.reasonRequired": "请填写更正理由。",
+  "correct.unchanged": "判读没有任何改动。",
+  "correct.confidenceRange": "把握度必须是 0 到 100 的整数。",
+  "correct.history": "修订记录（原判读）",
+  "correct.noHistory": "没有更早的判读：这是阅片者提交的判读。",
+  "correct.kind.admin_change": "研究管理员更正",
+  "correct.kind.reopen": "为阅片者重新开放",
+  "correct.by": "{who}，{when}",
+  "correct.summary": "转移：{metastasis}；把握度 {confidence}；病灶 {lesions} 个",
+  "err.reason_required": "必须填写理由。",
+  "err.invalid": "输入无效。",
   "err.detail": "{message}",
 };
 
@@ -313,7 +364,10 @@ export function rsErrorText(error: unknown, tr: RsTranslate): string {
   if (!(error instanceof ApiError)) {
     return error instanceof Error ? error.message : String(error);
   }
-  const code = typeof error.extra.code === "string" ? error.extra.code : "";
+  // Reader-study services put their code in `extra.code`; the API's own refusals (field
+  // validation, permissions) carry it at the top level.
+  const code =
+    typeof error.extra.code === "string" ? error.extra.code : (error.code ?? "");
   const key = `err.${code}`;
   const lines: string[] = [];
   if (code && isRsKey(key)) lines.push(tr(key));

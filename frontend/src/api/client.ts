@@ -1,3 +1,4 @@
+import { announceSessionEnded, isSessionEndedError } from "../auth/sessionEnded";
 import { ApiError } from "./ApiError";
 import { isUnsafeMethod, readCookie } from "./csrf";
 import { parseErrorBody } from "./parseErrorBody";
@@ -83,6 +84,7 @@ export async function apiRequest<T>(
   const body = await readJson(response);
   if (!response.ok) {
     const parsed = parseErrorBody(body, response.status);
+    if (isSessionEndedError(path, response.status, parsed.code)) announceSessionEnded();
     throw new ApiError(
       response.status,
       parsed.message,

@@ -3,6 +3,7 @@ import { guardRedirect } from "../auth/guard";
 import { useAuth } from "../auth/useAuth";
 import { TopBar } from "../components/TopBar";
 import { CenteredMessage } from "../components/CenteredMessage";
+import { SessionEndedDialog } from "../components/SessionEndedDialog";
 import { hasStoredLanguage, languageFromPreference } from "../i18n/language";
 import { useI18n } from "../i18n/useI18n";
 import { LoginPage } from "../pages/LoginPage";
@@ -126,6 +127,7 @@ export function App() {
           <CenteredMessage>{t("error.notFound")}</CenteredMessage>
         )}
       </main>
+      {auth.sessionEnded && <SessionEndedDialog />}
     </div>
   );
 }

@@ -16,6 +16,10 @@ export const en = {
   "login.error.network": "Cannot reach the server. Check your connection.",
   "login.error.generic": "Sign-in failed: {message}",
   "login.error.missing": "Enter your user name and password.",
+  "session.ended.title": "Your session has ended",
+  "session.ended.body":
+    "You were signed out (after a period of inactivity, at the end of the maximum session length, or from another device). Sign in again to continue: what you entered on this page is kept.",
+  "session.ended.signOut": "Sign out",
   "topbar.logout": "Log out",
   "topbar.worklist": "Worklist",
   "topbar.shortcuts": "Shortcuts",
@@ -181,6 +185,10 @@ export const zh: Dictionary = {
   "login.error.network": "无法连接服务器，请检查网络。",
   "login.error.generic": "登录失败：{message}",
   "login.error.missing": "请输入用户名和密码。",
+  "session.ended.title": "登录已失效",
+  "session.ended.body":
+    "您已被登出（长时间未操作、超过最长登录时间或在其他设备上登出）。请重新登录以继续：本页已输入的内容会保留。",
+  "session.ended.signOut": "退出登录",
   "topbar.logout": "退出登录",
   "topbar.worklist": "工作列表",
   "topbar.shortcuts": "快捷键",

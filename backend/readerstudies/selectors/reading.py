@@ -62,10 +62,12 @@ def reading_detail_for_reader(*, user: Any, reading_id: Any) -> CaseReading:
     refused like its opening (409 ``not_next_case``): its study and AI belong to later."""
     reading = reading_get_for_reader(user=user, reading_id=reading_id)
     if reading.state != ReadingState.SUBMITTED and not reading_is_current(reading):
-        raise ApplicationError(
+        from readerstudies.services.common import refuse
+
+        raise refuse(
             "This is not your next case: cases are read in the order of your session.",
-            code="not_next_case",
-            status_code=409,
+            "not_next_case",
+            status=409,
         )
     return reading
 

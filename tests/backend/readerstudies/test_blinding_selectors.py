@@ -135,7 +135,7 @@ def test_reading_detail_refuses_a_case_to_come_and_shows_ai_only_with_the_curren
     api = rs.client_for(aided)
     base = "/api/reader-studies/my-reading/readings"
     answer = api.get(f"{base}/{third.id}/")
-    assert answer.status_code == 409 and answer.json()["code"] == "not_next_case"
+    assert answer.status_code == 409 and answer.json()["extra"]["code"] == "not_next_case"
     assert str(third.case.study_id) not in answer.content.decode()
     current = api.get(f"{base}/{first.id}/").json()
     assert current["ai"]["job_id"] == str(first.case.frozen_ai.job_id)

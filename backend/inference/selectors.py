@@ -20,16 +20,15 @@ def _ai_restrictions(user: Any, *, study: Study | None = None) -> dict[Any, froz
     """Study id -> the AI job ids the user may see there, for the studies where the reader-study
     app restricts them (``readerstudies.selectors.ai_job_ids_allowed``). With ``study``: that
     study alone. Without: the cases of the user's current reader-study session (where blinding
-    applies), so archive-wide lists stay cheap for physicians."""
+    applies; for a reader who also holds another role, the cases of every reader study they read
+    in that is not closed), so archive-wide lists stay cheap for physicians."""
     from readerstudies import selectors as readerstudies_selectors
 
     if study is not None:
         candidates: list[Study] = [study]
     elif has_role(user, Role.READER):
         candidates = list(
-            Study.objects.filter(
-                id__in=readerstudies_selectors.reader_study_ids_for_user(user=user)
-            )
+            Study.objects.filter(id__in=readerstudies_selectors.ai_restricted_study_ids(user=user))
         )
     else:
         return {}

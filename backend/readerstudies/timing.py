@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 Interval = tuple[datetime, datetime]
 
@@ -185,6 +185,53 @@ def union_seconds(intervals: Iterable[Interval | None]) -> float:
     return total
 
 
+def intervals_minus(
+    intervals: Iterable[Interval | None], cut: Iterable[Interval]
+) -> list[Interval]:
+    """``intervals`` with every part that lies in one of ``cut`` removed (e.g. the spells while
+    the study was paused). The pieces are returned; overlaps among ``intervals`` are kept (the
+    union is taken later)."""
+    cuts = sorted(c for c in cut if c[1] > c[0])
+    out: list[Interval] = []
+    for interval in intervals:
+        if interval is None or interval[1] <= interval[0]:
+            continue
+        start, end = interval
+        for cut_start, cut_end in cuts:
+            if cut_end <= start or cut_start >= end:
+                continue
+            if cut_start > start:
+                out.append((start, cut_start))
+            start = max(start, cut_end)
+            if start >= end:
+                break
+        if start < end:
+            out.append((start, end))
+    return out
+
+
+#: An open pause (the study is paused now) runs until this moment.
+FOREVER = datetime.max.replace(tzinfo=UTC)
+
+
+def paused_intervals(changes: Iterable[tuple[datetime, str, str]]) -> list[Interval]:
+    """The spells a study spent paused, from its state history: ``(at, from_state, to_state)``
+    in time order. A pause runs from the change into ``paused`` to the next change out of it
+    (resume or close); one still running ends at :data:`FOREVER`."""
+    spells: list[Interval] = []
+    since: datetime | None = None
+    for at, _from_state, to_state in sorted(changes, key=lambda c: c[0]):
+        if to_state == "paused":
+            if since is None:
+                since = at
+        elif since is not None:
+            spells.append((since, at))
+            since = None
+    if since is not None:
+        spells.append((since, FOREVER))
+    return spells
+
+
 @dataclass(frozen=True)
 class ReadingSummary:
     open_seconds: float
@@ -192,25 +239,42 @@ class ReadingSummary:
     active_seconds: float
     wall_seconds: float
     views: int
+    #: open time that fell while the study was paused, left out of the three times above
+    #: (0 when the pauses are included, or there were none)
+    paused_seconds: float = 0.0
 
 
 def reading_summary(
-    views: Sequence[ReadingTimes], *, submitted_at: datetime | None = None
+    views: Sequence[ReadingTimes],
+    *,
+    submitted_at: datetime | None = None,
+    paused: Sequence[Interval] = (),
 ) -> ReadingSummary:
     """One reading's time from its views (two tabs, resumes): unions of their intervals.
 
     ``open_seconds``: time any view of the case was open; ``image_seconds``: from each view's
     first image; ``active_seconds``: visible and not idle in any view; ``wall_seconds``: the
     first opening to the submit (interruptions included; for reference only).
+
+    Args:
+        paused: spells while the study was paused (:func:`paused_intervals`): time in them is
+            not reading time (the reader could neither answer nor submit) and is left out of
+            the open, image and active times; ``paused_seconds`` says how much open time that
+            was. Empty: nothing left out (the times as recorded).
     """
     opened = [v.opened_at for v in views if v.opened_at is not None]
     wall = 0.0
     if opened and submitted_at is not None:
         wall = max((submitted_at - min(opened)).total_seconds(), 0.0)
+    open_spans = [v.open_interval for v in views]
+    open_seconds = union_seconds(intervals_minus(open_spans, paused))
     return ReadingSummary(
-        open_seconds=union_seconds(v.open_interval for v in views),
-        image_seconds=union_seconds(v.image_interval for v in views),
-        active_seconds=union_seconds(i for v in views for i in v.active_intervals),
+        open_seconds=open_seconds,
+        image_seconds=union_seconds(intervals_minus((v.image_interval for v in views), paused)),
+        active_seconds=union_seconds(
+            intervals_minus((i for v in views for i in v.active_intervals), paused)
+        ),
         wall_seconds=wall,
         views=len(views),
+        paused_seconds=union_seconds(open_spans) - open_seconds if paused else 0.0,
     )

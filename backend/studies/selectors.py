@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import IO, Any
 
 import pydicom
@@ -79,6 +80,43 @@ def hidden_instance_ids_for_user(user: Any, *, study: Study | None = None) -> se
     from inference.selectors import hidden_seg_instance_ids
 
     return hidden_seg_instance_ids(user, study=study)
+
+
+def hidden_series_ids_for_user(user: Any, *, study: Study | None = None) -> set | None:
+    """Ids of the series holding an AI result instance hidden from ``user`` (see
+    :func:`hidden_instance_ids_for_user`); None when nothing is hidden."""
+    hidden = hidden_instance_ids_for_user(user, study=study)
+    if not hidden:
+        return None
+    return set(Series.objects.filter(instances__id__in=hidden).values_list("id", flat=True))
+
+
+def with_visible_modalities(studies: Iterable[Study], *, user: Any) -> list[Study]:
+    """Set ``visible_modality_list`` on each study: its modalities as ``user`` may see them.
+
+    ``Study.modalities`` is stored at ingest and names every series, AI results and a
+    ground-truth SEG included; for a reader whose arm hides those series, "SEG" in
+    ModalitiesInStudy (0008,0061) would tell that a segmentation exists. A modality stays only
+    while a series the user may see has it (one query, only when something is hidden)."""
+    studies = list(studies)
+    hidden_series = hidden_series_ids_for_user(user)
+    visible: dict[Any, set[str]] | None = None
+    if hidden_series:
+        visible = {}
+        rows = (
+            Series.objects.filter(study__in=[s.pk for s in studies])
+            .exclude(id__in=hidden_series)
+            .values_list("study_id", "modality")
+            .distinct()
+        )
+        for study_id, modality in rows:
+            visible.setdefault(study_id, set()).add(modality)
+    for study in studies:
+        modalities = study.modality_list
+        if visible is not None:
+            modalities = [m for m in modalities if m in visible.get(study.pk, set())]
+        study.visible_modality_list = modalities
+    return studies
 
 
 def series_queryset_for_user(user: Any, *, study: Study | None = None) -> QuerySet[Series]:
@@ -172,9 +210,13 @@ def study_list(
         )
     if modality:
         wanted = [m.strip().upper() for m in modality.replace("\\", ",").split(",") if m.strip()]
-        studies = studies.filter(
-            Exists(Series.objects.filter(study=OuterRef("pk"), modality__in=wanted))
-        )
+        matching = Series.objects.filter(study=OuterRef("pk"), modality__in=wanted)
+        # A series hidden from the user (an AI or ground-truth SEG a blinded reader may not
+        # see) must not make its study match: modality=SEG would tell that it exists.
+        hidden_series = hidden_series_ids_for_user(user)
+        if hidden_series:
+            matching = matching.exclude(id__in=hidden_series)
+        studies = studies.filter(Exists(matching))
     if date_from:
         studies = studies.filter(study_date__gte=date_from)
     if date_to:

@@ -1,17 +1,18 @@
 """A crossover reader study in real Chromium against the live server, from design to progress.
 
 The study admin designs the study in the browser (cases from the archive, ground truth, the
-reader, washout, seed), precomputes the AI (the jobs run through the real inference runner and
-the shipped checkpoint, in this process instead of a Celery worker), freezes it and starts the
-study. One reader then reads both cases in each arm: unaided (no AI anywhere on screen, and no
+reader, washout, seed), precomputes the AI (the batch is queued on the real broker and run by a
+real Celery worker process with the shipped checkpoint, as in production; the page shows the
+progress), freezes it and starts the study. One reader then reads both cases in each arm: unaided (no AI anywhere on screen, and no
 AI request on the network) and aided (the frozen overlay drawn), answers (a lesion marked on the
 image, one confirmed from the AI list), submits, and the admin sees the progress.
 """
 
 from __future__ import annotations
 
+import os
 import re
-import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -33,21 +34,34 @@ from accounts.models import Role
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def run_precomputed_jobs(count: int) -> None:
-    """What a worker does with the queued reader-study jobs: the real runner, in this process."""
+def wait_for_precomputed_jobs(worker, count: int) -> None:
+    """The queued reader-study jobs, run by ``worker`` (a separate process): all succeeded, and
+    each was run there (its job row names the worker), not in this process."""
     from inference.models import InferenceJob
-    from inference.runner import inference_job_run
 
-    deadline = time.monotonic() + 30
-    jobs = InferenceJob.objects.filter(trigger="reader_study", state="queued")
-    while jobs.count() < count and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert jobs.count() == count
-    for job in list(jobs):
-        inference_job_run(job_id=str(job.id))
+    def jobs():
+        return InferenceJob.objects.filter(trigger="reader_study")
+
+    worker.wait_for(
+        lambda: jobs().count() == count == jobs().filter(state="succeeded").count(),
+        timeout=300,
+        what=f"{count} precomputed reader-study jobs on the worker",
+    )
+    for job in jobs():  # the runner names "host:pid" of the process that ran it
+        pid = int(job.worker.rsplit(":", 1)[1])
+        assert pid != os.getpid(), job.worker
+        assert pid == worker.process.pid or _parent_pid(pid) == worker.process.pid, job.worker
 
 
-def design_study_in_the_browser(page, live_server, studies) -> None:
+def _parent_pid(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return int(re.search(r"^PPid:\s+(\d+)", status, re.M).group(1))
+
+
+def design_study_in_the_browser(page, live_server, studies, worker) -> None:
     page.goto(live_server.url + "/reader-studies")
     form = page.get_by_test_id("new-study")
     form.locator("input[name=title]").fill("MT-UNet crossover")
@@ -94,7 +108,7 @@ def design_study_in_the_browser(page, live_server, studies) -> None:
 
     page.get_by_test_id("precompute-ai").click()
     expect(page.get_by_test_id("ai-progress")).to_have_attribute("data-total", str(len(studies)))
-    run_precomputed_jobs(len(studies))
+    wait_for_precomputed_jobs(worker, len(studies))
     expect(page.get_by_test_id("ai-progress")).to_have_attribute(
         "data-succeeded", str(len(studies)), timeout=30_000
     )
@@ -163,18 +177,20 @@ def test_reader_reads_both_arms_of_a_crossover_study_and_the_admin_sees_progress
     live_server,
     browser,
     rs_studies,  # noqa: F811 (the imported fixture)
+    start_worker,
 ):
     from inference.services import models_register_shipped
     from readerstudies.models import CaseReading, CaseView
 
     assert {mv.task for mv, _ in models_register_shipped()} >= {"planar"}
+    worker = start_worker(extra_env={"INFERENCE_TORCH_THREADS": "1"})
     studies = rs_studies[:2]
     make_user("sadmin", Role.STUDY_ADMIN)
     make_user("reader1", Role.READER)
 
     admin = new_page(browser)
     login(admin, live_server, "sadmin", "/worklist")
-    design_study_in_the_browser(admin, live_server, studies)
+    design_study_in_the_browser(admin, live_server, studies, worker)
 
     reader = new_page(browser)
     requests: list[str] = []
@@ -246,6 +262,7 @@ def test_unaided_reader_gets_no_ai_seg_series(
     live_server,
     browser,
     rs_studies,  # noqa: F811 (the imported fixture)
+    start_worker,
 ):
     from inference.services import models_register_shipped
     from readerstudies.models import ReaderStudyCase
@@ -266,8 +283,9 @@ def test_unaided_reader_gets_no_ai_seg_series(
     reader_study_cases_add(reader_study=reader_study, user=admin, study_ids=[study.id])
     case = ReaderStudyCase.objects.get(reader_study=reader_study)
     case_truth_set(case=case, user=admin, metastasis_present=False)
+    worker = start_worker(extra_env={"INFERENCE_TORCH_THREADS": "1"})
     reader_study_ai_precompute(reader_study=reader_study, user=admin)
-    run_precomputed_jobs(1)
+    wait_for_precomputed_jobs(worker, 1)
     reader_study_ai_freeze(reader_study=reader_study, user=admin)
     reader_study_reader_add(reader_study=reader_study, user=admin, reader=reader)
     reader_study_start(reader_study=reader_study, user=admin)

@@ -391,11 +391,18 @@ class ReadingsApi(APIView):
         if any(v is not None and not 0 < v < 2**31 for v in (reader, session)):
             raise ApplicationError("reader and session must be positive integers.")
         include_flagged = params.get("include_flagged") in ("1", "true")
+        include_paused = params.get("include_paused") in ("1", "true")
         readings = progress.readings_list(
             reader_study=reader_study, reader_id=reader, session_number=session
         )
+        pauses = progress.study_paused_intervals(reader_study)
         return Response(
-            [progress.admin_reading_output(r, include_flagged=include_flagged) for r in readings]
+            [
+                progress.admin_reading_output(
+                    r, include_flagged=include_flagged, include_paused=include_paused, paused=pauses
+                )
+                for r in readings
+            ]
         )
 
 

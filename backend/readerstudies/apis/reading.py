@@ -42,7 +42,7 @@ class MyReadingApi(APIView):
 class MyReadingDetailApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, reading_id):
-        reading = sel.reading_get_for_reader(user=request.user, reading_id=reading_id)
+        reading = sel.reading_detail_for_reader(user=request.user, reading_id=reading_id)
         return Response(sel.reading_output(reading))
 
 

@@ -148,6 +148,24 @@ def ai_job_ids_allowed(*, user: Any, study: Any) -> frozenset | None:
     return frozenset()
 
 
+def ai_restricted_study_ids(*, user: Any) -> set:
+    """Ids of the archive studies where :func:`ai_job_ids_allowed` restricts ``user`` (may
+    answer something other than None): a reader's current cases and, for a reader who also
+    holds another role, every case of the reader studies they read in that are not closed.
+    Lists that are not about one study (QIDO searches, the worklist's counts and filters, the
+    live status) narrow AI results and SEG series in these studies."""
+    if not has_role(user, Role.READER):
+        return set()
+    ids = set(reader_study_ids_for_user(user=user).values_list("id", flat=True))
+    if has_role(user, Role.PHYSICIAN, Role.STUDY_ADMIN, Role.ADMIN):
+        ids |= set(
+            ReaderStudyCase.objects.filter(reader_study__readers__reader=user)
+            .exclude(reader_study__state=StudyState.CLOSED)
+            .values_list("study_id", flat=True)
+        )
+    return ids
+
+
 def reader_study_study_ids(*, user: Any, reader_study_id: Any) -> list:
     """Study ids of a reader study's cases, for its admins (the inference batch endpoint)."""
     from readerstudies.selectors.design import reader_study_get_for_admin
@@ -163,6 +181,7 @@ def reader_study_study_ids(*, user: Any, reader_study_id: Any) -> list:
 __all__ = [
     "ReadingState",
     "ai_job_ids_allowed",
+    "ai_restricted_study_ids",
     "case_view_get_for_user",
     "current_readings_for_user",
     "current_sessions_for_user",

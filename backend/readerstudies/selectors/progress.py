@@ -3,6 +3,7 @@ progress per reader and session, readings with answers and history, flagged time
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from readerstudies.models import (
     ReadingState,
 )
 from readerstudies.selectors.design import _iso, user_ref
-from readerstudies.timing import ReadingTimes, reading_summary
+from readerstudies.timing import Interval, ReadingTimes, paused_intervals, reading_summary
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -43,13 +44,37 @@ def view_times(view: CaseView) -> ReadingTimes:
     )
 
 
-def reading_times_output(reading: CaseReading, *, include_flagged: bool = False) -> dict:
+def study_paused_intervals(reader_study: ReaderStudy | Any) -> list[Interval]:
+    """The spells the reader study spent paused (from its state history)."""
+    from readerstudies.models import StudyStateChange
+
+    changes = StudyStateChange.objects.filter(reader_study=reader_study).values_list(
+        "at", "from_state", "to_state"
+    )
+    return paused_intervals(changes)
+
+
+def reading_times_output(
+    reading: CaseReading,
+    *,
+    include_flagged: bool = False,
+    include_paused: bool = False,
+    paused: Sequence[Interval] | None = None,
+) -> dict:
     """A reading's time: unions over its case views (two tabs = one reading); flagged views
-    are left out unless asked for."""
+    are left out unless asked for; time while the study was paused is left out unless
+    ``include_paused`` (``paused``: the study's pauses when the caller has them already, for
+    many readings of one study; default: read from the state history)."""
     views = list(reading.case_views.all())
     flagged = any(v.flagged for v in views)
     used = [v for v in views if include_flagged or not v.flagged]
-    summary = reading_summary([view_times(v) for v in used], submitted_at=reading.submitted_at)
+    if include_paused:
+        paused = ()
+    elif paused is None:
+        paused = study_paused_intervals(reading.session.assignment.reader_study_id)
+    summary = reading_summary(
+        [view_times(v) for v in used], submitted_at=reading.submitted_at, paused=paused
+    )
     return {
         "open_seconds": round(summary.open_seconds, 3),
         "image_seconds": round(summary.image_seconds, 3),
@@ -57,12 +82,16 @@ def reading_times_output(reading: CaseReading, *, include_flagged: bool = False)
         "wall_seconds": round(summary.wall_seconds, 3),
         "views": len(views),
         "flagged": flagged,
+        # open time while the study was paused, left out of the times above (0 if included)
+        "paused_seconds": round(summary.paused_seconds, 3),
+        "paused_included": include_paused,
     }
 
 
 def progress_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
     from readerstudies.services.sessions import session_washout_ends_at
 
+    pauses = study_paused_intervals(reader_study)
     readers = []
     for assignment in (
         ReaderAssignment.objects.filter(reader_study=reader_study)
@@ -73,7 +102,7 @@ def progress_output(*, reader_study: ReaderStudy) -> dict[str, Any]:
         for session in assignment.sessions.select_related("washout_override_by").order_by("number"):
             readings = list(session.readings.prefetch_related("case_views"))
             done = sum(1 for r in readings if r.state == ReadingState.SUBMITTED)
-            times = [reading_times_output(r) for r in readings]
+            times = [reading_times_output(r, paused=pauses) for r in readings]
             sessions.append(
                 {
                     "id": str(session.id),
@@ -124,7 +153,13 @@ def session_state(session: ReaderSession) -> str:
     return "ready"
 
 
-def admin_reading_output(reading: CaseReading, *, include_flagged: bool = False) -> dict:
+def admin_reading_output(
+    reading: CaseReading,
+    *,
+    include_flagged: bool = False,
+    include_paused: bool = False,
+    paused: Sequence[Interval] | None = None,
+) -> dict:
     session = reading.session
     return {
         "id": str(reading.id),
@@ -138,7 +173,9 @@ def admin_reading_output(reading: CaseReading, *, include_flagged: bool = False)
         "state": reading.state,
         "answer": reading.answer_dict() if reading.first_opened_at else None,
         "submitted_at": _iso(reading.submitted_at),
-        "times": reading_times_output(reading, include_flagged=include_flagged),
+        "times": reading_times_output(
+            reading, include_flagged=include_flagged, include_paused=include_paused, paused=paused
+        ),
         "history": [
             {
                 "kind": r.kind,

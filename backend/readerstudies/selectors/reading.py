@@ -33,6 +33,45 @@ def reading_get_for_reader(*, user: Any, reading_id: Any) -> CaseReading:
     return reading
 
 
+def reading_is_current(reading: CaseReading) -> bool:
+    """The reading is the case its reader is at: the next case of their current (first not
+    completed), readable session, in a study that is open or paused (a pause does not move it)."""
+    from readerstudies.selectors import session_is_readable
+    from readerstudies.services.reading import next_reading
+
+    session = reading.session
+    if reading.state == ReadingState.SUBMITTED or session.assignment.reader_study.state not in (
+        StudyState.OPEN,
+        StudyState.PAUSED,
+    ):
+        return False
+    first_open = (
+        ReaderSession.objects.filter(assignment_id=session.assignment_id, completed_at__isnull=True)
+        .order_by("number")
+        .first()
+    )
+    if first_open is None or first_open.pk != session.pk or not session_is_readable(session):
+        return False
+    upcoming = next_reading(session)
+    return upcoming is not None and upcoming.pk == reading.pk
+
+
+def reading_detail_for_reader(*, user: Any, reading_id: Any) -> CaseReading:
+    """One of the reader's readings for the reading screen: the current one (also while the
+    study is paused, so that the screen can say so) or a submitted one. A case to come is
+    refused like its opening (409 ``not_next_case``): its study and AI belong to later."""
+    reading = reading_get_for_reader(user=user, reading_id=reading_id)
+    if reading.state != ReadingState.SUBMITTED and not reading_is_current(reading):
+        from readerstudies.services.common import refuse
+
+        raise refuse(
+            "This is not your next case: cases are read in the order of your session.",
+            "not_next_case",
+            status=409,
+        )
+    return reading
+
+
 def _session_output(session: ReaderSession) -> dict[str, Any]:
     from readerstudies.services.sessions import session_washout_ends_at
 
@@ -101,7 +140,8 @@ def reading_output(reading: CaseReading) -> dict[str, Any]:
     """What the reader may know about their reading (no truth, no one else's answers)."""
     session = reading.session
     ai = None
-    if session.arm == Arm.AIDED:
+    # The frozen AI only with the case being read (not a submitted one, not one to come).
+    if session.arm == Arm.AIDED and reading_is_current(reading):
         frozen = frozen_ai_output(getattr(reading.case, "frozen_ai", None))
         if frozen is not None:
             frozen.pop("frozen_at", None)
@@ -109,6 +149,8 @@ def reading_output(reading: CaseReading) -> dict[str, Any]:
     return {
         "id": str(reading.id),
         "reader_study_id": str(session.assignment.reader_study_id),
+        # open | paused | closed: the reading screen polls this to say that the study is paused
+        "reader_study_state": session.assignment.reader_study.state,
         "session_id": str(session.id),
         "session_number": session.number,
         "position": reading.position,

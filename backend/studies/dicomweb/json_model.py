@@ -96,7 +96,8 @@ def study_json(study: Study, *, base_url: str) -> dict[str, Any]:
         "StudyDate": _da(study.study_date),
         "StudyTime": _tm(study.study_time),
         "AccessionNumber": study.accession_number,
-        "ModalitiesInStudy": study.modality_list,
+        # what the user may see (studies.selectors.with_visible_modalities), else all
+        "ModalitiesInStudy": getattr(study, "visible_modality_list", study.modality_list),
         "ReferringPhysicianName": study.referring_physician_name,
         "StudyDescription": study.description,
         "RetrieveURL": f"{base_url}/studies/{study.study_instance_uid}",

@@ -81,8 +81,14 @@ def _date_range(keyword: str, value: str) -> tuple[Any, Any]:
     return (low, high) if dash else (low, low)
 
 
-def qido_filter(queryset: QuerySet, *, level: str, params) -> tuple[QuerySet, list[str]]:
-    """Apply every matching key of ``params`` for a search at ``level``; return ignored keys."""
+def qido_filter(
+    queryset: QuerySet, *, level: str, params, hidden_series: set | None = None
+) -> tuple[QuerySet, list[str]]:
+    """Apply every matching key of ``params`` for a search at ``level``; return ignored keys.
+
+    ``hidden_series``: ids of series the user may not see (reader-study blinding,
+    ``studies.selectors.hidden_series_ids_for_user``): they never make a study match
+    ModalitiesInStudy (a search for SEG must not tell that a hidden SEG exists)."""
     ignored: list[str] = []
     for key in params:
         if key in CONTROL:
@@ -120,13 +126,12 @@ def qido_filter(queryset: QuerySet, *, level: str, params) -> tuple[QuerySet, li
                 queryset = queryset.filter(**{f"{path}__lte": high})
         elif kind == "modalities":
             study_ref = {"study": "pk", "series": "study", "instance": "series__study"}[level]
-            queryset = queryset.filter(
-                Exists(
-                    Series.objects.filter(
-                        study=OuterRef(study_ref), modality__in=[v.upper() for v in _values(value)]
-                    )
-                )
+            matching = Series.objects.filter(
+                study=OuterRef(study_ref), modality__in=[v.upper() for v in _values(value)]
             )
+            if hidden_series:
+                matching = matching.exclude(id__in=hidden_series)
+            queryset = queryset.filter(Exists(matching))
     return queryset, ignored
 
 

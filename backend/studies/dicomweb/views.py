@@ -88,12 +88,16 @@ class QidoStudiesApi(DicomWebApi):
             selectors.study_queryset_for_user(request.user).select_related("patient"),
             user=request.user,
         )
-        studies, ignored = qido.qido_filter(studies, level="study", params=request.query_params)
+        hidden_series = selectors.hidden_series_ids_for_user(request.user)
+        studies, ignored = qido.qido_filter(
+            studies, level="study", params=request.query_params, hidden_series=hidden_series
+        )
         studies = studies.order_by("-study_date", "-study_time", "id")
         base = self.base_url(request)
-        body = [
-            json_model.study_json(s, base_url=base) for s in _page(studies, request.query_params)
-        ]
+        page = selectors.with_visible_modalities(
+            _page(studies, request.query_params), user=request.user
+        )
+        body = [json_model.study_json(s, base_url=base) for s in page]
         return json_response(body, headers=_ignored_warning(ignored))
 
 
@@ -109,12 +113,17 @@ class QidoSeriesApi(DicomWebApi):
         series = series.annotate(
             number_of_instances=selectors.related_count(Instance, "series", exclude_ids=hidden)
         )
-        series, ignored = qido.qido_filter(series, level="series", params=request.query_params)
+        series, ignored = qido.qido_filter(
+            series,
+            level="series",
+            params=request.query_params,
+            hidden_series=selectors.hidden_series_ids_for_user(request.user, study=study),
+        )
         series = series.order_by("study__study_date", "series_number", "created")
         base = self.base_url(request)
-        body = [
-            json_model.series_json(s, base_url=base) for s in _page(series, request.query_params)
-        ]
+        page = list(_page(series, request.query_params))
+        selectors.with_visible_modalities([s.study for s in page], user=request.user)
+        body = [json_model.series_json(s, base_url=base) for s in page]
         return json_response(body, headers=_ignored_warning(ignored))
 
 
@@ -129,14 +138,19 @@ class QidoInstancesApi(DicomWebApi):
         if series_uid:
             instances = instances.filter(series__series_instance_uid=series_uid)
         instances, ignored = qido.qido_filter(
-            instances, level="instance", params=request.query_params
+            instances,
+            level="instance",
+            params=request.query_params,
+            hidden_series=selectors.hidden_series_ids_for_user(request.user, study=study),
         )
         instances = instances.order_by("series__series_number", "instance_number", "created")
         base = self.base_url(request)
         extra = qido.include_fields(request.query_params) - set(json_model.STUDY_ATTRIBUTES)
         extra -= set(json_model.SERIES_ATTRIBUTES) | set(json_model.INSTANCE_ATTRIBUTES)
+        page = list(_page(instances, request.query_params))
+        selectors.with_visible_modalities([i.series.study for i in page], user=request.user)
         body = []
-        for instance in _page(instances, request.query_params):
+        for instance in page:
             item = json_model.instance_json(instance, base_url=base)
             if extra:  # attributes the database does not index: read them from the file header
                 item.update(_header_fields(instance, extra))

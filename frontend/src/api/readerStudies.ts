@@ -295,6 +295,9 @@ export interface MyReadingEntry {
   sessions_total: number;
 }
 
+/** The study's own state as a reader sees it (paused and closed studies take no answers). */
+export type ReaderStudyRunState = "open" | "paused" | "closed";
+
 export interface Reading {
   id: string;
   reader_study_id: string;
@@ -307,6 +310,8 @@ export interface Reading {
   state: "pending" | "open" | "submitted";
   answer: Answer | null;
   submitted_at: string | null;
+  /** The reader study's state when this was answered (detail and open). */
+  reader_study_state?: ReaderStudyRunState;
   ai: {
     job_id: string;
     model_version: FrozenAi["model_version"];

@@ -16,6 +16,8 @@ interface Props {
   saveState: "idle" | "saving" | "saved" | "error";
   error: string | null;
   submitting: boolean;
+  /** Submitting is not possible now (the study is paused or closed); the page says why. */
+  submitBlocked?: boolean;
   onSubmit: () => void;
 }
 
@@ -227,7 +229,7 @@ export function AnswerPanel(props: Props) {
             type="button"
             className="btn btn-primary"
             data-testid="submit-answer"
-            disabled={props.submitting}
+            disabled={props.submitting || props.submitBlocked === true}
             onClick={props.onSubmit}
           >
             {props.submitting ? tr("answer.submitting") : tr("answer.submit")}

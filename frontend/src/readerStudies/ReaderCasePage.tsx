@@ -9,6 +9,7 @@ import {
   type Location,
   type Reading,
 } from "../api/readerStudies";
+import { ApiError } from "../api/ApiError";
 import { getStudy } from "../api/studies";
 import { CenteredMessage } from "../components/CenteredMessage";
 import { useI18n } from "../i18n/useI18n";
@@ -28,8 +29,17 @@ import { rsErrorText, useRsI18n } from "./messages";
 import { OutboxNotice } from "./OutboxNotice";
 import { MY_READING_PATH, readingPath } from "./paths";
 import { useFrozenAi } from "./useFrozenAi";
+import { useStudyRunState } from "./useStudyRunState";
 
 const AUTOSAVE_MS = 800;
+
+/** A refusal because the study admin paused the study (the services put it in `extra.code`). */
+function isStudyPaused(error: unknown): boolean {
+  return (
+    error instanceof ApiError &&
+    (error.extra.code === "study_paused" || error.code === "study_paused")
+  );
+}
 /** In the unaided arm nothing is drawn even if a label map ever reached the viewer. */
 const NO_OVERLAY: OverlayStyle = { ...DEFAULT_OVERLAY_STYLE, visible: false };
 
@@ -89,6 +99,12 @@ function ReadingView({ reading }: { reading: Reading }) {
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [marking, setMarking] = useState<LesionLabel | null>(null);
+  const [runState, setRunState] = useStudyRunState(
+    reading.id,
+    reading.reader_study_state ?? "open",
+  );
+  const paused = runState === "paused";
+  const closed = runState === "closed";
 
   const change = useCallback((next: Answer) => {
     setAnswer(next);
@@ -96,20 +112,27 @@ function ReadingView({ reading }: { reading: Reading }) {
   }, []);
 
   // Autosave: a quiet moment after the last change, the draft goes to the server.
+  // While the study is paused the draft stays on screen and goes out when it resumes.
   useEffect(() => {
-    if (!dirty || locked) return;
+    if (!dirty || locked || paused || closed) return;
     const handle = setTimeout(() => {
       setSaveState("saving");
       setDirty(false);
       saveAnswer(reading.id, answer)
         .then(() => setSaveState("saved"))
         .catch((e: unknown) => {
+          if (isStudyPaused(e)) {
+            setRunState("paused");
+            setSaveState("idle");
+            setDirty(true);
+            return;
+          }
           setSaveState("error");
           setError(rsErrorText(e, tr));
         });
     }, AUTOSAVE_MS);
     return () => clearTimeout(handle);
-  }, [answer, dirty, locked, reading.id]);
+  }, [answer, dirty, locked, paused, closed, reading.id, setRunState]);
 
   const submit = () => {
     if (missingFields(answer).length > 0) {
@@ -128,7 +151,10 @@ function ReadingView({ reading }: { reading: Reading }) {
           result.next_reading_id ? readingPath(result.next_reading_id) : MY_READING_PATH,
         );
       })
-      .catch((e: unknown) => setError(rsErrorText(e, tr)))
+      .catch((e: unknown) => {
+        if (isStudyPaused(e)) setRunState("paused");
+        else setError(rsErrorText(e, tr));
+      })
       .finally(() => setSubmitting(false));
   };
 
@@ -278,6 +304,16 @@ function ReadingView({ reading }: { reading: Reading }) {
         <span className="muted">{tr(aided ? "arm.aided" : "arm.unaided")}</span>
       </header>
       <OutboxNotice />
+      {(paused || closed) && (
+        <p
+          className="notice"
+          role="status"
+          data-testid="study-paused"
+          data-state={runState}
+        >
+          {tr(paused ? "reading.studyPaused" : "reading.studyClosed")}
+        </p>
+      )}
       <div className="case-body">
         <div className="case-viewer" ref={viewerRef} data-marking={marking ?? ""}>
           {studyState.status === "error" && (
@@ -341,6 +377,7 @@ function ReadingView({ reading }: { reading: Reading }) {
             saveState={saveState}
             error={error}
             submitting={submitting}
+            submitBlocked={paused || closed}
             onSubmit={submit}
           />
         </aside>

@@ -23,6 +23,10 @@ const en = {
   "arm.aided": "With AI",
   "reading.case": "Case {position} of {total}",
   "reading.aiFrozen": "AI result (frozen for this study)",
+  "reading.studyPaused":
+    "The study admin has paused this study. Your answer stays on this screen and is saved when the study resumes; submitting waits until then.",
+  "reading.studyClosed":
+    "The study admin has closed this study: answers are no longer taken.",
   "reading.aiUnavailable": "The frozen AI result could not be loaded.",
   "reading.model": "Model {name} {version}",
   "answer.title": "Your answer",
@@ -185,6 +189,9 @@ const zh: Record<RsKey, string> = {
   "arm.aided": "有 AI 辅助",
   "reading.case": "第 {position} 例（共 {total} 例）",
   "reading.aiFrozen": "AI 结果（本研究固定版本）",
+  "reading.studyPaused":
+    "研究管理员已暂停本研究。您的答案保留在此页面，研究恢复后自动保存；恢复前无法提交。",
+  "reading.studyClosed": "研究管理员已关闭本研究，不再接收答案。",
   "reading.aiUnavailable": "无法加载固定的 AI 结果。",
   "reading.model": "模型 {name} {version}",
   "answer.title": "您的判读",

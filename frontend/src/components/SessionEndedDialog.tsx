@@ -1,8 +1,7 @@
-import { useState, type FormEvent } from "react";
 import * as authApi from "../api/auth";
 import { useAuth } from "../auth/useAuth";
+import { useSignInForm } from "../auth/useSignInForm";
 import { useI18n } from "../i18n/useI18n";
-import { loginErrorMessage } from "../pages/loginErrorMessage";
 
 /**
  * Shown over the page when the server ended the session (see auth/sessionEnded.ts). The page
@@ -13,32 +12,11 @@ import { loginErrorMessage } from "../pages/loginErrorMessage";
 export function SessionEndedDialog() {
   const { user, resumeSession, logout } = useAuth();
   const { t } = useI18n();
-  const [username, setUsername] = useState(user?.username ?? "");
-  const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [submitting, setSubmitting] = useState(false);
-
-  const handleSubmit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (username.trim() === "" || password === "") {
-      setError(t("login.error.missing"));
-      return;
-    }
-    setSubmitting(true);
-    setError(null);
-    try {
-      const me = await authApi.login({ username: username.trim(), password });
-      if (user !== null && me.username === user.username) {
-        resumeSession(me);
-      } else {
-        window.location.assign("/worklist");
-      }
-    } catch (caught) {
-      setError(loginErrorMessage(caught, t));
-      setPassword("");
-      setSubmitting(false);
-    }
-  };
+  const form = useSignInForm(async (input) => {
+    const me = await authApi.login(input);
+    if (user !== null && me.username === user.username) resumeSession(me);
+    else window.location.assign("/worklist");
+  }, user?.username ?? "");
 
   return (
     <div className="modal-backdrop">
@@ -49,7 +27,7 @@ export function SessionEndedDialog() {
         aria-labelledby="session-ended-title"
         aria-describedby="session-ended-body"
         data-testid="session-ended"
-        onSubmit={(e) => void handleSubmit(e)}
+        onSubmit={form.onSubmit}
         noValidate
       >
         <h2 id="session-ended-title">{t("session.ended.title")}</h2>
@@ -59,8 +37,8 @@ export function SessionEndedDialog() {
           <input
             name="username"
             autoComplete="username"
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
+            value={form.username}
+            onChange={(e) => form.setUsername(e.target.value)}
           />
         </label>
         <label className="field">
@@ -70,18 +48,18 @@ export function SessionEndedDialog() {
             type="password"
             autoComplete="current-password"
             autoFocus
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
+            value={form.password}
+            onChange={(e) => form.setPassword(e.target.value)}
           />
         </label>
-        {error && (
+        {form.error && (
           <p className="form-error" role="alert" data-testid="session-ended-error">
-            {error}
+            {form.error}
           </p>
         )}
         <div className="modal-actions">
-          <button type="submit" className="btn btn-primary" disabled={submitting}>
-            {submitting ? t("login.submitting") : t("login.submit")}
+          <button type="submit" className="btn btn-primary" disabled={form.submitting}>
+            {form.submitting ? t("login.submitting") : t("login.submit")}
           </button>
           <button type="button" className="btn" onClick={() => void logout()}>
             {t("session.ended.signOut")}

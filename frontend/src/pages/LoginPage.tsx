@@ -1,44 +1,25 @@
-import { useState, type FormEvent } from "react";
 import { safeNextPath } from "../auth/guard";
 import { useAuth } from "../auth/useAuth";
+import { useSignInForm } from "../auth/useSignInForm";
 import { LanguageSwitch } from "../components/LanguageSwitch";
 import { useI18n } from "../i18n/useI18n";
 import { navigate } from "../router/history";
-import { loginErrorMessage } from "./loginErrorMessage";
 
 export function LoginPage() {
   const { login } = useAuth();
   const { t } = useI18n();
-  const [username, setUsername] = useState("");
-  const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [submitting, setSubmitting] = useState(false);
-
-  const handleSubmit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (username.trim() === "" || password === "") {
-      setError(t("login.error.missing"));
-      return;
-    }
-    setSubmitting(true);
-    setError(null);
-    try {
-      await login({ username: username.trim(), password });
-      const next = safeNextPath(new URLSearchParams(window.location.search).get("next"));
-      navigate(next ?? "/worklist", { replace: true });
-    } catch (caught) {
-      setError(loginErrorMessage(caught, t));
-      setPassword("");
-      setSubmitting(false);
-    }
-  };
+  const form = useSignInForm(async (input) => {
+    await login(input);
+    const next = safeNextPath(new URLSearchParams(window.location.search).get("next"));
+    navigate(next ?? "/worklist", { replace: true });
+  });
 
   return (
     <div className="login-page">
       <div className="login-lang">
         <LanguageSwitch />
       </div>
-      <form className="login-card" onSubmit={(e) => void handleSubmit(e)} noValidate>
+      <form className="login-card" onSubmit={form.onSubmit} noValidate>
         <h1 className="login-brand">{t("app.name")}</h1>
         <h2 className="login-title">{t("login.title")}</h2>
         <label className="field">
@@ -47,8 +28,8 @@ export function LoginPage() {
             name="username"
             autoComplete="username"
             autoFocus
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
+            value={form.username}
+            onChange={(e) => form.setUsername(e.target.value)}
           />
         </label>
         <label className="field">
@@ -57,17 +38,17 @@ export function LoginPage() {
             name="password"
             type="password"
             autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
+            value={form.password}
+            onChange={(e) => form.setPassword(e.target.value)}
           />
         </label>
-        {error && (
+        {form.error && (
           <p className="form-error" role="alert" data-testid="login-error">
-            {error}
+            {form.error}
           </p>
         )}
-        <button type="submit" className="btn btn-primary" disabled={submitting}>
-          {submitting ? t("login.submitting") : t("login.submit")}
+        <button type="submit" className="btn btn-primary" disabled={form.submitting}>
+          {form.submitting ? t("login.submitting") : t("login.submit")}
         </button>
       </form>
     </div>

@@ -36,6 +36,7 @@ import { Link } from "../router/Link";
 import { readerStudyResultsPath } from "../router/routes";
 import { rsErrorText, useRsI18n, type RsKey, type RsTranslate } from "./messages";
 import { ADMIN_PATH } from "./paths";
+import { SampleSizePanel } from "./SampleSizePanel";
 
 const POLL_MS = 2000;
 
@@ -131,6 +132,7 @@ export function ReaderStudyAdminPage({ studyId }: { studyId: string }) {
       )}
       <StateSection study={study} runner={runner} />
       <SettingsSection key={`settings-${version}`} study={study} runner={runner} />
+      <SampleSizePanel />
       <CasesSection studyId={studyId} draft={draft} version={version} runner={runner} />
       <ReadersSection studyId={studyId} draft={draft} version={version} runner={runner} />
       <ScheduleSection studyId={studyId} version={version} />

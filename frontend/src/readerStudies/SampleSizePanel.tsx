@@ -102,7 +102,7 @@ export function SampleSizePanel() {
   };
 
   const field = (key: SsKey, value: string, set: (v: string) => void, testid: string) => (
-    <label className="rs-field">
+    <label className="field">
       <span>{tr(key)}</span>
       <input
         type="text"
@@ -144,7 +144,7 @@ export function SampleSizePanel() {
         </label>
       </fieldset>
       {source === "pilot" ? (
-        <label className="rs-field">
+        <label className="field field-wide">
           <span>{tr("pilot")}</span>
           {pilots !== null && pilots.length === 0 ? (
             <span className="muted">{tr("noPilots")}</span>
@@ -169,10 +169,10 @@ export function SampleSizePanel() {
           )}
         </label>
       ) : (
-        <div className="rs-grid">
-          <p>{tr("aucComponents")}</p>
+        <div className="rs-form">
+          <span>{tr("aucComponents")}</span>
           {AUC_FIELDS.map((f) => (
-            <label className="rs-field" key={f}>
+            <label className="field" key={f}>
               <span>{f}</span>
               <input
                 type="text"
@@ -183,9 +183,9 @@ export function SampleSizePanel() {
               />
             </label>
           ))}
-          <p>{tr("timeComponents")}</p>
+          <span>{tr("timeComponents")}</span>
           {TIME_FIELDS.map((f) => (
-            <label className="rs-field" key={f}>
+            <label className="field" key={f}>
               <span>{f}</span>
               <input
                 type="text"
@@ -198,12 +198,14 @@ export function SampleSizePanel() {
           ))}
         </div>
       )}
-      {field("aucDifference", auc, setAuc, "samplesize-auc-difference")}
-      {field("timeRatio", ratio, setRatio, "samplesize-time-ratio")}
-      {field("power", power, setPower, "samplesize-power")}
-      {field("alpha", alpha, setAlpha, "samplesize-alpha")}
-      {field("readers", readers, setReaders, "samplesize-readers")}
-      {field("nSim", nSim, setNSim, "samplesize-nsim")}
+      <div className="rs-form">
+        {field("aucDifference", auc, setAuc, "samplesize-auc-difference")}
+        {field("timeRatio", ratio, setRatio, "samplesize-time-ratio")}
+        {field("power", power, setPower, "samplesize-power")}
+        {field("alpha", alpha, setAlpha, "samplesize-alpha")}
+        {field("readers", readers, setReaders, "samplesize-readers")}
+        {field("nSim", nSim, setNSim, "samplesize-nsim")}
+      </div>
       <div className="rs-actions">
         <button
           type="button"

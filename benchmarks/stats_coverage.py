@@ -13,7 +13,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import platform
 import sys
 import time
@@ -43,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    load_before = [round(x, 2) for x in os.getloadavg()]
     t0 = time.time()
     rows = []
     for i in range(args.repetitions):
@@ -94,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             "power_at_0.05": float(np.mean([r["auc_p"] < 0.05 for r in rows])),
         },
         "seconds": round(time.time() - t0, 1),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "load_average_before": load_before},
         "python": platform.python_version(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -162,6 +162,56 @@ def text_value(d: dict) -> list[str]:
     return rows
 
 
+def status_polling(d: dict) -> list[str]:
+    st, lat = d["setup"], d["latency_ms"]
+    codes = ", ".join(f"{n} x {code}" for code, n in sorted(d["status_codes"].items()))
+    return [
+        f"{st['clients']} clients, {st['ids_per_client']} studies each, one request every "
+        f"{st['interval_s']:g} s for {st['duration_s']:g} s ({st['server']}; {st['job_changes']} "
+        f"job state changes meanwhile). The product polls every {st['product_interval_s']:g} s.",
+        "",
+        "| requests | requests/s | answers | share 304 | latency p50 / p95 / p99 | "
+        "server CPU per request | server CPU, share of one core (at the product's interval) |",
+        "|---|---|---|---|---|---|---|",
+        f"| {d['requests']} | {d['requests_per_s']:.1f} | {codes} | {d['share_304']:.2f} | "
+        f"{lat['p50']:.0f} / {lat['p95']:.0f} / {lat['p99']:.0f} ms | "
+        f"{d['server_cpu_ms_per_request']:.1f} ms | {d['server_cpu_share_of_one_core']:.3f} "
+        f"({d['server_cpu_share_at_product_interval']:.3f}) |",
+        "",
+        d.get("note", ""),
+    ]
+
+
+def stats_coverage(d: dict) -> list[str]:
+    sp = d["spec"]
+    rows = [
+        f"{d['repetitions']} simulated studies: {sp['n_readers']} readers x {sp['n_cases']} cases "
+        f"(prevalence {sp['prevalence']:g}), AUC {sp['auc_unaided']:g} -> {sp['auc_aided']:g}, "
+        f"time ratio {sp['time_ratio']:g}; log-time SDs: reader {sp['sd_log_reader']:g}, case "
+        f"{sp['sd_log_case']:g}, reader x arm {sp['sd_log_reader_arm']:g}, residual "
+        f"{sp['sd_log_residual']:g}.",
+        "",
+        "| quantity | true | mean estimate | CIs covering | coverage (MC SE) | "
+        "within 2 MC SE of 0.95 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, label in (("time_ratio", "time ratio (mixed model)"), ("auc_gain", "AUC gain (OR)")):
+        r = d[key]
+        ok = abs(r["coverage"] - 0.95) <= 2 * r["mc_se"]
+        rows.append(
+            f"| {label} | {r['true']:.3f} | {r['mean_estimate']:.4f} | {r['covered']} / {r['n']} | "
+            f"{r['coverage']:.3f} ({r['mc_se']:.3f}) | {yes(ok)} |"
+        )
+    power = d["auc_gain"].get("power_at_0.05")
+    if power is not None:
+        rows += [
+            "",
+            f"Share of studies with the AUC gain significant at 0.05 (power): {power:.2f}.",
+        ]
+    rows += ["", f"_{d['seconds']:.0f} s, Python {d['python']}_"]
+    return rows
+
+
 # name -> (title, what it measures, how to rerun, renderer)
 BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
     "inference": (
@@ -208,6 +258,29 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
         "1 GB, the largest JSON body. Peak resident memory of the worker (VmHWM).",
         "python benchmarks/memory.py",
         memory,
+    ),
+    "status_polling": (
+        "Live-status polling load",
+        "Open worklists and viewers polling `GET /api/studies/status` with ETags against gunicorn "
+        "(an unchanged answer is an empty 304); the clients poll faster than the product to "
+        "measure the cost per request.",
+        "python benchmarks/status_polling.py --clients 50 --interval 1 --duration 20",
+        status_polling,
+    ),
+    "stats_coverage": (
+        "Reader-study statistics: CI coverage on simulated studies",
+        "Each repetition simulates a reader study with a known time ratio and AUC gain "
+        "(`boneread_ml.stats.simulate`), analyses it with the engine (mixed-model time ratio, "
+        "OR MRMC AUC difference) and records whether each 95% CI covers the known value.",
+        "nice -n 10 python benchmarks/stats_coverage.py --repetitions 400",
+        stats_coverage,
+    ),
+    "stats_coverage_reader_arm": (
+        "Reader-study statistics: CI coverage when readers profit unequally from the AI",
+        "As above with a larger reader x arm variance of log time (SD 0.15).",
+        "nice -n 10 python benchmarks/stats_coverage.py --repetitions 200 --sd-log-reader-arm 0.15 "
+        "--out benchmarks/results/stats_coverage_reader_arm.json",
+        stats_coverage,
     ),
     "synth": (
         "Phantom generation speed",
@@ -264,7 +337,7 @@ def render() -> str:
             lines += ["Not run yet.", ""]
             continue
         lines += renderer(data) + [""]
-        when = data.get("when") or data.get("date_utc")
+        when = data.get("when") or data.get("date_utc") or data.get("date")
         load_avg = (data.get("machine") or {}).get("load_average_before") or (
             data.get("machine") or {}
         ).get("load_average_1_5_15")

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analysis import selectors
+from analysis import samplesize, selectors
 from analysis.exports import EXPORT_KINDS, export_csv
 from analysis.plots import PLOTS, plot_render
 from analysis.report import report_pdf
@@ -168,3 +168,27 @@ class ExportApi(APIView):
             f'attachment; filename="reader-study-{reader_study.pk}-{kind}.csv"'
         )
         return response
+
+
+class SampleSizeApi(APIView):
+    """Sample-size planning for a new study: the finished pilot studies to plan from (GET) and
+    the readers x cases table for an AUC difference and/or a time ratio (POST; computes only,
+    stores nothing)."""
+
+    @extend_schema(
+        operation_id="reader_study_sample_size_pilots",
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    def get(self, request):
+        samplesize.check_planner(user=request.user)
+        return Response({"pilots": samplesize.pilot_candidates(user=request.user)})
+
+    @extend_schema(
+        operation_id="reader_study_sample_size",
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    def post(self, request):
+        samplesize.check_planner(user=request.user)
+        data = request.data if isinstance(request.data, dict) else {}
+        return Response(samplesize.sample_size_plan(user=request.user, data=data))

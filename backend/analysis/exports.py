@@ -104,6 +104,7 @@ def _results_rows(results: dict[str, Any]) -> list[list[Any]]:
         add("time", row["reader"], "aided", "total_minutes", row["aided_minutes"])
         add("time", row["reader"], "", "paired_t_p", row["t_p"])
         add("time", row["reader"], "", "wilcoxon_p", row["wilcoxon_p"])
+        add("time", row["reader"], "", "ratio_reader", row.get("ratio"), row.get("ratio_ci"))
     if time:
         add("time", "", "unaided", "mean_total_minutes", time["mean_unaided_minutes"])
         add("time", "", "aided", "mean_total_minutes", time["mean_aided_minutes"])

@@ -37,6 +37,7 @@ TEXT: dict[str, dict[str, str]] = {
         "ratio": "Mean total with AI / mean total without AI",
         "t_p": "Paired t p",
         "wilcoxon_p": "Wilcoxon p",
+        "reader_ratio": "Ratio with / without AI (95% CI)",
         "mean": "Mean",
         "ratio_line": "Time ratio with AI / without AI (mixed model on log time)",
         "carryover": "Carry-over check (arm x period term, log scale)",
@@ -87,6 +88,7 @@ TEXT: dict[str, dict[str, str]] = {
         "ratio": "平均总时间 有AI / 无AI",
         "t_p": "配对t检验 p",
         "wilcoxon_p": "Wilcoxon p",
+        "reader_ratio": "有AI/无AI时间比值（95% CI）",
         "mean": "平均",
         "ratio_line": "时间比值 有AI / 无AI（对数时间混合模型）",
         "carryover": "延滞效应检查（组别×阶段交互项，对数尺度）",
@@ -126,7 +128,8 @@ METHODS: dict[str, str] = {
         "time (the case visible and the reader not idle) or the open-to-submit time; case views "
         "flagged by the study admin are excluded unless stated. The table gives each reader's "
         "total minutes over the case set in each arm with paired t and Wilcoxon tests on the "
-        "per-case times. The time ratio (with AI / without AI) and its 95% confidence interval "
+        "per-case times and the reader's own time ratio (the geometric mean of the per-case ratios "
+        "with a t interval on the log scale). The time ratio (with AI / without AI) and its 95% confidence interval "
         "come from a linear mixed model on log time with arm and session as fixed effects and "
         "crossed random effects for reader and case (statsmodels MixedLM); an arm x period term "
         "is reported as the carry-over check. Sensitivity and specificity are computed from the "
@@ -141,7 +144,7 @@ METHODS: dict[str, str] = {
     "zh-CN": (
         "每例阅片时间由阅片器的计时器按服务器时钟记录：有效时间（病例可见且阅片者未空闲）或打开至"
         "提交的时间；研究管理员标记的阅片默认排除。表中给出每位阅片者在各组读完全部病例的总分钟数，"
-        "并对每例时间做配对t检验和Wilcoxon检验。时间比值（有AI/无AI）及其95%置信区间来自对数时间的"
+        "并对每例时间做配对t检验和Wilcoxon检验，给出该阅片者自身的时间比值（各病例比值的几何均数，对数尺度t区间）。时间比值（有AI/无AI）及其95%置信区间来自对数时间的"
         "线性混合模型：组别与轮次为固定效应，阅片者与病例为交叉随机效应（statsmodels MixedLM）；"
         "组别×阶段交互项作为延滞效应检查。敏感度与特异度由是/否回答计算（Wilson区间），AUC由0-100"
         "置信评分按经验法计算（DeLong区间）；每位阅片者两组之间用配对DeLong检验比较。多阅片者多病例"
@@ -209,6 +212,8 @@ def _report_context(results: dict[str, Any], lang: str) -> dict[str, Any]:
                 "aided": fmt(row.get("aided_minutes"), 1),
                 "t_p": fmt_p(row.get("t_p")),
                 "wilcoxon_p": fmt_p(row.get("wilcoxon_p")),
+                "ratio": fmt(row.get("ratio"), 2),
+                "ratio_ci": fmt_ci(row.get("ratio_ci"), 2),
             }
             for row in time.get("per_reader") or []
         ],

@@ -62,6 +62,9 @@ def _time_section(times: pd.DataFrame, notes: list[str]) -> dict[str, Any] | Non
                 "n_aided": row["cases_aided"],
                 "t_p": tests.get(row["reader"], {}).get("t_p"),
                 "wilcoxon_p": tests.get(row["reader"], {}).get("wilcoxon_p"),
+                # the reader's own ratio aided/unaided (geometric mean over paired cases)
+                "ratio": tests.get(row["reader"], {}).get("ratio"),
+                "ratio_ci": tests.get(row["reader"], {}).get("ratio_ci"),
             }
             for row in totals["per_reader"]
         ],

@@ -54,6 +54,9 @@ def test_results_page_shows_the_engines_numbers_and_plots(live_server, page):
         line = rows.filter(has_text=row["reader"]).first
         expect(line).to_contain_text(fmt(row["unaided_minutes"], 1))
         expect(line).to_contain_text(fmt(row["aided_minutes"], 1))
+        expect(page.get_by_test_id(f"reader-ratio-{row['reader']}")).to_have_text(
+            f"{fmt(row['ratio'], 2)} ({fmt_ci(row['ratio_ci'], 2)})"
+        )
     # The flagged reading is listed (and excluded from the time table by default).
     flagged = results["flagged"][0]
     expect(page.get_by_test_id("flagged-table")).to_contain_text(flagged["case"])

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -123,6 +124,15 @@ def test_time_keys(capsys, tmp_path):
     assert code == 0, err
     res = json.loads(out)
     assert {"ratio", "ratio_ci", "totals", "paired_tests", "carry_over"} <= set(res)
+    # each reader's own time ratio with its CI, from the per-case log differences
+    df = pd.read_csv(path)
+    for row in res["paired_tests"]:
+        g = df[df.reader == row["reader"]].pivot_table(
+            index="case", columns="arm", values="seconds"
+        )
+        logd = np.log(g["aided"]) - np.log(g["unaided"])
+        assert row["ratio"] == pytest.approx(float(np.exp(logd.mean())), rel=1e-9)
+        assert row["ratio_ci"][0] < row["ratio"] < row["ratio_ci"][1]
 
 
 @pytest.fixture

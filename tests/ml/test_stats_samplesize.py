@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from boneread_ml.stats.data import StatsInputError
 from boneread_ml.stats.mrmc import mrmc_analysis
-from boneread_ml.stats.samplesize import auc_power, auc_sample_size, pilot_components, time_power
+from boneread_ml.stats.samplesize import (
+    auc_power,
+    auc_sample_size,
+    pilot_components,
+    time_power,
+    time_ratio_power,
+    time_sample_size,
+)
 
 VANDYKE = Path(__file__).resolve().parents[1] / "fixtures" / "reference_data" / "vandyke_roc.csv"
 
@@ -58,3 +67,57 @@ def test_time_power_is_high_for_a_large_effect_and_low_without_one():
     none = time_power(readers=4, cases=12, time_ratio=1.0, variance_components=vc, n_sim=5, seed=1)
     assert big["power"] == 1.0
     assert none["power"] <= 0.4
+
+
+VC = {"reader": 0.04, "case": 0.09, "reader_arm": 0.0025, "residual": 0.12}
+
+
+def test_time_ratio_power_se_is_the_balanced_crossover_variance():
+    res = time_ratio_power(readers=6, cases=30, time_ratio=0.8, variance_components=VC)
+    assert res["se_log_ratio"] == pytest.approx(np.sqrt((2 * 0.0025 + 2 * 0.12 / 30) / 6))
+    assert 0 < res["power"] < 1
+    assert time_ratio_power(readers=6, cases=30, time_ratio=1.0, variance_components=VC)[
+        "power"
+    ] == pytest.approx(0.05, abs=1e-9)
+
+
+def test_time_ratio_power_agrees_with_simulation():
+    approx = time_ratio_power(readers=4, cases=8, time_ratio=0.85, variance_components=VC)
+    sim = time_power(readers=4, cases=8, time_ratio=0.85, variance_components=VC, n_sim=40, seed=3)
+    assert abs(sim["power"] - approx["power"]) < 3 * max(sim["power_se"], 0.05)
+
+
+def test_time_sample_size_rows_reach_the_power_by_simulation():
+    (row,) = time_sample_size(
+        time_ratio=0.8, variance_components=VC, power=0.8, readers=[6], n_sim=20, seed=5
+    )
+    assert row["cases"] is not None and row["power"] >= 0.8 and row["n_sim"] == 20
+
+    # the search starts at the fewest cases the t approximation needs and only goes up
+    def approx(k):
+        return time_ratio_power(readers=6, cases=k, time_ratio=0.8, variance_components=VC)
+
+    start = next(k for k in range(2, 200) if approx(k)["power"] >= 0.8)
+    assert row["cases"] >= start
+    assert row["power_approx"] == pytest.approx(approx(row["cases"])["power"])
+
+
+def test_time_sample_size_without_enough_readers_is_none():
+    # a large reader x arm variance: more cases cannot make up for two readers
+    vc = dict(VC, reader_arm=0.05)
+    (row,) = time_sample_size(time_ratio=0.9, variance_components=vc, readers=[2], n_sim=20)
+    assert row["cases"] is None and row["n_sim"] == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"power": 1.2}, "power must be between 0 and 1"),
+        ({"time_ratio": 1.0}, "must be positive and not 1"),
+        ({"variance_components": dict(VC, residual=0.0)}, "residual variance"),
+    ],
+)
+def test_time_sample_size_bad_input(kwargs, message):
+    args = {"time_ratio": 0.8, "variance_components": VC, "readers": [4], "n_sim": 20, **kwargs}
+    with pytest.raises(StatsInputError, match=message):
+        time_sample_size(**args)

@@ -152,3 +152,36 @@ def test_ratio_ci_uses_the_t_quantile(small_study):
     b, se = out["model"]["log_ratio"], out["model"]["log_ratio_se"]
     q = stats.t.ppf(0.975, df)
     assert out["ratio_ci"] == [pytest.approx(np.exp(b - q * se)), pytest.approx(np.exp(b + q * se))]
+
+
+def test_per_reader_ratio_is_the_geometric_mean_ratio_with_a_t_interval(small_study):
+    d = time_data(small_study)
+    rows = {r["reader"]: r for r in paired_tests(d, alpha=0.1)}
+    for reader, g in d.groupby("reader"):
+        w = g.pivot_table(index="case", columns="aided", values="seconds").dropna()
+        logd = np.log(w[1].to_numpy()) - np.log(w[0].to_numpy())
+        # the same interval from scipy's one-sample t-test CI on the log differences
+        ci = stats.ttest_1samp(logd, 0.0).confidence_interval(0.9)
+        r = rows[reader]
+        assert r["ratio"] == pytest.approx(np.exp(logd.mean()), rel=1e-12)
+        assert r["ratio_ci"] == pytest.approx([np.exp(ci.low), np.exp(ci.high)], rel=1e-12)
+        assert r["ratio_ci"][0] < r["ratio"] < r["ratio_ci"][1]
+
+
+def test_per_reader_ratio_recovers_a_known_ratio():
+    # reader a: per-case ratios 0.5 x (1.2, 1/1.2, 1.1, 1/1.1, 1, 1), geometric mean 0.5;
+    # reader b: 2 x the same jitter
+    cases = [f"c{i}" for i in range(6)]
+    base = [40.0, 55.0, 70.0, 90.0, 120.0, 150.0]
+    jitter = [1.2, 1 / 1.2, 1.1, 1 / 1.1, 1.0, 1.0]
+    rows = []
+    for reader, factor, first in (("a", 0.5, "unaided"), ("b", 2.0, "aided")):  # AB/BA
+        for c, s, j in zip(cases, base, jitter, strict=True):
+            rows.append((reader, "unaided", 1 if first == "unaided" else 2, c, s))
+            rows.append((reader, "aided", 1 if first == "aided" else 2, c, s * factor * j))
+    df = pd.DataFrame(rows, columns=["reader", "arm", "session", "case", "seconds"])
+    out = {r["reader"]: r for r in time_analysis(df, engine="reml")["paired_tests"]}
+    assert out["a"]["ratio"] == pytest.approx(0.5) and out["b"]["ratio"] == pytest.approx(2.0)
+    logd = np.log(jitter)
+    half = stats.t.ppf(0.975, 5) * logd.std(ddof=1) / np.sqrt(6)
+    assert out["a"]["ratio_ci"] == pytest.approx([0.5 * np.exp(-half), 0.5 * np.exp(half)])

@@ -37,6 +37,9 @@ export interface ReaderTime {
   n_aided: number;
   t_p: number | null;
   wilcoxon_p: number | null;
+  /** The reader's own time ratio with AI / without AI (geometric mean over paired cases). */
+  ratio: number | null;
+  ratio_ci: Interval | null;
 }
 
 export interface TimeResults {

@@ -37,6 +37,7 @@ import { readerStudyResultsPath } from "../router/routes";
 import { AnswerCorrectionSection } from "./AnswerCorrection";
 import { rsErrorText, useRsI18n, type RsKey, type RsTranslate } from "./messages";
 import { ADMIN_PATH } from "./paths";
+import { SampleSizePanel } from "./SampleSizePanel";
 
 const POLL_MS = 2000;
 
@@ -132,6 +133,7 @@ export function ReaderStudyAdminPage({ studyId }: { studyId: string }) {
       )}
       <StateSection study={study} runner={runner} />
       <SettingsSection key={`settings-${version}`} study={study} runner={runner} />
+      <SampleSizePanel />
       <CasesSection studyId={studyId} draft={draft} version={version} runner={runner} />
       <ReadersSection studyId={studyId} draft={draft} version={version} runner={runner} />
       <ScheduleSection studyId={studyId} version={version} />

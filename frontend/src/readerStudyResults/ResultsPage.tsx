@@ -157,6 +157,7 @@ export function ResultsPage({ readerStudyId }: { readerStudyId: string }) {
                   <th className="num">
                     {tr("aided")} ({tr("minutes")})
                   </th>
+                  <th className="num">{tr("readerRatio")}</th>
                   <th className="num">{tr("tP")}</th>
                   <th className="num">{tr("wilcoxonP")}</th>
                 </tr>
@@ -167,6 +168,9 @@ export function ResultsPage({ readerStudyId }: { readerStudyId: string }) {
                     <td>{row.reader}</td>
                     <td className="num">{fmt(row.unaided_minutes, 1)}</td>
                     <td className="num">{fmt(row.aided_minutes, 1)}</td>
+                    <td className="num" data-testid={`reader-ratio-${row.reader}`}>
+                      {fmt(row.ratio, 2)} ({fmtCi(row.ratio_ci, 2)})
+                    </td>
                     <td className="num">{fmtP(row.t_p)}</td>
                     <td className="num">{fmtP(row.wilcoxon_p)}</td>
                   </tr>
@@ -179,6 +183,7 @@ export function ResultsPage({ readerStudyId }: { readerStudyId: string }) {
                   <td className="num" data-testid="mean-aided-minutes">
                     {fmt(time.mean_aided_minutes, 1)}
                   </td>
+                  <td />
                   <td />
                   <td />
                 </tr>

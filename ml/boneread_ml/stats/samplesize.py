@@ -93,24 +93,32 @@ def auc_sample_size(
     alpha: float = 0.05,
     readers: list[int] | range = range(3, 21),
     max_cases: int = 2000,
+    floor_var_tr: bool = False,
 ) -> list[dict]:
-    """For each number of readers, the fewest cases reaching ``power`` (None if > max_cases)."""
+    """For each number of readers, the fewest cases reaching ``power`` (None if > max_cases).
+
+    ``floor_var_tr`` sets a negative sigma^2_TR estimate to 0 (see :func:`auc_power`).
+    """
+
+    def pw(j: int, k: int) -> dict:
+        return auc_power(
+            readers=j, cases=k, effect=effect, pilot=pilot, alpha=alpha,
+            floor_var_tr=floor_var_tr,
+        )  # fmt: skip
+
     out = []
     for j in readers:
         lo, hi = 2, max_cases
-        if auc_power(readers=j, cases=hi, effect=effect, pilot=pilot, alpha=alpha)["power"] < power:
+        if pw(j, hi)["power"] < power:
             out.append({"readers": j, "cases": None, "power": None})
             continue
         while lo < hi:  # power increases with cases
             mid = (lo + hi) // 2
-            if (
-                auc_power(readers=j, cases=mid, effect=effect, pilot=pilot, alpha=alpha)["power"]
-                >= power
-            ):
+            if pw(j, mid)["power"] >= power:
                 hi = mid
             else:
                 lo = mid + 1
-        res = auc_power(readers=j, cases=lo, effect=effect, pilot=pilot, alpha=alpha)
+        res = pw(j, lo)
         out.append({"readers": j, "cases": lo, "power": res["power"]})
     return out
 
@@ -201,3 +209,120 @@ def time_power(
         "cases": cases,
         "time_ratio": time_ratio,
     }
+
+
+def time_ratio_power(
+    *,
+    readers: int,
+    cases: int,
+    time_ratio: float,
+    variance_components: dict,
+    alpha: float = 0.05,
+) -> dict:
+    """Approximate power of the mixed model's test of a time ratio in a complete AB/BA design.
+
+    In a balanced complete crossover every reader reads every case in both arms, so reader,
+    case and period effects cancel from the arm estimate, whose variance is
+    (2 sigma^2_RA + 2 sigma^2_E / K) / J on the log scale; its df are the Satterthwaite
+    combination of the reader x arm part (J - 2 df) and the residual part (the residual df),
+    as :func:`boneread_ml.stats.timing.ratio_df` does for a fitted study. Power is that of the
+    two-sided t test, P(|T'| > t_{1-alpha/2, df}) with T' non-central t(df, ncp =
+    |log ratio| / se). Used as the starting point of :func:`time_sample_size`, whose answer
+    comes from simulation.
+    """
+    if readers < 2 or cases < 2:
+        raise StatsInputError("need at least 2 readers and 2 cases")
+    vc = variance_components
+    s2_ra = max(float(vc.get("reader_arm", 0.0)), 0.0)
+    s2_e = float(vc["residual"])
+    a = 2.0 * s2_ra / readers
+    b = 2.0 * s2_e / (readers * cases)
+    var = a + b
+    df_r = max(readers - 2, 1)
+    # n - fixed effects (intercept, arm, period) - reader x arm levels - cases + 1
+    df_e = max(2 * readers * cases - 3 - 2 * readers - cases + 1, 1)
+    df = var**2 / (a**2 / df_r + b**2 / df_e)
+    ncp = abs(np.log(time_ratio)) / np.sqrt(var)
+    q = stats.t.ppf(1 - alpha / 2, df)
+    power = float(stats.nct.sf(q, df, ncp) + stats.nct.cdf(-q, df, ncp))
+    return {"power": power, "df": float(df), "se_log_ratio": float(np.sqrt(var))}
+
+
+def time_sample_size(
+    *,
+    time_ratio: float,
+    variance_components: dict,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    readers: list[int] | range = (4, 6, 8, 10),
+    max_cases: int = 1000,
+    n_sim: int = 100,
+    seed: int = 0,
+    max_steps: int = 6,
+) -> list[dict]:
+    """For each number of readers, the cases needed to show ``time_ratio`` at ``power``, by
+    simulation from the mixed model's variance components.
+
+    The search starts at the fewest cases the t approximation
+    (:func:`time_ratio_power`) gives, simulates ``n_sim`` studies there (:func:`time_power`,
+    each analysed with the same mixed model) and, while the simulated power is below the
+    target, raises the cases by a quarter (at most ``max_steps`` times). A reader count whose
+    approximate power stays below the target up to ``max_cases`` (the reader x arm variance
+    alone can make more cases useless), or whose simulated power is still short after the
+    steps, gets ``cases: None``. The seed is fixed, so the same inputs
+    give the same table.
+
+    Returns:
+        ``[{"readers", "cases", "power" (simulated), "power_se", "power_approx", "n_sim"}]``.
+    """
+    if not 0 < power < 1:
+        raise StatsInputError("power must be between 0 and 1")
+    if time_ratio <= 0 or time_ratio == 1:
+        raise StatsInputError("the time ratio to detect must be positive and not 1")
+    if float(variance_components.get("residual", 0.0)) <= 0:
+        raise StatsInputError("the residual variance of log time must be positive")
+
+    def approx(j: int, k: int) -> float:
+        return time_ratio_power(
+            readers=j, cases=k, time_ratio=time_ratio, variance_components=variance_components,
+            alpha=alpha,
+        )["power"]  # fmt: skip
+
+    # every case count up to 200, then every tenth
+    candidates = [*range(2, min(max_cases, 200) + 1), *range(210, max_cases + 1, 10)]
+    out = []
+    for j in readers:
+        # a scan, not a bisection: with few readers the Satterthwaite df fall towards J - 2 as
+        # cases are added, so the approximate power need not rise monotonically with cases
+        k = next((k for k in candidates if approx(j, k) >= power), None)
+        if k is None:
+            out.append(
+                {"readers": j, "cases": None, "power": None, "power_se": None,
+                 "power_approx": None, "n_sim": 0}
+            )  # fmt: skip
+            continue
+        for step in range(max_steps + 1):
+            sim = time_power(
+                readers=j,
+                cases=k,
+                time_ratio=time_ratio,
+                variance_components=variance_components,
+                n_sim=n_sim,
+                alpha=alpha,
+                seed=seed + j,
+            )
+            if sim["power"] >= power or step == max_steps or k >= max_cases:
+                break
+            k = min(max_cases, int(np.ceil(k * 1.25)))
+        out.append(
+            {
+                "readers": j,
+                "cases": k if sim["power"] >= power else None,
+                "power": sim["power"],
+                "power_se": sim["power_se"],
+                "power_approx": approx(j, k),
+                "n_sim": n_sim,
+                "cases_tried": k,
+            }
+        )
+    return out

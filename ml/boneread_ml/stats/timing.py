@@ -15,7 +15,11 @@ active time; the caller chooses which column to pass).
   scale) and Wald p are reported. In a crossover (AB/BA) design this term is confounded with
   the sequence group, so a small p flags carry-over or a period-dependent aid effect.
 * Per reader: paired t-test and Wilcoxon signed-rank test of the per-case times (aided -
-  unaided) over the cases read in both arms.
+  unaided) over the cases read in both arms, and that reader's time ratio aided/unaided: the
+  geometric mean of the per-case ratios, exp(mean(log aided - log unaided)), with the t interval
+  of the mean log difference (n - 1 df) exponentiated. It is the one-reader analogue of the
+  mixed model's ratio (fixed cases of that reader; no period adjustment, since each reader reads
+  each arm in one period only).
 """
 
 from __future__ import annotations
@@ -107,8 +111,35 @@ def reader_totals(d: pd.DataFrame, *, aided: str = "aided") -> dict:
     }
 
 
-def paired_tests(d: pd.DataFrame) -> list[dict]:
-    """Per reader: paired t-test and Wilcoxon signed-rank on per-case seconds (aided - unaided)."""
+def reader_ratio(aided_s, unaided_s, *, alpha: float = 0.05) -> dict:
+    """One reader's time ratio aided/unaided over paired cases: exp(mean log difference) with
+    the exponentiated t interval (n - 1 df) of the mean log difference.
+
+    Returns ``{"ratio", "ratio_ci", "log_ratio_se", "n_cases"}``; the CI is None with fewer
+    than 2 paired cases, and degenerate ([ratio, ratio]) when all log differences are equal.
+    """
+    a = np.log(np.asarray(aided_s, dtype=float))
+    u = np.log(np.asarray(unaided_s, dtype=float))
+    if len(a) != len(u) or len(a) == 0:
+        raise StatsInputError("a reader's time ratio needs the same cases in both arms")
+    diff = a - u
+    n = len(diff)
+    mean = float(diff.mean())
+    if n < 2:
+        return {"ratio": float(np.exp(mean)), "ratio_ci": None, "log_ratio_se": None, "n_cases": n}
+    se = float(diff.std(ddof=1) / np.sqrt(n))
+    q = float(stats.t.ppf(1 - alpha / 2, n - 1))
+    return {
+        "ratio": float(np.exp(mean)),
+        "ratio_ci": [float(np.exp(mean - q * se)), float(np.exp(mean + q * se))],
+        "log_ratio_se": se,
+        "n_cases": n,
+    }
+
+
+def paired_tests(d: pd.DataFrame, *, alpha: float = 0.05) -> list[dict]:
+    """Per reader: paired t-test and Wilcoxon signed-rank on per-case seconds (aided - unaided),
+    and the reader's time ratio aided/unaided with its CI (:func:`reader_ratio`)."""
     out = []
     for rd, g in d.groupby("reader", sort=True):
         wide = g.pivot_table(index="case", columns="aided", values="seconds")
@@ -116,8 +147,13 @@ def paired_tests(d: pd.DataFrame) -> list[dict]:
         row = {"reader": rd, "n_cases": len(wide)}
         if len(wide) < 2:
             row.update({"mean_difference_s": None, "t": None, "t_p": None, "wilcoxon_p": None})
+            row.update({"ratio": None, "ratio_ci": None})
+            if len(wide) == 1:
+                row["ratio"] = reader_ratio(wide[1], wide[0], alpha=alpha)["ratio"]
             out.append(row)
             continue
+        rr = reader_ratio(wide[1], wide[0], alpha=alpha)
+        row["ratio"], row["ratio_ci"] = rr["ratio"], rr["ratio_ci"]
         diff = wide[1] - wide[0]
         row["mean_difference_s"] = float(diff.mean())
         row["median_difference_s"] = float(diff.median())
@@ -314,7 +350,7 @@ def time_analysis(
         "p": mm.p,
         "alpha": alpha,
         "totals": reader_totals(d, aided=aided),
-        "paired_tests": paired_tests(d),
+        "paired_tests": paired_tests(d, alpha=alpha),
         "carry_over": mm.carry_over,
         "per_case": per_arm,
         "flagged": flag_times(d),

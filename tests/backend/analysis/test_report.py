@@ -34,7 +34,7 @@ RESULTS = {
     "time": {
         "per_reader": [
             {"reader": "R1", "unaided_minutes": 164.04, "aided_minutes": 101.96, "ratio": 0.6216,
-             "t_p": 0.0004, "wilcoxon_p": 0.031},
+             "ratio_ci": [0.5137, 0.7522], "t_p": 0.0004, "wilcoxon_p": 0.031},
             {"reader": "R2", "unaided_minutes": 150.5, "aided_minutes": 95.25, "ratio": 0.633,
              "t_p": 0.002, "wilcoxon_p": 0.031},
         ],
@@ -115,6 +115,7 @@ def test_pdf_text_carries_the_numbers(pdf_path):
         "102.0",  # R1 with AI
         fmt(RESULTS["time"]["ratio"], 2),
         fmt_ci(RESULTS["time"]["ratio_ci"], 2),
+        "0.62 (0.51 – 0.75)",  # R1's own ratio and CI
         fmt(RESULTS["mrmc"]["difference"]),
         fmt_ci(RESULTS["mrmc"]["ci"]),
         "0.778",

@@ -74,8 +74,12 @@ def test_results_are_the_engines_numbers_on_the_same_data(finished, study_admin)
         time["totals"]["mean_minutes_unaided"], abs=1e-12
     )
     by_reader = {row["reader"]: row for row in time["totals"]["per_reader"]}
+    tests = {row["reader"]: row for row in time["paired_tests"]}
     for row in results["time"]["per_reader"]:
         assert row["aided_minutes"] == pytest.approx(by_reader[row["reader"]]["minutes_aided"])
+        # each reader's own time ratio with its CI
+        assert row["ratio"] == pytest.approx(tests[row["reader"]]["ratio"], abs=1e-12)
+        assert row["ratio_ci"] == pytest.approx(tests[row["reader"]]["ratio_ci"], abs=1e-12)
 
     mrmc = mrmc_analysis(
         tables.answers.rename(columns={"arm": "treatment"}), treatments=["aided", "unaided"]
@@ -181,6 +185,22 @@ def test_exports_round_trip_into_the_stats_command_line(finished, study_admin, t
     time = _cli("time", "--csv", str(times))
     assert time["ratio"] == pytest.approx(results["time"]["ratio"], rel=1e-9)
     assert time["ratio_ci"] == pytest.approx(results["time"]["ratio_ci"], rel=1e-9)
+    cli_readers = {row["reader"]: row for row in time["paired_tests"]}
+    for row in results["time"]["per_reader"]:
+        assert cli_readers[row["reader"]]["ratio"] == pytest.approx(row["ratio"], rel=1e-9)
+        assert cli_readers[row["reader"]]["ratio_ci"] == pytest.approx(row["ratio_ci"], rel=1e-9)
+    exported = {
+        (r["section"], r["reader"], r["statistic"]): r
+        for r in csv.DictReader(
+            io.StringIO(
+                client.get(url(finished, "exports/results.csv")).content.decode("utf-8-sig")
+            )
+        )
+    }
+    for row in results["time"]["per_reader"]:
+        line = exported[("time", row["reader"], "ratio_reader")]
+        assert float(line["value"]) == pytest.approx(row["ratio"], rel=1e-9)
+        assert float(line["ci_low"]) == pytest.approx(row["ratio_ci"][0], rel=1e-9)
 
     mrmc = _cli("mrmc", "--csv", str(answers))
     # The CLI orders treatments alphabetically ("aided" first), as the page does.
@@ -207,6 +227,8 @@ def test_pdf_report_endpoint_carries_the_page_numbers(finished, study_admin, tmp
     ).stdout
     assert fmt(results["time"]["ratio"], 2) in text
     assert fmt_ci(results["time"]["ratio_ci"], 2) in text
+    for row in results["time"]["per_reader"]:
+        assert f"{fmt(row['ratio'], 2)} ({fmt_ci(row['ratio_ci'], 2)})" in text
     assert fmt_ci(results["mrmc"]["ci"]) in text
     png = client.get(url(finished, "results/plots/forest.png"))
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"

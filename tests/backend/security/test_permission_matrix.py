@@ -254,6 +254,11 @@ RULES: dict[str, dict[str, tuple[str, dict | None, dict]]] = {
     "reader-study-plot": {"get": (f"{RS}/results/plots/roc.png", None, RS_ADMIN)},
     "reader-study-report": {"get": (f"{RS}/results/report.pdf", None, RS_ADMIN)},
     "reader-study-export": {"get": (f"{RS}/exports/answers.csv", None, RS_ADMIN)},
+    # Sample-size planning (app analysis): study admins and admins; an empty body is a 400.
+    "reader-study-sample-size": {
+        "get": ("/api/reader-studies/sample-size/", None, RS_MANAGE),
+        "post": ("/api/reader-studies/sample-size/", {}, P(403, 403, 403, 400, 400, 403, 400)),
+    },
     "my-reading": {
         "get": ("/api/reader-studies/my-reading/", None, P(403, 200, 200, 403, 403, 403, 403))
     },

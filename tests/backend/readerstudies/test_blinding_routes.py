@@ -120,6 +120,10 @@ ROUTES: dict[str, list[Ask] | str] = {
     "reader-studies": [Ask("get", "/api/reader-studies/"), Ask("post", "/api/reader-studies/", {})],
     "reader-study-candidate-readers": [Ask("get", "/api/reader-studies/candidate-readers/")],
     "reader-study-candidate-studies": [Ask("get", "/api/reader-studies/candidate-studies/")],
+    "reader-study-sample-size": [
+        Ask("get", "/api/reader-studies/sample-size/"),
+        Ask("post", "/api/reader-studies/sample-size/", {"source": "pilot", "pilot_study": "{rs}"}),
+    ],
     "reader-study": [Ask("get", RS + "/"), Ask("patch", RS + "/", {"title": "x"})],
     "reader-study-cases": [Ask("get", RS + "/cases/"), Ask("post", RS + "/cases/", {})],
     "reader-study-case": [Ask("get", RS + "/cases/{case}/"), Ask("delete", RS + "/cases/{case}/")],

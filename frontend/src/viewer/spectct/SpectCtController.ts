@@ -17,7 +17,10 @@ import {
   addTool,
 } from "@cornerstonejs/tools";
 import { initCornerstone } from "../../lib/cornerstone/init";
-import { prefetchInstances } from "../../lib/cornerstone/prefetchInstances";
+import {
+  prefetchInstances,
+  prefetchSeries,
+} from "../../lib/cornerstone/prefetchInstances";
 import { ViewerResources } from "../../lib/cornerstone/ViewerResources";
 import { countStats } from "../planar/windowPresets";
 import {
@@ -28,7 +31,7 @@ import {
   type CtPresetId,
   type FusionMode,
 } from "./fusionSettings";
-import type { SpectCtSources } from "./spectctSeries";
+import type { SpectCtSources, VolumeSource } from "./spectctSeries";
 import type { Labelmap, LabelmapFrame } from "../../api/inference";
 import {
   CLASS_COLORS,
@@ -57,6 +60,22 @@ const SLICE_RAY_MM = 0.127;
 const EMPTY_LABELMAP: Labelmap = { shape: [0], data: new Uint8Array(0) };
 
 export type PrimaryVolumeTool = "crosshairs" | "window";
+
+/** A volume's files into Cornerstone's cache: a series of many files in one request. */
+function volumeFiles(
+  source: VolumeSource,
+  signal: AbortSignal,
+  onProgress: () => void,
+): Promise<void> {
+  if (source.seriesUrl !== null && source.urls.length > 1) {
+    const files = source.urls.map((url, k) => ({
+      url,
+      sopInstanceUid: source.sopInstanceUids[k] ?? "",
+    }));
+    return prefetchSeries(source.seriesUrl, files, { signal, onProgress });
+  }
+  return prefetchInstances(source.urls, { signal, onProgress });
+}
 
 /**
  * SPECT over CT in three orthogonal volume viewports with linked crosshairs.
@@ -122,8 +141,8 @@ export class SpectCtController {
       callbacks.onProgress?.(done, total);
     };
     const signal = this.abort.signal;
-    const spectFiles = prefetchInstances(spect.urls, { signal, onProgress });
-    const ctFiles = prefetchInstances(ct.urls, { signal, onProgress });
+    const spectFiles = volumeFiles(spect, signal, onProgress);
+    const ctFiles = volumeFiles(ct, signal, onProgress);
     // Either may fail; the other's rejection must not go unhandled meanwhile.
     spectFiles.catch(() => undefined);
 
@@ -152,48 +171,84 @@ export class SpectCtController {
 
     // The SPECT (one file, usually in first) decodes while the CT files still arrive:
     // its volume is queued for loading before the CT's slices.
+    let spectDecoded = false;
     const spectReady = spectFiles.then(async () => {
       if (this.isDestroyed) return null;
       const volume = await volumeLoader.createAndCacheVolume(this.spectVolumeId, {
         imageIds: spect.imageIds,
       });
       await new Promise<void>((resolve) => volume.load(() => resolve()));
+      spectDecoded = true;
       return volume;
     });
     spectReady.catch(() => undefined);
 
-    // 1. The CT alone, drawn while its slices decode.
+    // 1. The CT, decoded before any view holds it: a volume in a view is redrawn every
+    // two decoded slices (Cornerstone's progressive loading), and with software WebGL
+    // those redraws (3 views each) took the CPU the decoding needed: the fused views
+    // came 10-25 s after the files were in. Decoded first, the CT is drawn once.
     await ctFiles;
     if (this.isDestroyed) return false;
     const ctVolume = await volumeLoader.createAndCacheVolume(this.ctVolumeId, {
       imageIds: ct.imageIds,
     });
     if (this.isDestroyed) return false;
-    ctVolume.load(() => undefined);
-    await setVolumesForViewports(engine, [{ volumeId: this.ctVolumeId }], viewportIds);
+    await new Promise<void>((resolve) => ctVolume.load(() => resolve()));
     if (this.isDestroyed) return false;
-    this.setUpTools();
-    this.apply();
-    if (callbacks.onCtShown)
-      this.resources.afterNextRender(elements.axial, callbacks.onCtShown);
+    performance.mark("boneread:spectct-ct-decoded");
+
+    // The SPECT is usually decoded by now: both volumes go in together, one draw (the CT
+    // and the fused views appear at once). Otherwise the CT is shown alone meanwhile.
+    if (!spectDecoded) {
+      await setVolumesForViewports(engine, [{ volumeId: this.ctVolumeId }], viewportIds);
+      if (this.isDestroyed) return false;
+      this.setUpTools();
+      this.apply();
+      if (callbacks.onCtShown)
+        this.resources.afterNextRender(elements.axial, callbacks.onCtShown);
+    }
 
     // 2. The SPECT over it, once decoded (no grey flash before its colour map).
     const spectVolume = await spectReady;
     if (!spectVolume || this.isDestroyed) return false;
+    performance.mark("boneread:spectct-spect-decoded");
     const data = spectVolume.voxelManager?.getCompleteScalarDataArray?.();
     if (data) this.spectRobustMax = countStats(data).robustMax;
     // Both volumes set together: vtk then composites them in one ray cast (a volume
     // added as a second actor is hidden behind the opaque CT slab).
+    const ctAlreadyShown = this.viewports().some((vp) => vp.getActors().length > 0);
     await setVolumesForViewports(
       engine,
       [{ volumeId: this.ctVolumeId }, { volumeId: this.spectVolumeId }],
       viewportIds,
     );
     if (this.isDestroyed) return false;
+    if (!ctAlreadyShown) this.setUpTools();
     this.spectShown = true;
     this.apply();
-    if (callbacks.onFused)
-      this.resources.afterNextRender(elements.axial, callbacks.onFused);
+    const onCtShown = ctAlreadyShown ? undefined : callbacks.onCtShown;
+    const onFused = callbacks.onFused;
+    // The AI overlay goes on after the first fused frame: building its label-map volume
+    // and actors in the same frame held the fused views back by about a second (measured
+    // with software WebGL under load).
+    await new Promise<void>((resolve) => {
+      if (!elements.axial) {
+        onCtShown?.();
+        onFused?.();
+        resolve();
+        return;
+      }
+      // Should no frame come (a lost WebGL context), the overlay is not held back for ever.
+      const fallback = window.setTimeout(resolve, 5000);
+      this.resources.onDestroy(() => window.clearTimeout(fallback));
+      this.resources.afterNextRender(elements.axial, () => {
+        window.clearTimeout(fallback);
+        onCtShown?.();
+        onFused?.();
+        resolve();
+      });
+    });
+    if (this.isDestroyed) return false;
     this.ready = true;
     if (this.pendingLabelmap) this.showLabelmap(this.pendingLabelmap);
     return true;

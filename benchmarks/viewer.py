@@ -250,6 +250,29 @@ def summarise(values: list[float]) -> dict:
     }
 
 
+def previous_run(path: Path) -> dict | None:
+    """The medians of the run this one replaces (to compare before and after a change)."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    medians = {
+        kind: {
+            mode: {
+                k: v["median"] for k, v in r[mode].items() if isinstance(v, dict) and "median" in v
+            }
+            for mode in ("from_worklist", "page_load")
+            if mode in r
+        }
+        for kind, r in old.get("results", {}).items()
+    }
+    return {
+        "when": old.get("when"),
+        "load_average_before": old.get("machine", {}).get("load_average_before"),
+        "medians_s": medians,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -353,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    record["previous_run"] = previous_run(args.out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2))

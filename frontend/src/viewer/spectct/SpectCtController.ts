@@ -1,6 +1,7 @@
 import {
   Enums as CoreEnums,
   cache,
+  eventTarget,
   setVolumesForViewports,
   volumeLoader,
   type RenderingEngine,
@@ -116,9 +117,10 @@ export class SpectCtController {
   }
 
   /**
-   * Loads and shows the study in three steps, each drawn as soon as it can be:
-   * the CT as soon as its files are in (`onCtShown`), then the SPECT over it
-   * (`onFused`). The SPECT file and the CT files download at the same time.
+   * Loads and shows the study: the SPECT file and the CT series download at the
+   * same time and decode; each volume is drawn once it is decoded, both together
+   * when the SPECT is ready by the time the CT is (`onCtShown` and `onFused` at
+   * once), else the CT alone first. The AI overlay follows the first fused frame.
    */
   async mount(
     elements: Record<Plane, HTMLDivElement | null>,
@@ -134,12 +136,48 @@ export class SpectCtController {
     await initCornerstone();
     if (this.isDestroyed) return false;
 
-    const total = spect.urls.length + ct.urls.length;
-    let done = 0;
-    const onProgress = () => {
-      done += 1;
-      callbacks.onProgress?.(done, total);
+    // Progress: the files downloaded, then the slices decoded (the views stay empty
+    // until the CT is decoded; the count must not stand at "done" meanwhile).
+    const total =
+      spect.urls.length + ct.urls.length + spect.imageIds.length + ct.imageIds.length;
+    let filesDone = 0;
+    const decoded = new Map<string, number>();
+    let reportTimer = 0;
+    const report = () => {
+      if (reportTimer !== 0 || this.isDestroyed) return;
+      // At most every 100 ms: a React update per slice took time from the decoding.
+      reportTimer = window.setTimeout(() => {
+        reportTimer = 0;
+        if (this.isDestroyed) return;
+        let done = filesDone;
+        for (const n of decoded.values()) done += n;
+        callbacks.onProgress?.(Math.min(done, total), total);
+      }, 100);
     };
+    const onProgress = () => {
+      filesDone += 1;
+      report();
+    };
+    const onVolumeModified = (event: Event) => {
+      const detail = (
+        event as CustomEvent<{ volumeId?: string; framesProcessed?: number }>
+      ).detail;
+      if (detail?.volumeId !== this.ctVolumeId && detail?.volumeId !== this.spectVolumeId)
+        return;
+      decoded.set(detail.volumeId, detail.framesProcessed ?? 0);
+      report();
+    };
+    eventTarget.addEventListener(
+      CoreEnums.Events.IMAGE_VOLUME_MODIFIED,
+      onVolumeModified,
+    );
+    this.resources.onDestroy(() => {
+      window.clearTimeout(reportTimer);
+      eventTarget.removeEventListener(
+        CoreEnums.Events.IMAGE_VOLUME_MODIFIED,
+        onVolumeModified,
+      );
+    });
     const signal = this.abort.signal;
     const spectFiles = volumeFiles(spect, signal, onProgress);
     const ctFiles = volumeFiles(ct, signal, onProgress);

@@ -158,12 +158,16 @@ def viewer(d: dict) -> list[str]:
             if p:
                 steps = ", ".join(f"{k} {v:.2f}" for k, v in p.items() if not k.endswith("_count"))
                 rows.append(f"- {kind}: {steps}")
-    before = d.get("previous_run")
-    if before and before.get("medians_s"):
-        load = before.get("load_average_before") or []
-        rows += ["", f"The run before this one ({before.get('when')}, load average before "
-                 f"{', '.join(f'{x:.1f}' for x in load)}), from the worklist:"]  # fmt: skip
-        for kind, modes in before["medians_s"].items():
+    earlier = [("previous_run", d["previous_run"])] if d.get("previous_run") else []
+    earlier += [("other_run", r) for r in d.get("other_runs", [])]
+    for _, run in earlier:
+        if not run.get("medians_s"):
+            continue
+        load = run.get("load_average_before") or []
+        what = f"{run['what']}; " if run.get("what") else ""
+        rows += ["", f"Also recorded ({what}{run.get('when')}, load average before "
+                 f"{', '.join(f'{x:.1f}' for x in load)}), from the worklist, medians:"]  # fmt: skip
+        for kind, modes in run["medians_s"].items():
             m = modes.get("from_worklist", {})
             rows.append("- " + kind + ": " + ", ".join(f"{k} {v:.2f} s" for k, v in m.items()))
     return rows

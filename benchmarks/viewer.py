@@ -176,18 +176,67 @@ def measure(
             "names => names.every(n => performance.getEntriesByName(n).length > 0)",
             arg=wanted, timeout=60_000,
         )  # fmt: skip
-        marks = page.evaluate(
-            "names => Object.fromEntries(names.map(n => [n, performance.getEntriesByName(n)[0].startTime]))",
-            wanted,
+        timeline = page.evaluate(
+            """() => ({
+              marks: performance.getEntriesByType("mark")
+                .filter(m => m.name.startsWith("boneread:"))
+                .map(m => [m.name, m.startTime]),
+              resources: performance.getEntriesByType("resource")
+                .map(r => [r.name, r.startTime, r.responseEnd]),
+            })"""
         )
+        marks = {}
+        for name, at in timeline["marks"]:
+            marks.setdefault(name, at)  # the first of each (a re-render marks again)
         result = {"first_image_s": (marks[MARKS[kind]] - start) / 1000}
         for key, name in extra.items():
             result[key] = (marks[name] - start) / 1000
         if with_overlay:
             result["overlay_s"] = (marks["boneread:overlay-drawn"] - start) / 1000
+        result["phases"] = phases(timeline, marks, start)
         return result
     finally:
         context.close()
+
+
+# Where the time goes: each resource kind's last response (after the click), and the viewer's
+# own marks, in seconds from the click (from the page's start for page_load).
+RESOURCE_PHASES = {
+    "case_page_chunk": lambda url: "/assets/CasePage-" in url,
+    "cornerstone_chunk": lambda url: "/assets/ViewerResources-" in url,
+    "study_api": lambda url: (
+        "/api/studies/" in url and url.rstrip("/").count("/") == 5 and "?" not in url
+    ),
+    "ai_api": lambda url: url.rstrip("/").endswith("/ai"),
+    "seg_labelmap_api": lambda url: "/segmentations/" in url and "/labelmap" in url,
+    "job_labelmap_api": lambda url: "/api/inference/jobs/" in url and "/labelmap" in url,
+    "dicom_files": lambda url: "/wado?" in url,
+    "dicom_series": lambda url: "/dicomweb/studies/" in url and "/series/" in url,
+}
+
+
+def phases(timeline: dict, marks: dict, start: float) -> dict:
+    out: dict[str, float] = {}
+    for key, match in RESOURCE_PHASES.items():
+        ends = [end for url, begin, end in timeline["resources"] if begin >= start and match(url)]
+        if ends:
+            out[f"{key}_done"] = round((max(ends) - start) / 1000, 3)
+            if key == "dicom_files":
+                out["dicom_files_count"] = len(ends)
+    for name, at in marks.items():
+        out[name.removeprefix("boneread:")] = round((at - start) / 1000, 3)
+    return out
+
+
+def summarise_phases(runs: list[dict]) -> dict:
+    keys = sorted(
+        {k for r in runs for k in r["phases"]},
+        key=lambda k: statistics.median(r["phases"][k] for r in runs if k in r["phases"]),
+    )
+    return {
+        key: round(statistics.median(r["phases"][key] for r in runs if key in r["phases"]), 3)
+        for key in keys
+    }
 
 
 def summarise(values: list[float]) -> dict:
@@ -201,21 +250,58 @@ def summarise(values: list[float]) -> dict:
     }
 
 
+def previous_run(path: Path) -> dict | None:
+    """The medians of the run this one replaces (to compare before and after a change)."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    medians = {
+        kind: {
+            mode: {
+                k: v["median"] for k, v in r[mode].items() if isinstance(v, dict) and "median" in v
+            }
+            for mode in ("from_worklist", "page_load")
+            if mode in r
+        }
+        for kind, r in old.get("results", {}).items()
+    }
+    return {
+        "when": old.get("when"),
+        "load_average_before": old.get("machine", {}).get("load_average_before"),
+        "medians_s": medians,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--kinds", default="planar,spectct", help="comma-separated")
     parser.add_argument("--var-dir", type=Path, default=REPO / "var" / "bench-viewer")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "viewer.json")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the instance an earlier run prepared in --var-dir (no new phantoms, no AI "
+        "runs; the frontend and server code are the current ones)",
+    )
     args = parser.parse_args(argv)
     if not (REPO / "frontend" / "dist" / "index.html").exists():
         raise SystemExit("frontend/dist is missing: run `make frontend` first")
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing: run `bash scripts/system-deps.sh`")
 
-    shutil.rmtree(args.var_dir, ignore_errors=True)
-    args.var_dir.mkdir(parents=True)
+    prepared = args.var_dir / "studies.json"
+    reuse = args.reuse and prepared.exists()
+    if not reuse:
+        shutil.rmtree(args.var_dir, ignore_errors=True)
+        args.var_dir.mkdir(parents=True)
     setup_django(args.var_dir)
-    studies = prepare(args.var_dir / "data")
+    if reuse:
+        studies = json.loads(prepared.read_text(encoding="utf-8"))
+    else:
+        studies = prepare(args.var_dir / "data")
+        prepared.write_text(json.dumps(studies), encoding="utf-8")
     from inference.models import InferenceJob
 
     with_ai = set(
@@ -236,17 +322,25 @@ def main(argv: list[str] | None = None) -> int:
             base = f"http://127.0.0.1:{port}"
             session = sign_in(browser, base)
             for kind, study_id in studies.items():
+                if kind not in args.kinds.split(","):
+                    continue
                 overlay = kind in with_ai
                 entry: dict = {"target_s": TARGETS_S[kind]}
                 for mode in ("from_worklist", "page_load"):
                     case = (browser, base, session, kind, study_id, overlay, mode)
                     measure(*case)  # warm the server's caches
-                    runs = [measure(*case) for _ in range(args.repeats)]
+                    runs = []
+                    for _ in range(args.repeats):
+                        run = measure(*case)
+                        run["load_1min"] = round(os.getloadavg()[0], 2)
+                        runs.append(run)
                     timed = {"first_image_s": summarise([r["first_image_s"] for r in runs])}
                     for key in EXTRA_MARKS.get(kind, {}):
                         timed[key] = summarise([r[key] for r in runs])
                     if overlay:
                         timed["overlay_s"] = summarise([r["overlay_s"] for r in runs])
+                    timed["phases_median_s"] = summarise_phases(runs)
+                    timed["load_average_1min"] = [r["load_1min"] for r in runs]
                     entry[mode] = timed
                 # The targets are for opening a case the way readers do: from the worklist.
                 reader = entry["from_worklist"]
@@ -282,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    record["previous_run"] = previous_run(args.out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2))

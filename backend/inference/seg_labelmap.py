@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import logging
 from typing import Any
 
 import highdicom as hd
 import numpy as np
+from django.core.cache import cache
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
@@ -77,9 +79,18 @@ def _by_segment_label(seg: hd.seg.Segmentation, pixels: np.ndarray) -> np.ndarra
     return out
 
 
+# Decoded label maps are kept this long (the SEG files never change: they are content-addressed).
+CACHE_SECONDS = 7 * 24 * 3600
+
+
 def seg_series_labelmap(*, study: Study, series_instance_uid: str) -> dict[str, Any]:
     """The label map of one SEG series of ``study``: ``{"shape", "frames", "classes",
     "data"}`` with ``data`` the gzip of the uint8 map (C order), base64-encoded.
+
+    Decoding a SEG with highdicom takes seconds for a CT volume on a loaded server, and the
+    viewer asks for it on every opening of the case: the answer is cached under the SEG
+    files' checksums and the study's image count (a referenced image that arrives later
+    changes the answer, so it changes the key too).
 
     Raises:
         NotFoundError: the study has no SEG series with this UID.
@@ -94,6 +105,26 @@ def seg_series_labelmap(*, study: Study, series_instance_uid: str) -> dict[str, 
     )
     if not instances:
         raise NotFoundError(f"This study has no segmentation series {series_instance_uid}.")
+    images = (
+        Instance.objects.filter(series__study=study)
+        .exclude(sop_class_uid=SEGMENTATION_SOP_CLASS)
+        .count()
+    )
+    digest = hashlib.sha256(
+        "|".join([series_instance_uid, str(images), *(i.sha256 for i in instances)]).encode()
+    ).hexdigest()
+    key = f"boneread:seg-labelmap:v1:{study.id}:{digest}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    answer = _seg_series_labelmap(study, series_instance_uid, instances)
+    cache.set(key, answer, CACHE_SECONDS)
+    return answer
+
+
+def _seg_series_labelmap(
+    study: Study, series_instance_uid: str, instances: list[Instance]
+) -> dict[str, Any]:
     segs = [_read(instance) for instance in instances]
     referenced = {uid for seg in segs for _, _, uid in seg.get_source_image_uids()}
     images = {

@@ -91,11 +91,17 @@ def iter_parts(body: IO[bytes], boundary: str) -> Iterator[tuple[dict[str, str],
 
 
 def multipart_stream(
-    parts: Iterable[tuple[str, Iterable[bytes]]], boundary: str
+    parts: Iterable[tuple[str, Iterable[bytes]] | tuple[str, Iterable[bytes], str]],
+    boundary: str,
 ) -> Iterator[bytes]:
-    """Chunks of a multipart/related body from ``(content type, chunks)`` parts."""
-    for content_type, chunks in parts:
-        yield f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n".encode("latin-1")
+    """Chunks of a multipart/related body from ``(content type, chunks)`` parts, or
+    ``(content type, chunks, content location)`` ones (PS3.18 8.6.1.2: a part may name the
+    resource it holds; the viewer uses it to file each instance of a series under its URL)."""
+    for content_type, chunks, *location in parts:
+        headers = f"Content-Type: {content_type}\r\n"
+        if location:
+            headers += f"Content-Location: {location[0]}\r\n"
+        yield f"--{boundary}\r\n{headers}\r\n".encode("latin-1")
         yield from chunks
         yield b"\r\n"
     yield f"--{boundary}--\r\n".encode("latin-1")

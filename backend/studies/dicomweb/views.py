@@ -242,10 +242,14 @@ class WadoRetrieveApi(DicomWebApi):
     def get(self, request, study_uid, series_uid=None, sop_uid=None):
         _accept_check(request, allowed=("application/dicom",))
         instances = _instances(request, study_uid, series_uid, sop_uid)
+        base = self.base_url(request)
         parts = (
             (
                 f"application/dicom; transfer-syntax={instance.transfer_syntax_uid}",
                 _file_chunks(instance),
+                f"{base}/studies/{instance.series.study.study_instance_uid}"
+                f"/series/{instance.series.series_instance_uid}"
+                f"/instances/{instance.sop_instance_uid}",
             )
             for instance in instances
         )

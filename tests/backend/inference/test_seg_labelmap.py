@@ -61,3 +61,34 @@ def test_unknown_segmentation_series_is_404(api, planar_with_ground_truth):
     response = api.get(f"/api/studies/{study.id}/segmentations/1.2.3.4/labelmap")
     assert response.status_code == 404
     assert "1.2.3.4" in response.json()["message"]
+
+
+def test_seg_label_map_is_decoded_once_per_content(api, planar_with_ground_truth, monkeypatch):
+    """The viewer asks for the label map on every opening of a case; highdicom decoding took
+    seconds per request on a loaded server. The decoded answer is reused until the SEG files
+    or the study's images change."""
+    from inference import seg_labelmap
+
+    study, label = planar_with_ground_truth
+    decoded = []
+    real_read = seg_labelmap._read
+    monkeypatch.setattr(
+        seg_labelmap, "_read", lambda instance: decoded.append(instance.id) or real_read(instance)
+    )
+    url = api.get(f"/api/studies/{study.id}/segmentations/").json()["segmentations"][0][
+        "labelmap_url"
+    ]
+    first = api.get(url).json()
+    assert len(decoded) == 2  # the two SEG objects of the series
+    second = api.get(url).json()
+    assert len(decoded) == 2  # served from the cache, same answer
+    assert second == first
+    assert np.array_equal(decode(second)[0], label)
+    # A new image in the study may be one the SEG references: the map is decoded again.
+    from studies.models import Instance
+
+    Instance.objects.filter(series__study=study).exclude(
+        sop_class_uid=seg_labelmap.SEGMENTATION_SOP_CLASS
+    ).first().delete()
+    api.get(url)
+    assert len(decoded) == 4

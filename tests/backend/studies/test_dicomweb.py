@@ -186,3 +186,35 @@ def test_wado_rs_accept_and_frames(api):
     assert api.get(f"{url}/frames/x/rendered").status_code == 400
     assert api.get(f"{url}/frames/2/rendered").content[:2] == b"\xff\xd8"
     assert APIClient().get(url).status_code in (401, 403)
+
+
+def test_wado_rs_series_parts_name_their_instances(api, tmp_path):
+    """The viewer fetches a CT series in one WADO-RS request (not one WADO-URI request per
+    slice) and files each part under its instance: every part says which one it holds."""
+    from studies import selectors
+    from studies.dicomweb.multipart import content_type_params, iter_parts
+
+    study_uid, series_uid = generate_uid(), generate_uid()
+    slices = [
+        make_dataset(study_uid=study_uid, series_uid=series_uid, instance_number=n, seed=n)
+        for n in (1, 2, 3)
+    ]
+    for ds in slices:
+        assert instance_ingest(file=to_bytes(ds), source="upload").status == "stored"
+    response = api.get(f"/dicomweb/studies/{study_uid}/series/{series_uid}")
+    assert response.status_code == 200
+    body = tmp_path / "body"
+    body.write_bytes(b"".join(response.streaming_content))
+    _, params = content_type_params(response["Content-Type"])
+    with body.open("rb") as handle:
+        parts = list(iter_parts(handle, params["boundary"]))
+    by_uid = {ds.SOPInstanceUID: to_bytes(ds) for ds in slices}
+    assert len(parts) == 3
+    for headers, payload in parts:
+        location = headers["content-location"]
+        assert location.startswith("http") and f"/series/{series_uid}/instances/" in location
+        sop_uid = location.rsplit("/", 1)[1]
+        stored = Instance.objects.get(sop_instance_uid=sop_uid)
+        with selectors.instance_file_open(stored) as handle:
+            assert bytes(payload) == handle.read()
+    assert {h["content-location"].rsplit("/", 1)[1] for h, _ in parts} == set(by_uid)

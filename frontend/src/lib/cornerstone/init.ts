@@ -13,6 +13,7 @@ async function initOnce(): Promise<void> {
     maxWebWorkers: Math.max(1, Math.min(4, Math.floor(cores / 2))),
   });
   toolsInit();
+  performance.mark("boneread:cornerstone-ready");
 }
 
 /**

@@ -1,12 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import {
-  fetchLabelmap,
   getJobResult,
   getStudyAi,
   isJobActive,
   runInference,
   type AiResult,
-  type Labelmap,
   type StudyAi,
 } from "../../api/inference";
 
@@ -15,7 +13,6 @@ const POLL_MS = 2000;
 export interface StudyAiState {
   /** The study's AI summary, with `result` the result being shown (see `choose`). */
   ai: StudyAi | null;
-  labelmap: Labelmap | null;
   error: unknown;
   running: boolean;
   run: (rerun: boolean) => void;
@@ -29,11 +26,12 @@ export interface StudyAiState {
 
 /**
  * The study's AI state: loads it, polls while a job is queued or running,
- * fetches the label map of the newest result once, and starts (re-)runs.
+ * and starts (re-)runs. The overlay itself comes from the result's DICOM SEG
+ * (useStudySegmentation): the job's own label map is not fetched here, so the
+ * case opens with one label-map download, not two.
  */
 export function useStudyAi(studyId: string, refreshKey = ""): StudyAiState {
   const [ai, setAi] = useState<StudyAi | null>(null);
-  const [labelmap, setLabelmap] = useState<Labelmap | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [starting, setStarting] = useState(false);
   const [tick, setTick] = useState(0);
@@ -103,23 +101,6 @@ export function useStudyAi(studyId: string, refreshKey = ""): StudyAiState {
   }, [active, ai]);
 
   const result = shownJob !== null ? (results[shownJob] ?? null) : null;
-  const resultJob = result?.job_id ?? null;
-  const labelUrl = result?.labelmap.url ?? null;
-  const shapeKey = result?.labelmap.shape.join(",") ?? "";
-  useEffect(() => {
-    if (resultJob === null || labelUrl === null) {
-      setLabelmap(null);
-      return;
-    }
-    const controller = new AbortController();
-    const shape = shapeKey.split(",").map(Number);
-    fetchLabelmap(labelUrl, shape, controller.signal)
-      .then(setLabelmap)
-      .catch((e: unknown) => {
-        if (!controller.signal.aborted) setError(e);
-      });
-    return () => controller.abort();
-  }, [resultJob, labelUrl, shapeKey]);
 
   const run = useCallback(
     (rerun: boolean) => {
@@ -142,7 +123,6 @@ export function useStudyAi(studyId: string, refreshKey = ""): StudyAiState {
   const newerResult = newest !== null && newest.job_id !== shownJob ? newest : null;
   return {
     ai: ai ? { ...ai, result } : null,
-    labelmap,
     error,
     running: starting || active,
     run,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StudySegmentation } from "../../api/inference";
-import { chooseSegmentation } from "./useStudySegmentation";
+import { chooseSegmentation, needsListing } from "./useStudySegmentation";
 
 function seg(uid: string, job: string | null): StudySegmentation {
   return {
@@ -23,5 +23,23 @@ describe("chooseSegmentation", () => {
   it("without an AI result, draws the newest SEG of any tool", () => {
     expect(chooseSegmentation(list, null)?.series_instance_uid).toBe("1.3");
     expect(chooseSegmentation([], null)).toBeNull();
+  });
+});
+
+describe("needsListing", () => {
+  const listed = { studyId: "s", segmentations: [seg("1.2", "job-b"), seg("1.1", null)] };
+
+  it("lists a study it has not listed", () => {
+    expect(needsListing(null, "s", null)).toBe(true);
+    expect(needsListing(listed, "t", "job-b")).toBe(true);
+  });
+
+  it("does not list again for a result whose SEG it already has", () => {
+    expect(needsListing(listed, "s", null)).toBe(false);
+    expect(needsListing(listed, "s", "job-b")).toBe(false);
+  });
+
+  it("lists again for a new result (its SEG series is new)", () => {
+    expect(needsListing(listed, "s", "job-c")).toBe(true);
   });
 });

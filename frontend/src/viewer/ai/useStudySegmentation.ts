@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../../api/ApiError";
 import {
   fetchSegLabelmap,
@@ -27,6 +27,22 @@ export function chooseSegmentation(
 }
 
 /**
+ * Whether the study's SEG series must be listed (again): a new study, or an AI
+ * result whose SEG is not in the listing at hand. The case page learns the
+ * result's job a moment after it listed the SEGs; re-listing then only cost a
+ * request on the way to the overlay.
+ */
+export function needsListing(
+  listed: { studyId: string; segmentations: readonly StudySegmentation[] } | null,
+  studyId: string,
+  resultJobId: string | null,
+): boolean {
+  if (listed === null || listed.studyId !== studyId) return true;
+  if (resultJobId === null) return false;
+  return !listed.segmentations.some((s) => s.job_id === resultJobId);
+}
+
+/**
  * The overlay the viewer draws comes from the DICOM SEG in the archive (one
  * result form for the AI's and any other tool's segmentation). Re-listed when
  * the AI result changes, since a new result brings its SEG series.
@@ -38,11 +54,19 @@ export function useStudySegmentation(
   const [segmentations, setSegmentations] = useState<StudySegmentation[]>([]);
   const [labelmap, setLabelmap] = useState<SegLabelmap | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const listed = useRef<{
+    studyId: string;
+    segmentations: StudySegmentation[];
+  } | null>(null);
 
   useEffect(() => {
+    if (!needsListing(listed.current, studyId, resultJobId)) return;
     const controller = new AbortController();
     listSegmentations(studyId, controller.signal)
-      .then((body) => setSegmentations(body.segmentations))
+      .then((body) => {
+        listed.current = { studyId, segmentations: body.segmentations };
+        setSegmentations(body.segmentations);
+      })
       .catch((e: unknown) => {
         if (controller.signal.aborted) return;
         // Blinded (reader study): no segmentation to draw, not an error to show.

@@ -113,6 +113,7 @@ export class PlanarViewerController {
       }),
     );
     if (this.isDestroyed) return false;
+    performance.mark("boneread:planar-images-loaded");
 
     for (const view of this.mounted) {
       const vp = this.viewport(view);

@@ -1,6 +1,7 @@
 import {
   Enums as CoreEnums,
   cache,
+  eventTarget,
   setVolumesForViewports,
   volumeLoader,
   type RenderingEngine,
@@ -17,7 +18,10 @@ import {
   addTool,
 } from "@cornerstonejs/tools";
 import { initCornerstone } from "../../lib/cornerstone/init";
-import { prefetchInstances } from "../../lib/cornerstone/prefetchInstances";
+import {
+  prefetchInstances,
+  prefetchSeries,
+} from "../../lib/cornerstone/prefetchInstances";
 import { ViewerResources } from "../../lib/cornerstone/ViewerResources";
 import { countStats } from "../planar/windowPresets";
 import {
@@ -28,7 +32,7 @@ import {
   type CtPresetId,
   type FusionMode,
 } from "./fusionSettings";
-import type { SpectCtSources } from "./spectctSeries";
+import type { SpectCtSources, VolumeSource } from "./spectctSeries";
 import type { Labelmap, LabelmapFrame } from "../../api/inference";
 import {
   CLASS_COLORS,
@@ -57,6 +61,22 @@ const SLICE_RAY_MM = 0.127;
 const EMPTY_LABELMAP: Labelmap = { shape: [0], data: new Uint8Array(0) };
 
 export type PrimaryVolumeTool = "crosshairs" | "window";
+
+/** A volume's files into Cornerstone's cache: a series of many files in one request. */
+function volumeFiles(
+  source: VolumeSource,
+  signal: AbortSignal,
+  onProgress: () => void,
+): Promise<void> {
+  if (source.seriesUrl !== null && source.urls.length > 1) {
+    const files = source.urls.map((url, k) => ({
+      url,
+      sopInstanceUid: source.sopInstanceUids[k] ?? "",
+    }));
+    return prefetchSeries(source.seriesUrl, files, { signal, onProgress });
+  }
+  return prefetchInstances(source.urls, { signal, onProgress });
+}
 
 /**
  * SPECT over CT in three orthogonal volume viewports with linked crosshairs.
@@ -97,9 +117,10 @@ export class SpectCtController {
   }
 
   /**
-   * Loads and shows the study in three steps, each drawn as soon as it can be:
-   * the CT as soon as its files are in (`onCtShown`), then the SPECT over it
-   * (`onFused`). The SPECT file and the CT files download at the same time.
+   * Loads and shows the study: the SPECT file and the CT series download at the
+   * same time and decode; each volume is drawn once it is decoded, both together
+   * when the SPECT is ready by the time the CT is (`onCtShown` and `onFused` at
+   * once), else the CT alone first. The AI overlay follows the first fused frame.
    */
   async mount(
     elements: Record<Plane, HTMLDivElement | null>,
@@ -115,15 +136,51 @@ export class SpectCtController {
     await initCornerstone();
     if (this.isDestroyed) return false;
 
-    const total = spect.urls.length + ct.urls.length;
-    let done = 0;
-    const onProgress = () => {
-      done += 1;
-      callbacks.onProgress?.(done, total);
+    // Progress: the files downloaded, then the slices decoded (the views stay empty
+    // until the CT is decoded; the count must not stand at "done" meanwhile).
+    const total =
+      spect.urls.length + ct.urls.length + spect.imageIds.length + ct.imageIds.length;
+    let filesDone = 0;
+    const decoded = new Map<string, number>();
+    let reportTimer = 0;
+    const report = () => {
+      if (reportTimer !== 0 || this.isDestroyed) return;
+      // At most every 100 ms: a React update per slice took time from the decoding.
+      reportTimer = window.setTimeout(() => {
+        reportTimer = 0;
+        if (this.isDestroyed) return;
+        let done = filesDone;
+        for (const n of decoded.values()) done += n;
+        callbacks.onProgress?.(Math.min(done, total), total);
+      }, 100);
     };
+    const onProgress = () => {
+      filesDone += 1;
+      report();
+    };
+    const onVolumeModified = (event: Event) => {
+      const detail = (
+        event as CustomEvent<{ volumeId?: string; framesProcessed?: number }>
+      ).detail;
+      if (detail?.volumeId !== this.ctVolumeId && detail?.volumeId !== this.spectVolumeId)
+        return;
+      decoded.set(detail.volumeId, detail.framesProcessed ?? 0);
+      report();
+    };
+    eventTarget.addEventListener(
+      CoreEnums.Events.IMAGE_VOLUME_MODIFIED,
+      onVolumeModified,
+    );
+    this.resources.onDestroy(() => {
+      window.clearTimeout(reportTimer);
+      eventTarget.removeEventListener(
+        CoreEnums.Events.IMAGE_VOLUME_MODIFIED,
+        onVolumeModified,
+      );
+    });
     const signal = this.abort.signal;
-    const spectFiles = prefetchInstances(spect.urls, { signal, onProgress });
-    const ctFiles = prefetchInstances(ct.urls, { signal, onProgress });
+    const spectFiles = volumeFiles(spect, signal, onProgress);
+    const ctFiles = volumeFiles(ct, signal, onProgress);
     // Either may fail; the other's rejection must not go unhandled meanwhile.
     spectFiles.catch(() => undefined);
 
@@ -152,48 +209,84 @@ export class SpectCtController {
 
     // The SPECT (one file, usually in first) decodes while the CT files still arrive:
     // its volume is queued for loading before the CT's slices.
+    let spectDecoded = false;
     const spectReady = spectFiles.then(async () => {
       if (this.isDestroyed) return null;
       const volume = await volumeLoader.createAndCacheVolume(this.spectVolumeId, {
         imageIds: spect.imageIds,
       });
       await new Promise<void>((resolve) => volume.load(() => resolve()));
+      spectDecoded = true;
       return volume;
     });
     spectReady.catch(() => undefined);
 
-    // 1. The CT alone, drawn while its slices decode.
+    // 1. The CT, decoded before any view holds it: a volume in a view is redrawn every
+    // two decoded slices (Cornerstone's progressive loading), and with software WebGL
+    // those redraws (3 views each) took the CPU the decoding needed: the fused views
+    // came 10-25 s after the files were in. Decoded first, the CT is drawn once.
     await ctFiles;
     if (this.isDestroyed) return false;
     const ctVolume = await volumeLoader.createAndCacheVolume(this.ctVolumeId, {
       imageIds: ct.imageIds,
     });
     if (this.isDestroyed) return false;
-    ctVolume.load(() => undefined);
-    await setVolumesForViewports(engine, [{ volumeId: this.ctVolumeId }], viewportIds);
+    await new Promise<void>((resolve) => ctVolume.load(() => resolve()));
     if (this.isDestroyed) return false;
-    this.setUpTools();
-    this.apply();
-    if (callbacks.onCtShown)
-      this.resources.afterNextRender(elements.axial, callbacks.onCtShown);
+    performance.mark("boneread:spectct-ct-decoded");
+
+    // The SPECT is usually decoded by now: both volumes go in together, one draw (the CT
+    // and the fused views appear at once). Otherwise the CT is shown alone meanwhile.
+    if (!spectDecoded) {
+      await setVolumesForViewports(engine, [{ volumeId: this.ctVolumeId }], viewportIds);
+      if (this.isDestroyed) return false;
+      this.setUpTools();
+      this.apply();
+      if (callbacks.onCtShown)
+        this.resources.afterNextRender(elements.axial, callbacks.onCtShown);
+    }
 
     // 2. The SPECT over it, once decoded (no grey flash before its colour map).
     const spectVolume = await spectReady;
     if (!spectVolume || this.isDestroyed) return false;
+    performance.mark("boneread:spectct-spect-decoded");
     const data = spectVolume.voxelManager?.getCompleteScalarDataArray?.();
     if (data) this.spectRobustMax = countStats(data).robustMax;
     // Both volumes set together: vtk then composites them in one ray cast (a volume
     // added as a second actor is hidden behind the opaque CT slab).
+    const ctAlreadyShown = this.viewports().some((vp) => vp.getActors().length > 0);
     await setVolumesForViewports(
       engine,
       [{ volumeId: this.ctVolumeId }, { volumeId: this.spectVolumeId }],
       viewportIds,
     );
     if (this.isDestroyed) return false;
+    if (!ctAlreadyShown) this.setUpTools();
     this.spectShown = true;
     this.apply();
-    if (callbacks.onFused)
-      this.resources.afterNextRender(elements.axial, callbacks.onFused);
+    const onCtShown = ctAlreadyShown ? undefined : callbacks.onCtShown;
+    const onFused = callbacks.onFused;
+    // The AI overlay goes on after the first fused frame: building its label-map volume
+    // and actors in the same frame held the fused views back by about a second (measured
+    // with software WebGL under load).
+    await new Promise<void>((resolve) => {
+      if (!elements.axial) {
+        onCtShown?.();
+        onFused?.();
+        resolve();
+        return;
+      }
+      // Should no frame come (a lost WebGL context), the overlay is not held back for ever.
+      const fallback = window.setTimeout(resolve, 5000);
+      this.resources.onDestroy(() => window.clearTimeout(fallback));
+      this.resources.afterNextRender(elements.axial, () => {
+        window.clearTimeout(fallback);
+        onCtShown?.();
+        onFused?.();
+        resolve();
+      });
+    });
+    if (this.isDestroyed) return false;
     this.ready = true;
     if (this.pendingLabelmap) this.showLabelmap(this.pendingLabelmap);
     return true;

@@ -55,6 +55,10 @@ describe("spectCtSources", () => {
     expect(sources.ct?.imageIds[0]).toContain("objectUID=1.9.1&");
     expect(sources.ct?.urls).toHaveLength(3);
     expect(sources.spect?.urls).toHaveLength(1);
+    // The CT's slices come in one WADO-RS request; the one SPECT file by WADO-URI.
+    expect(sources.ct?.seriesUrl).toMatch(/\/dicomweb\/studies\/1\/series\/ct$/);
+    expect(sources.ct?.sopInstanceUids).toEqual(["1.9.1", "1.9.2", "1.9.3"]);
+    expect(sources.spect?.seriesUrl).toBeNull();
     expect(sources.spect?.imageIds.map((id) => id.slice(-8))).toEqual([
       "&frame=1",
       "&frame=2",

@@ -7,6 +7,13 @@ export interface VolumeSource {
   urls: string[];
   /** One image id per slice: single-frame instances, or the frames of one multi-frame object. */
   imageIds: string[];
+  /** The SOP instance UID of each of `urls`. */
+  sopInstanceUids: string[];
+  /**
+   * The whole series in one WADO-RS request (DICOMweb), for series of many
+   * single-frame files; null when there is one file.
+   */
+  seriesUrl: string | null;
 }
 
 export interface SpectCtSources {
@@ -20,7 +27,14 @@ function byInstanceNumber(a: InstanceInfo, b: InstanceInfo): number {
   return (a.instance_number ?? 0) - (b.instance_number ?? 0);
 }
 
-function volumeFrom(series: SeriesInfo): VolumeSource | null {
+function seriesUrl(study: StudyDetail, series: SeriesInfo): string {
+  const path =
+    `/dicomweb/studies/${encodeURIComponent(study.study_instance_uid)}` +
+    `/series/${encodeURIComponent(series.series_instance_uid)}`;
+  return typeof window !== "undefined" ? `${window.location.origin}${path}` : path;
+}
+
+function volumeFrom(study: StudyDetail, series: SeriesInfo): VolumeSource | null {
   const instances = series.instances
     .filter((i) => i.sop_class_uid !== SEGMENTATION_SOP_CLASS)
     .sort(byInstanceNumber);
@@ -32,6 +46,8 @@ function volumeFrom(series: SeriesInfo): VolumeSource | null {
       seriesUid: series.series_instance_uid,
       urls: [absoluteWadoUrl(multi)],
       imageIds: Array.from({ length: frames }, (_, k) => wadoImageId(multi, k + 1)),
+      sopInstanceUids: [multi.sop_instance_uid],
+      seriesUrl: null,
     };
   }
   if (instances.length < 2) return null;
@@ -39,6 +55,8 @@ function volumeFrom(series: SeriesInfo): VolumeSource | null {
     seriesUid: series.series_instance_uid,
     urls: instances.map(absoluteWadoUrl),
     imageIds: instances.map((i) => wadoImageId(i)),
+    sopInstanceUids: instances.map((i) => i.sop_instance_uid),
+    seriesUrl: seriesUrl(study, series),
   };
 }
 
@@ -63,7 +81,7 @@ export function spectCtSources(study: StudyDetail): SpectCtSources {
     study.series.filter((s) => s.modality.toUpperCase() === "NM" && slices(s) > 2),
   );
   return {
-    ct: ct ? volumeFrom(ct) : null,
-    spect: nm ? volumeFrom(nm) : null,
+    ct: ct ? volumeFrom(study, ct) : null,
+    spect: nm ? volumeFrom(study, nm) : null,
   };
 }

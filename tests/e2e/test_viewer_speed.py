@@ -1,0 +1,79 @@
+# ruff: noqa: F811  (the fixtures of test_viewer.py, imported by name, are test arguments here)
+"""What made opening a case slow (issue 14, speed), checked in real Chromium: the requests a case
+opening makes and the frames drawn before the fused SPECT/CT view. The times themselves are
+benchmarks/viewer.py's (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_viewer import (  # noqa: F401  (fixtures)
+    phantom_files,
+    phantom_root,
+    signed_in,
+    studies,
+)
+from tests.e2e.test_viewer_overlay import run_ai  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# Counts Cornerstone's IMAGE_RENDERED events per viewport element until the page asks.
+COUNT_RENDERS = """
+window.__renders = {};
+document.addEventListener("CORNERSTONE_IMAGE_RENDERED", (event) => {
+  const id = event.target && event.target.dataset ? event.target.dataset.testid : "?";
+  window.__renders[id] = (window.__renders[id] || 0) + 1;
+}, true);
+"""
+
+
+def requests_of(page) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url))
+    return seen
+
+
+def test_spectct_ct_arrives_in_one_request_and_is_drawn_once_decoded(
+    live_server, signed_in, studies
+):
+    """Before: 128 WADO-URI requests for the CT (one per slice), and the CT in the views while
+    it decoded, redrawn every two slices in all three views (software WebGL): the fused views
+    came 10-25 s after the click under load."""
+    page = signed_in
+    page.add_init_script(COUNT_RENDERS)
+    seen = requests_of(page)
+    study = studies["spectct"][0]
+    page.goto(f"{live_server.url}/cases/{study.id}")
+    axial = page.get_by_test_id("viewport-axial")
+    expect(axial).to_have_attribute("data-fused", "true", timeout=60_000)
+    renders = page.evaluate("() => window.__renders")
+    wado_uri = [u for u in seen if "/wado?" in u]
+    series = [u for u in seen if "/dicomweb/studies/" in u and "/series/" in u]
+    assert len(series) == 1, series  # the whole CT series
+    assert len(wado_uri) == 1, wado_uri  # the one multi-frame SPECT file
+    # One frame for the fused views (a few more for resizes), not one per decoded slice pair.
+    assert 1 <= renders.get("viewport-axial", 0) <= 4, renders
+    expect(page.get_by_test_id("spectct-viewer")).to_have_attribute("data-state", "ready")
+    assert page.console_errors == []
+
+
+def test_case_page_fetches_the_seg_label_map_only(live_server, signed_in, studies, run_ai):
+    """Before: the case page downloaded the AI job's own label map as well as the SEG's, and
+    listed the SEG series twice (before and after it knew the result's job)."""
+    page = signed_in
+    study = studies["planar"][0]
+    run_ai(study)
+    seen = requests_of(page)
+    page.goto(f"{live_server.url}/cases/{study.id}")
+    overlay = page.get_by_test_id("labelmap-overlay").first
+    expect(overlay).to_have_attribute("data-drawn", "true", timeout=60_000)
+    expect(page.get_by_test_id("lesion-item").first).to_be_visible()
+    page.wait_for_timeout(1000)
+    job_maps = [u for u in seen if "/api/inference/jobs/" in u and "/labelmap" in u]
+    seg_maps = [u for u in seen if "/segmentations/" in u and "/labelmap" in u]
+    listings = [u for u in seen if u.rstrip("/").endswith("/segmentations")]
+    assert job_maps == []
+    assert len(seg_maps) == 1, seg_maps
+    assert len(listings) == 1, listings
+    assert page.console_errors == []

@@ -120,7 +120,9 @@ def _tiny(site_maps: bool, text: bool = True) -> MTUNet:
         if text
         else None
     )  # fmt: skip
-    return MTUNet(2, 2, 3, features=(8, 8, 16, 16, 32, 8), text_encoder=encoder, site_maps=site_maps)
+    return MTUNet(
+        2, 2, 3, features=(8, 8, 16, 16, 32, 8), text_encoder=encoder, site_maps=site_maps
+    )
 
 
 def test_mt_unet_reads_the_site_maps():

@@ -174,3 +174,23 @@ def test_lesion_recalibration_brings_overconfident_probabilities_down():
     assert p[sizes > 60].mean() > p[sizes < 20].mean()
     assert apply_lesion_calibration(None, 0.99, 10) == 0.99
     assert fit_lesion_calibration([(0.9, 10, True), (0.8, 12, True)]) is None
+
+
+def test_site_prior_moves_the_class_where_the_report_names_it():
+    torch.manual_seed(0)
+    encoder = ReportEncoder.small(50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                  intermediate_size=32, max_position_embeddings=32)  # fmt: skip
+    net = MTUNet(2, 2, 3, features=(8, 8, 16, 16, 32, 8), text_encoder=encoder,
+                 site_maps=True, site_prior=4.0).eval()  # fmt: skip
+    assert net.site_prior_weight in net.fusion_gates()
+    image = torch.rand(1, 2, 32, 32)
+    ids, mask = torch.ones(1, 5, dtype=torch.long), torch.ones(1, 5, dtype=torch.long)
+    met, ben = torch.zeros(1, 2, 32, 32), torch.zeros(1, 2, 32, 32)
+    met[:, 1, 8:16, 8:16] = 1.0
+    ben[:, 0, 8:16, 8:16] = 1.0
+    with torch.no_grad():
+        as_met = net(image, ids, mask, site_maps=met)
+        as_ben = net(image, ids, mask, site_maps=ben)
+    margin_met = as_met[0, 2, 10:14, 10:14] - as_met[0, 1, 10:14, 10:14]
+    margin_ben = as_ben[0, 2, 10:14, 10:14] - as_ben[0, 1, 10:14, 10:14]
+    assert bool((margin_met - margin_ben > 3.0).all())

@@ -92,6 +92,10 @@ class MTUNet(nn.Module):
             report's benign and metastatic site maps
             (:func:`boneread_ml.data.report_sites.planar_site_maps`), passed to
             :meth:`forward` as ``site_maps``; zeros when none are given (no report).
+        site_prior: (with ``site_maps``) initial weight of the site maps' direct
+            say in the lesion class: ``w * (metastatic map - benign map) / 2`` is
+            added to the metastatic logit and subtracted from the benign one (the
+            weight is learned; 0 = no such path, the maps are only inputs).
 
     Input sizes must be divisible by 16 after scaling.
     """
@@ -114,6 +118,7 @@ class MTUNet(nn.Module):
         input_scale: float = 1.0,
         dropout: float = 0.0,
         site_maps: bool = False,
+        site_prior: float = 0.0,
     ) -> None:
         super().__init__()
         if spatial_dims not in (2, 3):
@@ -134,6 +139,11 @@ class MTUNet(nn.Module):
         self.site_map_channels = 2 if site_maps and text_encoder is not None else 0
         self.conv_0 = TwoConv(
             spatial_dims, in_channels + self.site_map_channels, f[0], ACT, NORM, True, dropout
+        )
+        self.site_prior_weight = (
+            nn.Parameter(torch.tensor(float(site_prior)))
+            if self.site_map_channels and site_prior
+            else None
         )
         self.down_1 = Down(spatial_dims, f[0], f[1], ACT, NORM, True, dropout)
         self.down_2 = Down(spatial_dims, f[1], f[2], ACT, NORM, True, dropout)
@@ -187,7 +197,8 @@ class MTUNet(nn.Module):
         all of them at zero the network is its image-only path.
         """
         gates = [block.gate for block in self.fusion.values()]
-        return gates + ([self.prior_weight] if self.prior_weight is not None else [])
+        gates += [self.prior_weight] if self.prior_weight is not None else []
+        return gates + ([self.site_prior_weight] if self.site_prior_weight is not None else [])
 
     def encode_text(
         self, input_ids: torch.Tensor | None, attention_mask: torch.Tensor | None, batch: int
@@ -271,6 +282,7 @@ class MTUNet(nn.Module):
                 )
             image = torch.cat([image, site_maps.to(image.dtype)], dim=1)
         x = resize_input(image, self.input_scale)
+        prior_maps = x[:, self.in_channels :] if self.site_prior_weight is not None else None
         if any(s % 16 for s in x.shape[2:]):
             raise ValueError(
                 f"internal size {tuple(x.shape[2:])} must be divisible by 16 "
@@ -297,6 +309,10 @@ class MTUNet(nn.Module):
         logits = self.final_conv(u1)
         if self.prior_weight is not None and aux:
             logits = logits + self._report_prior(aux, text, logits.shape[2:])
+        if prior_maps is not None:
+            # the report's sites decide between the lesion classes where they are named
+            shift = 0.5 * self.site_prior_weight * (prior_maps[:, 1:2] - prior_maps[:, 0:1])
+            logits = torch.cat([logits[:, :1], logits[:, 1:2] - shift, logits[:, 2:3] + shift], 1)
         logits = resize_logits(logits, size)
         return (logits, aux) if return_aux else logits
 

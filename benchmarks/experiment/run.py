@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     calib_cases = train_cases[: int(base["train"]["calibrate_cases"])]
     for release in releases:
         config = json.loads((Path(release) / "config.json").read_text(encoding="utf-8"))
-        if "postprocess" not in config:
+        if "lesion_calibration" not in config.get("postprocess", {}):
             calibrate_release(release, data_root, calib_cases, seed=args.seed)
     evaluated = evaluate_checkpoints(
         releases, list(args.models), data_root, [args.test_fold], results,

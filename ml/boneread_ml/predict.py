@@ -83,6 +83,11 @@ class LoadedModel:
         return None if value is None else float(value)
 
     @property
+    def lesion_calibration(self) -> dict[str, Any] | None:
+        """Recalibration of lesion probabilities (see evaluation.calibrate), or None."""
+        return (self.config.get("postprocess") or {}).get("lesion_calibration")
+
+    @property
     def max_length(self) -> int:
         return int((self.config["build_args"].get("text") or {}).get("max_length", 256))
 
@@ -98,7 +103,9 @@ class Prediction:
         probabilities: float32 (3, *spatial) softmax probabilities per class.
         lesions: one dict per connected lesion component: ``id`` (1-based,
             matches ``instance_map``), ``label`` (1/2), ``class_name``,
-            ``probability`` (mean probability of its class over it),
+            ``probability`` (mean probability of its class over it, recalibrated
+            when the release records a lesion calibration; the raw mean is
+            ``probability_uncalibrated``),
             ``area_px`` and ``area_mm2`` (planar) or ``volume_vox`` and
             ``volume_ml`` (SPECT/CT; mm/ml only when spacing is known),
             ``max_counts`` (highest raw counts in it), ``centroid`` (index
@@ -171,26 +178,32 @@ def _pad_multiple(network: torch.nn.Module) -> int:
 
 
 def _run_2d(
-    network, x: np.ndarray, ids, mask, device, z: np.ndarray | None = None, text=None
-) -> np.ndarray:
+    network, x: np.ndarray, ids, mask, device, z: np.ndarray | None = None, text=None,
+    site_maps: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
     """x: (B, C, H, W) normalised -> softmax (B, K, H, W).
 
     The extent passed on keeps whole-image coordinates [-1, 1] on the image
     itself when it is padded; ``z`` (B,) adds each slice's axial position.
+    ``site_maps`` (B, 2, H, W): the report's site maps (networks that take them).
     """
     h, w = x.shape[-2:]
     m = _pad_multiple(network)
     ph, pw = (-h) % m, (-w) % m
     t = torch.from_numpy(np.ascontiguousarray(x)).to(device)
+    kwargs: dict[str, Any] = {"text": text} if text is not None else {}
+    if site_maps is not None:
+        kwargs["site_maps"] = torch.from_numpy(np.ascontiguousarray(site_maps)).to(device)
     if ph or pw:
         t = torch.nn.functional.pad(t, (0, pw, 0, ph))
+        if "site_maps" in kwargs:
+            kwargs["site_maps"] = torch.nn.functional.pad(kwargs["site_maps"], (0, pw, 0, ph))
     rows = [[-1.0, -1.0 + 2.0 * (h + ph - 1) / max(1, h - 1)],
             [-1.0, -1.0 + 2.0 * (w + pw - 1) / max(1, w - 1)]]  # fmt: skip
     extent = np.repeat(np.array([rows], np.float32), len(x), axis=0)
     if z is not None:
         zz = np.repeat(np.asarray(z, np.float32)[:, None, None], 2, axis=2)
         extent = np.concatenate([zz, extent], axis=1)
-    kwargs = {"text": text} if text is not None else {}
     logits = network(t, ids, mask, extent=torch.from_numpy(extent).to(device), **kwargs)
     probs = torch.softmax(logits[..., :h, :w].float(), dim=1)
     return probs.contiguous().cpu().numpy()
@@ -238,7 +251,14 @@ def predict(
     x = normalize(task, images)
     spatial_dims = int(getattr(network, "spatial_dims", 2))
     if task == "planar":
-        probs = _run_2d(network, x[None], ids, mask, device)[0]
+        maps = None
+        if getattr(network, "site_map_channels", 0):
+            from boneread_ml.data.report_sites import planar_site_maps
+
+            maps = planar_site_maps(report_text if model.tokenizer is not None else "", images)
+        probs = _run_2d(
+            network, x[None], ids, mask, device, site_maps=None if maps is None else maps[None]
+        )[0]
     elif spatial_dims == 3:
         t = torch.from_numpy(x[None]).to(device)
         probs = torch.softmax(network(t, ids, mask).float(), 1)[0].cpu().numpy()
@@ -256,7 +276,9 @@ def predict(
             probs[:, start:stop] = np.moveaxis(out, 0, 1)
     probs = probs.astype(np.float32, copy=False)
     label_map = labels_at(probs, model.lesion_threshold)
-    instance_map, lesions = lesion_table(label_map, probs, images, task, spacing_mm)
+    instance_map, lesions = lesion_table(
+        label_map, probs, images, task, spacing_mm, calibration=model.lesion_calibration
+    )
     return Prediction(
         label_map=label_map,
         probabilities=probs,
@@ -314,12 +336,18 @@ def lesion_table(
     images: np.ndarray,
     task: str,
     spacing_mm: Sequence[float] | None = None,
+    calibration: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Connected lesion components -> lesion dicts (see :class:`Prediction`).
 
     A component is a connected set of lesion pixels of either class; its class
-    is the one with the larger summed probability over it.
+    is the one with the larger summed probability over it. With a
+    ``calibration`` (the release's ``postprocess.lesion_calibration``) the
+    lesion's ``probability`` is the recalibrated one and the mean softmax is
+    kept as ``probability_uncalibrated``.
     """
+    from boneread_ml.evaluation.calibrate import apply_lesion_calibration
+
     instance, n = ndimage.label(label_map > 0)
     instance = instance.astype(np.uint16)
     counts = images[0] if task == "spectct" else images.max(axis=0)
@@ -348,7 +376,10 @@ def lesion_table(
             "id": comp,
             "label": cls,
             "class_name": CLASS_NAMES[cls],
-            "probability": float(probs[cls][sl][region].mean()),
+            "probability": apply_lesion_calibration(
+                calibration, float(probs[cls][sl][region].mean()), int(region.sum())
+            ),
+            "probability_uncalibrated": float(probs[cls][sl][region].mean()),
             "max_counts": float(counts[sl][region].max()),
             "centroid": centroid,
             "bbox": [s.start for s in sl] + [s.stop for s in sl],

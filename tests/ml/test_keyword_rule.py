@@ -114,7 +114,7 @@ def test_evaluate_checkpoints_adds_rule_and_probe_rows(planar_set, tmp_path):
         keyword_rule_from="mt_unet_no_text", probe_texts_for="mt_unet",
     )  # fmt: skip
     names = [s["model"] for s in results["summaries"]]
-    assert names == ["mt_unet", "mt_unet [sides_swapped]", "mt_unet [impression_only]",
+    assert names == ["mt_unet", "mt_unet [sides_swapped]", "mt_unet [sites_swapped]", "mt_unet [impression_only]",
                      "mt_unet_no_text", "keyword_rule"]  # fmt: skip
     assert all("mixed_case_lesion_class_accuracy" in s for s in results["summaries"])
     assert "keyword_rule" in (tmp_path / "summary.md").read_text(encoding="utf-8")

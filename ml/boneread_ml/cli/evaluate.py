@@ -21,6 +21,8 @@ SUMMARY_COLUMNS = [
     ("mean_class_dice", "mean lesion-class Dice (95% CI)"),
     ("benign_dice", "benign Dice"),
     ("metastatic_dice", "metastatic Dice"),
+    ("mean_class_dice_tol1", "mean lesion-class Dice, 1-px tolerance"),
+    ("metastatic_dice_tol1", "metastatic Dice, 1-px tolerance"),
     ("lesion_iou", "lesion IoU"),
     ("lesion_sensitivity", "lesion sens."),
     ("lesion_specificity", "lesion spec."),

@@ -30,14 +30,33 @@ logger = logging.getLogger(__name__)
 
 TEXT_MODES = ("report", "none", "shuffled")
 #: Probes of what a trained model reads, for evaluation only: the report with every 左 and 右
-#: exchanged (a grounded model must move the class with the side), and the impression alone.
-PROBE_TEXT_MODES = ("sides_swapped", "impression_only")
+#: exchanged (a grounded model must move the class with the side), the report with the sites of
+#: a metastatic and a benign finding exchanged (:func:`swap_sites`), and the impression alone.
+PROBE_TEXT_MODES = ("sides_swapped", "sites_swapped", "impression_only")
 _SIDE_SWAP = str.maketrans({"左": "右", "右": "左"})
 
 
 def swap_sides(text: str) -> str:
     """The report with 左 (left) and 右 (right) exchanged everywhere."""
     return text.translate(_SIDE_SWAP)
+
+
+def swap_sites(text: str) -> str:
+    """The report with the site of its first metastatic finding and that of its first benign
+    finding exchanged (every occurrence of both names), so the report puts each class where the
+    other was. Unchanged when the report does not name a site of each class.
+    """
+    from boneread_ml.data.phantom.regions import region
+    from boneread_ml.data.report_sites import parse_sites
+
+    sites = parse_sites(text)
+    named = {cls: [region(k).name_cn for k, c in sites if c == cls and region(k).name_cn in text]
+             for cls in (1, 2)}  # fmt: skip
+    pairs = [(a, b) for a in named[2] for b in named[1] if a not in b and b not in a]
+    if not pairs:
+        return text
+    met, benign = pairs[0]
+    return text.replace(met, "\0").replace(benign, met).replace("\0", benign)
 
 
 def impression_only(text: str) -> str:
@@ -119,6 +138,8 @@ def case_texts(cases: Sequence[dict[str, Any]], mode: str, seed: int = 0) -> lis
     texts = [c["report"]["text"] for c in cases]
     if mode == "sides_swapped":
         return [swap_sides(t) for t in texts]
+    if mode == "sites_swapped":
+        return [swap_sites(t) for t in texts]
     if mode == "impression_only":
         return [impression_only(t) for t in texts]
     if mode == "none":
@@ -150,6 +171,12 @@ class SegmentationDataset(Dataset):
             cover ~0.02% of a whole-body scan, crops centred on lesions make
             every step count); None serves whole images.
         lesion_crop_prob: probability that a crop is centred on a lesion pixel.
+        site_maps: planar only, also serve the report's benign / metastatic site
+            maps (:func:`boneread_ml.data.report_sites.planar_site_maps`) as
+            ``site_maps`` float32 (2, h, w), cropped and flipped with the image.
+        flip_prob: (with ``augment``) probability of mirroring an item left-right;
+            its report is served with 左 and 右 exchanged (:func:`swap_sides`), so
+            image and report still agree.
 
     Items are dicts: ``image`` float32 (2, h, w), ``label`` int64 (h, w),
     ``extent`` float32 (2, 2) (the crop's rows and columns in whole-image
@@ -169,6 +196,8 @@ class SegmentationDataset(Dataset):
         seed: int = 0,
         crop_size: Sequence[int] | None = None,
         lesion_crop_prob: float = 0.7,
+        site_maps: bool = False,
+        flip_prob: float = 0.0,
     ) -> None:
         if task not in ("planar", "spectct"):
             raise ValueError(f"task must be planar or spectct, got {task!r}")
@@ -181,6 +210,11 @@ class SegmentationDataset(Dataset):
         self.crop_size = tuple(int(c) for c in crop_size) if crop_size else None
         self.lesion_crop_prob = float(lesion_crop_prob)
         self.texts = case_texts(self.cases, text_mode, seed)
+        if site_maps and task != "planar":
+            raise ValueError("site maps are made for planar scans only")
+        self.site_maps = bool(site_maps)
+        self.flip_prob = float(flip_prob) if augment else 0.0
+        self.maps: list[np.ndarray] = []
         self.rng = np.random.default_rng(seed)
         self.images: list[np.ndarray] = []
         self.labels: list[np.ndarray] = []
@@ -194,6 +228,10 @@ class SegmentationDataset(Dataset):
             label = arrays["label"].astype(np.int64)
             self.case_classes.append(np.array([(label == 1).any(), (label == 2).any()], np.float32))
             if task == "planar":
+                if self.site_maps:
+                    from boneread_ml.data.report_sites import planar_site_maps
+
+                    self.maps.append(planar_site_maps(self.texts[ci], arrays["image"]))
                 self.images.append(image)
                 self.labels.append(label)
                 self.items.append(_Item(ci, None))
@@ -221,9 +259,18 @@ class SegmentationDataset(Dataset):
         else:
             image = self.images[item.case_index][:, item.slice_index]
             label = self.labels[item.case_index][item.slice_index]
+        text = self.texts[item.case_index]
+        channels = image.shape[0]
+        if self.site_maps:
+            image = np.concatenate([image, self.maps[item.case_index]])
+        if self.flip_prob and self.rng.random() < self.flip_prob:
+            # the patient mirrored: the report's sides must follow
+            image, label, text = image[..., ::-1], label[..., ::-1], swap_sides(text)
         extent = np.array([[-1.0, 1.0], [-1.0, 1.0]], np.float32)
         if self.crop_size is not None:
             image, label, extent = self._crop(image, label)
+        maps = image[channels:] if self.site_maps else None
+        image = image[:channels]
         if item.slice_index is not None:
             z = self.slice_z[item.case_index][item.slice_index]
             extent = np.concatenate([np.array([[z, z]], np.float32), extent])
@@ -231,15 +278,18 @@ class SegmentationDataset(Dataset):
             image = random_intensity(
                 image, self.rng, count_channels=2 if self.task == "planar" else 1
             )
-        return {
+        out = {
             "image": torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)),
             "label": torch.from_numpy(np.ascontiguousarray(label)),
             "extent": torch.from_numpy(extent),
             "case_classes": torch.from_numpy(self.case_classes[item.case_index]),
-            "text": self.texts[item.case_index],
+            "text": text,
             "case_id": self.cases[item.case_index]["case_id"],
             "slice": -1 if item.slice_index is None else int(item.slice_index),
         }
+        if maps is not None:
+            out["site_maps"] = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))
+        return out
 
     def _crop(
         self, image: np.ndarray, label: np.ndarray
@@ -289,7 +339,7 @@ class TextCollate:
         enc = self.tokenizer(
             texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
         )
-        return {
+        batch = {
             "image": torch.stack([it["image"] for it in items]),
             "label": torch.stack([it["label"] for it in items]),
             "extent": torch.stack([it["extent"] for it in items]),
@@ -300,3 +350,9 @@ class TextCollate:
             "case_id": [it["case_id"] for it in items],
             "slice": [it["slice"] for it in items],
         }
+        if "site_maps" in items[0]:
+            # a dropped report names no site
+            keep = torch.tensor([bool(t) for t in texts], dtype=torch.float32)
+            maps = torch.stack([it["site_maps"] for it in items])
+            batch["site_maps"] = maps * keep.view(-1, *([1] * (maps.ndim - 1)))
+        return batch

@@ -8,6 +8,14 @@ lesion-class Dice on (a subset of) the model's *training* cases, never on
 the cases it will be evaluated on, and recorded in the release's
 ``config.json`` (``postprocess.lesion_threshold``), which :func:`predict`
 applies. Every model in a comparison is calibrated the same way.
+
+The same cases then calibrate the *lesion probability* shown in the lesion
+list. A lesion's raw probability (the mean softmax of its class over its
+pixels) sits at 0.99-1.00 for nearly every lesion, false positives included;
+:func:`fit_lesion_calibration` fits a logistic recalibration (Platt scaling,
+on the raw probability's logit and the lesion's log size: small blobs are the
+usual false positives) to whether each predicted lesion is right, recorded as
+``postprocess.lesion_calibration`` and applied by :func:`predict`.
 """
 
 from __future__ import annotations
@@ -68,6 +76,58 @@ def choose_threshold(
     return best, scores
 
 
+#: features of the lesion recalibration, in order
+LESION_CALIBRATION_FEATURES = ("logit_probability", "log_size")
+
+
+def lesion_features(probability: float, size: int) -> list[float]:
+    """The recalibration's inputs for one lesion (raw probability, pixel/voxel count)."""
+    p = float(np.clip(probability, 1e-6, 1.0 - 1e-6))
+    return [float(np.log(p / (1.0 - p))), float(np.log(max(1, size)))]
+
+
+def apply_lesion_calibration(
+    calibration: dict[str, Any] | None, probability: float, size: int
+) -> float:
+    """Calibrated probability of one lesion (the raw one when there is no calibration)."""
+    if not calibration:
+        return float(probability)
+    z = float(calibration["intercept"]) + float(
+        np.dot(calibration["coef"], lesion_features(probability, size))
+    )
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
+def fit_lesion_calibration(
+    outcomes: Sequence[tuple[float, int, bool]], c: float = 1.0
+) -> dict[str, Any] | None:
+    """Logistic recalibration of lesion probabilities.
+
+    Args:
+        outcomes: per predicted lesion (raw probability, size in pixels/voxels,
+            whether it is right: its class is the majority true class under it).
+        c: inverse L2 strength of the logistic regression.
+
+    Returns:
+        ``{"features", "coef", "intercept", "lesions", "right"}``, or None when
+        the lesions are all right or all wrong (nothing to fit).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.array([bool(r) for _, _, r in outcomes])
+    if y.size < 2 or y.all() or not y.any():
+        return None
+    x = np.array([lesion_features(p, n) for p, n, _ in outcomes])
+    model = LogisticRegression(C=c, max_iter=1000).fit(x, y)
+    return {
+        "features": list(LESION_CALIBRATION_FEATURES),
+        "coef": [float(v) for v in model.coef_[0]],
+        "intercept": float(model.intercept_[0]),
+        "lesions": int(y.size),
+        "right": int(y.sum()),
+    }
+
+
 def calibrate_release(
     release: str | Path, data_root: str | Path, cases: Sequence[dict[str, Any]], seed: int = 0
 ) -> dict[str, Any]:
@@ -94,6 +154,21 @@ def calibrate_release(
         probs.append(predict(arrays["image"], text, model).probabilities)
         labels.append(arrays["label"])
     best, scores = choose_threshold(probs, labels)
+    from boneread_ml.evaluation.metrics import lesion_outcomes
+    from boneread_ml.predict import lesion_table
+
+    outcomes = []
+    for case, p, y in zip(cases, probs, labels, strict=True):
+        instance, lesions = lesion_table(
+            labels_at(p, best), p, load_arrays(data_root, case)["image"], model.task
+        )
+        sizes = [les.get("area_px", les.get("volume_vox")) for les in lesions]
+        outcomes += [
+            (prob, size, right)
+            for (prob, right), size in zip(
+                lesion_outcomes(instance, lesions, y), sizes, strict=True
+            )
+        ]
     section = {
         "lesion_threshold": best,
         "calibrated_on": [c["case_id"] for c in cases],
@@ -107,6 +182,7 @@ def calibrate_release(
             )
         ),
     }
+    section["lesion_calibration"] = fit_lesion_calibration(outcomes)
     update_release_config(release, postprocess=section)
     logger.info(
         "%s: lesion threshold %.4f (training-case Dice %.3f)",

@@ -27,6 +27,7 @@ from boneread_ml.evaluation.metrics import (
     lesion_detection,
     lesion_outcomes,
     roc_auc,
+    tolerant_case_metrics,
 )
 from boneread_ml.predict import LoadedModel, predict
 
@@ -120,6 +121,7 @@ def evaluate_model(
             "mixed_classes": bool((label == 1).any() and (label == 2).any()),
         }
         row.update(case_metrics(pred.label_map, label))
+        row.update(tolerant_case_metrics(pred.label_map, label, tolerance=1))
         row.update(lesion_detection(pred.label_map, arrays["instance"], label))
         result.rows.append(row)
         result.lesion_outcomes += lesion_outcomes(pred.instance_map, pred.lesions, label)
@@ -138,7 +140,7 @@ def evaluate_model(
 def summarize(ev: ModelEvaluation, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """One summary row: means with bootstrap 95% CIs over cases, AUCs, detection."""
     out: dict[str, Any] = {"model": ev.name, "cases": len(ev.rows)}
-    keys = ["mean_class_dice"] + [
+    keys = ["mean_class_dice", "mean_class_dice_tol1", "benign_dice_tol1", "metastatic_dice_tol1"] + [
         f"{name}_{m}" for name in [*LESION_CLASSES.values(), "lesion"]
         for m in ("dice", "iou", "sensitivity", "specificity", "accuracy")
     ]  # fmt: skip

@@ -88,6 +88,14 @@ class MTUNet(nn.Module):
             scaled by a learned weight. An empty report adds nothing.
         input_scale: internal resolution relative to the input (e.g. 0.5).
         dropout: dropout in the convolution blocks.
+        site_maps: (text models only) take two more input channels, the
+            report's benign and metastatic site maps
+            (:func:`boneread_ml.data.report_sites.planar_site_maps`), passed to
+            :meth:`forward` as ``site_maps``; zeros when none are given (no report).
+        site_prior: (with ``site_maps``) initial weight of the site maps' direct
+            say in the lesion class: ``w * (metastatic map - benign map) / 2`` is
+            added to the metastatic logit and subtracted from the benign one (the
+            weight is learned; 0 = no such path, the maps are only inputs).
 
     Input sizes must be divisible by 16 after scaling.
     """
@@ -109,6 +117,8 @@ class MTUNet(nn.Module):
         report_prior: bool = False,
         input_scale: float = 1.0,
         dropout: float = 0.0,
+        site_maps: bool = False,
+        site_prior: float = 0.0,
     ) -> None:
         super().__init__()
         if spatial_dims not in (2, 3):
@@ -124,7 +134,17 @@ class MTUNet(nn.Module):
         self.out_channels = out_channels
         self.input_scale = float(input_scale)
         f = list(features)
-        self.conv_0 = TwoConv(spatial_dims, in_channels, f[0], ACT, NORM, True, dropout)
+        # the report's site maps enter with the image (text models only; the no-text ablation
+        # built from the same config stays the plain image network)
+        self.site_map_channels = 2 if site_maps and text_encoder is not None else 0
+        self.conv_0 = TwoConv(
+            spatial_dims, in_channels + self.site_map_channels, f[0], ACT, NORM, True, dropout
+        )
+        self.site_prior_weight = (
+            nn.Parameter(torch.tensor(float(site_prior)))
+            if self.site_map_channels and site_prior
+            else None
+        )
         self.down_1 = Down(spatial_dims, f[0], f[1], ACT, NORM, True, dropout)
         self.down_2 = Down(spatial_dims, f[1], f[2], ACT, NORM, True, dropout)
         self.down_3 = Down(spatial_dims, f[2], f[3], ACT, NORM, True, dropout)
@@ -177,7 +197,8 @@ class MTUNet(nn.Module):
         all of them at zero the network is its image-only path.
         """
         gates = [block.gate for block in self.fusion.values()]
-        return gates + ([self.prior_weight] if self.prior_weight is not None else [])
+        gates += [self.prior_weight] if self.prior_weight is not None else []
+        return gates + ([self.site_prior_weight] if self.site_prior_weight is not None else [])
 
     def encode_text(
         self, input_ids: torch.Tensor | None, attention_mask: torch.Tensor | None, batch: int
@@ -219,6 +240,7 @@ class MTUNet(nn.Module):
         extent: torch.Tensor | None = None,
         return_aux: bool = False,
         text: TextFeatures | None = None,
+        site_maps: torch.Tensor | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Segment.
 
@@ -234,6 +256,9 @@ class MTUNet(nn.Module):
                 this batch, or a batch of one to broadcast); when given,
                 ``input_ids`` and ``attention_mask`` are ignored. Slice-wise
                 inference encodes a volume's report once this way.
+            site_maps: (B, 2, *spatial) the report's benign / metastatic site
+                maps at the image's size (networks built with ``site_maps``;
+                ignored otherwise); None = zeros.
 
         Returns:
             Raw logits (B, out_channels, *spatial) at the input's size; with
@@ -248,7 +273,16 @@ class MTUNet(nn.Module):
         if image.shape[1] != self.in_channels:
             raise ValueError(f"expected {self.in_channels} channels, got {image.shape[1]}")
         size = image.shape[2:]
+        if self.site_map_channels:
+            if site_maps is None:
+                site_maps = image.new_zeros((image.shape[0], self.site_map_channels, *size))
+            elif site_maps.shape[0] != image.shape[0] or site_maps.shape[2:] != size:
+                raise ValueError(
+                    f"site maps {tuple(site_maps.shape)} do not match the image {tuple(image.shape)}"
+                )
+            image = torch.cat([image, site_maps.to(image.dtype)], dim=1)
         x = resize_input(image, self.input_scale)
+        prior_maps = x[:, self.in_channels :] if self.site_prior_weight is not None else None
         if any(s % 16 for s in x.shape[2:]):
             raise ValueError(
                 f"internal size {tuple(x.shape[2:])} must be divisible by 16 "
@@ -275,6 +309,10 @@ class MTUNet(nn.Module):
         logits = self.final_conv(u1)
         if self.prior_weight is not None and aux:
             logits = logits + self._report_prior(aux, text, logits.shape[2:])
+        if prior_maps is not None:
+            # the report's sites decide between the lesion classes where they are named
+            shift = 0.5 * self.site_prior_weight * (prior_maps[:, 1:2] - prior_maps[:, 0:1])
+            logits = torch.cat([logits[:, :1], logits[:, 1:2] - shift, logits[:, 2:3] + shift], 1)
         logits = resize_logits(logits, size)
         return (logits, aux) if return_aux else logits
 

@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
         "background_slices": 8,
         "crop_size": None,  # e.g. [256, 256]: train on crops, validate/predict on whole images
         "lesion_crop_prob": 0.7,
+        "flip_prob": 0.0,  # mirror left-right with the report's 左/右 exchanged (augmentation)
         "ce_class_weights": None,
         "calibrate_cases": 16,  # training cases used to choose the lesion threshold (0: argmax)  # e.g. [1, 4, 4]: cross-entropy weight per class
         "max_cases": None,

@@ -34,6 +34,15 @@ def make_tokenizer(cfg: dict[str, Any], out_dir: Path):
     return build_tokenizer(out_dir / "tokenizer", model_max_length=int(cfg["text"]["max_length"]))
 
 
+def uses_site_maps(cfg: dict[str, Any], name: str) -> bool:
+    """Whether model ``name`` of this config takes the report's site maps (planar text models)."""
+    return (
+        cfg["task"] == "planar"
+        and text_mode(name) != "none"
+        and bool((cfg.get("mt_unet") or {}).get("site_maps"))
+    )
+
+
 def input_size_of(dataset: SegmentationDataset) -> tuple[int, ...]:
     """Spatial size of the training input (a crop when cropping)."""
     return tuple(dataset[0]["image"].shape[1:])
@@ -107,10 +116,12 @@ def train_fold(
     train_cases, val_cases = split_cases(cases, folds)
     name = cfg["model"]
     mode = text_mode(name)
+    site_maps = uses_site_maps(cfg, name)
     train_ds = SegmentationDataset(
         data_root, train_cases, cfg["task"], text_mode=mode, augment=True,
         background_slices=tcfg.get("background_slices"), seed=seed,
         crop_size=tcfg.get("crop_size"), lesion_crop_prob=float(tcfg.get("lesion_crop_prob", 0.7)),
+        site_maps=site_maps, flip_prob=float(tcfg.get("flip_prob") or 0.0),
     )  # fmt: skip
     tokenizer = make_tokenizer(cfg, out_dir)
     uses_text = mode != "none"
@@ -124,7 +135,7 @@ def train_fold(
     if val_cases:
         val_ds = SegmentationDataset(
             data_root, val_cases, cfg["task"], text_mode=mode, augment=False,
-            background_slices=tcfg.get("background_slices"), seed=seed,
+            background_slices=tcfg.get("background_slices"), seed=seed, site_maps=site_maps,
         )  # fmt: skip
         val_loader = DataLoader(
             val_ds, batch_size=int(tcfg["batch_size"]), shuffle=False,

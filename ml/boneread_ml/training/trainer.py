@@ -146,6 +146,12 @@ class Trainer:
         progress = min(1.0, (step - warm) / max(1, total - warm))
         return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
+    def _kwargs(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Extra inputs of the network: the report's site maps when the batch has them."""
+        if self.uses_text and "site_maps" in batch:
+            return {"site_maps": batch["site_maps"].to(self.device)}
+        return {}
+
     def _inputs(self, batch: dict[str, Any]) -> tuple[Any, ...]:
         image = batch["image"].to(self.device)
         extent = batch["extent"].to(self.device) if "extent" in batch else None
@@ -161,10 +167,11 @@ class Trainer:
         image, ids, mask, extent = self._inputs(batch)
         label = batch["label"].to(self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            kwargs = self._kwargs(batch)
             if self.grounding_fn is None:
-                logits = self.model(image, ids, mask, extent=extent)
+                logits = self.model(image, ids, mask, extent=extent, **kwargs)
             else:
-                logits, aux = self.model(image, ids, mask, extent=extent, return_aux=True)
+                logits, aux = self.model(image, ids, mask, extent=extent, return_aux=True, **kwargs)
         loss = self.loss_fn(logits, label)
         if self.grounding_fn is not None and aux:
             loss = loss + self.grounding_fn(
@@ -187,7 +194,7 @@ class Trainer:
         self.model.eval()
         image, ids, mask, extent = self._inputs(batch)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            logits = self.model(image, ids, mask, extent=extent)
+            logits = self.model(image, ids, mask, extent=extent, **self._kwargs(batch))
         pred = logits.argmax(1).cpu().numpy()
         label = batch["label"].numpy()
         out = []

@@ -1,0 +1,196 @@
+"""Report grounding: named sites -> class maps, the site-swap probe, flips with swapped sides,
+boundary-tolerant Dice and the lesion-probability recalibration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from boneread_ml.data.datasets import SegmentationDataset, TextCollate, swap_sides, swap_sites
+from boneread_ml.data.report_sites import parse_sites, planar_site_maps
+from boneread_ml.evaluation.calibrate import apply_lesion_calibration, fit_lesion_calibration
+from boneread_ml.evaluation.metrics import dice, tolerant_case_metrics, tolerant_dice
+from boneread_ml.models import MTUNet, ReportEncoder
+
+MIXED = (
+    "临床病史：肺癌。\n检查所见：第2胸椎见不规则形放射性摄取增高，考虑骨转移。"
+    "左侧第5、6肋见点状放射性浓聚，考虑骨折。双侧膝关节放射性摄取增高，考虑退行性变。"
+    "第4腰椎可见结节状异常浓聚灶影，考虑终板退行性变。"
+    "余骨未见明显异常放射性浓聚灶。\n诊断意见：第2胸椎骨转移可能性大。未见其他骨转移征象。"
+)
+
+
+def test_parse_sites_reads_class_and_site_of_every_finding():
+    sites = parse_sites(MIXED)
+    assert ("spine_t2", 2) in sites
+    assert {("rib_l5", 1), ("rib_l6", 1), ("knee_l", 1), ("knee_r", 1)} <= set(sites)
+    # the negated impression sentence names nothing; no site gets both classes
+    assert not any(c == 2 and k != "spine_t2" for k, c in sites)
+    assert parse_sites("全身骨显像未见明显异常。") == []
+    # a longer name is not read as the shorter one inside it
+    assert parse_sites("第11胸椎放射性浓聚，考虑骨转移。") == [("spine_t11", 2)]
+
+
+def test_swap_sites_exchanges_a_metastatic_and_a_benign_site():
+    swapped = swap_sites(MIXED)
+    assert swapped != MIXED
+    sites = parse_sites(swapped)
+    moved = [k for k, c in sites if c == 2]
+    assert set(moved) == {"spine_l4"}  # in the findings and in the impression
+    assert ("spine_t2", 1) in sites and ("spine_l4", 2) in sites
+    # a report with one class only is left as it is
+    assert swap_sites("第3腰椎放射性浓聚，考虑骨转移。") == "第3腰椎放射性浓聚，考虑骨转移。"
+
+
+@pytest.fixture(scope="module")
+def phantom(tmp_path_factory):
+    manifest = pytest.importorskip("boneread_ml.data.manifest")
+    root = manifest.generate("planar", 12, 7, tmp_path_factory.mktemp("sites"), dicom=False)
+    return manifest, root
+
+
+def test_site_maps_put_each_described_lesion_under_its_own_class(phantom):
+    manifest, root = phantom
+    own = other = 0
+    for case in manifest.load_manifest(root)["cases"]:
+        arrays = manifest.load_case_arrays(root, case)
+        maps = planar_site_maps(case["report"]["text"], arrays["image"])
+        assert maps.shape == (2, *arrays["image"].shape[1:]) and maps.dtype == np.float32
+        for les in case["lesions"]:
+            if les["id"] in case["report"]["omitted_lesions"]:
+                continue
+            px = arrays["instance"] == les["id"]
+            own += maps[les["label"] - 1][px].mean() > maps[2 - les["label"]][px].mean()
+            other += maps[les["label"] - 1][px].mean() < maps[2 - les["label"]][px].mean()
+    assert own >= 10 and other == 0
+    assert not planar_site_maps("", arrays["image"]).any()
+
+
+def test_swapping_sides_moves_the_map_of_a_lateral_finding(phantom):
+    manifest, root = phantom
+    case = manifest.load_manifest(root)["cases"][0]
+    image = manifest.load_case_arrays(root, case)["image"]
+    text = "检查所见：左侧第6肋见点状放射性浓聚，考虑骨折。"
+    left = planar_site_maps(text, image)[0]
+    right = planar_site_maps(swap_sides(text), image)[0]
+    cols = np.arange(image.shape[-1])
+    # anterior frame: the patient's left lies on the image's right
+    assert (left.sum(0) * cols).sum() / left.sum() > image.shape[-1] / 2
+    assert (right.sum(0) * cols).sum() / right.sum() < image.shape[-1] / 2
+
+
+def test_flipped_items_come_with_swapped_reports_and_maps(phantom):
+    manifest, root = phantom
+    cases = manifest.load_manifest(root)["cases"]
+    plain = SegmentationDataset(root, cases[:2], "planar", site_maps=True, seed=0)
+    flipped = SegmentationDataset(
+        root, cases[:2], "planar", site_maps=True, augment=True, flip_prob=1.0, seed=0
+    )
+    a, b = plain[0], flipped[0]
+    assert b["text"] == swap_sides(a["text"])
+    assert torch.equal(b["label"], a["label"].flip(-1))
+    assert torch.equal(b["site_maps"], a["site_maps"].flip(-1))
+    # the image differs by the count-scaling augmentation only: same pattern, mirrored
+    ratio = b["image"][0] / a["image"][0].flip(-1).clamp_min(1e-6)
+    assert float(ratio[a["image"][0].flip(-1) > 0.1].std()) < 1e-4
+
+
+def test_dropped_reports_drop_their_site_maps():
+    class Tok:
+        def __call__(self, texts, **_):
+            n = len(texts)
+            return {"input_ids": torch.ones(n, 3, dtype=torch.long),
+                    "attention_mask": torch.ones(n, 3, dtype=torch.long)}  # fmt: skip
+
+    item = {"image": torch.zeros(2, 4, 4), "label": torch.zeros(4, 4, dtype=torch.long),
+            "extent": torch.zeros(2, 2), "case_classes": torch.zeros(2), "text": "考虑骨转移",
+            "case_id": "c", "slice": -1, "site_maps": torch.ones(2, 4, 4)}  # fmt: skip
+    batch = TextCollate(Tok(), text_dropout=1.0)([item, item])
+    assert not batch["has_text"].any() and not batch["site_maps"].any()
+    batch = TextCollate(Tok(), text_dropout=0.0)([item])
+    assert batch["site_maps"].sum() == 32
+
+
+def _tiny(site_maps: bool, text: bool = True) -> MTUNet:
+    torch.manual_seed(0)
+    encoder = (
+        ReportEncoder.small(50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                            intermediate_size=32, max_position_embeddings=32)
+        if text
+        else None
+    )  # fmt: skip
+    return MTUNet(
+        2, 2, 3, features=(8, 8, 16, 16, 32, 8), text_encoder=encoder, site_maps=site_maps
+    )
+
+
+def test_mt_unet_reads_the_site_maps():
+    net = _tiny(True).eval()
+    assert net.conv_0.conv_0.conv.in_channels == 4
+    image = torch.rand(1, 2, 32, 32)
+    ids, mask = torch.ones(1, 5, dtype=torch.long), torch.ones(1, 5, dtype=torch.long)
+    maps = torch.zeros(1, 2, 32, 32)
+    maps[:, 1, 8:16, 8:16] = 1.0
+    with torch.no_grad():
+        none = net(image, ids, mask)
+        zeros = net(image, ids, mask, site_maps=torch.zeros_like(maps))
+        some = net(image, ids, mask, site_maps=maps)
+    assert torch.allclose(none, zeros)
+    assert not torch.allclose(none, some)
+    with pytest.raises(ValueError, match="site maps"):
+        net(image, ids, mask, site_maps=torch.zeros(1, 2, 16, 16))
+    # the no-text ablation from the same config stays the 2-channel image network
+    assert _tiny(True, text=False).conv_0.conv_0.conv.in_channels == 2
+
+
+def test_tolerant_dice_forgives_one_pixel_of_outline():
+    truth = np.zeros((12, 12), bool)
+    truth[4:8, 4:8] = True
+    shifted = np.roll(truth, 1, axis=1)
+    assert dice(shifted, truth) == pytest.approx(0.75)
+    assert tolerant_dice(shifted, truth, 1) == pytest.approx(1.0)
+    assert tolerant_dice(shifted, truth, 0) == pytest.approx(0.75)
+    far = np.roll(truth, 6, axis=0)
+    assert tolerant_dice(far, truth, 1) == pytest.approx(0.0)
+    assert np.isnan(tolerant_dice(np.zeros_like(truth), np.zeros_like(truth)))
+    label = truth.astype(np.uint8) * 2
+    row = tolerant_case_metrics(np.roll(label, 1, axis=1), label)
+    assert row["metastatic_dice_tol1"] == pytest.approx(1.0) and np.isnan(row["benign_dice_tol1"])
+    assert row["mean_class_dice_tol1"] == pytest.approx(1.0)
+
+
+def test_lesion_recalibration_brings_overconfident_probabilities_down():
+    rng = np.random.default_rng(0)
+    # raw probabilities all near 1; small blobs are mostly wrong, large ones mostly right
+    sizes = rng.integers(5, 80, 400)
+    right = rng.random(400) < np.clip(sizes / 80.0, 0.05, 0.95)
+    raw = 1.0 - rng.random(400) * 1e-3
+    cal = fit_lesion_calibration(list(zip(raw, sizes, right, strict=True)))
+    assert cal is not None and cal["lesions"] == 400
+    p = np.array([apply_lesion_calibration(cal, a, n) for a, n in zip(raw, sizes, strict=True)])
+    assert 0.0 < p.min() < p.max() < 1.0
+    assert abs(p.mean() - right.mean()) < 0.05
+    assert p[sizes > 60].mean() > p[sizes < 20].mean()
+    assert apply_lesion_calibration(None, 0.99, 10) == 0.99
+    assert fit_lesion_calibration([(0.9, 10, True), (0.8, 12, True)]) is None
+
+
+def test_site_prior_moves_the_class_where_the_report_names_it():
+    torch.manual_seed(0)
+    encoder = ReportEncoder.small(50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                  intermediate_size=32, max_position_embeddings=32)  # fmt: skip
+    net = MTUNet(2, 2, 3, features=(8, 8, 16, 16, 32, 8), text_encoder=encoder,
+                 site_maps=True, site_prior=4.0).eval()  # fmt: skip
+    assert net.site_prior_weight in net.fusion_gates()
+    image = torch.rand(1, 2, 32, 32)
+    ids, mask = torch.ones(1, 5, dtype=torch.long), torch.ones(1, 5, dtype=torch.long)
+    met, ben = torch.zeros(1, 2, 32, 32), torch.zeros(1, 2, 32, 32)
+    met[:, 1, 8:16, 8:16] = 1.0
+    ben[:, 0, 8:16, 8:16] = 1.0
+    with torch.no_grad():
+        as_met = net(image, ids, mask, site_maps=met)
+        as_ben = net(image, ids, mask, site_maps=ben)
+    margin_met = as_met[0, 2, 10:14, 10:14] - as_met[0, 1, 10:14, 10:14]
+    margin_ben = as_ben[0, 2, 10:14, 10:14] - as_ben[0, 1, 10:14, 10:14]
+    assert bool((margin_met - margin_ben > 3.0).all())

@@ -1,6 +1,7 @@
 """nnU-Net v2 as the segmentation peer, at MT-UNet's CPU budget, through nnU-Net's own command line.
 
-Steps (each can be rerun; finished steps are skipped unless ``--fresh``):
+Steps (a rerun skips the export, planning, training and prediction already done, unless
+``--fresh``; so ``--reference-release`` can be added afterwards):
 
 1. **export**: the experiment runner's split of a phantom data root (training = every fold but
    ``--test-fold``, test = ``--test-fold``; the same cases as ``benchmarks/experiment/run.py``)
@@ -189,15 +190,20 @@ def run_logged(cmd: list[str], env: dict[str, str], log: Path, record: list[dict
     entry = {"command": shlex.join(cmd), "wall_s": round(time.perf_counter() - t0, 1),
              "cpu_s": round(_children_cpu() - c0, 1), "returncode": proc.returncode}  # fmt: skip
     record.append(entry)
+    _save_progress(log.parent, {**_progress(log.parent), "steps": record})
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}); see {log}")
 
 
 def measure_mtunet_cpu(
     task: str, data_root: Path, test_fold: int, seed: int, steps: int, out: Path,
-    config: str | None = None,
+    config: str | None = None, full_steps: int | None = None, threads: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """CPU seconds per MT-UNet optimizer step with the experiment's settings (child process)."""
+    """CPU seconds per MT-UNet optimizer step with the experiment's settings (child process).
+
+    The CPU time of ``train_fold`` (data set, model, ``steps`` optimizer steps, release; not the
+    imports), scaled to ``full_steps`` (default: the config's ``train.max_steps``).
+    """
     code = (
         "import json,resource,sys,time\n"
         f"sys.path.insert(0, {str(REPO / 'ml')!r})\n"
@@ -207,10 +213,14 @@ def measure_mtunet_cpu(
         "full = int(cfg['train']['max_steps'])\n"
         f"cfg = deep_update(cfg, {{'model': 'mt_unet', 'train': {{'seed': {seed}, 'val_every': 0,"
         f" 'max_steps': {steps}, 'calibrate_cases': 0}}}})\n"
+        f"cfg = deep_update(cfg, {{'train': {{'num_threads': {threads!r}}}}}) if {threads!r} else cfg\n"
+        f"full = {full_steps!r} or full\n"
+        "u0 = resource.getrusage(resource.RUSAGE_SELF)\n"
         "t0 = time.perf_counter()\n"
         f"train_fold(cfg, {str(data_root)!r}, {str(out)!r}, val_folds=[{test_fold}])\n"
         "u = resource.getrusage(resource.RUSAGE_SELF)\n"
-        "print(json.dumps({'steps': %d, 'full_steps': full, 'cpu_s': u.ru_utime + u.ru_stime,"
+        "cpu = u.ru_utime + u.ru_stime - u0.ru_utime - u0.ru_stime\n"
+        "print(json.dumps({'steps': %d, 'full_steps': full, 'cpu_s': cpu,"
         " 'wall_s': time.perf_counter() - t0, 'threads': cfg['train'].get('num_threads')}))\n"
         % steps
     )
@@ -308,6 +318,14 @@ def main(argv: list[str] | None = None) -> int:
     budget.add_argument("--epochs", type=int, help="fixed epochs instead of a CPU budget (tests)")
     parser.add_argument("--measure-steps", type=int, default=100,
                         help="MT-UNet steps timed to derive the budget (scaled to train.max_steps)")  # fmt: skip
+    parser.add_argument("--mtunet-steps", type=int,
+                        help="MT-UNet's training steps the budget equals (default: the config's "
+                             "train.max_steps; the experiment's --steps)")  # fmt: skip
+    parser.add_argument(
+        "--mtunet-threads",
+        type=int,
+        help="torch threads of the MT-UNet timing (the experiment's --threads)",
+    )
     parser.add_argument("--iters-per-epoch", type=int, default=25)
     parser.add_argument("--val-iters-per-epoch", type=int, default=5)
     parser.add_argument("--reference-release", help="MT-UNet release to compare with (same cases)")
@@ -361,11 +379,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.budget_cpu_s:
             record["budget"] = {"budget_cpu_s": args.budget_cpu_s, "source": "--budget-cpu-s"}
+        elif not args.fresh and _progress(work).get("budget", {}).get("budget_cpu_s"):
+            record["budget"] = _progress(work)["budget"]  # measured by an earlier run
+            record["steps"] = _progress(work).get("steps", [])
         else:
             m = measure_mtunet_cpu(args.task, data_root, args.test_fold, args.seed,
-                                   args.measure_steps, work / "mtunet_timing", args.config)  # fmt: skip
+                                   args.measure_steps, work / "mtunet_timing", args.config,
+                                   args.mtunet_steps, args.mtunet_threads)  # fmt: skip
             record["budget"] = {**m, "source": "MT-UNet measured in this run"}
         extra = {"BONEREAD_NNUNET_CPU_BUDGET_S": str(record["budget"]["budget_cpu_s"])}
+        _save_progress(work, record)
     extra.update({"BONEREAD_NNUNET_ITERS": str(args.iters_per_epoch),
                   "BONEREAD_NNUNET_VAL_ITERS": str(args.val_iters_per_epoch)})  # fmt: skip
     env = nnunet_env(work, extra)
@@ -375,24 +398,29 @@ def main(argv: list[str] | None = None) -> int:
     record["environment"].update({k: env.get(k) for k in ("OMP_NUM_THREADS",)})
     cfg = CONFIGURATION[args.task]
     dsid = str(args.dataset_id)
-    run_logged(["nnUNetv2_plan_and_preprocess", "-d", dsid, "-c", cfg, "--verify_dataset_integrity",
-                "-np", "1"], env, log, record["steps"])  # fmt: skip
+    plans_path = work / "nnUNet_preprocessed" / did.name / "nnUNetPlans.json"
+    if args.fresh or not plans_path.exists():
+        run_logged(["nnUNetv2_plan_and_preprocess", "-d", dsid, "-c", cfg,
+                    "--verify_dataset_integrity", "-np", "1"], env, log, record["steps"])  # fmt: skip
     # augmentation in the training process (nnUNet_n_proc_DA=0), so that its CPU time is inside
     # the budget; only for training (nnU-Net's planner sets its thread count from this variable)
     train_env = {**env, "nnUNet_n_proc_DA": "0"}
     record["environment_train"] = {"nnUNet_n_proc_DA": "0"}
-    run_logged(["nnUNetv2_train", dsid, cfg, "all", "-tr", TRAINER, "-device", "cpu"],
-               train_env, log, record["steps"])  # fmt: skip
     model_dir = work / "nnUNet_results" / did.name / f"{TRAINER}__nnUNetPlans__{cfg}" / "fold_all"
+    if args.fresh or not (model_dir / "checkpoint_final.pth").exists():
+        run_logged(["nnUNetv2_train", dsid, cfg, "all", "-tr", TRAINER, "-device", "cpu"],
+                   train_env, log, record["steps"])  # fmt: skip
     record["trainer_budget"] = json.loads((model_dir / "boneread_budget.json").read_text())
-    plans = json.loads((work / "nnUNet_preprocessed" / did.name / "nnUNetPlans.json").read_text())
+    plans = json.loads(plans_path.read_text())
     record["plans"] = plans["configurations"][cfg]
     pred_dir = work / "predictions"
-    if pred_dir.exists():
-        shutil.rmtree(pred_dir)
-    run_logged(["nnUNetv2_predict", "-i", str(raw / "imagesTs"), "-o", str(pred_dir), "-d", dsid,
-                "-c", cfg, "-f", "all", "-tr", TRAINER, "-device", "cpu", "--save_probabilities",
-                "-npp", "1", "-nps", "1"], env, log, record["steps"])  # fmt: skip
+    done = all((pred_dir / f"{c['case_id']}.npz").exists() for c in test)
+    if args.fresh or not done:
+        if pred_dir.exists():
+            shutil.rmtree(pred_dir)
+        run_logged(["nnUNetv2_predict", "-i", str(raw / "imagesTs"), "-o", str(pred_dir), "-d", dsid,
+                    "-c", cfg, "-f", "all", "-tr", TRAINER, "-device", "cpu", "--save_probabilities",
+                    "-npp", "1", "-nps", "1"], env, log, record["steps"])  # fmt: skip
     evaluated = evaluate_nnunet(pred_dir, data_root, test, args.task, args.seed, args.n_boot,
                                 args.reference_release, args.reference_name)  # fmt: skip
     record.update(evaluated)
@@ -405,6 +433,17 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("%s - nnU-Net: %+.4f (95%% CI %+.4f..%+.4f)", row["reference"],
                     row["mean_class_dice_difference"], *row["mean_class_dice_difference_ci"])  # fmt: skip
     return 0
+
+
+def _progress(work: Path) -> dict[str, Any]:
+    """What earlier runs in ``work`` recorded (budget, step timings), for a resumed run."""
+    path = work / "progress.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _save_progress(work: Path, record: dict[str, Any]) -> None:
+    keep = {k: record[k] for k in ("budget", "steps") if k in record}
+    (work / "progress.json").write_text(json.dumps(keep, indent=2, default=_jsonable), "utf-8")
 
 
 def _version(name: str) -> str | None:

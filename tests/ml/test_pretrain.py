@@ -158,3 +158,20 @@ def test_pretraining_lowers_the_loss_and_loads_through_the_text_encoder_route(tm
         assert torch.equal(tensor, mlm.bert.state_dict()[name]), name
     model = build_model("mt_unet", text={"pretrained": str(out)}, input_size=(64, 64))
     assert model.text_encoder.hidden_size == 32
+
+
+def test_correction_loss_equals_the_full_mlm_loss():
+    from transformers import BertConfig, BertForMaskedLM
+
+    from boneread_ml.models.pretrain import correction_loss
+
+    torch.manual_seed(0)
+    model = BertForMaskedLM(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+                                       num_attention_heads=2, intermediate_size=32)).eval()  # fmt: skip
+    ids = torch.randint(5, 50, (3, 9))
+    att = torch.ones_like(ids)
+    att[2, 6:] = 0
+    labels = torch.full_like(ids, -100)
+    labels[0, 2], labels[1, 4], labels[2, 1] = 7, 9, 11
+    full = model(input_ids=ids, attention_mask=att, labels=labels).loss
+    torch.testing.assert_close(correction_loss(model, ids, att, labels), full)

@@ -15,9 +15,9 @@ word vectors and no download, so it derives similarity the same way word2vec doe
 corpus itself: two tokens are similar when they occur between the same neighbours.
 :func:`similar_token_table` gives every token a context vector (counts of its left and right
 neighbour tokens), and each token's similar tokens are the ``k`` others with the highest
-cosine similarity above a floor. On the report corpus this pairs 左/右, 胸/腰/颈, the rib and
-vertebra numbers, and the class words (e.g. 转/退 in "考虑骨转移" / "考虑退行性变") that a report
-can confuse; a token without similar tokens (below the floor) gets a random one instead.
+cosine similarity above a floor. On the seed-0 planar report corpus this gives 左 -> 右, 两;
+胸 -> 腰, 颈; 5 -> 7, 8; 转 -> 骼, 折 (骨转移 / 骨骼 / 骨折): the confusions a report's grounding
+depends on. A token without similar tokens (below the floor) gets a random one instead.
 Random replacements are drawn from the tokens of the corpus (not the 7,553-token GB2312
 vocabulary, most of which a report never uses and which would be trivial to spot).
 

@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         "--models", nargs="*", default=list(MODEL_NAMES), help="subset of the registry"
     )
     parser.add_argument("--config", help="experiment YAML (default ml/configs/<task>.yaml)")
+    parser.add_argument("--text-encoder",
+                        help="local BERT folder for the text models (text.pretrained), e.g. one "
+                             "written by `boneread-ml pretrain`")  # fmt: skip
     parser.add_argument("--test-fold", type=int, default=0)
     parser.add_argument("--data-root", help="default var/data/<task>")
     parser.add_argument("--runs", help="default var/experiment/<task>")
@@ -101,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         base = deep_update(base, {"train": {"max_steps": args.steps}})
     if args.threads:
         base = deep_update(base, {"train": {"num_threads": args.threads}})
+    if args.text_encoder:
+        base = deep_update(base, {"text": {"pretrained": args.text_encoder}})
     releases, timings = [], {}
     for name in args.models:
         release = runs / name / "release"
@@ -137,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         "test_fold": args.test_fold,
         "train": base["train"],
         "input_scale": base["input_scale"],
+        "text_encoder": args.text_encoder,
         "train_seconds_this_run": timings,
         "generator_version": manifest.get("generator_version"),
         "data_params": manifest.get("params"),

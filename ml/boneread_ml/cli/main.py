@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "synth": "boneread_ml.cli.synth",
     "synth-figure": "boneread_ml.cli.figures",
     "train": "boneread_ml.cli.train",
+    "pretrain": "boneread_ml.cli.pretrain",
     "evaluate": "boneread_ml.cli.evaluate",
     "predict": "boneread_ml.cli.predict",
     "stats": "boneread_ml.stats.cli",

@@ -19,10 +19,12 @@ setup: python frontend
 
 python: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt ml/pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-nnunet.txt ml/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements.txt
+	# nnU-Net (the experiment's peer) without its CUDA torchvision: see requirements-nnunet.txt
+	$(PIP) install --quiet --no-deps -r requirements-nnunet.txt
 	touch $@
 
 frontend: frontend/dist/index.html

@@ -14,10 +14,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks" / "experiment"))
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("nnunetv2") is None,
-    reason="nnunetv2 not installed (pip install --no-deps -r requirements-nnunet.txt)",
-)
+# nnU-Net is installed by `make setup` (requirements-nnunet.txt); its absence is a failure.
+if importlib.util.find_spec("nnunetv2") is None:
+    pytest.fail(
+        "nnunetv2 is not installed: run `make setup` (pip install --no-deps -r "
+        "requirements-nnunet.txt)",
+        pytrace=False,
+    )
 
 
 def _test_fold(root):

@@ -278,9 +278,18 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
         "volume was built in the same frame as the first fused view; now it follows it. The case "
         "page downloaded the AI job's label map besides the SEG's (unused) and listed the SEG "
         "series twice; the server decoded the SEG with highdicom on every opening (now cached). "
-        "What remains, on the loaded 2-core machine: the decoding of the 208 SPECT and CT frames "
-        "in one decode worker, and the first software-WebGL frame of three fused views; for planar "
-        "the study request, the file and the decode, each slowed by the CPU the other work takes.",
+        "A CPU profile of the click on an otherwise idle machine then showed 0.3 s with the CPU "
+        "idle before the case page even asked for the study: React 19 holds a Suspense reveal "
+        "back for up to 300 ms, and the code-split case page suspended on its first render although "
+        "its chunk was already prefetched; a preloaded page now renders without suspending "
+        "(frontend/src/lib/preloadable.tsx), and the study request leaves about 0.06 s after the "
+        "click. Times are from the click event as the page receives it, not from Playwright's call. "
+        "What remains (the run below: nothing else running, load average 3-4 from the benchmark's "
+        "own browser and server on 2 cores): Cornerstone's copies from its offscreen software-WebGL "
+        "canvas to the visible ones and the WebGL context set-up (about 0.2 s of the planar first "
+        "image), and for SPECT/CT the decoding of the 208 frames in one decode worker and the first "
+        "software-rendered frame of three fused views. With a GPU-backed browser these copies are "
+        "cheap; that was not measured here.",
         "python benchmarks/viewer.py --repeats 5",
         viewer,
     ),

@@ -170,8 +170,16 @@ def measure(
             # A reader looks at the list before choosing a case: let the page settle first.
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(READER_PAUSE_MS)
-            start = page.evaluate("() => performance.now()")
+            # Timed from the click event as the page receives it (its timeStamp is on the
+            # performance.now() clock): Playwright's own actionability round trips before the
+            # click are not the viewer's time.
+            page.evaluate(
+                """() => document.addEventListener("click", (event) => {
+                  window.__boneread_click_at = event.timeStamp;
+                }, { capture: true, once: true })"""
+            )
             link.click()
+            start = page.evaluate("() => window.__boneread_click_at")
         page.wait_for_function(
             "names => names.every(n => performance.getEntriesByName(n).length > 0)",
             arg=wanted, timeout=60_000,
@@ -218,8 +226,10 @@ RESOURCE_PHASES = {
 def phases(timeline: dict, marks: dict, start: float) -> dict:
     out: dict[str, float] = {}
     for key, match in RESOURCE_PHASES.items():
-        ends = [end for url, begin, end in timeline["resources"] if begin >= start and match(url)]
+        spans = [(b, e) for url, b, e in timeline["resources"] if b >= start and match(url)]
+        ends = [e for _, e in spans]
         if ends:
+            out[f"{key}_sent"] = round((min(b for b, _ in spans) - start) / 1000, 3)
             out[f"{key}_done"] = round((max(ends) - start) / 1000, 3)
             if key == "dicom_files":
                 out["dicom_files_count"] = len(ends)

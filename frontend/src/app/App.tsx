@@ -16,28 +16,28 @@ import { ReaderStudyAdminPage } from "../readerStudies/ReaderStudyAdminPage";
 import { navigate } from "../router/history";
 import { matchRoute } from "../router/routes";
 import { useLocation } from "../router/useLocation";
+import { preloadable } from "../lib/preloadable";
 
 // The viewer pulls in Cornerstone (several MB): it is not part of the first page. While the
 // reader looks at the worklist it is fetched and initialised in the background, so that
 // opening a case does not wait for it.
-const loadCasePage = () => import("../pages/CasePage");
-const CasePage = lazy(() =>
-  loadCasePage().then((module) => ({ default: module.CasePage })),
-);
+// Preloadable, not plain React.lazy: a preloaded page renders without suspending (React 19
+// holds a Suspense reveal back for up to 300 ms; see lib/preloadable.tsx).
+const casePage = preloadable(() => import("../pages/CasePage").then((m) => m.CasePage));
+const CasePage = casePage.Component;
 // The reader-study results page (study admins) is its own chunk too.
 const ResultsPage = lazy(() =>
   import("../readerStudyResults").then((module) => ({ default: module.ResultsPage })),
 );
 // Reader studies: the reading screen uses the viewer too; the admin and "My reading" pages are light.
-const ReaderCasePage = lazy(() =>
-  import("../readerStudies/ReaderCasePage").then((module) => ({
-    default: module.ReaderCasePage,
-  })),
+const readerCasePage = preloadable(() =>
+  import("../readerStudies/ReaderCasePage").then((m) => m.ReaderCasePage),
 );
+const ReaderCasePage = readerCasePage.Component;
 const VIEWER_PREFETCH_DELAY_MS = 300;
 
-function prefetchViewer(): void {
-  void loadCasePage()
+function prefetchViewer(reading: boolean): void {
+  void (reading ? readerCasePage.preload() : casePage.preload())
     .then(() => import("../lib/cornerstone"))
     .then((cornerstone) => cornerstone.initCornerstone())
     .catch(() => {
@@ -77,9 +77,13 @@ export function App() {
     auth.state === "authenticated";
   useEffect(() => {
     if (!onWorklist) return;
-    const timer = window.setTimeout(prefetchViewer, VIEWER_PREFETCH_DELAY_MS);
+    const reading = route.name === "myReading";
+    const timer = window.setTimeout(
+      () => prefetchViewer(reading),
+      VIEWER_PREFETCH_DELAY_MS,
+    );
     return () => window.clearTimeout(timer);
-  }, [onWorklist]);
+  }, [onWorklist, route.name]);
 
   // The account's language applies until the user picks one on this browser.
   const preferred = languageFromPreference(auth.user?.preferred_language);

@@ -176,89 +176,50 @@ def test_unreadable_file_exits_2(capsys, tmp_path):
     assert code == 2 and "no such file" in err
 
 
-def test_delong_bad_input_exits_2(capsys, tmp_path):
-    df = pd.read_csv(REF / "asah.csv")
-    p1 = tmp_path / "const.csv"
-    df.assign(ndka=1.0).to_csv(p1, index=False)
-    code, _, err = run(
-        capsys,
-        "delong",
-        "--csv",
-        p1,
-        "--truth",
-        "outcome",
-        "--positive",
+# (how the aSAH table is spoiled, --positive, --b, what the message must say)
+DELONG_BAD_INPUTS = {
+    "constant ratings": (
+        lambda df: df.assign(ndka=1.0),
         "Poor",
-        "--a",
-        "wfns",
-        "--b",
         "ndka",
-    )
-    assert code == 2 and "column ndka has the same value (1) for every case" in err
-    code, _, err = run(
-        capsys,
-        "delong",
-        "--csv",
-        p1,
-        "--truth",
-        "outcome",
-        "--positive",
+        ["column ndka has the same value (1) for every case"],
+    ),
+    "positive value absent": (
+        lambda df: df.assign(ndka=1.0),
         "Bad",
-        "--a",
-        "wfns",
-        "--b",
         "s100b",
-    )
-    assert code == 2 and "no row has outcome == 'Bad'" in err
-    p2 = tmp_path / "notruth.csv"
-    df.assign(outcome=df.outcome.where(df.index != 5)).to_csv(p2, index=False)
-    code, _, err = run(
+        ["no row has outcome == 'Bad'"],
+    ),
+    "case without truth": (
+        lambda df: df.assign(outcome=df.outcome.where(df.index != 5)),
+        "Poor",
+        "s100b",
+        ["every case needs a truth"],
+    ),
+    "missing column": (lambda df: df, "Poor", "nope", ["lacks column(s) nope"]),
+    "blank rating": (
+        lambda df: df.assign(s100b=df.s100b.where(df.index != 9)),
+        "Poor",
+        "s100b",
+        ["column s100b is empty in row 11", "--unpaired"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DELONG_BAD_INPUTS))
+def test_delong_bad_input_exits_2(capsys, tmp_path, case):
+    spoil, positive, b, expected = DELONG_BAD_INPUTS[case]
+    path = tmp_path / "bad.csv"
+    spoil(pd.read_csv(REF / "asah.csv")).to_csv(path, index=False)
+    code, out, err = run(
         capsys,
         "delong",
-        "--csv",
-        p2,
-        "--truth",
-        "outcome",
-        "--positive",
-        "Poor",
-        "--a",
-        "wfns",
-        "--b",
-        "s100b",
+        *("--csv", path, "--truth", "outcome", "--positive", positive),
+        *("--a", "wfns", "--b", b),
     )
-    assert code == 2 and "every case needs a truth" in err
-    code, _, err = run(
-        capsys,
-        "delong",
-        "--csv",
-        p2,
-        "--truth",
-        "outcome",
-        "--positive",
-        "Poor",
-        "--a",
-        "wfns",
-        "--b",
-        "nope",
-    )
-    assert code == 2 and "lacks column(s) nope" in err
-    p3 = tmp_path / "blank.csv"
-    df.assign(s100b=df.s100b.where(df.index != 9)).to_csv(p3, index=False)
-    code, _, err = run(
-        capsys,
-        "delong",
-        "--csv",
-        p3,
-        "--truth",
-        "outcome",
-        "--positive",
-        "Poor",
-        "--a",
-        "wfns",
-        "--b",
-        "s100b",
-    )
-    assert code == 2 and "column s100b is empty in row 11" in err and "--unpaired" in err
+    assert code == 2 and out == ""
+    for text in expected:
+        assert text in err
 
 
 def test_time_bad_input_exits_2(capsys, tmp_path):

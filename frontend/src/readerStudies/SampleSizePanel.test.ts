@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../api/ApiError";
-import { parseReaders } from "./SampleSizePanel.api";
+import { parseReaders } from "./parseReaders";
 import { ssErrorText, ssText } from "./SampleSizePanel.messages";
 
 describe("parseReaders", () => {

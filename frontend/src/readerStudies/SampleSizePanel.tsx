@@ -3,14 +3,14 @@ import { useI18n } from "../i18n/useI18n";
 import { fmt } from "../readerStudyResults/format";
 import {
   listPilots,
-  parseReaders,
   planSampleSize,
   type AucComponents,
   type Pilot,
   type Plan,
   type PlanRequest,
   type TimeComponents,
-} from "./SampleSizePanel.api";
+} from "../api/sampleSize";
+import { parseReaders } from "./parseReaders";
 import { ssErrorText, ssText, type SsKey } from "./SampleSizePanel.messages";
 
 const AUC_FIELDS: (keyof AucComponents)[] = [

@@ -56,3 +56,4 @@ def test_pause_is_shown_the_draft_is_held_and_saved_on_resume(
     expect(submit).to_be_enabled()
     stored = wait_stored(reading_id, lambda r: r.confidence == 80)
     assert stored.metastasis_present is True
+    page.context.close()  # its last events reach the server before the database is flushed

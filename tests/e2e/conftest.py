@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,9 +83,82 @@ def page(browser, request) -> Iterator:
         tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     finally:
         context.close()
-        # Closing the page sends the reading timer's last events (a beacon on page hide).
-        # Let the live server finish them before the test database is flushed: a
-        # request still writing while TRUNCATE runs deadlocked once in CI.
-        time.sleep(0.5)
     if csp_violations:
         pytest.fail("Content-Security-Policy violation(s):\n" + "\n".join(csp_violations))
+
+
+class _ServedRequests:
+    """The live server's WSGI application, counting the requests it is still serving (until
+    the server closes the response)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self._serving = 0
+        self._last_change = time.monotonic()
+
+    def _change(self, delta: int) -> None:
+        with self._lock:
+            self._serving += delta
+            self._last_change = time.monotonic()
+
+    def __call__(self, environ, start_response):
+        self._change(1)
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self._change(-1)
+            raise
+        return _ClosingBody(body, lambda: self._change(-1))
+
+    def wait_until_idle(self, quiet_s: float, timeout_s: float) -> bool:
+        """True once no request has been served for ``quiet_s`` (one may still be on its way
+        from a page that was just closed); False after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._serving == 0 and time.monotonic() - self._last_change >= quiet_s:
+                    return True
+            time.sleep(0.02)
+        return False
+
+
+class _ClosingBody:
+    def __init__(self, body, on_close) -> None:
+        self._body = body
+        self._on_close = on_close
+
+    def __iter__(self):
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self._body, "close"):
+                self._body.close()
+        finally:
+            self._on_close()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_idle_before_flush(request) -> Iterator[None]:
+    """Before the test database is flushed, every browser context of the test is closed and the
+    live server has answered every request they sent. Closing a page sends the reading timer's
+    last events (a beacon on page hide); one still writing while the flush's TRUNCATE ran
+    deadlocked in CI, and failed the next test's set-up too."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    # Depending on the test database makes this fixture's teardown run before its flush (a live
+    # server test needs the transactional database anyway: the server thread must see the data).
+    request.getfixturevalue("transactional_db")
+    httpd = request.getfixturevalue("live_server").thread.httpd
+    served = httpd.get_app()
+    if not isinstance(served, _ServedRequests):
+        served = _ServedRequests(served)
+        httpd.set_app(served)
+    yield
+    if "browser" in request.fixturenames:
+        for context in list(request.getfixturevalue("browser").contexts):
+            context.close()
+    if not served.wait_until_idle(quiet_s=0.3, timeout_s=30):
+        pytest.fail("the live server was still serving requests 30 s after the test ended")

@@ -6,7 +6,6 @@ per browser context, and the DOM/network checks of "no AI anywhere on screen".
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -71,16 +70,6 @@ def new_page(browser, *, idle_ms: int | None = None, heartbeat_ms: int | None = 
         init.append(f"localStorage.setItem('boneread.readingTimer.heartbeatMs', '{heartbeat_ms}');")
     if init:
         context.add_init_script("".join(init))
-    # Closing a page sends the reading timer's last events (a beacon on page hide). Let the live
-    # server finish them before the test database is flushed: a request still writing while
-    # TRUNCATE runs deadlocked in CI (as the conftest's `page` fixture does for its pages).
-    close = context.close
-
-    def close_and_settle(*args, **kwargs):
-        close(*args, **kwargs)
-        time.sleep(0.5)
-
-    context.close = close_and_settle  # type: ignore[method-assign]
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

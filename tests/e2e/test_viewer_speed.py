@@ -51,6 +51,11 @@ def test_spectct_ct_arrives_in_one_request_and_is_drawn_once_decoded(
     decoded = page.evaluate(
         "() => performance.getEntriesByName('boneread:spectct-ct-decoded').map(e => e.startTime)"
     )
+    at = page.evaluate(
+        """() => Object.fromEntries(performance.getEntriesByType("mark")
+             .filter(m => m.name.startsWith("boneread:spectct-"))
+             .map(m => [m.name.slice(17), m.startTime]))"""
+    )
     wado_uri = [u for u in seen if "/wado?" in u]
     series = [u for u in seen if "/dicomweb/studies/" in u and "/series/" in u]
     assert len(series) == 1, series  # the whole CT series
@@ -63,6 +68,11 @@ def test_spectct_ct_arrives_in_one_request_and_is_drawn_once_decoded(
     assert len(decoded) == 1, decoded
     assert len([t for t in axial_frames if t < decoded[0]]) <= 2, (decoded, renders)
     assert 1 <= len(axial_frames) <= 8, renders
+    # The SPECT (80 small frames) decodes before the CT's 128 slices, so the fused views come
+    # right after the CT with no CT-alone frame first. Before: its frames were queued behind
+    # the CT's and decoded last (0.35-0.55 s after the CT), the CT was drawn alone meanwhile.
+    assert at["spect-decoded"] <= at["ct-decoded"], at
+    assert abs(at["ct-shown"] - at["first-image"]) < 20, at  # the same frame
     expect(page.get_by_test_id("spectct-viewer")).to_have_attribute("data-state", "ready")
     assert page.console_errors == []
 

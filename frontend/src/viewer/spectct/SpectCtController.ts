@@ -207,25 +207,35 @@ export class SpectCtController {
     });
     const viewportIds = PLANES.map((p) => this.viewportIds[p]);
 
-    // The SPECT (one file, usually in first) decodes while the CT files still arrive:
-    // its volume is queued for loading before the CT's slices.
+    // The SPECT (one file, small) is decoded before the CT: the two volumes' frames go
+    // through one queue in the order the volumes are loaded, and a SPECT queued behind the
+    // CT's 128 slices came after them, so the fused views waited for it (and for the CT
+    // drawn alone meanwhile).
     let spectDecoded = false;
+    let spectQueued: () => void = () => undefined;
+    const spectInQueue = new Promise<void>((resolve) => (spectQueued = resolve));
     const spectReady = spectFiles.then(async () => {
       if (this.isDestroyed) return null;
       const volume = await volumeLoader.createAndCacheVolume(this.spectVolumeId, {
         imageIds: spect.imageIds,
       });
-      await new Promise<void>((resolve) => volume.load(() => resolve()));
+      const loaded = new Promise<void>((resolve) => volume.load(() => resolve()));
+      spectQueued();
+      await loaded;
       spectDecoded = true;
+      performance.mark("boneread:spectct-spect-decoded");
       return volume;
     });
-    spectReady.catch(() => undefined);
+    spectReady.catch(() => undefined).finally(spectQueued);
 
     // 1. The CT, decoded before any view holds it: a volume in a view is redrawn every
     // two decoded slices (Cornerstone's progressive loading), and with software WebGL
     // those redraws (3 views each) took the CPU the decoding needed: the fused views
     // came 10-25 s after the files were in. Decoded first, the CT is drawn once.
     await ctFiles;
+    if (this.isDestroyed) return false;
+    // Its slices are queued after the SPECT's frames (a SPECT that fails lets it go on).
+    await spectInQueue;
     if (this.isDestroyed) return false;
     const ctVolume = await volumeLoader.createAndCacheVolume(this.ctVolumeId, {
       imageIds: ct.imageIds,
@@ -249,7 +259,6 @@ export class SpectCtController {
     // 2. The SPECT over it, once decoded (no grey flash before its colour map).
     const spectVolume = await spectReady;
     if (!spectVolume || this.isDestroyed) return false;
-    performance.mark("boneread:spectct-spect-decoded");
     const data = spectVolume.voxelManager?.getCompleteScalarDataArray?.();
     if (data) this.spectRobustMax = countStats(data).robustMax;
     // Both volumes set together: vtk then composites them in one ray cast (a volume

@@ -57,6 +57,8 @@ const VOLUME_SCHEME = "cornerstoneStreamingImageVolume";
 const CROSSHAIR_COLOR = "rgb(110, 170, 255)";
 /** See SpectCtController.linearSpectOpacity. */
 const SLICE_RAY_MM = 0.127;
+/** How long the CT's decoding waits for the SPECT's to be queued first (see mount). */
+const SPECT_HEAD_START_MS = 300;
 /** "No label map": clears a shown one. */
 const EMPTY_LABELMAP: Labelmap = { shape: [0], data: new Uint8Array(0) };
 
@@ -220,6 +222,7 @@ export class SpectCtController {
         imageIds: spect.imageIds,
       });
       const loaded = new Promise<void>((resolve) => volume.load(() => resolve()));
+      performance.mark("boneread:spectct-spect-queued");
       spectQueued();
       await loaded;
       spectDecoded = true;
@@ -234,9 +237,14 @@ export class SpectCtController {
     // came 10-25 s after the files were in. Decoded first, the CT is drawn once.
     await ctFiles;
     if (this.isDestroyed) return false;
-    // Its slices are queued after the SPECT's frames (a SPECT that fails lets it go on).
-    await spectInQueue;
+    // Its slices are queued after the SPECT's frames when the SPECT is in (nearly) as soon;
+    // a late SPECT does not hold the CT back (it is shown alone meanwhile).
+    await Promise.race([
+      spectInQueue,
+      new Promise<void>((resolve) => window.setTimeout(resolve, SPECT_HEAD_START_MS)),
+    ]);
     if (this.isDestroyed) return false;
+    performance.mark("boneread:spectct-ct-queued");
     const ctVolume = await volumeLoader.createAndCacheVolume(this.ctVolumeId, {
       imageIds: ct.imageIds,
     });

@@ -35,6 +35,7 @@ from scipy import ndimage
 from boneread_ml.data.transforms import normalize
 from boneread_ml.evaluation.calibrate import labels_at
 from boneread_ml.models.inference import optimize_for_inference
+from boneread_ml.models.onnx_runtime import OrtNetwork, ort_network
 from boneread_ml.models.release import CheckpointError, load_release
 from boneread_ml.models.tokenizer import load_tokenizer
 
@@ -56,12 +57,21 @@ class LoadedModel:
         config: the checkpoint's config.json.
         tokenizer: the report tokenizer (None for image-only models).
         path: the checkpoint directory.
+        ort: the image network exported to ONNX Runtime, which :func:`predict`
+            runs instead of ``network``'s forward (the report is still encoded by
+            ``network``), or None: the torch forward runs.
     """
 
     network: torch.nn.Module
     config: dict[str, Any]
     tokenizer: Any
     path: Path
+    ort: OrtNetwork | None = None
+
+    @property
+    def runtime(self) -> str:
+        """What runs the image network: "onnxruntime" or "torch"."""
+        return "onnxruntime" if self.ort is not None else "torch"
 
     @property
     def task(self) -> str:
@@ -126,7 +136,11 @@ class Prediction:
 
 
 def load_model(
-    path: str | Path, device: str | torch.device = "cpu", *, optimize: bool = True
+    path: str | Path,
+    device: str | torch.device = "cpu",
+    *,
+    optimize: bool = True,
+    runtime: str = "auto",
 ) -> LoadedModel:
     """Load a checkpoint directory, verifying the weights' sha256 first.
 
@@ -134,32 +148,45 @@ def load_model(
         path: directory with ``model.safetensors``, ``config.json`` and (text
             models) the tokenizer files.
         device: torch device to run on.
-        optimize: rewrite the network for fast inference
+        optimize: prepare the network for fast inference: on the CPU, a 2D
+            MT-UNet's image network is exported to ONNX Runtime
+            (:mod:`boneread_ml.models.onnx_runtime`, when ``onnxruntime`` is
+            installed), and the torch network is rewritten
             (:func:`boneread_ml.models.inference.optimize_for_inference`:
-            channels-last, fused normalisation; same weights, outputs equal to
-            the eager network within float rounding). False keeps the network
-            exactly as built (training, fine-tuning, debugging).
+            channels-last, fused normalisation); same weights, outputs equal to
+            the eager network within float rounding. False keeps the network
+            exactly as built and runs it in torch (training, fine-tuning, debugging).
+        runtime: "auto" (ONNX Runtime where possible, else torch), "torch", or
+            "onnxruntime" (raises when it is not possible). Only with ``optimize``.
 
     Returns:
         :class:`LoadedModel`.
 
     Raises:
         CheckpointError: missing files, unknown format, checksum mismatch.
+        ValueError: an unknown ``runtime``, or "onnxruntime" where it cannot run.
     """
+    if runtime not in ("auto", "torch", "onnxruntime"):
+        raise ValueError(f"runtime must be auto, torch or onnxruntime, got {runtime!r}")
     path = Path(path)
     network, config = load_release(path)
     tokenizer = load_tokenizer(path) if config.get("uses_text") else None
     network.to(device)
+    ort = None
+    if optimize and runtime != "torch":
+        # exported from the network as built, before the torch rewrites below
+        ort = ort_network(network, strict=runtime == "onnxruntime")
     if optimize:
         optimize_for_inference(network)
     logger.info(
-        "loaded %s (%s) from %s, sha256 %s",
+        "loaded %s (%s) from %s, sha256 %s, runtime %s",
         config["model_name"],
         config["task"],
         path,
         config["weights_sha256"][:12],
+        "onnxruntime" if ort is not None else "torch",
     )
-    return LoadedModel(network=network, config=config, tokenizer=tokenizer, path=path)
+    return LoadedModel(network=network, config=config, tokenizer=tokenizer, path=path, ort=ort)
 
 
 def _tokenize(
@@ -247,6 +274,8 @@ def predict(
     images = _check_images(task, images)
     network = model.network
     device = next(network.parameters()).device
+    # the image network's forward: ONNX Runtime where load_model exported it, else torch
+    forward = model.ort if model.ort is not None else network
     ids, mask = _tokenize(model, report_text, device)
     x = normalize(task, images)
     spatial_dims = int(getattr(network, "spatial_dims", 2))
@@ -257,7 +286,7 @@ def predict(
 
             maps = planar_site_maps(report_text if model.tokenizer is not None else "", images)
         probs = _run_2d(
-            network, x[None], ids, mask, device, site_maps=None if maps is None else maps[None]
+            forward, x[None], ids, mask, device, site_maps=None if maps is None else maps[None]
         )[0]
     elif spatial_dims == 3:
         t = torch.from_numpy(x[None]).to(device)
@@ -272,7 +301,7 @@ def predict(
             stop = min(depth, start + SLICE_BATCH)
             batch = np.moveaxis(x[:, start:stop], 1, 0)  # (S, 2, H, W)
             z = -1.0 + 2.0 * np.arange(start, stop) / max(1, depth - 1)
-            out = _run_2d(network, batch, ids, mask, device, z, text=text)
+            out = _run_2d(forward, batch, ids, mask, device, z, text=text)
             probs[:, start:stop] = np.moveaxis(out, 0, 1)
     probs = probs.astype(np.float32, copy=False)
     label_map = labels_at(probs, model.lesion_threshold)

@@ -42,8 +42,10 @@ from boneread_ml.models.tokenizer import load_tokenizer
 logger = logging.getLogger(__name__)
 
 CLASS_NAMES = {1: "benign", 2: "metastatic"}
-#: slices per forward pass for slice-wise SPECT/CT inference
-SLICE_BATCH = 32
+#: slices per forward pass for slice-wise SPECT/CT inference. Measured on 2 threads (docs/ml.md,
+#: "Inference speed (CPU)"): 8 slices of 128 x 128 (a 16-channel map of 8 MiB, within the 32 MiB
+#: L3 cache) ran a volume about 2x faster than 32 in torch and 1.1x in ONNX Runtime.
+SLICE_BATCH = 8
 
 __all__ = ["CheckpointError", "LoadedModel", "Prediction", "load_model", "predict"]
 

@@ -244,3 +244,15 @@ def test_two_class_prior_written_with_softplus_equals_the_log_softmax_one():
         got = onnx_runtime._report_prior(net, aux, text, (32, 16))
     assert want[1].abs().max() == 0 and want[0].abs().max() > 0
     assert (got - want).abs().max().item() < 1e-5
+
+
+def test_numpy_softmax_equals_torch_softmax_also_for_large_logits():
+    from boneread_ml.predict import _softmax
+
+    torch.manual_seed(0)
+    logits = torch.randn(4, 3, 16, 8) * 30
+    logits[0, 2] += 500.0  # exp would overflow without subtracting the max
+    got = _softmax(logits[..., :12, :5])
+    want = torch.softmax(logits[..., :12, :5], dim=1).numpy()
+    assert got.dtype == np.float32 and got.shape == want.shape and np.isfinite(got).all()
+    assert float(np.abs(got - want).max()) < 1e-6

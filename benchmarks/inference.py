@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     for device in devices:
         for task in args.tasks:
             ckpt = REPO / "ml" / "checkpoints" / task
-            repeats = args.repeats if task == "planar" else max(3, args.repeats // 2)
+            repeats = args.repeats
             r = time_task(task, ckpt, repeats, device)
             print(  # noqa: T201
                 f"{task:8s} {device} ({r['runtime']}, load {r['load_s']:.1f} s): predict "

@@ -4,10 +4,11 @@
 ``onnxruntime`` is installed: the network is exported once, at load, to an
 ONNX graph in memory (nothing is written next to the checkpoint, the weights
 and their sha256 are untouched) and run by ONNX Runtime's CPU provider, whose
-graph optimisations (convolution + activation fusion, its blocked ``NCHWc``
-convolution layout, fused instance normalisation) make the forward about 1.3x
-(planar) to 2.5x (SPECT/CT slice batches) faster than the optimised torch
-forward on 2 threads. Without ``onnxruntime``, on a GPU, or for other
+graph optimisations (its blocked ``NCHWc`` convolution layout with fused
+activations, its instance normalisation kernel) make the planar forward about
+2x faster than the optimised torch forward on 2 threads, and a SPECT/CT
+volume's slice batches somewhat faster (measured numbers: docs/ml.md,
+"Inference speed (CPU)"). Without ``onnxruntime``, on a GPU, or for other
 networks, the torch path (:mod:`boneread_ml.models.inference`) runs instead.
 
 The split: the report encoder (a small BERT, run once per study) stays in
@@ -20,10 +21,11 @@ shipped checkpoints, with and without a report).
 
 Export details: the graph is traced from the network as built (not from the
 torch-optimised one, whose fused normalisation branches on the data), with
-``UpCat``'s no-op padding removed and ``nn.MultiheadAttention`` replaced by
+``UpCat``'s no-op padding removed, ``nn.MultiheadAttention`` replaced by
 the same computation written with shape-agnostic reshapes (the traced
-``MultiheadAttention`` bakes the report's token count into the graph).
-Batch, height, width and token count are dynamic.
+``MultiheadAttention`` bakes the report's token count into the graph) and the
+report prior's two-class log-softmax written as softplus. Batch, height,
+width and token count are dynamic.
 """
 
 from __future__ import annotations

@@ -6,11 +6,20 @@ threads (the target machine: 2 CPU cores), it records:
 
 - ``predict_median_s``: :func:`boneread_ml.predict.predict` end to end
   (normalisation, network, softmax, connected components, lesion table) with
-  the network as :func:`load_model` prepares it (optimised for inference);
-- ``forward_median_s``: the optimised network's forward alone on the same
+  the model as :func:`load_model` prepares it (the product path: ``runtime``
+  "onnxruntime", the image network in ONNX Runtime with the settings in
+  ``ort_settings``, where it is installed; else torch), and
+  ``torch_predict_median_s`` with the optimised torch network
+  (``load_model(..., runtime="torch")``);
+- ``forward_median_s``: the product path's forward alone on the same
   input (planar: 1 x 2 x 1024 x 256; SPECT/CT: all slices, in predict's
-  slice batches, report encoded once), and ``eager_forward_median_s``, the
+  slice batches, report encoded once), ``torch_forward_median_s`` the
+  optimised torch network's, and ``eager_forward_median_s``, the
   network as built (``load_model(..., optimize=False)``);
+- ``load_s``: ``load_model`` of the product path (checksum, build, and the
+  ONNX export and session creation);
+- SPECT/CT ``slice_batch_sweep``: the forward of a volume, product path and
+  torch, at several slices per batch (predict uses ``SLICE_BATCH``);
 - ``monai_unet_median_s``: a MONAI ``UNet`` (channels 16, 32, 64, 128, 256,
   strides 2, random weights) on the same input;
 - ``gflop``: the forward's floating-point operations, counted with
@@ -21,8 +30,8 @@ threads (the target machine: 2 CPU cores), it records:
   forward latency / (FLOPs / GEMM rate): 1.0 would be a forward running
   entirely at large-GEMM speed.
 
-Every repeat runs the optimised forward, the eager forward, the MONAI UNet,
-the GEMM and predict() one after another (interleaved), so that load from
+Every repeat runs each forward, the MONAI UNet, the GEMM and each predict()
+one after another (interleaved), so that load from
 other processes on the machine affects all of them alike; ratios are
 therefore more trustworthy than absolute times on a shared machine. The
 load average before and after is recorded.
@@ -53,6 +62,11 @@ sys.path.insert(0, str(REPO / "ml"))
 
 from boneread_ml.predict import SLICE_BATCH, _tokenize, load_model, predict  # noqa: E402
 
+try:
+    import onnxruntime
+except ImportError:  # the torch path only
+    onnxruntime = None
+
 REPORT = "临床病史：前列腺癌。检查所见：第3腰椎、右侧第6肋见放射性浓聚。诊断意见：多发骨转移。"
 #: end-to-end predict() targets (s) and the forward's targets (issue 15 item 6)
 TARGETS = {
@@ -60,6 +74,8 @@ TARGETS = {
     "spectct": {"predict_s": 1.0},
 }
 GEMM_N = 2048
+#: SPECT/CT slices per batch compared in the sweep
+SLICE_BATCHES = (4, 8, 16, 32)
 
 
 def synthetic_input(task: str, rng: np.random.Generator) -> np.ndarray:
@@ -77,7 +93,9 @@ def monai_unet() -> torch.nn.Module:
     return UNet(2, 2, 3, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2)).eval()
 
 
-def network_batches(task: str, images: np.ndarray, device: str) -> list[torch.Tensor]:
+def network_batches(
+    task: str, images: np.ndarray, device: str, slice_batch: int = SLICE_BATCH
+) -> list[torch.Tensor]:
     """The network's input batches for one study (normalised like predict())."""
     from boneread_ml.data.transforms import normalize
 
@@ -86,9 +104,20 @@ def network_batches(task: str, images: np.ndarray, device: str) -> list[torch.Te
         return [torch.from_numpy(np.ascontiguousarray(x[None])).to(device)]
     slices = np.ascontiguousarray(np.moveaxis(x, 1, 0))  # (D, 2, H, W)
     return [
-        torch.from_numpy(slices[s : s + SLICE_BATCH]).to(device)
-        for s in range(0, len(slices), SLICE_BATCH)
+        torch.from_numpy(slices[s : s + slice_batch]).to(device)
+        for s in range(0, len(slices), slice_batch)
     ]
+
+
+def slice_extents(batches: list[torch.Tensor], depth: int, device: str) -> list[torch.Tensor]:
+    """Each slice's axial position and whole-slice extent, as predict() passes them."""
+    extents, start = [], 0
+    for b in batches:
+        z = -1.0 + 2.0 * torch.arange(start, start + len(b)) / max(1, depth - 1)
+        rows = torch.tensor([[-1.0, 1.0], [-1.0, 1.0]]).expand(len(b), 2, 2)
+        extents.append(torch.cat([z.view(-1, 1, 1).expand(-1, 1, 2), rows], 1).to(device))
+        start += len(b)
+    return extents
 
 
 def sync(device: str) -> None:
@@ -126,24 +155,21 @@ def timed(fn, device: str) -> float:
 
 
 def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
-    fast = load_model(checkpoint, device=device)
+    t0 = time.perf_counter()
+    product = load_model(checkpoint, device=device)  # what the backend runs
+    load_s = time.perf_counter() - t0
+    fast = load_model(checkpoint, device=device, runtime="torch")
     eager = load_model(checkpoint, device=device, optimize=False)
     unet = monai_unet().to(device)
     images = synthetic_input(task, np.random.default_rng(0))
     batches = network_batches(task, images, device)
     ids, mask = _tokenize(fast, REPORT, device)
     slice_wise = task != "planar"
+    depth = images.shape[1]
+    extents = slice_extents(batches, depth, device) if slice_wise else [None] * len(batches)
+    product_net = product.ort if product.ort is not None else product.network
 
-    extents = [None] * len(batches)
-    if slice_wise:  # each slice's axial position, as predict() passes it
-        depth, start = images.shape[1], 0
-        for i, b in enumerate(batches):
-            z = -1.0 + 2.0 * torch.arange(start, start + len(b)) / max(1, depth - 1)
-            rows = torch.tensor([[-1.0, 1.0], [-1.0, 1.0]]).expand(len(b), 2, 2)
-            extents[i] = torch.cat([z.view(-1, 1, 1).expand(-1, 1, 2), rows], 1).to(device)
-            start += len(b)
-
-    def forward(net):
+    def forward(net, batches=batches, extents=extents):
         text = net.encode_text(ids, mask, 1) if slice_wise else None
         for b, e in zip(batches, extents, strict=True):
             net(b, ids, mask, extent=e, text=text)
@@ -157,11 +183,20 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
             unet(b)
 
     runs = {
-        "forward": lambda: forward(fast.network),
+        "forward": lambda: forward(product_net),
+        "torch_forward": lambda: forward(fast.network),
         "eager_forward": eager_forward,
         "monai_unet": unet_forward,
-        "predict": lambda: predict(images, REPORT, fast),
+        "predict": lambda: predict(images, REPORT, product),
+        "torch_predict": lambda: predict(images, REPORT, fast),
     }
+    sweep_batches = {}
+    if slice_wise:
+        for n in SLICE_BATCHES:
+            nb = network_batches(task, images, device, n)
+            sweep_batches[n] = (nb, slice_extents(nb, depth, device))
+            for name, net in (("product", product_net), ("torch", fast.network)):
+                runs[f"sweep_{name}_{n}"] = lambda net=net, nb=sweep_batches[n]: forward(net, *nb)
     with torch.inference_mode():
         gflop = count_gflop(lambda: forward(fast.network))
         unet_gflop = count_gflop(unet_forward)
@@ -180,15 +215,22 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
         "task": task,
         "device": device,
         "threads": torch.get_num_threads(),
+        "runtime": product.runtime,
+        "ort_settings": product.ort.settings if product.ort is not None else None,
+        "load_s": load_s,
         "input_shape": list(images.shape),
         "network_batch": list(batches[0].shape),
+        "slice_batch": SLICE_BATCH if slice_wise else None,
         "repeats": repeats,
         "predict_median_s": med["predict"],
         "predict_min_s": min(times["predict"]),
+        "torch_predict_median_s": med["torch_predict"],
         "forward_median_s": med["forward"],
+        "torch_forward_median_s": med["torch_forward"],
         "eager_forward_median_s": med["eager_forward"],
         "monai_unet_median_s": med["monai_unet"],
         "speedup_vs_eager": med["eager_forward"] / med["forward"],
+        "speedup_vs_torch": med["torch_forward"] / med["forward"],
         "forward_vs_monai_unet": med["forward"] / med["monai_unet"],
         "eager_vs_monai_unet": med["eager_forward"] / med["monai_unet"],
         "gflop": gflop,
@@ -197,6 +239,7 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
         "gemm_gflops_all": gemm,
         "flop_limit_s": flop_limit_s,
         "flop_limit_ratio": med["forward"] / flop_limit_s,
+        "torch_flop_limit_ratio": med["torch_forward"] / flop_limit_s,
         "eager_flop_limit_ratio": med["eager_forward"] / flop_limit_s,
         "monai_unet_flop_limit_ratio": med["monai_unet"] / (unet_gflop / rate),
         "times_s": times,
@@ -204,6 +247,14 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
         "parameters": sum(p.numel() for p in fast.network.parameters()),
         "checkpoint_sha256": fast.checksum,
     }
+    if slice_wise:
+        result["slice_batch_sweep"] = {
+            str(n): {
+                "forward_median_s": med[f"sweep_product_{n}"],
+                "torch_forward_median_s": med[f"sweep_torch_{n}"],
+            }
+            for n in SLICE_BATCHES
+        }
     t = TARGETS[task]
     result["meets_targets"] = {
         "predict_s": med["predict"] <= t["predict_s"],
@@ -234,11 +285,13 @@ def main(argv: list[str] | None = None) -> int:
     for device in devices:
         for task in args.tasks:
             ckpt = REPO / "ml" / "checkpoints" / task
-            repeats = args.repeats if task == "planar" else max(3, args.repeats // 2)
+            repeats = args.repeats
             r = time_task(task, ckpt, repeats, device)
             print(  # noqa: T201
-                f"{task:8s} {device}: predict {r['predict_median_s']:.3f} s, forward "
-                f"{r['forward_median_s']:.3f} s (eager {r['eager_forward_median_s']:.3f} s, "
+                f"{task:8s} {device} ({r['runtime']}, load {r['load_s']:.1f} s): predict "
+                f"{r['predict_median_s']:.3f} s (torch {r['torch_predict_median_s']:.3f} s), "
+                f"forward {r['forward_median_s']:.3f} s (torch {r['torch_forward_median_s']:.3f} s, "
+                f"eager {r['eager_forward_median_s']:.3f} s, "
                 f"MONAI UNet {r['monai_unet_median_s']:.3f} s, ratio "
                 f"{r['forward_vs_monai_unet']:.2f}), {r['gflop']:.2f} GFLOP at "
                 f"{r['gemm_gflops']:.0f} GFLOP/s -> {r['flop_limit_ratio']:.2f}x the FLOP limit"
@@ -251,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "processor": platform.processor(),
             "torch": torch.__version__,
+            "onnxruntime": onnxruntime.__version__ if onnxruntime is not None else None,
             "cpus": os.cpu_count(),
             "load_average_before": [round(v, 2) for v in load_before],
             "load_average_after": [round(v, 2) for v in os.getloadavg()],

@@ -31,20 +31,23 @@ def yes(met: bool) -> str:
 
 def inference(d: dict) -> list[str]:
     rows = [
-        "| task | input | predict() | target | forward | eager forward | MONAI UNet | "
-        "forward / UNet | GFLOP | GEMM GFLOP/s | x FLOP limit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| task | input | runtime | predict() | target | forward | torch forward | eager forward | "
+        "MONAI UNet | forward / UNet | GFLOP | GEMM GFLOP/s | x FLOP limit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in d["results"]:
         shape = "x".join(str(n) for n in r["input_shape"])
         if "predict_median_s" not in r:  # the format before the FLOP accounting
-            rows.append(f"| {r['task']} | {shape} | {r['median_s']:.3f} s | | | | | | | | |")
+            rows.append(f"| {r['task']} | {shape} | | {r['median_s']:.3f} s | | | | | | | | | |")
             continue
         met = r["meets_targets"]["predict_s"]
+        runtime = r.get("runtime", "torch")
+        torch_forward = r.get("torch_forward_median_s", r["forward_median_s"])
         rows.append(
-            f"| {r['task']} ({r['device']}, {r['threads']} threads) | {shape} | "
+            f"| {r['task']} ({r['device']}, {r['threads']} threads) | {shape} | {runtime} | "
             f"{r['predict_median_s']:.3f} s | <= {r['targets']['predict_s']} s ({yes(met)}) | "
-            f"{r['forward_median_s']:.3f} s | {r['eager_forward_median_s']:.3f} s | "
+            f"{r['forward_median_s']:.3f} s | {torch_forward:.3f} s | "
+            f"{r['eager_forward_median_s']:.3f} s | "
             f"{r['monai_unet_median_s']:.3f} s | {r['forward_vs_monai_unet']:.2f} | "
             f"{r['gflop']:.2f} | {r['gemm_gflops']:.0f} | {r['flop_limit_ratio']:.2f} |"
         )
@@ -245,9 +248,10 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
     "inference": (
         "Model inference latency (CPU)",
         "`predict()` end to end on one planar scan (2 x 1024 x 256) and one SPECT/CT volume "
-        "(2 x 128^3, slice-wise) with the shipped checkpoints, torch on the CPU, model loaded; the "
-        "network's forward as `load_model` prepares it (channels-last, fused normalisation) and as "
-        "built (eager), a MONAI UNet (16..256, strides 2) on the same input, each repeat running all "
+        "(2 x 128^3, slice-wise) with the shipped checkpoints on the CPU, model loaded; the "
+        "network's forward as `load_model` prepares it (runtime: the image network in ONNX Runtime, "
+        "settings in the JSON's `ort_settings`), the torch-optimised forward (channels-last, fused "
+        "normalisation) and the network as built (eager), a MONAI UNet (16..256, strides 2) on the same input, each repeat running all "
         "of them in turn so that machine load affects them alike; the forward's FLOPs (counted by "
         "`FlopCounterMode`) and a measured fp32 GEMM rate (2048^2 `torch.mm`, same threads); "
         "x FLOP limit = forward time / (FLOPs / GEMM rate). Targets (planar): <= 2x the FLOP limit "

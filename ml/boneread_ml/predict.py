@@ -35,14 +35,17 @@ from scipy import ndimage
 from boneread_ml.data.transforms import normalize
 from boneread_ml.evaluation.calibrate import labels_at
 from boneread_ml.models.inference import optimize_for_inference
+from boneread_ml.models.onnx_runtime import OrtNetwork, ort_network
 from boneread_ml.models.release import CheckpointError, load_release
 from boneread_ml.models.tokenizer import load_tokenizer
 
 logger = logging.getLogger(__name__)
 
 CLASS_NAMES = {1: "benign", 2: "metastatic"}
-#: slices per forward pass for slice-wise SPECT/CT inference
-SLICE_BATCH = 32
+#: slices per forward pass for slice-wise SPECT/CT inference. Measured on 2 threads (docs/ml.md,
+#: "Inference speed (CPU)"): 8 slices of 128 x 128 (a 16-channel map of 8 MiB, within the 32 MiB
+#: L3 cache) ran a volume about 2x faster than 32 in torch and 1.1x in ONNX Runtime.
+SLICE_BATCH = 8
 
 __all__ = ["CheckpointError", "LoadedModel", "Prediction", "load_model", "predict"]
 
@@ -56,12 +59,21 @@ class LoadedModel:
         config: the checkpoint's config.json.
         tokenizer: the report tokenizer (None for image-only models).
         path: the checkpoint directory.
+        ort: the image network exported to ONNX Runtime, which :func:`predict`
+            runs instead of ``network``'s forward (the report is still encoded by
+            ``network``), or None: the torch forward runs.
     """
 
     network: torch.nn.Module
     config: dict[str, Any]
     tokenizer: Any
     path: Path
+    ort: OrtNetwork | None = None
+
+    @property
+    def runtime(self) -> str:
+        """What runs the image network: "onnxruntime" or "torch"."""
+        return "onnxruntime" if self.ort is not None else "torch"
 
     @property
     def task(self) -> str:
@@ -126,7 +138,11 @@ class Prediction:
 
 
 def load_model(
-    path: str | Path, device: str | torch.device = "cpu", *, optimize: bool = True
+    path: str | Path,
+    device: str | torch.device = "cpu",
+    *,
+    optimize: bool = True,
+    runtime: str = "auto",
 ) -> LoadedModel:
     """Load a checkpoint directory, verifying the weights' sha256 first.
 
@@ -134,32 +150,45 @@ def load_model(
         path: directory with ``model.safetensors``, ``config.json`` and (text
             models) the tokenizer files.
         device: torch device to run on.
-        optimize: rewrite the network for fast inference
+        optimize: prepare the network for fast inference: on the CPU, a 2D
+            MT-UNet's image network is exported to ONNX Runtime
+            (:mod:`boneread_ml.models.onnx_runtime`, when ``onnxruntime`` is
+            installed), and the torch network is rewritten
             (:func:`boneread_ml.models.inference.optimize_for_inference`:
-            channels-last, fused normalisation; same weights, outputs equal to
-            the eager network within float rounding). False keeps the network
-            exactly as built (training, fine-tuning, debugging).
+            channels-last, fused normalisation); same weights, outputs equal to
+            the eager network within float rounding. False keeps the network
+            exactly as built and runs it in torch (training, fine-tuning, debugging).
+        runtime: "auto" (ONNX Runtime where possible, else torch), "torch", or
+            "onnxruntime" (raises when it is not possible). Only with ``optimize``.
 
     Returns:
         :class:`LoadedModel`.
 
     Raises:
         CheckpointError: missing files, unknown format, checksum mismatch.
+        ValueError: an unknown ``runtime``, or "onnxruntime" where it cannot run.
     """
+    if runtime not in ("auto", "torch", "onnxruntime"):
+        raise ValueError(f"runtime must be auto, torch or onnxruntime, got {runtime!r}")
     path = Path(path)
     network, config = load_release(path)
     tokenizer = load_tokenizer(path) if config.get("uses_text") else None
     network.to(device)
+    ort = None
+    if optimize and runtime != "torch":
+        # exported from the network as built, before the torch rewrites below
+        ort = ort_network(network, strict=runtime == "onnxruntime")
     if optimize:
         optimize_for_inference(network)
     logger.info(
-        "loaded %s (%s) from %s, sha256 %s",
+        "loaded %s (%s) from %s, sha256 %s, runtime %s",
         config["model_name"],
         config["task"],
         path,
         config["weights_sha256"][:12],
+        "onnxruntime" if ort is not None else "torch",
     )
-    return LoadedModel(network=network, config=config, tokenizer=tokenizer, path=path)
+    return LoadedModel(network=network, config=config, tokenizer=tokenizer, path=path, ort=ort)
 
 
 def _tokenize(
@@ -205,8 +234,23 @@ def _run_2d(
         zz = np.repeat(np.asarray(z, np.float32)[:, None, None], 2, axis=2)
         extent = np.concatenate([zz, extent], axis=1)
     logits = network(t, ids, mask, extent=torch.from_numpy(extent).to(device), **kwargs)
-    probs = torch.softmax(logits[..., :h, :w].float(), dim=1)
-    return probs.contiguous().cpu().numpy()
+    return _softmax(logits[..., :h, :w])
+
+
+def _softmax(logits: torch.Tensor) -> np.ndarray:
+    """Softmax over the class axis (1), as a float32 array.
+
+    On the CPU in numpy (one thread): a torch softmax between two ONNX Runtime
+    runs leaves torch's and ONNX Runtime's thread pools competing for the cores;
+    measured on a 128-slice SPECT/CT volume on 2 threads, predict() took about
+    0.14 s longer with it (docs/ml.md, "Inference speed (CPU)").
+    """
+    if logits.device.type != "cpu":
+        return torch.softmax(logits.float(), dim=1).cpu().numpy()
+    a = logits.float().numpy()
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e
 
 
 def _check_images(task: str, images: np.ndarray) -> np.ndarray:
@@ -247,6 +291,8 @@ def predict(
     images = _check_images(task, images)
     network = model.network
     device = next(network.parameters()).device
+    # the image network's forward: ONNX Runtime where load_model exported it, else torch
+    forward = model.ort if model.ort is not None else network
     ids, mask = _tokenize(model, report_text, device)
     x = normalize(task, images)
     spatial_dims = int(getattr(network, "spatial_dims", 2))
@@ -257,7 +303,7 @@ def predict(
 
             maps = planar_site_maps(report_text if model.tokenizer is not None else "", images)
         probs = _run_2d(
-            network, x[None], ids, mask, device, site_maps=None if maps is None else maps[None]
+            forward, x[None], ids, mask, device, site_maps=None if maps is None else maps[None]
         )[0]
     elif spatial_dims == 3:
         t = torch.from_numpy(x[None]).to(device)
@@ -272,7 +318,7 @@ def predict(
             stop = min(depth, start + SLICE_BATCH)
             batch = np.moveaxis(x[:, start:stop], 1, 0)  # (S, 2, H, W)
             z = -1.0 + 2.0 * np.arange(start, stop) / max(1, depth - 1)
-            out = _run_2d(network, batch, ids, mask, device, z, text=text)
+            out = _run_2d(forward, batch, ids, mask, device, z, text=text)
             probs[:, start:stop] = np.moveaxis(out, 0, 1)
     probs = probs.astype(np.float32, copy=False)
     label_map = labels_at(probs, model.lesion_threshold)

@@ -1,4 +1,7 @@
-"""The inference-time rewrites change speed, not results (shipped checkpoints, small inputs)."""
+"""The inference-time rewrites and the ONNX Runtime path change speed, not results.
+
+Shipped checkpoints, small inputs; softmax probabilities within 1e-4 of the eager network.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+import boneread_ml.models.onnx_runtime as onnx_runtime
 from boneread_ml.models.inference import FusedInstanceNormAct, optimize_for_inference
 from boneread_ml.models.release import sha256_file
-from boneread_ml.predict import load_model, predict
+from boneread_ml.predict import _tokenize, load_model, predict
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = {task: REPO / "ml" / "checkpoints" / task for task in ("planar", "spectct")}
@@ -33,10 +37,19 @@ def small_input(task: str) -> np.ndarray:
     return np.stack([spect, ct])
 
 
+def needs(runtime: str) -> None:
+    if runtime == "onnxruntime":
+        pytest.importorskip("onnxruntime")
+        pytest.importorskip("onnx")
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnxruntime"])
 @pytest.mark.parametrize("task", ["planar", "spectct"])
-def test_optimised_network_matches_the_eager_one_on_the_shipped_weights(task):
+def test_optimised_network_matches_the_eager_one_on_the_shipped_weights(task, runtime):
+    needs(runtime)
     eager = load_model(SHIPPED[task], optimize=False)
-    fast = load_model(SHIPPED[task])
+    fast = load_model(SHIPPED[task], runtime=runtime)
+    assert fast.runtime == runtime and eager.runtime == "torch"
     assert getattr(fast.network, "optimized_for_inference", False)
     assert not getattr(eager.network, "optimized_for_inference", False)
     images = small_input(task)
@@ -144,3 +157,102 @@ def test_fused_norm_matches_instance_norm_also_when_the_mean_dwarfs_the_spread(o
         want = adn.eval()(x.contiguous())
         got = fused(x)
     assert (got - want).abs().max().item() < 1e-4
+
+
+def test_the_product_path_runs_the_image_network_in_onnxruntime():
+    """load_model's default: the image network in ONNX Runtime, the report encoded once in torch."""
+    needs("onnxruntime")
+    model = load_model(SHIPPED["spectct"])
+    assert model.runtime == "onnxruntime"
+    assert model.ort.settings["intra_op_num_threads"] == torch.get_num_threads()
+    assert model.ort.settings["graph_optimization_level"] == "ORT_ENABLE_ALL"
+    torch_convs, encodes = [], []
+    hooks = [
+        model.network.conv_0.register_forward_hook(lambda *a: torch_convs.append(1)),
+        model.network.text_encoder.register_forward_hook(lambda *a: encodes.append(1)),
+    ]
+    try:
+        images = np.concatenate([small_input("spectct")] * 2, axis=1)  # 24 slices: 3 batches
+        result = predict(images, REPORT, model)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert torch_convs == [] and len(encodes) == 1
+    assert result.probabilities.shape == (3, *images.shape[1:])
+
+
+@pytest.mark.parametrize("task", ["planar", "spectct"])
+def test_onnx_graph_takes_any_batch_size_and_report_length(task):
+    """Batch, height, width and token count are dynamic (a traced nn.MultiheadAttention bakes T in)."""
+    needs("onnxruntime")
+    model = load_model(SHIPPED[task], optimize=False)
+    ort_net = onnx_runtime.ort_network(model.network, strict=True)
+    rows = 3 if task == "spectct" else 2
+    torch.manual_seed(1)
+    for report, (b, h, w) in ((REPORT, (1, 64, 32)), ("", (3, 96, 64)), (REPORT * 3, (2, 64, 96))):
+        ids, mask = _tokenize(model, report, "cpu")
+        x = torch.rand(b, 2, h, w) * 4
+        maps = torch.rand(b, 2, h, w) if model.network.site_map_channels else None
+        extent = torch.rand(b, rows, 2) * 2 - 1
+        with torch.inference_mode():
+            text = model.network.encode_text(ids, mask, 1)
+            want = model.network(x, extent=extent, text=text, site_maps=maps)
+        got = ort_net(x, extent=extent, text=text, site_maps=maps)
+        assert got.shape == want.shape
+        diff = (got.softmax(1) - want.softmax(1)).abs().max().item()
+        assert diff <= TOLERANCE, f"{task} batch {b}, {ids.shape[1]} tokens: {diff:.2e}"
+
+
+def test_without_onnxruntime_load_model_falls_back_to_torch(monkeypatch):
+    monkeypatch.setattr(onnx_runtime, "ort_available", lambda: False)
+    model = load_model(SHIPPED["planar"])
+    assert model.runtime == "torch" and model.ort is None
+    eager = load_model(SHIPPED["planar"], optimize=False)
+    images = small_input("planar")
+    got = predict(images, REPORT, model).probabilities
+    want = predict(images, REPORT, eager).probabilities
+    assert float(np.abs(got - want).max()) <= TOLERANCE
+    with pytest.raises(ValueError, match="not installed"):
+        load_model(SHIPPED["planar"], runtime="onnxruntime")
+    with pytest.raises(ValueError, match="runtime must be"):
+        load_model(SHIPPED["planar"], runtime="tensorrt")
+
+
+def test_export_attention_equals_multihead_attention():
+    """The traceable attention is nn.MultiheadAttention's arithmetic (both weight layouts)."""
+    torch.manual_seed(0)
+    for kdim in (32, 48):  # kdim == embed_dim: one packed in-projection
+        mha = torch.nn.MultiheadAttention(32, 4, kdim=kdim, vdim=kdim, batch_first=True).eval()
+        q, kv = torch.randn(2, 50, 32), torch.randn(2, 7, kdim)
+        pad = torch.zeros(2, 7, dtype=torch.bool)
+        pad[1, 4:] = True
+        with torch.inference_mode():
+            want, _ = mha(q, kv, kv, key_padding_mask=pad, need_weights=False)
+            got, _ = onnx_runtime._ExportAttention(mha)(q, kv, kv, key_padding_mask=pad)
+        assert (got - want).abs().max().item() < 1e-5
+
+
+def test_two_class_prior_written_with_softplus_equals_the_log_softmax_one():
+    net = load_model(SHIPPED["planar"], optimize=False).network
+    torch.manual_seed(0)
+    aux = {"site_logits": torch.randn(2, 2, 8, 4) * 5, "case_logits": torch.randn(2, 2)}
+    mask = torch.ones(2, 9, dtype=torch.bool)
+    mask[1, 2:] = False  # an empty report: no prior
+    text = onnx_runtime.TextFeatures(tokens=torch.zeros(2, 9, 128), mask=mask, pooled=None)
+    with torch.inference_mode():
+        want = net._report_prior(aux, text, (32, 16))
+        got = onnx_runtime._report_prior(net, aux, text, (32, 16))
+    assert want[1].abs().max() == 0 and want[0].abs().max() > 0
+    assert (got - want).abs().max().item() < 1e-5
+
+
+def test_numpy_softmax_equals_torch_softmax_also_for_large_logits():
+    from boneread_ml.predict import _softmax
+
+    torch.manual_seed(0)
+    logits = torch.randn(4, 3, 16, 8) * 30
+    logits[0, 2] += 500.0  # exp would overflow without subtracting the max
+    got = _softmax(logits[..., :12, :5])
+    want = torch.softmax(logits[..., :12, :5], dim=1).numpy()
+    assert got.dtype == np.float32 and got.shape == want.shape and np.isfinite(got).all()
+    assert float(np.abs(got - want).max()) < 1e-6

@@ -288,12 +288,18 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
         "its chunk was already prefetched; a preloaded page now renders without suspending "
         "(frontend/src/lib/preloadable.tsx), and the study request leaves about 0.06 s after the "
         "click. Times are from the click event as the page receives it, not from Playwright's call. "
-        "What remains (the run below: nothing else running, load average 3-4 from the benchmark's "
-        "own browser and server on 2 cores): Cornerstone's copies from its offscreen software-WebGL "
-        "canvas to the visible ones and the WebGL context set-up (about 0.2 s of the planar first "
-        "image), and for SPECT/CT the decoding of the 208 frames in one decode worker and the first "
-        "software-rendered frame of three fused views. With a GPU-backed browser these copies are "
-        "cheap; that was not measured here.",
+        "Then the SPECT/CT marks per volume showed the SPECT's 80 frames decoded after all 128 CT "
+        "slices: the two volumes' frames go through one queue in the order the volumes are loaded, "
+        "the CT's were queued first, so the CT was drawn alone (about 0.25 s of software rendering) "
+        "and the fused views waited; the SPECT (small) is now queued first and the fused views come "
+        "in the frame after the CT is decoded. Cornerstone's request pool let 5 loads run at once "
+        "with a 5 ms pause between rounds, leaving the decoder idle; it now runs OHIF's default "
+        "limits (25 prefetch loads). What remains (nothing else running; load average 3-4 from the "
+        "benchmark's own browser and server on 2 cores): Cornerstone's copies from its offscreen "
+        "software-WebGL canvas to the visible ones and the WebGL context set-up (about 0.2 s of the "
+        "planar first image), and for SPECT/CT the set-up of both volumes in three views and their "
+        "first software-rendered frame (about 0.4-0.5 s after the CT is decoded). With a GPU-backed "
+        "browser these are cheap; that was not measured here.",
         "python benchmarks/viewer.py --repeats 5",
         viewer,
     ),

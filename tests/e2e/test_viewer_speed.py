@@ -98,3 +98,89 @@ def test_case_page_fetches_the_seg_label_map_only(live_server, signed_in, studie
     assert len(seg_maps) == 1, seg_maps
     assert len(listings) == 1, listings
     assert page.console_errors == []
+
+
+# Every frame Cornerstone draws in the anterior view: when, with what in it (its viewport
+# status) and how light the middle of the image is then (0 black .. 1 white). Read in the
+# capture phase, so before the viewer's own listeners see the frame. And how many canvases got
+# a WebGL context.
+RECORD_ANTERIOR_FRAMES = """
+window.__frames = [];
+window.__webglCanvases = 0;
+const getContext = HTMLCanvasElement.prototype.getContext;
+HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+  const context = getContext.call(this, type, ...rest);
+  if (context && String(type).startsWith("webgl") && !this.__counted) {
+    this.__counted = true;
+    window.__webglCanvases += 1;
+  }
+  return context;
+};
+document.addEventListener("CORNERSTONE_IMAGE_RENDERED", (event) => {
+  const element = event.target;
+  if (!element || !element.dataset || element.dataset.testid !== "viewport-anterior") return;
+  const canvas = element.querySelector("canvas");
+  let light = null;
+  if (canvas && canvas.width > 0 && canvas.height > 0) {
+    const w = Math.max(1, Math.round(canvas.width * 0.1));
+    const x = Math.round((canvas.width - w) / 2);
+    const y = Math.round(canvas.height * 0.1);
+    const h = Math.max(1, Math.round(canvas.height * 0.8));
+    const data = canvas.getContext("2d").getImageData(x, y, w, h).data;
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 4) sum += data[i] + data[i + 1] + data[i + 2];
+    light = sum / (data.length / 4) / 765;
+  }
+  window.__frames.push({
+    at: performance.now(),
+    status: event.detail ? event.detail.viewportStatus : null,
+    light,
+  });
+}, true);
+"""
+EMPTY = {"noData", "loading"}
+
+
+def test_planar_opening_fetches_early_and_its_first_frame_is_the_image_as_read(
+    live_server, signed_in, studies
+):
+    """Before: the images were requested only once the viewports existed (React's render and
+    the WebGL set-up, about 0.2 s, with the network idle), and every case opened made 7 WebGL
+    contexts. Also guarded: the "first image" mark counts only a frame with the image in it,
+    and that frame is already in the reading grey scale (each view gets its window as soon as
+    its image is in, not after both)."""
+    page = signed_in
+    page.add_init_script(RECORD_ANTERIOR_FRAMES)
+    study = studies["planar"][0]
+    page.goto(f"{live_server.url}/cases/{study.id}")
+    anterior = page.get_by_test_id("viewport-anterior")
+    expect(anterior).to_have_attribute("data-rendered", "true", timeout=60_000)
+    expect(page.get_by_test_id("planar-viewer")).to_have_attribute("data-state", "ready")
+    marks = page.evaluate(
+        """() => Object.fromEntries(performance.getEntriesByType("mark")
+             .filter(m => m.name.startsWith("boneread:planar-"))
+             .map(m => [m.name.slice(16), m.startTime]))"""
+    )
+    wado = page.evaluate(
+        """() => performance.getEntriesByType("resource")
+             .filter(r => r.name.includes("/wado?")).map(r => r.startTime)"""
+    )
+    frames = page.evaluate("() => window.__frames")
+    webgl_canvases = page.evaluate("() => window.__webglCanvases")
+
+    assert wado, "no WADO request"
+    assert min(wado) < marks["viewports-created"], (wado, marks)
+
+    drawn = [f for f in frames if f["status"] not in EMPTY]
+    assert drawn, frames
+    # The mark is the first frame with the image, not an empty one before it.
+    marked = [f for f in frames if f["at"] <= marks["first-image"]]
+    assert marked and marked[-1]["status"] not in EMPTY, (marks, frames)
+    assert marked[-1]["at"] == drawn[0]["at"], (marks, frames)
+    # Inverted (the default): zero counts are white, the middle of a bone scan light. In
+    # Cornerstone's default grey scale it is nearly black.
+    assert drawn[0]["light"] > 0.6, frames
+    # Cornerstone's capability probe, and one context per view. Before: its default pool of 7
+    # contexts, made eagerly for every case opened.
+    assert webgl_canvases <= 3, webgl_canvases
+    assert page.console_errors == []

@@ -19,6 +19,7 @@ import { useStudySegmentation } from "../viewer/ai/useStudySegmentation";
 import { lesionTargets, planarLabelmap } from "../viewer/overlay/planarLabelmap";
 import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../viewer/overlay/overlayStyle";
 import { PlanarViewer, type FocusRequest } from "../viewer/planar/PlanarViewer";
+import { prefetchPlanarImages } from "../viewer/planar/prefetchPlanarImages";
 import { ReportPanel } from "../viewer/report/ReportPanel";
 import { useAuth } from "../auth/useAuth";
 import { SpectCtViewer } from "../viewer/spectct/SpectCtViewer";
@@ -37,7 +38,10 @@ function isNotFound(error: unknown): boolean {
 /** One case: header with navigation, the viewer for its kind, and the shortcut help. */
 export function CasePage({ studyId }: { studyId: string }) {
   const { t } = useI18n();
-  const [state, retry] = useAsync((signal) => getStudy(studyId, signal), [studyId]);
+  const [state, retry] = useAsync(
+    (signal) => getStudy(studyId, signal).then(prefetchPlanarImages),
+    [studyId],
+  );
   const nav = useCaseNavigation(studyId);
   // A clinical reading ends when the report is signed (or the reader leaves the case).
   const readingTimer = useReadingTimer(studyId);

@@ -19,6 +19,7 @@ import { navigate } from "../router/history";
 import { planarLabelmap } from "../viewer/overlay/planarLabelmap";
 import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../viewer/overlay/overlayStyle";
 import { PlanarViewer } from "../viewer/planar/PlanarViewer";
+import { prefetchPlanarImages } from "../viewer/planar/prefetchPlanarImages";
 import { SpectCtViewer } from "../viewer/spectct/SpectCtViewer";
 import { draftFrom, missingFields, withLesion } from "./answerDraft";
 import { AnswerPanel } from "./AnswerPanel";
@@ -85,7 +86,7 @@ function ReadingView({ reading }: { reading: Reading }) {
     aiShown: aided,
   });
   const [studyState, retryStudy] = useAsync(
-    (signal) => getStudy(reading.study_id, signal),
+    (signal) => getStudy(reading.study_id, signal).then(prefetchPlanarImages),
     [reading.study_id],
   );
   const frozen = useFrozenAi(reading.study_id, frozenJobId);

@@ -66,24 +66,51 @@ export class ViewerResources {
   watchResize(elements: (HTMLElement | null)[], resize: () => void): void {
     if (typeof ResizeObserver === "undefined") return;
     let frame = 0;
-    const observer = new ResizeObserver(() => {
+    // The observer also reports every element once when it starts watching: that is the
+    // size the viewports were just made at, and resizing to it only drew empty frames
+    // (a WebGL resize and copy per view, before the images were in).
+    const sizes = new Map<Element, string>();
+    const sizeOf = (element: Element) => `${element.clientWidth}x${element.clientHeight}`;
+    const observer = new ResizeObserver((entries) => {
+      const changed = entries.filter((entry) => {
+        const size = sizeOf(entry.target);
+        const before = sizes.get(entry.target);
+        sizes.set(entry.target, size);
+        return before !== size;
+      });
+      if (changed.length === 0) return;
       cancelAnimationFrame(frame);
       frame = requestAnimationFrame(() => {
         if (!this.destroyed) resize();
       });
     });
-    for (const element of elements) if (element) observer.observe(element);
+    for (const element of elements) {
+      if (!element) continue;
+      sizes.set(element, sizeOf(element));
+      observer.observe(element);
+    }
     this.onDestroy(() => {
       cancelAnimationFrame(frame);
       observer.disconnect();
     });
   }
 
-  /** Calls back once, after the next frame Cornerstone draws in `element`. */
+  /**
+   * Calls back once, after the next frame Cornerstone draws in `element` with an image
+   * in it: the frames of an empty viewport (its first resize, an image still loading)
+   * do not count.
+   */
   afterNextRender(element: HTMLElement | null | undefined, callback: () => void): void {
     if (!element) return;
     let done = false;
-    const handler = () => {
+    const handler = (event: Event) => {
+      const status = (event as CustomEvent<{ viewportStatus?: Enums.ViewportStatus }>)
+        .detail?.viewportStatus;
+      if (
+        status === Enums.ViewportStatus.NO_DATA ||
+        status === Enums.ViewportStatus.LOADING
+      )
+        return;
       if (done) return;
       done = true;
       element.removeEventListener(Enums.Events.IMAGE_RENDERED, handler);

@@ -1,5 +1,6 @@
 import {
   Enums,
+  getConfiguration,
   imageLoadPoolManager,
   init as coreInit,
   isCornerstoneInitialized,
@@ -10,7 +11,15 @@ import { init as toolsInit } from "@cornerstonejs/tools";
 let initPromise: Promise<void> | null = null;
 
 async function initOnce(): Promise<void> {
-  if (!isCornerstoneInitialized()) coreInit();
+  // Cornerstone makes this many WebGL contexts for every rendering engine, eagerly, and a
+  // screen's engine is new with every case: its default of 7 cost about 40 ms per case
+  // opened (software WebGL) and held up to 7 live contexts of the browser's 16. Ours need
+  // 2: stack viewports take one each (planar: anterior, posterior), volume viewports share
+  // the first.
+  if (!isCornerstoneInitialized()) {
+    const defaults = getConfiguration();
+    coreInit({ ...defaults, rendering: { ...defaults.rendering, webGlContextCount: 2 } });
+  }
   // The machines that read cases have few cores; two decode workers are plenty
   // for planar scans and keep the UI responsive.
   const cores = typeof navigator !== "undefined" ? navigator.hardwareConcurrency || 2 : 2;

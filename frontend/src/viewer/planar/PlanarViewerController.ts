@@ -95,6 +95,7 @@ export class PlanarViewerController {
       });
     }
     engine.setViewports(inputs);
+    performance.mark("boneread:planar-viewports-created");
     this.setUpTools();
     this.setUpSynchronizers();
     this.resources.watchResize(
@@ -105,23 +106,21 @@ export class PlanarViewerController {
     if (onFirstRender && first)
       this.resources.afterNextRender(elements[first], onFirstRender);
 
+    // Each view gets its window and grey scale as soon as its image is in, before the
+    // frame that draws it: never a frame in Cornerstone's default window first.
     await Promise.all(
       this.mounted.map(async (view) => {
         const imageId = views[view];
-        if (imageId === null) return;
-        await this.viewport(view)?.setStack([imageId]);
+        const vp = this.viewport(view);
+        if (imageId === null || !vp) return;
+        await vp.setStack([imageId]);
+        if (this.isDestroyed) return;
+        this.stats.set(view, countStats(vp.getCornerstoneImage().getPixelData()));
+        this.applyDisplay([view]);
       }),
     );
     if (this.isDestroyed) return false;
     performance.mark("boneread:planar-images-loaded");
-
-    for (const view of this.mounted) {
-      const vp = this.viewport(view);
-      if (!vp) continue;
-      const image = vp.getCornerstoneImage();
-      this.stats.set(view, countStats(image.getPixelData()));
-    }
-    this.applyDisplay();
     this.createOverlays();
     return true;
   }
@@ -259,8 +258,8 @@ export class PlanarViewerController {
     }
   }
 
-  private applyDisplay(): void {
-    for (const view of this.mounted) {
+  private applyDisplay(views: readonly ViewName[] = this.mounted): void {
+    for (const view of views) {
       const vp = this.viewport(view);
       const stats = this.stats.get(view);
       if (!vp || !stats) continue;

@@ -256,3 +256,22 @@ def test_numpy_softmax_equals_torch_softmax_also_for_large_logits():
     want = torch.softmax(logits[..., :12, :5], dim=1).numpy()
     assert got.dtype == np.float32 and got.shape == want.shape and np.isfinite(got).all()
     assert float(np.abs(got - want).max()) < 1e-6
+
+
+def test_a_network_without_text_runs_in_onnxruntime_like_the_eager_one():
+    """Before: the exporter dropped the unused extent input of a network without text, and every
+    call raised "Invalid input name: extent" (the no-text model and the keyword rule built on
+    it could not be evaluated or calibrated)."""
+    needs("onnxruntime")
+    from boneread_ml.models.registry import build_model
+
+    torch.manual_seed(0)
+    network = build_model("mt_unet_no_text", mt_unet={"features": [8, 8, 16, 16, 32, 8]}).eval()
+    ort_net = onnx_runtime.ort_network(network, strict=True)
+    x = torch.rand(2, 2, 64, 32) * 4
+    extent = torch.rand(2, 2, 2) * 2 - 1
+    with torch.inference_mode():
+        want = network(x, extent=extent)
+    got = ort_net(x, extent=extent)
+    diff = (got.softmax(1) - want.softmax(1)).abs().max().item()
+    assert diff <= TOLERANCE, f"{diff:.2e}"

@@ -299,10 +299,13 @@ class OrtNetwork:
         options.log_severity_level = 3  # errors only
         self.session = ort.InferenceSession(model, options, providers=self.settings["providers"])
         self.settings["onnxruntime"] = ort.__version__
+        # The exporter drops inputs the graph does not use (a network without text has no use
+        # for the extent, which only positions the report's cross-attention).
+        self.graph_inputs = {i.name for i in self.session.get_inputs()}
 
     def __getattr__(self, name: str) -> Any:
         # spatial_dims, out_channels, input_scale, site_map_channels, uses_text, parameters...
-        if name in {"network", "spec", "settings", "session"}:
+        if name in {"network", "spec", "settings", "session", "graph_inputs"}:
             raise AttributeError(name)
         return getattr(self.network, name)
 
@@ -341,7 +344,8 @@ class OrtNetwork:
             feeds["tokens"] = _numpy(text.tokens)
             feeds["mask"] = _numpy(text.mask.bool())
             feeds["pooled"] = _numpy(text.pooled)
-        feeds["extent"] = _numpy(self._extent(extent, b))
+        if "extent" in self.graph_inputs:
+            feeds["extent"] = _numpy(self._extent(extent, b))
         (logits,) = self.session.run(["logits"], feeds)
         return torch.from_numpy(logits)
 

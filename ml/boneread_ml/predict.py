@@ -100,6 +100,11 @@ class LoadedModel:
         return (self.config.get("postprocess") or {}).get("lesion_calibration")
 
     @property
+    def site_rule(self) -> dict[str, Any] | None:
+        """The report-site class rule (see :func:`assign_report_sites`), or None: off."""
+        return (self.config.get("postprocess") or {}).get("site_rule")
+
+    @property
     def max_length(self) -> int:
         return int((self.config["build_args"].get("text") or {}).get("max_length", 256))
 
@@ -296,8 +301,8 @@ def predict(
     ids, mask = _tokenize(model, report_text, device)
     x = normalize(task, images)
     spatial_dims = int(getattr(network, "spatial_dims", 2))
+    maps = None
     if task == "planar":
-        maps = None
         if getattr(network, "site_map_channels", 0):
             from boneread_ml.data.report_sites import planar_site_maps
 
@@ -325,6 +330,11 @@ def predict(
     instance_map, lesions = lesion_table(
         label_map, probs, images, task, spacing_mm, calibration=model.lesion_calibration
     )
+    if task == "planar" and maps is not None and model.site_rule is not None:
+        assign_report_sites(
+            label_map, instance_map, lesions, probs, maps, model.site_rule,
+            calibration=model.lesion_calibration,
+        )  # fmt: skip
     return Prediction(
         label_map=label_map,
         probabilities=probs,
@@ -334,6 +344,66 @@ def predict(
         checksum=model.checksum,
         meta={"task": task, "report_used": bool(report_text) and model.tokenizer is not None},
     )
+
+
+def assign_report_sites(
+    label_map: np.ndarray,
+    instance_map: np.ndarray,
+    lesions: list[dict[str, Any]],
+    probs: np.ndarray,
+    site_maps: np.ndarray,
+    rule: dict[str, Any],
+    calibration: dict[str, Any] | None = None,
+) -> None:
+    """Give a lesion the class the report states at its site (in place).
+
+    The network's class of a lesion follows the report's site maps only as far as its learned
+    logit shift lets it (mixed-class accuracy 0.69 over 3 training seeds). This rule makes the
+    grounding explicit: a lesion lying mostly (mean map value >= ``rule["min_cover"]``) in the
+    region the report names for one class, and not in a region named for the other, takes that
+    class. Every other lesion keeps the network's class. A relabelled lesion's pixels move in
+    ``label_map``, its lesion probability (1 - p(background)) moves to the named class in
+    ``probs``, and its dict says ``class_source: "report_site"`` (else ``"image"``).
+
+    Args:
+        label_map, instance_map, lesions, probs: from :func:`lesion_table` (changed in place).
+        site_maps: (2, H, W) benign and metastatic maps
+            (:func:`boneread_ml.data.report_sites.planar_site_maps`).
+        rule: the release's ``postprocess.site_rule``: ``{"min_cover": float}``.
+        calibration: the release's lesion calibration, for the relabelled lesion's probability.
+    """
+    from boneread_ml.evaluation.calibrate import apply_lesion_calibration
+
+    cover = float(rule.get("min_cover", 0.5))
+    for lesion in lesions:
+        lesion["class_source"] = "image"
+        if not site_maps.any():
+            continue
+        sl = tuple(slice(a, b) for a, b in zip(lesion["bbox"][:2], lesion["bbox"][2:], strict=True))
+        region = instance_map[sl] == lesion["id"]
+        benign = float(site_maps[0][sl][region].mean())
+        metastatic = float(site_maps[1][sl][region].mean())
+        if benign >= cover > metastatic:
+            named = 1
+        elif metastatic >= cover > benign:
+            named = 2
+        else:
+            continue
+        lesion["class_source"] = "report_site"
+        if named == lesion["label"]:
+            continue
+        other = 3 - named
+        lesion_p = 1.0 - probs[0][sl][region]
+        probs[named][sl][region] = lesion_p
+        probs[other][sl][region] = 0.0
+        label_map[sl][region] = named
+        mean_p = float(lesion_p.mean())
+        lesion.update(
+            label=named,
+            class_name=CLASS_NAMES[named],
+            probability=apply_lesion_calibration(calibration, mean_p, int(region.sum())),
+            probability_uncalibrated=mean_p,
+        )
 
 
 def planar_region(centroid: Sequence[float], body: np.ndarray) -> str | None:

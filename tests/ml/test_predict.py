@@ -174,9 +174,11 @@ def test_shipped_checkpoint_finds_the_lesions_of_fixed_cases(kind, tmp_path):
     )
 
 
-#: Metastatic Dice pooled over the fixed planar cases (the shipped planar weights reach 0.168;
-#: the weights shipped before the report's site maps reached 0.02-0.06 on such sets).
-METASTATIC_DICE_FLOOR = 0.10
+#: Metastatic Dice pooled over the fixed planar cases. The shipped planar release reaches 0.272
+#: with its report-site class rule (postprocess.site_rule) and 0.168 without it, so a release
+#: that lost the rule fails; the weights shipped before the report's site maps reached
+#: 0.02-0.06 on such sets.
+METASTATIC_DICE_FLOOR = 0.20
 #: Share of the detected lesions whose class follows a one-sentence report that names the
 #: lesion's region as metastatic, then as benign (the shipped planar weights: 23 of 26).
 FOLLOWS_REPORT_FLOOR = 0.75

@@ -155,13 +155,19 @@ def calibrate_release(
         labels.append(arrays["label"])
     best, scores = choose_threshold(probs, labels)
     from boneread_ml.evaluation.metrics import lesion_outcomes
-    from boneread_ml.predict import lesion_table
+    from boneread_ml.predict import assign_report_sites, lesion_table
 
     outcomes = []
-    for case, p, y in zip(cases, probs, labels, strict=True):
-        instance, lesions = lesion_table(
-            labels_at(p, best), p, load_arrays(data_root, case)["image"], model.task
-        )
+    for case, text, p, y in zip(cases, texts, probs, labels, strict=True):
+        image = load_arrays(data_root, case)["image"]
+        label_map = labels_at(p, best)
+        instance, lesions = lesion_table(label_map, p, image, model.task)
+        if model.site_rule is not None and getattr(model.network, "site_map_channels", 0):
+            # the lesions as predict lists them: the report-site rule's classes
+            from boneread_ml.data.report_sites import planar_site_maps
+
+            maps = planar_site_maps(text, image)
+            assign_report_sites(label_map, instance, lesions, p.copy(), maps, model.site_rule)
         sizes = [les.get("area_px", les.get("volume_vox")) for les in lesions]
         outcomes += [
             (prob, size, right)
@@ -183,6 +189,8 @@ def calibrate_release(
         ),
     }
     section["lesion_calibration"] = fit_lesion_calibration(outcomes)
+    if model.site_rule is not None:  # a setting of the release, not fitted here: kept
+        section["site_rule"] = model.site_rule
     update_release_config(release, postprocess=section)
     logger.info(
         "%s: lesion threshold %.4f (training-case Dice %.3f)",

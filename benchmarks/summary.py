@@ -294,12 +294,22 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
         "and the fused views waited; the SPECT (small) is now queued first and the fused views come "
         "in the frame after the CT is decoded. Cornerstone's request pool let 5 loads run at once "
         "with a 5 ms pause between rounds, leaving the decoder idle; it now runs OHIF's default "
-        "limits (25 prefetch loads). What remains (nothing else running; load average 3-4 from the "
+        "limits (25 prefetch loads). A profile of the planar opening then showed the images "
+        "requested only once React had drawn the case page and Cornerstone had set up the "
+        "viewports (about 0.2 s with the network and the decoder idle): they are now requested as "
+        "soon as the study's description arrives (frontend/src/viewer/planar/"
+        "prefetchPlanarImages.ts) and the viewports take them from Cornerstone's cache. Every "
+        "rendering engine, one per case opened, made Cornerstone's default 7 WebGL contexts "
+        "eagerly (about 40 ms); it now makes the 2 our screens use. The viewports' resize observer "
+        "redrew both empty views on its first report (a WebGL resize and copy each); that report "
+        "is now skipped when the size is the one the views were made at. The first-image mark now "
+        "counts only a frame with the image in it, and each view gets its window and grey scale "
+        "before its first frame. What remains (nothing else running; load average 3-4 from the "
         "benchmark's own browser and server on 2 cores): Cornerstone's copies from its offscreen "
-        "software-WebGL canvas to the visible ones and the WebGL context set-up (about 0.2 s of the "
-        "planar first image), and for SPECT/CT the set-up of both volumes in three views and their "
-        "first software-rendered frame (about 0.4-0.5 s after the CT is decoded). With a GPU-backed "
-        "browser these are cheap; that was not measured here.",
+        "software-WebGL canvas to the visible ones (about 0.08 s of the planar first image), and "
+        "for SPECT/CT the set-up of both volumes in three views and their first software-rendered "
+        "frame (about 0.3 s after the CT is decoded). With a GPU-backed browser these are "
+        "cheap; that was not measured here.",
         "python benchmarks/viewer.py --repeats 5",
         viewer,
     ),

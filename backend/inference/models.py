@@ -150,6 +150,10 @@ class Lesion(BaseModel):
     volume_ml = models.FloatField(null=True, blank=True)
     max_counts = models.FloatField(null=True, blank=True)
     region = models.CharField(max_length=64, blank=True)
+    # Where the class came from: "report_site" (the report names this lesion's site for the
+    # class: the model's report-site rule), "image" (the network), "" (not recorded: models
+    # and jobs from before the rule).
+    class_source = models.CharField(max_length=16, blank=True, default="")
     centroid = models.JSONField(default=list)
     bbox = models.JSONField(default=list)
     # Planar: centroid/bbox per view frame in that frame's pixel coordinates; SPECT/CT: the CT

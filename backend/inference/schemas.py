@@ -69,6 +69,12 @@ class LesionOutputSerializer(serializers.Serializer):
     volume_ml = serializers.FloatField(allow_null=True)
     max_counts = serializers.FloatField(allow_null=True)
     region = serializers.CharField(allow_null=True)
+    class_source = serializers.ChoiceField(
+        choices=["report_site", "image"],
+        allow_null=True,
+        help_text="report_site: the report names this lesion's site for its class (the "
+        "model's report-site rule); image: the network's class; null: not recorded.",
+    )
     centroid = serializers.JSONField()
     bbox = serializers.JSONField()
     locations = serializers.JSONField()

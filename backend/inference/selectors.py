@@ -166,6 +166,7 @@ def _lesion_output(lesion) -> dict[str, Any]:
         "max_counts": lesion.max_counts,
         "region": lesion.region or None,
         "region_code": region_code(lesion.region),
+        "class_source": lesion.class_source or None,
         "centroid": lesion.centroid,
         "bbox": lesion.bbox,
         "locations": lesion.locations,

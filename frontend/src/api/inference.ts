@@ -56,6 +56,11 @@ export interface Lesion {
   region: string | null;
   /** Language-neutral region ("rib:left:5"); the viewer translates it (see regionName). */
   region_code?: string | null;
+  /**
+   * Where the class came from: "report_site" (the report names this lesion's site for the
+   * class), "image" (the network), null (not recorded).
+   */
+  class_source?: "report_site" | "image" | null;
   centroid: number[];
   bbox: number[];
   /** Planar: {anterior, posterior}; SPECT/CT: the CT slice of the centroid. */

@@ -140,6 +140,9 @@ export const en = {
   "ai.lesions": "Lesions ({count})",
   "ai.noLesions": "No lesions found.",
   "ai.lesion.probability": "{percent}%",
+  "ai.lesion.fromReport": "class from the report's site",
+  "ai.lesion.fromReportTitle":
+    "The report names this lesion's site as {class}: the class follows the report, not the image alone.",
   "ai.lesion.area": "{value} mm²",
   "ai.lesion.volume": "{value} ml",
   "ai.segFromArchive": "Overlay from the archive's segmentation: {name}",
@@ -309,6 +312,9 @@ export const zh: Dictionary = {
   "ai.lesions": "病灶（{count}）",
   "ai.noLesions": "未发现病灶。",
   "ai.lesion.probability": "{percent}%",
+  "ai.lesion.fromReport": "类别依据报告部位",
+  "ai.lesion.fromReportTitle":
+    "报告将此病灶部位描述为{class}：类别依报告而定，并非仅依图像。",
   "ai.lesion.area": "{value} mm²",
   "ai.lesion.volume": "{value} ml",
   "ai.segFromArchive": "叠加显示档案中的分割：{name}",

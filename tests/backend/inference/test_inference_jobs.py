@@ -306,3 +306,24 @@ def test_retries_exhausted_fail_the_job(ingest_case, model_version):
     inference_job_give_up(job_id=str(job.id), message="A temporary problem persisted.")
     job.refresh_from_db()
     assert job.state == JobState.FAILED and job.error == "A temporary problem persisted."
+
+
+def test_each_lesion_records_where_its_class_came_from(ingest_case, model_version):
+    """The shipped planar model gives a lesion the class its report names at the lesion's site
+    (the report-site rule); the job stores, and the API says, which lesions that applies to."""
+    from boneread_ml.predict import predict
+    from inference.selectors import job_result_output
+
+    study = ingest_case(1)
+    job, _ = services.inference_job_create(study=study)
+    assert inference_job_run(job_id=str(job.id)) == "succeeded"
+    job.refresh_from_db()
+    model = model_load(model_version)
+    assert model.site_rule is not None
+    predicted = predict(read_model_input(study).images, job.report_version.text, model).lesions
+    expected = {les["id"]: les["class_source"] for les in predicted}
+    stored = dict(Lesion.objects.filter(job=job).values_list("number", "class_source"))
+    assert stored == expected and stored
+    assert set(stored.values()) <= {"report_site", "image"}
+    output = job_result_output(job)
+    assert {les["id"]: les["class_source"] for les in output["lesions"]} == expected

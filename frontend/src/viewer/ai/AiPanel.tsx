@@ -152,6 +152,17 @@ export function AiPanel({
                     <span className="muted">{lesionSize(lesion, t)}</span>
                     <span className="lesion-region" data-testid="lesion-region">
                       {regionName(lesion.region_code, lesion.region, t)}
+                      {lesion.class_source === "report_site" && (
+                        <span
+                          className="lesion-source"
+                          data-testid="lesion-source"
+                          title={t("ai.lesion.fromReportTitle", {
+                            class: t(classKey(lesion.class_name)),
+                          })}
+                        >
+                          {t("ai.lesion.fromReport")}
+                        </span>
+                      )}
                     </span>
                   </button>
                 </li>

@@ -25,6 +25,7 @@ import json
 import logging
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,7 @@ def two_level_bootstrap(
     defined (non-NaN) values.
     """
     d = np.asarray(diffs, dtype=float)
-    mean = float(np.nanmean(d))
+    mean = float(np.nanmean(d)) if np.isfinite(d).any() else float("nan")
     rng = np.random.default_rng(seed)
     n_seeds, n_cases = d.shape
     means = []
@@ -71,8 +72,32 @@ def two_level_bootstrap(
         v = d[np.ix_(s, c)]
         if np.isfinite(v).any():
             means.append(np.nanmean(v))
+    if not means:  # the metric is defined for no case (e.g. no test case has metastases)
+        return mean, float("nan"), float("nan")
     lo, hi = np.percentile(means, [2.5, 97.5])
     return mean, float(lo), float(hi)
+
+
+def compare_rows(
+    matrix: Callable[[str, str], np.ndarray], ref: str, names: list[str], n_boot: int, seed: int
+) -> list[dict]:
+    """The reference minus every other row, per metric of :data:`CASE_KEYS`.
+
+    ``matrix(name, key)``: that row's (seeds, cases) values. Each entry gives the mean paired
+    difference, its :func:`two_level_bootstrap` CI and the per-seed means.
+    """
+    comparison = []
+    for name in names:
+        if name == ref:
+            continue
+        entry: dict = {"reference": ref, "model": name}
+        for key in CASE_KEYS:
+            d = matrix(ref, key) - matrix(name, key)
+            mean, lo, hi = two_level_bootstrap(d, n_boot, seed)
+            entry[key] = {"difference": mean, "ci": [lo, hi], "ci_above_zero": bool(lo > 0),
+                          "per_seed": [float(np.nanmean(x)) for x in d]}  # fmt: skip
+        comparison.append(entry)
+    return comparison
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,17 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             entry[key] = float(np.nanmean(np.array(values, dtype=float)))
             entry[f"{key}_per_seed"] = values
         summary.append(entry)
-    comparison = []
-    for name in row_names:
-        if name == ref:
-            continue
-        entry = {"reference": ref, "model": name}
-        for key in CASE_KEYS:
-            d = matrix(ref, key) - matrix(name, key)
-            mean, lo, hi = two_level_bootstrap(d, args.n_boot, args.data_seed)
-            entry[key] = {"difference": mean, "ci": [lo, hi], "ci_above_zero": bool(lo > 0),
-                          "per_seed": [float(np.nanmean(x)) for x in d]}  # fmt: skip
-        comparison.append(entry)
+    comparison = compare_rows(matrix, ref, row_names, args.n_boot, args.data_seed)
     record = {
         "command": "python benchmarks/experiment/seeds.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "seeds": args.seeds,

@@ -1,0 +1,161 @@
+"""The seeds comparison over several patient folds: every (fold, training seed) evaluated, pooled.
+
+For each test fold, ``seeds.py`` calibrates and evaluates that fold's releases of every training
+seed (trained by ``run.py --test-fold F --train-seed S --train-only``) into ``OUT/foldF/``. This
+script then pools the per-case rows of all folds: each case is a test case of exactly one fold,
+so every seed has one value per case of the whole set. Means are over cases, then over seeds;
+lesion ratios (detection sensitivity, class accuracy, mixed-class class accuracy) are pooled
+sums over the cases of a seed, then averaged over seeds. Paired differences to the reference
+(the first ``--model``) get the two-level bootstrap of ``seeds.py`` (seeds, then cases, with
+replacement), so the CI carries the training-seed and the case-to-case variation, over all
+folds' cases.
+
+Run (the numbers in docs/results/planar-site-rule/folds/ come from it)::
+
+    python benchmarks/experiment/folds.py --folds 0 1 2 3 4 --seeds 0 1 2 \\
+        --model 'mt_unet_site_rule=var/exp/site_f{fold}_s{seed}/mt_unet/release' \\
+        --model 'mt_unet=var/exp/f{fold}_s{seed}/mt_unet/release' \\
+        --model 'mt_unet_no_text=var/exp/f{fold}_s{seed}/mt_unet_no_text/release' \\
+        --data-root var/data/planar --out docs/results/planar-site-rule/folds
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import seeds  # noqa: E402
+
+logger = logging.getLogger("folds")
+
+#: lesion ratios pooled as sums over a seed's cases: name -> (numerator, denominator, mixed only)
+RATIOS = {
+    "lesion_detection_sensitivity": ("detected", "n_lesions", False),
+    "lesion_class_accuracy": ("correct_class", "detected", False),
+    "mixed_case_lesion_class_accuracy": ("correct_class", "detected", True),
+}
+
+
+def _value(x: str | None) -> float:
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def read_rows(out: Path, folds: list[int], seed_list: list[int]) -> dict[str, dict[int, list]]:
+    """Row name -> seed -> the per-case rows of every fold (fold order, then the CSV's order)."""
+    rows: dict[str, dict[int, list]] = {}
+    for fold in folds:
+        for seed in seed_list:
+            path = out / f"fold{fold}" / f"seed{seed}" / "per_case.csv"
+            with open(path, encoding="utf-8") as fh:
+                for row in csv.DictReader(fh):
+                    rows.setdefault(row["model"], {}).setdefault(seed, []).append(row)
+    return rows
+
+
+def summarise(rows: list[dict]) -> dict[str, float]:
+    """One seed's summary over all its test cases."""
+    out = {
+        key: float(np.nanmean([_value(r.get(key)) for r in rows]))
+        for key in seeds.CASE_KEYS
+        if key != "false_positives"
+    }
+    out["false_positives_per_case"] = float(
+        np.nanmean([_value(r.get("false_positives")) for r in rows])
+    )
+    for name, (num, den, mixed_only) in RATIOS.items():
+        chosen = [r for r in rows if not mixed_only or r.get("mixed_classes") == "True"]
+        d = sum(_value(r.get(den)) for r in chosen)
+        out[name] = float(sum(_value(r.get(num)) for r in chosen) / d) if d else float("nan")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, nargs="+", required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", required=True)
+    parser.add_argument("--model", action="append", required=True,
+                        help="NAME=release path with {fold} and {seed}; the first is the reference")  # fmt: skip
+    parser.add_argument("--data-root", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--n-boot", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--data-seed", type=int, default=0, help="bootstrap / pixel-sample seed")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    out = Path(args.out)
+    names = [m.split("=", 1)[0] for m in args.model]
+    for fold in args.folds:
+        per_fold = [m.replace("{fold}", str(fold)) for m in args.model]
+        seeds.main(
+            ["--seeds", *map(str, args.seeds), "--data-root", args.data_root,
+             "--out", str(out / f"fold{fold}"), "--test-fold", str(fold),
+             "--n-boot", str(args.n_boot), "--threads", str(args.threads),
+             "--data-seed", str(args.data_seed)]
+            + [a for m in per_fold for a in ("--model", m)]
+        )  # fmt: skip
+    rows = read_rows(out, args.folds, args.seeds)
+    ref = names[0]
+    cases = [r["case_id"] for r in rows[ref][args.seeds[0]]]
+    for name, by_seed in rows.items():
+        for seed, seed_rows in by_seed.items():
+            if [r["case_id"] for r in seed_rows] != cases:
+                raise SystemExit(f"{name} seed {seed}: not the reference's test cases")
+
+    summary = []
+    for name, by_seed in rows.items():
+        per_seed = [summarise(by_seed[s]) for s in args.seeds]
+        entry: dict = {"model": name}
+        for key in per_seed[0]:
+            entry[key] = float(np.nanmean([p[key] for p in per_seed]))
+            entry[f"{key}_per_seed"] = [p[key] for p in per_seed]
+        summary.append(entry)
+
+    def matrix(name: str, key: str) -> np.ndarray:
+        return np.array([[_value(r.get(key)) for r in rows[name][s]] for s in args.seeds])
+
+    comparison = seeds.compare_rows(matrix, ref, list(rows), args.n_boot, args.data_seed)
+    mixed = sum(r.get("mixed_classes") == "True" for r in rows[ref][args.seeds[0]])
+    record = {
+        "command": "python benchmarks/experiment/folds.py "
+        + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "folds": args.folds,
+        "seeds": args.seeds,
+        "test_cases": len(cases),
+        "mixed_class_test_cases": mixed,
+        "models": dict(m.split("=", 1) for m in args.model),
+        "summary": summary,
+        "comparison": comparison,
+        "synthetic": True,
+    }
+    (out / "pooled.json").write_text(
+        json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    for entry in summary:
+        logger.info("%-36s Dice %.3f met %.3f mixed-acc %.3f acc %.3f sens %.3f FP %.2f",
+                    entry["model"], entry["mean_class_dice"], entry["metastatic_dice"],
+                    entry["mixed_case_lesion_class_accuracy"], entry["lesion_class_accuracy"],
+                    entry["lesion_detection_sensitivity"], entry["false_positives_per_case"])  # fmt: skip
+    for entry in comparison:
+        d = entry["mean_class_dice"]
+        logger.info(
+            "%s - %-34s %+.4f (%+.4f..%+.4f)", ref, entry["model"], d["difference"], *d["ci"]
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

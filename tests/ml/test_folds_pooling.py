@@ -1,0 +1,84 @@
+"""benchmarks/experiment/folds.py: every fold's test cases pooled per seed, then over seeds."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "experiment"))
+
+COLUMNS = "model,case_id,mixed_classes,mean_class_dice,n_lesions,detected,correct_class"
+
+
+def _fold_seed(folder: Path, cases: list[str], dice_ref: float, dice_other: float) -> None:
+    """Two rows: ref and other. Mixed cases: 2 detected, 1 right; the others 2 of 2 right."""
+    import seeds
+
+    folder.mkdir(parents=True)
+    lines = [COLUMNS]
+    for name, dice in (("ref", dice_ref), ("other", dice_other)):
+        for i, case in enumerate(cases):
+            mixed = i % 2 == 0
+            lines.append(f"{name},{case},{mixed},{dice},3,2,{1 if mixed else 2}")
+    (folder / "per_case.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = dict.fromkeys(seeds.SUMMARY_KEYS, 0.5)
+    (folder / "results.json").write_text(
+        json.dumps({"summaries": [{"model": "ref", **summary}, {"model": "other", **summary}]}),
+        encoding="utf-8",
+    )
+
+
+def _args(out: Path) -> list[str]:
+    return [
+        "--folds", "0", "1", "--seeds", "0", "1", "--model", "ref=r{fold}_{seed}",
+        "--model", "other=o{fold}_{seed}", "--data-root", str(out / "data"), "--out", str(out),
+        "--n-boot", "200",
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def data_root(tmp_path):
+    cases = [{"case_id": f"c{i}", "fold": i % 2} for i in range(8)]
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "manifest.json").write_text(json.dumps({"cases": cases}))
+    return tmp_path
+
+
+def test_folds_are_pooled_case_by_case_with_lesion_ratios_summed(data_root):
+    from folds import main
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            # the other row is 0.1 below the reference on every case of every fold and seed
+            _fold_seed(
+                data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5 + fold / 10, 0.4 + fold / 10
+            )
+    assert main(_args(data_root)) == 0
+    record = json.loads((data_root / "pooled.json").read_text())
+    assert record["test_cases"] == 8 and record["mixed_class_test_cases"] == 4
+    ref = next(s for s in record["summary"] if s["model"] == "ref")
+    assert ref["mean_class_dice"] == pytest.approx(0.55)  # 4 cases at 0.5, 4 at 0.6
+    assert ref["lesion_detection_sensitivity"] == pytest.approx(2 / 3)
+    assert ref["lesion_class_accuracy"] == pytest.approx(6 / 8)
+    assert ref["mixed_case_lesion_class_accuracy"] == pytest.approx(0.5)
+    (other,) = record["comparison"]
+    assert other["mean_class_dice"]["difference"] == pytest.approx(0.1)
+    assert other["mean_class_dice"]["ci"] == pytest.approx([0.1, 0.1])
+    assert (data_root / "fold1" / "pooled.json").exists()  # each fold's own pooled table too
+
+
+def test_a_row_evaluated_on_other_cases_is_refused(data_root):
+    from folds import main
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            if (fold, seed) == (1, 1):
+                cases = [*cases[:-1], "elsewhere"]
+            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
+    with pytest.raises(SystemExit, match="not the reference's test cases"):
+        main(_args(data_root))

@@ -77,7 +77,7 @@ def model_version_register(
     Returns:
         ``(model_version, created)``.
     """
-    from boneread_ml.models.release import sha256_file
+    from boneread_ml.models.release import CheckpointError, check_postprocess, sha256_file
 
     path = Path(path).resolve()
     config = _read_release_config(path)
@@ -93,6 +93,10 @@ def model_version_register(
             f"{path}: the weights' sha256 ({checksum[:12]}...) does not match config.json "
             f"({str(config.get('weights_sha256'))[:12]}...); refusing to register."
         )
+    try:  # what predict() would apply: refused now, not in the middle of a job
+        check_postprocess(config, where=str(path / "config.json"))
+    except CheckpointError as exc:
+        raise ApplicationError(f"{exc}; refusing to register.") from exc
     existing = ModelVersion.objects.select_for_update().filter(task=task, checksum=checksum).first()
     created = existing is None
     if existing is None:

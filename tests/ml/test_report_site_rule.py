@@ -3,11 +3,14 @@ the report names for one class takes that class; everything else keeps the netwo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from boneread_ml.predict import assign_report_sites, lesion_table
 
 RULE = {"min_cover": 0.5}
+CHECKPOINTS = Path(__file__).resolve().parents[2] / "ml" / "checkpoints"
 
 
 def scene():
@@ -74,3 +77,27 @@ def test_a_report_that_names_no_site_changes_nothing():
     assert all(les["class_source"] == "image" for les in lesions)
     np.testing.assert_array_equal(label_map, before[0])
     np.testing.assert_array_equal(probs, before[1])
+
+
+def test_a_release_whose_site_rule_predict_cannot_apply_does_not_load(tmp_path):
+    import json
+    import shutil
+
+    import pytest
+
+    from boneread_ml.models.release import CheckpointError
+    from boneread_ml.predict import load_model
+
+    def broken(kind, rule):
+        release = shutil.copytree(CHECKPOINTS / kind, tmp_path / f"{kind}-{len(str(rule))}")
+        config = json.loads((release / "config.json").read_text(encoding="utf-8"))
+        config.setdefault("postprocess", {})["site_rule"] = rule
+        (release / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        return release
+
+    with pytest.raises(CheckpointError, match=r"postprocess\.site_rule\.min_cover must be"):
+        load_model(broken("planar", {"min_cover": 0}), optimize=False)
+    with pytest.raises(CheckpointError, match=r"site_rule must be an object"):
+        load_model(broken("planar", 0.5), optimize=False)
+    with pytest.raises(CheckpointError, match="needs a planar model that reads the report's site"):
+        load_model(broken("spectct", {"min_cover": 0.5}), optimize=False)

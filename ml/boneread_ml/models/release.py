@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,7 @@ def read_release_config(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(
             f"checksum mismatch for {weights}: config.json records {expected}, file has {actual}"
         )
+    check_postprocess(config, where=str(cfg_path))
     if (
         config.get("uses_text")
         and not (path / "vocab.txt").exists()
@@ -138,6 +140,92 @@ def read_release_config(path: str | Path) -> dict[str, Any]:
     ):
         raise CheckpointError(f"checkpoint {path} uses text but has no tokenizer files")
     return config
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a float when it is a finite JSON number (not a bool), else None."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if ok and math.isfinite(value) else None
+
+
+def check_site_rule(rule: Any, field: str = "postprocess.site_rule") -> None:
+    """Check the shape of a report-site class rule (``{"min_cover": 0.5}``).
+
+    Raises:
+        CheckpointError: naming ``field`` and what is wrong.
+    """
+    if not isinstance(rule, dict):
+        raise CheckpointError(
+            f'{field} must be an object such as {{"min_cover": 0.5}}, got {rule!r}'
+        )
+    unknown = sorted(set(rule) - {"min_cover"})
+    if unknown:
+        raise CheckpointError(f"{field} has unknown keys {unknown} (known: ['min_cover'])")
+    cover = rule.get("min_cover", 0.5)
+    if not ((c := _finite(cover)) is not None and 0.0 < c <= 1.0):
+        raise CheckpointError(f"{field}.min_cover must be a number in (0, 1], got {cover!r}")
+
+
+def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
+    """Check a release's ``postprocess`` section before anything runs with it.
+
+    :func:`boneread_ml.predict.predict` applies what this section records (the lesion
+    threshold, the lesion-probability recalibration, the report-site class rule). A value it
+    cannot use must stop the load with the field named, not fail in the middle of a job or,
+    worse, run with a silently different meaning.
+
+    Raises:
+        CheckpointError: naming the field and what is wrong with it.
+    """
+    section = config.get("postprocess")
+    if section is None:
+        return
+    if not isinstance(section, dict):
+        raise CheckpointError(f"{where}: postprocess must be an object, got {section!r}")
+
+    threshold = section.get("lesion_threshold")
+    if threshold is not None and not ((t := _finite(threshold)) is not None and 0.0 <= t < 1.0):
+        raise CheckpointError(
+            f"{where}: postprocess.lesion_threshold must be a number in [0, 1), got {threshold!r}"
+        )
+    calibration = section.get("lesion_calibration")
+    if calibration is not None:
+        from boneread_ml.evaluation.calibrate import LESION_CALIBRATION_FEATURES
+
+        field = f"{where}: postprocess.lesion_calibration"
+        if not isinstance(calibration, dict):
+            raise CheckpointError(f"{field} must be an object, got {calibration!r}")
+        features = calibration.get("features")
+        if features is None or tuple(features) != LESION_CALIBRATION_FEATURES:
+            raise CheckpointError(
+                f"{field}.features must be {list(LESION_CALIBRATION_FEATURES)}, got {features!r}"
+            )
+        coef = calibration.get("coef")
+        if (
+            not isinstance(coef, list)
+            or len(coef) != len(features)
+            or any(_finite(c) is None for c in coef)
+        ):
+            raise CheckpointError(
+                f"{field}.coef must be {len(features)} finite numbers, got {coef!r}"
+            )
+        if _finite(calibration.get("intercept")) is None:
+            raise CheckpointError(
+                f"{field}.intercept must be a finite number, got {calibration.get('intercept')!r}"
+            )
+    rule = section.get("site_rule")
+    if rule is not None:
+        field = f"{where}: postprocess.site_rule"
+        check_site_rule(rule, field)
+        mt_unet = (config.get("build_args") or {}).get("mt_unet") or {}
+        if config.get("task") != "planar" or not mt_unet.get("site_maps"):
+            raise CheckpointError(
+                f"{field} needs a planar model that reads the report's site maps "
+                f"(build_args.mt_unet.site_maps); this release is {config.get('task')!r} "
+                f"{config.get('model_name')!r} without them"
+            )
+        if not config.get("uses_text"):
+            raise CheckpointError(f"{field} needs a model that reads the report (uses_text)")
 
 
 def update_release_config(path: str | Path, **fields: Any) -> dict[str, Any]:

@@ -42,12 +42,18 @@ DEFAULTS: dict[str, Any] = {
         "crop_size": None,  # e.g. [256, 256]: train on crops, validate/predict on whole images
         "lesion_crop_prob": 0.7,
         "flip_prob": 0.0,  # mirror left-right with the report's 左/右 exchanged (augmentation)
-        "ce_class_weights": None,
-        "calibrate_cases": 16,  # training cases used to choose the lesion threshold (0: argmax)  # e.g. [1, 4, 4]: cross-entropy weight per class
+        "ce_class_weights": None,  # e.g. [1, 4, 4]: cross-entropy weight per class
+        "calibrate_cases": 16,  # training cases used to choose the lesion threshold (0: argmax)
         "max_cases": None,
         "freeze": [],  # module prefixes: text_encoder, encoder, decoder
         "unfreeze_at_step": None,
         "init_from": None,  # release dir or last.pt to start from (transfer learning)
+    },
+    # written into the release's config.json (postprocess) for predict() to apply
+    "postprocess": {
+        # report-site class rule (boneread_ml.predict.assign_report_sites), e.g.
+        # {"min_cover": 0.5}; only for models that read the report's site maps
+        "site_rule": None,
     },
 }
 
@@ -68,7 +74,8 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
 
     Raises:
         FileNotFoundError: when the YAML file is missing.
-        ValueError: on unknown top-level keys or task.
+        ValueError: on unknown top-level keys or task, or a report-site rule the model
+            cannot apply.
     """
     cfg = copy.deepcopy(DEFAULTS)
     if path is not None:
@@ -83,6 +90,19 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     cfg = deep_update(cfg, overrides or {})
     if cfg["task"] not in ("planar", "spectct"):
         raise ValueError(f"task must be planar or spectct, got {cfg['task']!r}")
+    rule = (cfg.get("postprocess") or {}).get("site_rule")
+    if rule is not None:
+        from boneread_ml.models.release import CheckpointError, check_site_rule
+
+        try:
+            check_site_rule(rule, f"{path or 'config'}: postprocess.site_rule")
+        except CheckpointError as exc:
+            raise ValueError(str(exc)) from None
+        if cfg["task"] != "planar" or not (cfg.get("mt_unet") or {}).get("site_maps"):
+            raise ValueError(
+                f"{path or 'config'}: postprocess.site_rule needs task planar with "
+                "mt_unet.site_maps: true (the rule reads the report's site maps)"
+            )
     return cfg
 
 

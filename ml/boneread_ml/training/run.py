@@ -17,7 +17,11 @@ from torch.utils.data import DataLoader
 
 from boneread_ml.data.datasets import SegmentationDataset, TextCollate, read_manifest, split_cases
 from boneread_ml.models.registry import build_model, text_mode
-from boneread_ml.models.release import load_matching_weights, save_release
+from boneread_ml.models.release import (
+    load_matching_weights,
+    save_release,
+    update_release_config,
+)
 from boneread_ml.models.tokenizer import build_tokenizer, load_tokenizer
 from boneread_ml.training.trainer import Trainer, seed_everything
 
@@ -172,6 +176,10 @@ def train_fold(
             **(extra_metadata or {}),
         },
     )
+    site_rule = (cfg.get("postprocess") or {}).get("site_rule")
+    if site_rule is not None and site_maps:
+        # a setting of the release (predict applies it), kept by calibrate_release
+        update_release_config(release, postprocess={"site_rule": site_rule})
     n_calib = int(tcfg.get("calibrate_cases") or 0)
     if n_calib and train_cases:
         from boneread_ml.evaluation.calibrate import calibrate_release

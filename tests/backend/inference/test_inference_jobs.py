@@ -18,7 +18,7 @@ from django.utils import timezone
 from core.exceptions import ApplicationError, ConflictError
 from inference import services
 from inference.imaging import read_model_input
-from inference.models import InferenceJob, JobState, Lesion
+from inference.models import InferenceJob, JobState, Lesion, ModelVersion
 from inference.results import labelmap_read
 from inference.runner import inference_job_run, model_load
 from studies.models import IngestSource, Instance
@@ -231,6 +231,31 @@ def test_registering_verifies_checksum_and_is_idempotent(planar_model_dir, tampe
     weights.write_bytes(weights.read_bytes()[:-16] + bytes(16))
     with pytest.raises(ApplicationError, match="does not match"):
         services.model_version_register(path=tampered_model_dir)
+
+
+@pytest.mark.parametrize(
+    ("postprocess", "message"),
+    [
+        ({"site_rule": {"min_cover": "half"}}, r"site_rule\.min_cover must be a number in \(0, 1\]"),
+        ({"site_rule": {"min_cover": 0.5, "cover": 0.5}}, r"site_rule has unknown keys \['cover'\]"),
+        ({"lesion_threshold": 1.5}, r"lesion_threshold must be a number in \[0, 1\)"),
+        ({"lesion_calibration": {"features": ["size"], "coef": [1.0], "intercept": 0.0}},
+         r"lesion_calibration\.features must be"),
+    ],
+)  # fmt: skip
+def test_registering_refuses_a_postprocess_section_predict_cannot_apply(
+    planar_model_dir, tampered_model_dir, db, postprocess, message
+):
+    import json
+
+    config_file = tampered_model_dir / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["postprocess"] = {**(config.get("postprocess") or {}), **postprocess}
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(ApplicationError, match=message) as raised:
+        services.model_version_register(path=tampered_model_dir)
+    assert "refusing to register" in str(raised.value)
+    assert not ModelVersion.objects.filter(path__contains="tampered").exists()
 
 
 def test_auto_run_queues_a_job_when_a_study_with_images_gets_a_report(

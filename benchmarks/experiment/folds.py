@@ -42,6 +42,11 @@ RATIOS = {
     "lesion_detection_sensitivity": ("detected", "n_lesions", False),
     "lesion_class_accuracy": ("correct_class", "detected", False),
     "mixed_case_lesion_class_accuracy": ("correct_class", "detected", True),
+    "mixed_case_described_lesion_class_accuracy": (
+        "correct_class_described",
+        "detected_described",
+        True,
+    ),
 }
 
 
@@ -145,9 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     for entry in summary:
-        logger.info("%-36s Dice %.3f met %.3f mixed-acc %.3f acc %.3f sens %.3f FP %.2f",
+        logger.info("%-36s Dice %.3f met %.3f mixed-acc %.3f (described %.3f) acc %.3f sens %.3f FP %.2f",
                     entry["model"], entry["mean_class_dice"], entry["metastatic_dice"],
-                    entry["mixed_case_lesion_class_accuracy"], entry["lesion_class_accuracy"],
+                    entry["mixed_case_lesion_class_accuracy"],
+                    entry["mixed_case_described_lesion_class_accuracy"], entry["lesion_class_accuracy"],
                     entry["lesion_detection_sensitivity"], entry["false_positives_per_case"])  # fmt: skip
     for entry in comparison:
         d = entry["mean_class_dice"]

@@ -47,7 +47,8 @@ CASE_KEYS = (
 SUMMARY_KEYS = (
     "mean_class_dice", "mean_class_dice_tol1", "benign_dice", "metastatic_dice",
     "metastatic_dice_tol1", "lesion_detection_sensitivity", "lesion_class_accuracy",
-    "mixed_case_lesion_class_accuracy", "false_positives_per_case", "lesion_ece",
+    "mixed_case_lesion_class_accuracy", "mixed_case_described_lesion_class_accuracy",
+    "false_positives_per_case", "lesion_ece",
     "benign_auc", "metastatic_auc",
 )  # fmt: skip
 
@@ -193,9 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     for entry in summary:
-        logger.info("%-32s Dice %.3f tol1 %.3f met %.3f mixed-acc %.3f ECE %.3f FP %.2f", entry["model"],
-                    entry["mean_class_dice"], entry["mean_class_dice_tol1"], entry["metastatic_dice"],
-                    entry["mixed_case_lesion_class_accuracy"], entry["lesion_ece"],
+        logger.info("%-32s Dice %.3f tol1 %.3f met %.3f mixed-acc %.3f (described %.3f) ECE %.3f FP %.2f",
+                    entry["model"], entry["mean_class_dice"], entry["mean_class_dice_tol1"],
+                    entry["metastatic_dice"], entry["mixed_case_lesion_class_accuracy"],
+                    entry["mixed_case_described_lesion_class_accuracy"], entry["lesion_ece"],
                     entry["false_positives_per_case"])  # fmt: skip
     for entry in comparison:
         d = entry["mean_class_dice"]

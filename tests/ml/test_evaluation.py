@@ -86,6 +86,22 @@ def test_lesion_detection_counts_hits_classes_and_false_positives():
     assert d == {"n_lesions": 2.0, "detected": 1.0, "correct_class": 1.0, "false_positives": 1.0}
 
 
+def test_lesion_detection_counts_the_lesions_the_report_describes_apart():
+    truth_label = np.zeros((10, 10), np.uint8)
+    inst = np.zeros((10, 10), np.uint16)
+    truth_label[1:3, 1:3], inst[1:3, 1:3] = 2, 1  # described, found, right class
+    truth_label[6:8, 6:8], inst[6:8, 6:8] = 1, 2  # not described, found, wrong class
+    truth_label[1:3, 6:8], inst[1:3, 6:8] = 1, 3  # described, found, wrong class
+    pred = np.zeros_like(truth_label)
+    pred[1:3, 1:3] = 2
+    pred[6:8, 6:8] = 2
+    pred[1:3, 6:8] = 2
+    d = lesion_detection(pred, inst, truth_label, described={1, 3})
+    assert (d["detected"], d["correct_class"]) == (3.0, 1.0)
+    assert (d["detected_described"], d["correct_class_described"]) == (2.0, 1.0)
+    assert "detected_described" not in lesion_detection(pred, inst, truth_label)
+
+
 def test_bootstrap_intervals():
     v = np.array([0.5, 0.6, 0.7, np.nan, 0.8])
     mean, lo, hi = bootstrap_ci(v, seed=3)

@@ -10,11 +10,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "experiment"))
 
-COLUMNS = "model,case_id,mixed_classes,mean_class_dice,n_lesions,detected,correct_class"
+COLUMNS = (
+    "model,case_id,mixed_classes,mean_class_dice,n_lesions,detected,correct_class,"
+    "detected_described,correct_class_described"
+)
 
 
 def _fold_seed(folder: Path, cases: list[str], dice_ref: float, dice_other: float) -> None:
-    """Two rows: ref and other. Mixed cases: 2 detected, 1 right; the others 2 of 2 right."""
+    """Two rows: ref and other. Mixed cases: 2 detected, 1 right, the one the report describes
+    (1 of 1 described); the others 2 of 2 right."""
     import seeds
 
     folder.mkdir(parents=True)
@@ -22,7 +26,8 @@ def _fold_seed(folder: Path, cases: list[str], dice_ref: float, dice_other: floa
     for name, dice in (("ref", dice_ref), ("other", dice_other)):
         for i, case in enumerate(cases):
             mixed = i % 2 == 0
-            lines.append(f"{name},{case},{mixed},{dice},3,2,{1 if mixed else 2}")
+            right = 1 if mixed else 2
+            lines.append(f"{name},{case},{mixed},{dice},3,2,{right},{right},{right}")
     (folder / "per_case.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = dict.fromkeys(seeds.SUMMARY_KEYS, 0.5)
     (folder / "results.json").write_text(
@@ -65,6 +70,7 @@ def test_folds_are_pooled_case_by_case_with_lesion_ratios_summed(data_root):
     assert ref["lesion_detection_sensitivity"] == pytest.approx(2 / 3)
     assert ref["lesion_class_accuracy"] == pytest.approx(6 / 8)
     assert ref["mixed_case_lesion_class_accuracy"] == pytest.approx(0.5)
+    assert ref["mixed_case_described_lesion_class_accuracy"] == pytest.approx(1.0)
     (other,) = record["comparison"]
     assert other["mean_class_dice"]["difference"] == pytest.approx(0.1)
     assert other["mean_class_dice"]["ci"] == pytest.approx([0.1, 0.1])

@@ -122,7 +122,9 @@ def evaluate_model(
         }
         row.update(case_metrics(pred.label_map, label))
         row.update(tolerant_case_metrics(pred.label_map, label, tolerance=1))
-        row.update(lesion_detection(pred.label_map, arrays["instance"], label))
+        mentions = (case.get("report") or {}).get("mentions")
+        described = None if mentions is None else {i for m in mentions for i in m["lesion_ids"]}
+        row.update(lesion_detection(pred.label_map, arrays["instance"], label, described))
         result.rows.append(row)
         result.lesion_outcomes += lesion_outcomes(pred.instance_map, pred.lesions, label)
         idx = pixel_sample(label, i, seed)
@@ -164,6 +166,13 @@ def summarize(ev: ModelEvaluation, n_boot: int = 2000, seed: int = 0) -> dict[st
     out["mixed_case_lesion_class_accuracy"] = (
         float(ev.column("correct_class")[mixed].sum() / detected_mixed)
         if detected_mixed
+        else float("nan")
+    )
+    # ... and on the lesions their reports describe: the share the report can decide
+    detected_described = np.nansum(ev.column("detected_described")[mixed])
+    out["mixed_case_described_lesion_class_accuracy"] = (
+        float(np.nansum(ev.column("correct_class_described")[mixed]) / detected_described)
+        if detected_described
         else float("nan")
     )
     out["false_positives_per_case"] = float(np.nanmean(ev.column("false_positives")))

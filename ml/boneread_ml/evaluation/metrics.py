@@ -7,6 +7,7 @@ arrays and are unit-tested on hand-made inputs.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -186,7 +187,10 @@ def tolerant_case_metrics(
 
 
 def lesion_detection(
-    pred_label: np.ndarray, true_instance: np.ndarray, true_label: np.ndarray
+    pred_label: np.ndarray,
+    true_instance: np.ndarray,
+    true_label: np.ndarray,
+    described: Collection[int] | None = None,
 ) -> dict[str, float]:
     """Lesion-level detection of one case.
 
@@ -199,12 +203,16 @@ def lesion_detection(
         pred_label: predicted class map.
         true_instance: true lesion ids (0 = none).
         true_label: true class map.
+        described: ids of the lesions the report describes (the phantom's
+            ``report.mentions``); the others are omitted from the report, so no
+            use of the report can give their class.
 
     Returns:
-        ``n_lesions``, ``detected``, ``correct_class``, ``false_positives``.
+        ``n_lesions``, ``detected``, ``correct_class``, ``false_positives``; with
+        ``described`` also ``detected_described`` and ``correct_class_described``.
     """
     ids = [i for i in np.unique(true_instance) if i != 0]
-    detected = correct = 0
+    detected = correct = detected_described = correct_described = 0
     for i in ids:
         region = true_instance == i
         hit = pred_label[region]
@@ -213,17 +221,24 @@ def lesion_detection(
             true_cls = np.bincount(true_label[region].ravel()).argmax()
             pred_cls = np.bincount(hit[hit > 0].ravel()).argmax()
             correct += int(pred_cls == true_cls)
+            if described is not None and int(i) in described:
+                detected_described += 1
+                correct_described += int(pred_cls == true_cls)
     components, n_comp = ndimage.label(pred_label > 0)
     false_pos = 0
     if n_comp:
         overlaps = ndimage.sum_labels(true_instance > 0, components, index=np.arange(1, n_comp + 1))
         false_pos = int(np.count_nonzero(np.asarray(overlaps) == 0))
-    return {
+    out = {
         "n_lesions": float(len(ids)),
         "detected": float(detected),
         "correct_class": float(correct),
         "false_positives": float(false_pos),
     }
+    if described is not None:
+        out["detected_described"] = float(detected_described)
+        out["correct_class_described"] = float(correct_described)
+    return out
 
 
 def lesion_outcomes(

@@ -367,6 +367,9 @@ def _commit(job_id, token, model_input, prediction, segs, frames, labelmap_file,
         job.summary = {
             "lesion_counts": counts,
             "report_used": bool(prediction.meta.get("report_used")),
+            # what ran the image network: "onnxruntime", or "torch" (also when the ONNX export
+            # failed at load and the worker fell back; its log says why)
+            "runtime": prediction.meta.get("runtime"),
             "spacing_mm": list(model_input.spacing_mm) if model_input.spacing_mm else None,
         }
         timings["store"] = round(time.perf_counter() - started, 4)

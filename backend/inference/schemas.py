@@ -39,6 +39,10 @@ class JobOutputSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     timings = serializers.JSONField()
+    runtime = serializers.CharField(
+        allow_null=True,
+        help_text='What ran the image network: "onnxruntime" or "torch"; null until it succeeded.',
+    )
     model_version = ModelVersionOutputSerializer()
     report_version = serializers.IntegerField(allow_null=True)
 

@@ -148,6 +148,7 @@ def job_output(job: InferenceJob) -> dict[str, Any]:
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "timings": job.timings,
+        "runtime": job.summary.get("runtime"),
         "model_version": model_version_output(job.model_version),
         "report_version": job.report_version.number if job.report_version else None,
     }

@@ -342,7 +342,11 @@ def predict(
         instance_map=instance_map,
         model_name=model.name,
         checksum=model.checksum,
-        meta={"task": task, "report_used": bool(report_text) and model.tokenizer is not None},
+        meta={
+            "task": task,
+            "report_used": bool(report_text) and model.tokenizer is not None,
+            "runtime": model.runtime,
+        },
     )
 
 

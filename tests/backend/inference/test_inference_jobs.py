@@ -53,6 +53,33 @@ def test_job_runs_once_and_writes_seg_lesions_and_labelmap(ingest_case, model_ve
         assert set(lesion.locations) == {"anterior", "posterior"}
 
 
+def test_the_job_records_which_runtime_ran_the_network_also_after_a_fallback(
+    ingest_case, model_version, monkeypatch, api
+):
+    from boneread_ml.models import onnx_runtime
+    from inference import runner
+
+    first = ingest_case(0)
+    job, _ = services.inference_job_create(study=first)
+    assert inference_job_run(job_id=str(job.id)) == "succeeded"
+    job.refresh_from_db()
+    assert job.summary["runtime"] == "onnxruntime"
+
+    # a worker whose ONNX export fails falls back to torch: the job record must say so
+    def failing_export(network):
+        raise RuntimeError("exporter crashed")
+
+    monkeypatch.setattr(onnx_runtime, "export_onnx", failing_export)
+    monkeypatch.setattr(runner, "_MODEL_CACHE", {})
+    second = ingest_case(1)
+    fallback, _ = services.inference_job_create(study=second)
+    assert inference_job_run(job_id=str(fallback.id)) == "succeeded"
+    fallback.refresh_from_db()
+    assert fallback.summary["runtime"] == "torch"
+    answer = api.get(f"/api/inference/jobs/{fallback.id}")
+    assert answer.status_code == 200 and answer.json()["runtime"] == "torch"
+
+
 def test_seg_reads_back_with_highdicom_and_matches_the_predicted_mask(ingest_case, model_version):
     from boneread_ml.predict import predict
 

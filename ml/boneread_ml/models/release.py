@@ -184,9 +184,10 @@ def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
         raise CheckpointError(f"{where}: postprocess must be an object, got {section!r}")
 
     threshold = section.get("lesion_threshold")
-    if threshold is not None and not ((t := _finite(threshold)) is not None and 0.0 <= t < 1.0):
+    # on 1 - p(background): 1 marks nothing, a negative value everything (tests use both)
+    if threshold is not None and not ((t := _finite(threshold)) is not None and -1.0 <= t <= 1.0):
         raise CheckpointError(
-            f"{where}: postprocess.lesion_threshold must be a number in [0, 1), got {threshold!r}"
+            f"{where}: postprocess.lesion_threshold must be a number in [-1, 1], got {threshold!r}"
         )
     calibration = section.get("lesion_calibration")
     if calibration is not None:

@@ -265,7 +265,7 @@ def test_registering_verifies_checksum_and_is_idempotent(planar_model_dir, tampe
     [
         ({"site_rule": {"min_cover": "half"}}, r"site_rule\.min_cover must be a number in \(0, 1\]"),
         ({"site_rule": {"min_cover": 0.5, "cover": 0.5}}, r"site_rule has unknown keys \['cover'\]"),
-        ({"lesion_threshold": 1.5}, r"lesion_threshold must be a number in \[0, 1\)"),
+        ({"lesion_threshold": 1.5}, r"lesion_threshold must be a number in \[-1, 1\]"),
         ({"lesion_calibration": {"features": ["size"], "coef": [1.0], "intercept": 0.0}},
          r"lesion_calibration\.features must be"),
     ],

@@ -141,9 +141,9 @@ SHIPPED = {
 }
 #: Lesion (any class) Dice pooled over the fixed cases; set below what the shipped weights reach
 #: (docs/model-card.md) so that a broken checkpoint, preprocessing or interface fails.
-#: The SPECT/CT weights reach 0.453 (6 cases) here; the planar weights shipped before the
-#: report's site maps reached 0.263 (10 cases), the current ones pass the same floor.
-DICE_FLOOR = {"planar": 0.18, "spectct": 0.30}
+#: The SPECT/CT weights reach 0.453 (6 cases) here; the planar weights 0.388 (10 cases; those
+#: trained on 64 x 64 crops before the context comparison, about 0.26).
+DICE_FLOOR = {"planar": 0.30, "spectct": 0.30}
 #: (cases, seed): a different seed from the training data, so never part of it
 FIXED = {"planar": (10, 2024), "spectct": (6, 2024)}
 
@@ -174,14 +174,15 @@ def test_shipped_checkpoint_finds_the_lesions_of_fixed_cases(kind, tmp_path):
     )
 
 
-#: Metastatic Dice pooled over the fixed planar cases. The shipped planar release reaches 0.272
-#: with its report-site class rule (postprocess.site_rule) and 0.168 without it, so a release
+#: Metastatic Dice pooled over the fixed planar cases. The shipped planar release reaches 0.259
+#: with its report-site class rule (postprocess.site_rule) and 0.171 without it, so a release
 #: that lost the rule fails; the weights shipped before the report's site maps reached
 #: 0.02-0.06 on such sets.
 METASTATIC_DICE_FLOOR = 0.20
 #: Share of the detected lesions whose class follows a one-sentence report that names the
-#: lesion's region as metastatic, then as benign (the shipped planar weights: 23 of 26).
-FOLLOWS_REPORT_FLOOR = 0.75
+#: lesion's region as metastatic, then as benign: the shipped planar release 24 of 31 (0.77),
+#: the same weights without the site rule 17 of 31 (0.55).
+FOLLOWS_REPORT_FLOOR = 0.70
 
 
 def _majority_class(label_map: np.ndarray, where: np.ndarray) -> int:

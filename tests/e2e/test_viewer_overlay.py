@@ -277,7 +277,9 @@ def test_planar_posterior_first_file_shows_each_view_and_its_overlay_in_place(
     import json
 
     manifest = json.loads((phantom_root / "planar" / "manifest.json").read_text("utf-8"))
-    case = next(c for c in manifest["cases"] if c["lesions"])
+    # the case with the most lesion pixels: its masks must be large enough on screen that a
+    # misplaced one could not pass the comparison below
+    case = max(manifest["cases"], key=lambda c: sum(les["area_px"] for les in c["lesions"]))
     nm = phantom_root / "planar" / case["dicom_dir"] / "NM_WB.dcm"
     results = instances_ingest(
         files=[("ant-first.dcm", nm.read_bytes()), ("post-first.dcm", posterior_first_copy(nm))],
@@ -306,7 +308,8 @@ def test_planar_posterior_first_file_shows_each_view_and_its_overlay_in_place(
     # The overlays: each view's mask on its own image, as for the anterior-first file.
     for view in ("anterior", "posterior"):
         assert changed(seen["original"][view], plain_o[view]) > 20, view  # a mask is drawn
-        assert changed(seen["swapped"][view], seen["original"][view]) < 50, view
+        # (39 pixels drawn per view by the shipped model, 0 differ: a shifted mask fails)
+        assert changed(seen["swapped"][view], seen["original"][view]) < 10, view
     assert page.console_errors == []
 
 

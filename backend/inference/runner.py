@@ -370,6 +370,8 @@ def _commit(job_id, token, model_input, prediction, segs, frames, labelmap_file,
             # what ran the image network: "onnxruntime", or "torch" (also when the ONNX export
             # failed at load and the worker fell back; its log says why)
             "runtime": prediction.meta.get("runtime"),
+            # lesions the release's report-site gate removed; None: the release has no gate
+            "suppressed_outside_report": prediction.meta.get("suppressed_outside_report"),
             "spacing_mm": list(model_input.spacing_mm) if model_input.spacing_mm else None,
         }
         timings["store"] = round(time.perf_counter() - started, 4)

@@ -43,6 +43,11 @@ class JobOutputSerializer(serializers.Serializer):
         allow_null=True,
         help_text='What ran the image network: "onnxruntime" or "torch"; null until it succeeded.',
     )
+    suppressed_outside_report = serializers.IntegerField(
+        allow_null=True,
+        help_text="Lesions the model's report-site gate removed (unlikely lesions outside every "
+        "site the report names); null when the model has no gate or the job has not succeeded.",
+    )
     model_version = ModelVersionOutputSerializer()
     report_version = serializers.IntegerField(allow_null=True)
 
@@ -106,6 +111,9 @@ class AiResultOutputSerializer(serializers.Serializer):
     report_version = serializers.IntegerField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     lesion_counts = serializers.DictField(child=serializers.IntegerField())
+    suppressed_outside_report = serializers.IntegerField(
+        allow_null=True, help_text="As on the job: lesions the report-site gate removed."
+    )
     lesions = LesionOutputSerializer(many=True)
     seg = SegOutputSerializer(many=True)
     labelmap = LabelmapOutputSerializer()

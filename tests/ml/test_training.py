@@ -156,36 +156,51 @@ def test_config_errors_and_overrides(tmp_path):
         load_config(tmp_path / "missing.yaml")
 
 
-def test_a_report_site_rule_must_fit_the_model_it_configures(tmp_path):
+@pytest.mark.parametrize(
+    ("key", "good", "bad", "message"),
+    [
+        ("site_rule", {"min_cover": 0.5}, {"min_cover": 2},
+         r"site_rule\.min_cover must be a number in \(0, 1\]"),
+        ("site_gate", {"min_cover": 0.5, "min_probability": 0.4},
+         {"min_cover": 0.5, "min_probability": -0.1},
+         r"site_gate\.min_probability must be a number in \[0, 1\]"),
+    ],
+)  # fmt: skip
+def test_a_report_site_setting_must_fit_the_model_it_configures(key, good, bad, message):
     site_maps = {**FAST, "mt_unet": {**FAST["mt_unet"], "site_maps": True}}
-    with pytest.raises(ValueError, match=r"site_rule\.min_cover must be a number in \(0, 1\]"):
-        load_config(None, {**site_maps, "postprocess": {"site_rule": {"min_cover": 2}}})
-    with pytest.raises(ValueError, match="site_rule needs task planar with mt_unet.site_maps"):
-        load_config(None, {**FAST, "postprocess": {"site_rule": {"min_cover": 0.5}}})
-    with pytest.raises(ValueError, match="site_rule needs task planar"):
-        load_config(
-            None, {**site_maps, "task": "spectct", "postprocess": {"site_rule": {"min_cover": 0.5}}}
-        )
+    assert load_config(None, {**site_maps, "postprocess": {key: good}})["postprocess"][key] == good
+    with pytest.raises(ValueError, match=message):
+        load_config(None, {**site_maps, "postprocess": {key: bad}})
+    with pytest.raises(ValueError, match=f"{key} needs task planar with mt_unet.site_maps"):
+        load_config(None, {**FAST, "postprocess": {key: good}})
+    with pytest.raises(ValueError, match=f"{key} needs task planar"):
+        load_config(None, {**site_maps, "task": "spectct", "postprocess": {key: good}})
 
 
-def test_the_configs_site_rule_reaches_the_release_through_calibration(planar_root, tmp_path):
+def test_the_configs_site_rule_and_gate_reach_the_release_through_calibration(
+    planar_root, tmp_path
+):
     from boneread_ml.predict import load_model
 
     rule = {"min_cover": 0.6}
+    gate = {"min_cover": 0.5, "min_probability": 0.3}
     cfg = load_config(
         None,
         {**FAST, "mt_unet": {**FAST["mt_unet"], "site_maps": True},
-         "postprocess": {"site_rule": rule}, "train": {**FAST["train"], "calibrate_cases": 4}},
+         "postprocess": {"site_rule": rule, "site_gate": gate},
+         "train": {**FAST["train"], "calibrate_cases": 4}},
     )  # fmt: skip
     text = train_fold(cfg, planar_root, tmp_path / "text", val_folds=[0])
     postprocess = json.loads((Path(text["release"]) / "config.json").read_text())["postprocess"]
     assert postprocess["site_rule"] == rule and "lesion_threshold" in postprocess
-    assert load_model(text["release"], optimize=False).site_rule == rule
+    assert postprocess["site_gate"] == gate
+    loaded = load_model(text["release"], optimize=False)
+    assert (loaded.site_rule, loaded.site_gate) == (rule, gate)
     # the image-only ablation of the same config cannot read site maps: no rule in its release
     no_text = train_fold({**cfg, "model": "mt_unet_no_text"}, planar_root, tmp_path / "no_text",
                          val_folds=[0])  # fmt: skip
     released = json.loads((Path(no_text["release"]) / "config.json").read_text())
-    assert "site_rule" not in (released.get("postprocess") or {})
+    assert not {"site_rule", "site_gate"} & set(released.get("postprocess") or {})
 
 
 def test_toy_data_is_deterministic(tmp_path):

@@ -81,6 +81,8 @@ export interface AiResult {
   report_version: number | null;
   finished_at: string | null;
   lesion_counts: Record<string, number>;
+  /** Lesions the model's report-site gate removed; null/absent: the model has no gate. */
+  suppressed_outside_report?: number | null;
   lesions: Lesion[];
   seg: { instance_id: string; sop_instance_uid: string; wado_uri: string }[];
   labelmap: {

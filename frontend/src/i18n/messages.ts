@@ -139,6 +139,8 @@ export const en = {
   "ai.class.metastatic": "Metastatic",
   "ai.lesions": "Lesions ({count})",
   "ai.noLesions": "No lesions found.",
+  "ai.suppressedOutsideReport":
+    "{count} unlikely finding(s) outside the sites the report names are not listed (the model's report-site gate).",
   "ai.lesion.probability": "{percent}%",
   "ai.lesion.fromReport": "class from the report's site",
   "ai.lesion.fromReportTitle":
@@ -311,6 +313,8 @@ export const zh: Dictionary = {
   "ai.class.metastatic": "转移",
   "ai.lesions": "病灶（{count}）",
   "ai.noLesions": "未发现病灶。",
+  "ai.suppressedOutsideReport":
+    "另有 {count} 处位于报告未提及部位的低概率病灶未列出（模型的报告部位过滤）。",
   "ai.lesion.probability": "{percent}%",
   "ai.lesion.fromReport": "类别依据报告部位",
   "ai.lesion.fromReportTitle":

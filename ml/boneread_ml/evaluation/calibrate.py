@@ -189,8 +189,11 @@ def calibrate_release(
         ),
     }
     section["lesion_calibration"] = fit_lesion_calibration(outcomes)
-    if model.site_rule is not None:  # a setting of the release, not fitted here: kept
-        section["site_rule"] = model.site_rule
+    from boneread_ml.models.release import REPORT_SITE_SETTINGS
+
+    for key in REPORT_SITE_SETTINGS:  # settings of the release, not fitted here: kept
+        if (model.config.get("postprocess") or {}).get(key) is not None:
+            section[key] = model.config["postprocess"][key]
     update_release_config(release, postprocess=section)
     logger.info(
         "%s: lesion threshold %.4f (training-case Dice %.3f)",

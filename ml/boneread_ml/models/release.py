@@ -166,11 +166,40 @@ def check_site_rule(rule: Any, field: str = "postprocess.site_rule") -> None:
         raise CheckpointError(f"{field}.min_cover must be a number in (0, 1], got {cover!r}")
 
 
+def check_site_gate(gate: Any, field: str = "postprocess.site_gate") -> None:
+    """Check the shape of a report-site gate (``{"min_cover": 0.5, "min_probability": 0.4}``).
+
+    Raises:
+        CheckpointError: naming ``field`` and what is wrong.
+    """
+    if not isinstance(gate, dict):
+        raise CheckpointError(
+            f'{field} must be an object such as {{"min_cover": 0.5, "min_probability": 0.4}}, '
+            f"got {gate!r}"
+        )
+    known = ["min_cover", "min_probability"]
+    unknown = sorted(set(gate) - set(known))
+    if unknown:
+        raise CheckpointError(f"{field} has unknown keys {unknown} (known: {known})")
+    cover = gate.get("min_cover", 0.5)
+    if not ((c := _finite(cover)) is not None and 0.0 < c <= 1.0):
+        raise CheckpointError(f"{field}.min_cover must be a number in (0, 1], got {cover!r}")
+    if "min_probability" not in gate:
+        raise CheckpointError(f"{field}.min_probability is missing")
+    prob = gate["min_probability"]
+    if not ((q := _finite(prob)) is not None and 0.0 <= q <= 1.0):
+        raise CheckpointError(f"{field}.min_probability must be a number in [0, 1], got {prob!r}")
+
+
+#: postprocess settings that read the report's site maps, and their shape checks
+REPORT_SITE_SETTINGS = {"site_rule": check_site_rule, "site_gate": check_site_gate}
+
+
 def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
     """Check a release's ``postprocess`` section before anything runs with it.
 
     :func:`boneread_ml.predict.predict` applies what this section records (the lesion
-    threshold, the lesion-probability recalibration, the report-site class rule). A value it
+    threshold, the lesion-probability recalibration, the report-site class rule and gate). A value it
     cannot use must stop the load with the field named, not fail in the middle of a job or,
     worse, run with a silently different meaning.
 
@@ -214,10 +243,11 @@ def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
             raise CheckpointError(
                 f"{field}.intercept must be a finite number, got {calibration.get('intercept')!r}"
             )
-    rule = section.get("site_rule")
-    if rule is not None:
-        field = f"{where}: postprocess.site_rule"
-        check_site_rule(rule, field)
+    for key, check in REPORT_SITE_SETTINGS.items():
+        if section.get(key) is None:
+            continue
+        field = f"{where}: postprocess.{key}"
+        check(section[key], field)
         mt_unet = (config.get("build_args") or {}).get("mt_unet") or {}
         if config.get("task") != "planar" or not mt_unet.get("site_maps"):
             raise CheckpointError(

@@ -54,6 +54,10 @@ DEFAULTS: dict[str, Any] = {
         # report-site class rule (boneread_ml.predict.assign_report_sites), e.g.
         # {"min_cover": 0.5}; only for models that read the report's site maps
         "site_rule": None,
+        # report-site gate (boneread_ml.predict.gate_report_sites), e.g.
+        # {"min_cover": 0.5, "min_probability": 0.4}: a lesion outside every site the report
+        # names needs that lesion probability to be kept; only with the site maps, as above
+        "site_gate": None,
     },
 }
 
@@ -74,8 +78,8 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
 
     Raises:
         FileNotFoundError: when the YAML file is missing.
-        ValueError: on unknown top-level keys or task, or a report-site rule the model
-            cannot apply.
+        ValueError: on unknown top-level keys or task, or a report-site rule or gate the
+            model cannot apply.
     """
     cfg = copy.deepcopy(DEFAULTS)
     if path is not None:
@@ -90,18 +94,20 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     cfg = deep_update(cfg, overrides or {})
     if cfg["task"] not in ("planar", "spectct"):
         raise ValueError(f"task must be planar or spectct, got {cfg['task']!r}")
-    rule = (cfg.get("postprocess") or {}).get("site_rule")
-    if rule is not None:
-        from boneread_ml.models.release import CheckpointError, check_site_rule
+    from boneread_ml.models.release import REPORT_SITE_SETTINGS, CheckpointError
 
+    for key, check in REPORT_SITE_SETTINGS.items():
+        setting = (cfg.get("postprocess") or {}).get(key)
+        if setting is None:
+            continue
         try:
-            check_site_rule(rule, f"{path or 'config'}: postprocess.site_rule")
+            check(setting, f"{path or 'config'}: postprocess.{key}")
         except CheckpointError as exc:
             raise ValueError(str(exc)) from None
         if cfg["task"] != "planar" or not (cfg.get("mt_unet") or {}).get("site_maps"):
             raise ValueError(
-                f"{path or 'config'}: postprocess.site_rule needs task planar with "
-                "mt_unet.site_maps: true (the rule reads the report's site maps)"
+                f"{path or 'config'}: postprocess.{key} needs task planar with "
+                "mt_unet.site_maps: true (it reads the report's site maps)"
             )
     return cfg
 

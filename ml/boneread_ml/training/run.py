@@ -176,10 +176,13 @@ def train_fold(
             **(extra_metadata or {}),
         },
     )
-    site_rule = (cfg.get("postprocess") or {}).get("site_rule")
-    if site_rule is not None and site_maps:
-        # a setting of the release (predict applies it), kept by calibrate_release
-        update_release_config(release, postprocess={"site_rule": site_rule})
+    from boneread_ml.models.release import REPORT_SITE_SETTINGS
+
+    post = cfg.get("postprocess") or {}
+    site_settings = {k: post[k] for k in REPORT_SITE_SETTINGS if post.get(k) is not None}
+    if site_settings and site_maps:
+        # settings of the release (predict applies them), kept by calibrate_release
+        update_release_config(release, postprocess=site_settings)
     n_calib = int(tcfg.get("calibrate_cases") or 0)
     if n_calib and train_cases:
         from boneread_ml.evaluation.calibrate import calibrate_release

@@ -80,6 +80,78 @@ def test_the_job_records_which_runtime_ran_the_network_also_after_a_fallback(
     assert answer.status_code == 200 and answer.json()["runtime"] == "torch"
 
 
+def _with_site_gate(copy_to, release, gate):
+    """``release`` copied to ``copy_to`` with ``gate`` as its report-site gate, loaded."""
+    import json
+    import shutil
+
+    from boneread_ml.predict import load_model
+
+    shutil.copytree(release, copy_to)
+    config = json.loads((copy_to / "config.json").read_text(encoding="utf-8"))
+    config.setdefault("postprocess", {})["site_gate"] = gate
+    (copy_to / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return load_model(copy_to)
+
+
+def test_the_job_stores_what_the_releases_report_site_gate_removed(
+    ingest_case, tampered_model_dir, db, api, monkeypatch
+):
+    """A release with a report-site gate: the job's lesions are predict's gated lesions and
+    the job says how many the gate removed; without a gate the count is null."""
+    import json
+
+    from boneread_ml.predict import predict
+    from inference import runner
+    from inference.services import _latest_report_version
+
+    config_file = tampered_model_dir / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    post = config.setdefault("postprocess", {})
+    post.pop("site_gate", None)
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    services.model_version_register(path=tampered_model_dir, activate=True)
+    gate = {"min_cover": 0.5, "min_probability": 0.999}  # all but near-certain lesions outside
+    gated_model = _with_site_gate(tampered_model_dir.parent / "probe", tampered_model_dir, gate)
+    for index in range(3):  # the first phantom case where the gate has something to remove
+        study = ingest_case(index)
+        model_input = read_model_input(study)
+        expected = predict(
+            model_input.images, _latest_report_version(study).text, gated_model,
+            spacing_mm=model_input.spacing_mm,
+        )  # fmt: skip
+        if expected.meta["suppressed_outside_report"]:
+            break
+    removed = expected.meta["suppressed_outside_report"]
+    assert removed > 0, "no phantom case gave the gate anything to remove; pick other cases"
+    plain, _ = services.inference_job_create(study=study)
+    assert inference_job_run(job_id=str(plain.id)) == "succeeded"
+    plain.refresh_from_db()
+    assert plain.summary["suppressed_outside_report"] is None
+
+    # the same weights given the gate (a worker started afterwards loads it)
+    post["site_gate"] = gate
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    monkeypatch.setattr(runner, "_MODEL_CACHE", {})
+    job, _ = services.inference_job_create(study=study, rerun=True)
+    assert inference_job_run(job_id=str(job.id)) == "succeeded"
+    job.refresh_from_db()
+    assert job.report_version.text == plain.report_version.text
+    assert job.summary["suppressed_outside_report"] == removed
+    assert Lesion.objects.filter(job=job).count() == len(expected.lesions)
+    assert Lesion.objects.filter(job=plain).count() == len(expected.lesions) + removed
+    assert sorted(Lesion.objects.filter(job=job).values_list("number", flat=True)) == list(
+        range(1, len(expected.lesions) + 1)
+    )
+    answer = api.get(f"/api/inference/jobs/{job.id}")
+    assert answer.status_code == 200 and answer.json()["suppressed_outside_report"] == removed
+    # what the viewer's lesion panel reads (it says how many the gate left out)
+    viewer = api.get(f"/api/studies/{study.id}/ai")
+    assert viewer.status_code == 200
+    assert viewer.json()["result"]["job_id"] == str(job.id)
+    assert viewer.json()["result"]["suppressed_outside_report"] == removed
+
+
 def test_seg_reads_back_with_highdicom_and_matches_the_predicted_mask(ingest_case, model_version):
     from boneread_ml.predict import predict
 
@@ -265,6 +337,7 @@ def test_registering_verifies_checksum_and_is_idempotent(planar_model_dir, tampe
     [
         ({"site_rule": {"min_cover": "half"}}, r"site_rule\.min_cover must be a number in \(0, 1\]"),
         ({"site_rule": {"min_cover": 0.5, "cover": 0.5}}, r"site_rule has unknown keys \['cover'\]"),
+        ({"site_gate": {"min_cover": 0.5}}, r"site_gate\.min_probability is missing"),
         ({"lesion_threshold": 1.5}, r"lesion_threshold must be a number in \[-1, 1\]"),
         ({"lesion_calibration": {"features": ["size"], "coef": [1.0], "intercept": 0.0}},
          r"lesion_calibration\.features must be"),

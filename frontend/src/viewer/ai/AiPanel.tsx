@@ -5,7 +5,12 @@ import { dictionaries, type MessageKey } from "../../i18n/messages";
 import { useI18n } from "../../i18n/useI18n";
 import { cssColor, type OverlayStyle } from "../overlay/overlayStyle";
 import { AiResultChooser } from "./AiResultChooser";
-import { probabilityPercent, sortedLesions, volumeText } from "./lesionDisplay";
+import {
+  probabilityPercent,
+  sortedLesions,
+  suppressedCount,
+  volumeText,
+} from "./lesionDisplay";
 import { OverlayControls } from "./OverlayControls";
 import { regionName } from "./regionName";
 import type { StudyAiState } from "./useStudyAi";
@@ -126,6 +131,11 @@ export function AiPanel({
             counts={result.lesion_counts}
           />
           <h3>{t("ai.lesions", { count: result.lesions.length })}</h3>
+          {suppressedCount(result) > 0 && (
+            <p className="muted" data-testid="ai-suppressed">
+              {t("ai.suppressedOutsideReport", { count: suppressedCount(result) })}
+            </p>
+          )}
           {result.lesions.length === 0 ? (
             <p className="muted">{t("ai.noLesions")}</p>
           ) : (

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Lesion } from "../../api/inference";
-import { probabilityPercent, sortedLesions, volumeText } from "./lesionDisplay";
+import {
+  probabilityPercent,
+  sortedLesions,
+  suppressedCount,
+  volumeText,
+} from "./lesionDisplay";
 
 function lesion(
   id: number,
@@ -47,5 +52,13 @@ describe("lesion display", () => {
     expect(volumeText(0.5)).toBe("0.50");
     expect(volumeText(3.24)).toBe("3.2");
     expect(volumeText(12.6)).toBe("13");
+  });
+
+  it("counts the gate's removed lesions only when there are some", () => {
+    expect(suppressedCount({ suppressed_outside_report: 3 })).toBe(3);
+    expect(suppressedCount({ suppressed_outside_report: 0 })).toBe(0);
+    expect(suppressedCount({ suppressed_outside_report: null })).toBe(0);
+    expect(suppressedCount({})).toBe(0);
+    expect(suppressedCount({ suppressed_outside_report: Number.NaN })).toBe(0);
   });
 });

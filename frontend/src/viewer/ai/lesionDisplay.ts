@@ -37,3 +37,15 @@ export function volumeText(ml: number): string {
   const digits = Math.max(0, 1 - Math.floor(Math.log10(ml)));
   return ml.toFixed(Math.min(digits, 3));
 }
+
+/**
+ * How many unlikely lesions the model's report-site gate left out of the list
+ * (outside every site the report names): 0 when none, or when the model has
+ * no gate or the server is older.
+ */
+export function suppressedCount(result: {
+  suppressed_outside_report?: number | null;
+}): number {
+  const n = result.suppressed_outside_report;
+  return typeof n === "number" && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+}

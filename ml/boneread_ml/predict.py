@@ -432,10 +432,10 @@ def gate_report_sites(
 ) -> list[dict[str, Any]]:
     """Remove unlikely lesions that lie outside every site the report names (in place).
 
-    Measured on the planar phantom (docs/results/planar-site-gate): nine in ten of MT-UNet's
-    false positives on scans with lesions lie outside the regions the report names, most of them
-    small blobs with a low lesion probability, while the true lesions outside those regions are
-    mostly the ones the report omits, often with a high probability. The gate therefore keeps
+    Measured on the planar phantom (docs/results/planar-site-gate): most of MT-UNet's false
+    positives lie outside the regions the report names, small blobs with a low lesion
+    probability, while the true lesions outside those regions are mostly the ones the report
+    omits, often with a high probability. The gate therefore keeps
     every lesion inside a named region (mean map value of either class >= ``min_cover``) and,
     outside them, only lesions whose stated probability (the recalibrated one where the
     release has a calibration) is at least ``min_probability``. With no site in the report

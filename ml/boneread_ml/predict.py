@@ -432,10 +432,11 @@ def gate_report_sites(
 ) -> list[dict[str, Any]]:
     """Remove unlikely lesions that lie outside every site the report names (in place).
 
-    Measured on the planar phantom (docs/results/planar-site-gate): most of MT-UNet's false
-    positives lie outside the regions the report names, small blobs with a low lesion
-    probability, while the true lesions outside those regions are mostly the ones the report
-    omits, often with a high probability. The gate therefore keeps
+    A release option, off in the shipped planar release: on the planar phantom
+    (docs/results/planar-site-gate) about half of MT-UNet's false positives lie outside the
+    regions the report names, small blobs with a low lesion probability, but the gate removed
+    them no better than a plain probability filter would, and it hides true lesions the report
+    does not mention. The gate keeps
     every lesion inside a named region (mean map value of either class >= ``min_cover``) and,
     outside them, only lesions whose stated probability (the recalibrated one where the
     release has a calibration) is at least ``min_probability``. With no site in the report

@@ -362,6 +362,13 @@ def predict(
     )
 
 
+def _lesion_pixels(instance_map: np.ndarray, lesion: dict[str, Any]) -> tuple[tuple, np.ndarray]:
+    """A planar lesion's bounding-box slices and its pixels within them."""
+    box = lesion["bbox"]
+    sl = tuple(slice(a, b) for a, b in zip(box[:2], box[2:], strict=True))
+    return sl, instance_map[sl] == lesion["id"]
+
+
 def assign_report_sites(
     label_map: np.ndarray,
     instance_map: np.ndarray,
@@ -395,8 +402,7 @@ def assign_report_sites(
         lesion["class_source"] = "image"
         if not site_maps.any():
             continue
-        sl = tuple(slice(a, b) for a, b in zip(lesion["bbox"][:2], lesion["bbox"][2:], strict=True))
-        region = instance_map[sl] == lesion["id"]
+        sl, region = _lesion_pixels(instance_map, lesion)
         benign = float(site_maps[0][sl][region].mean())
         metastatic = float(site_maps[1][sl][region].mean())
         if benign >= cover > metastatic:
@@ -461,8 +467,7 @@ def gate_report_sites(
     named = np.maximum(site_maps[0], site_maps[1])
     kept, removed = [], []
     for lesion in lesions:
-        sl = tuple(slice(a, b) for a, b in zip(lesion["bbox"][:2], lesion["bbox"][2:], strict=True))
-        region = instance_map[sl] == lesion["id"]
+        sl, region = _lesion_pixels(instance_map, lesion)
         inside = float(named[sl][region].mean()) >= cover
         (kept if inside or float(lesion["probability"]) >= min_p else removed).append(lesion)
     if not removed:

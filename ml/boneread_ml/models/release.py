@@ -148,22 +148,26 @@ def _finite(value: Any) -> float | None:
     return float(value) if ok and math.isfinite(value) else None
 
 
+def _check_site_setting(value: Any, field: str, known: list[str], example: str) -> None:
+    """The shape both report-site settings share: an object of known keys with a
+    ``min_cover`` in (0, 1] (default 0.5)."""
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{field} must be an object such as {example}, got {value!r}")
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise CheckpointError(f"{field} has unknown keys {unknown} (known: {known})")
+    cover = value.get("min_cover", 0.5)
+    if not ((c := _finite(cover)) is not None and 0.0 < c <= 1.0):
+        raise CheckpointError(f"{field}.min_cover must be a number in (0, 1], got {cover!r}")
+
+
 def check_site_rule(rule: Any, field: str = "postprocess.site_rule") -> None:
     """Check the shape of a report-site class rule (``{"min_cover": 0.5}``).
 
     Raises:
         CheckpointError: naming ``field`` and what is wrong.
     """
-    if not isinstance(rule, dict):
-        raise CheckpointError(
-            f'{field} must be an object such as {{"min_cover": 0.5}}, got {rule!r}'
-        )
-    unknown = sorted(set(rule) - {"min_cover"})
-    if unknown:
-        raise CheckpointError(f"{field} has unknown keys {unknown} (known: ['min_cover'])")
-    cover = rule.get("min_cover", 0.5)
-    if not ((c := _finite(cover)) is not None and 0.0 < c <= 1.0):
-        raise CheckpointError(f"{field}.min_cover must be a number in (0, 1], got {cover!r}")
+    _check_site_setting(rule, field, ["min_cover"], '{"min_cover": 0.5}')
 
 
 def check_site_gate(gate: Any, field: str = "postprocess.site_gate") -> None:
@@ -172,18 +176,8 @@ def check_site_gate(gate: Any, field: str = "postprocess.site_gate") -> None:
     Raises:
         CheckpointError: naming ``field`` and what is wrong.
     """
-    if not isinstance(gate, dict):
-        raise CheckpointError(
-            f'{field} must be an object such as {{"min_cover": 0.5, "min_probability": 0.4}}, '
-            f"got {gate!r}"
-        )
-    known = ["min_cover", "min_probability"]
-    unknown = sorted(set(gate) - set(known))
-    if unknown:
-        raise CheckpointError(f"{field} has unknown keys {unknown} (known: {known})")
-    cover = gate.get("min_cover", 0.5)
-    if not ((c := _finite(cover)) is not None and 0.0 < c <= 1.0):
-        raise CheckpointError(f"{field}.min_cover must be a number in (0, 1], got {cover!r}")
+    example = '{"min_cover": 0.5, "min_probability": 0.4}'
+    _check_site_setting(gate, field, ["min_cover", "min_probability"], example)
     if "min_probability" not in gate:
         raise CheckpointError(f"{field}.min_probability is missing")
     prob = gate["min_probability"]

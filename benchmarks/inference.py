@@ -74,16 +74,30 @@ TARGETS = {
     "spectct": {"predict_s": 1.0},
 }
 GEMM_N = 2048
+PHANTOM_SEED = 2024
 #: SPECT/CT slices per batch compared in the sweep
 SLICE_BATCHES = (4, 8, 16, 32)
 
 
-def synthetic_input(task: str, rng: np.random.Generator) -> np.ndarray:
+def synthetic_input(task: str, rng: np.random.Generator) -> tuple[np.ndarray, tuple, str]:
+    """(images, spacing in mm, what they are).
+
+    Planar: Poisson counts (the network's time does not depend on them). SPECT/CT:
+    one phantom case, because predict() also reads the lesions' bone and level
+    from the CT (``boneread_ml.ct_regions``), which takes longer on a body than on
+    noise it refuses at once.
+    """
     if task == "planar":
-        return rng.poisson(30.0, size=(2, 1024, 256)).astype(np.float32)
-    spect = rng.poisson(20.0, size=(128, 128, 128)).astype(np.float32)
-    ct = rng.normal(0.0, 300.0, size=(128, 128, 128)).astype(np.float32)
-    return np.stack([spect, ct])
+        return rng.poisson(30.0, size=(2, 1024, 256)).astype(np.float32), (2.4, 2.4), "noise"
+    import tempfile
+
+    from boneread_ml.data.manifest import generate, load_case_arrays, load_manifest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = generate("spectct", 1, PHANTOM_SEED, Path(tmp) / "case", dicom=False)
+        arrays = load_case_arrays(root, load_manifest(root)["cases"][0])
+    spacing = tuple(float(v) for v in arrays["spacing_mm"])
+    return arrays["image"], spacing, f"SPECT/CT phantom case, seed {PHANTOM_SEED}"
 
 
 def monai_unet() -> torch.nn.Module:
@@ -161,7 +175,7 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
     fast = load_model(checkpoint, device=device, runtime="torch")
     eager = load_model(checkpoint, device=device, optimize=False)
     unet = monai_unet().to(device)
-    images = synthetic_input(task, np.random.default_rng(0))
+    images, spacing, source = synthetic_input(task, np.random.default_rng(0))
     batches = network_batches(task, images, device)
     ids, mask = _tokenize(fast, REPORT, device)
     slice_wise = task != "planar"
@@ -187,8 +201,8 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
         "torch_forward": lambda: forward(fast.network),
         "eager_forward": eager_forward,
         "monai_unet": unet_forward,
-        "predict": lambda: predict(images, REPORT, product),
-        "torch_predict": lambda: predict(images, REPORT, fast),
+        "predict": lambda: predict(images, REPORT, product, spacing_mm=spacing),
+        "torch_predict": lambda: predict(images, REPORT, fast, spacing_mm=spacing),
     }
     sweep_batches = {}
     if slice_wise:
@@ -219,6 +233,8 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
         "ort_settings": product.ort.settings if product.ort is not None else None,
         "load_s": load_s,
         "input_shape": list(images.shape),
+        "input": source,
+        "spacing_mm": list(spacing),
         "network_batch": list(batches[0].shape),
         "slice_batch": SLICE_BATCH if slice_wise else None,
         "repeats": repeats,

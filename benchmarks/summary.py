@@ -126,6 +126,32 @@ def synth(d: dict) -> list[str]:
     return rows
 
 
+def ct_regions(d: dict) -> list[str]:
+    def cell(r: dict) -> str:
+        if r["rate"] is None:
+            return "-"
+        return f"{r['rate']:.2f} ({r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}), n = {r['n']}"
+
+    rows = ["| measure | share (95% CI over cases), lesions |", "|---|---|"]
+    for key, label in (
+        ("exact", "exact name"),
+        ("bone_and_side", "bone and side (number ignored)"),
+        ("spine_level_exact", "vertebral level, spine lesions"),
+        ("rib_number_exact", "rib number, rib lesions"),
+        ("rib_side_right", "rib and side, rib lesions"),
+        ("no_region", "no region"),
+    ):
+        rows.append(f"| {label} | {cell(d[key])} |")
+    anchors = ", ".join(f"{k}: {v}" for k, v in d["level_anchor_by_bed"].items())
+    rows += [
+        "",
+        f"{d['data']}; {d['lesions']} lesions. Levels counted from (bed / anchor): {anchors}. "
+        f"Seconds per CT: median {d['seconds_per_ct']['median']}, "
+        f"max {d['seconds_per_ct']['max']}.",
+    ]
+    return rows
+
+
 def viewer(d: dict) -> list[str]:
     rows = [
         "| study | opened | first image (median, p95) | overlay (median, p95) | targets | |",
@@ -259,6 +285,15 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
         "python benchmarks/inference.py --threads 2 --repeats 7",
         inference,
     ),
+    "inference_avx512_amx": (
+        "Model inference latency (CPU), the earlier machine",
+        "The same benchmark on another 2-core machine (fp32 GEMM 389 GFLOP/s), from before it "
+        "timed `predict()` with the voxel spacing on a SPECT/CT phantom case (so SPECT/CT without "
+        "the regions read from the CT, on noise); kept to show how much the figures move with "
+        "the machine.",
+        "python benchmarks/inference.py --threads 2 --repeats 7 (as of 2026-12-02 12:35 UTC)",
+        inference,
+    ),
     "jobs": (
         "AI job end to end",
         "From creating an inference job (enqueue) to the commit that stores its DICOM SEG in the archive, "
@@ -351,6 +386,16 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
         "nice -n 10 python benchmarks/stats_coverage.py --repetitions 200 --sd-log-reader-arm 0.15 "
         "--out benchmarks/results/stats_coverage_reader_arm.json",
         stats_coverage,
+    ),
+    "ct_regions": (
+        "SPECT/CT lesion regions from the CT",
+        "The bone and level of each ground-truth lesion of synthetic SPECT/CT cases, named from the "
+        "case's CT alone by `boneread_ml.ct_regions` (spinous processes for the vertebrae, rib "
+        "heads and the sacrum to count the levels from), against the phantom's own region of the "
+        "lesion. The rules were developed on another seed; they have not been checked on patient "
+        "CT.",
+        "python benchmarks/ct_regions.py",
+        ct_regions,
     ),
     "synth": (
         "Phantom generation speed",

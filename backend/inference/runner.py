@@ -292,9 +292,9 @@ def _run_stages(job: InferenceJob, token: uuid.UUID, timings: dict[str, float]) 
             raise PermanentJobError(f"The model refused the images: {exc}") from exc
     _check(job.id, token, stage="writing_results", progress=0.8)
     with _timed(timings, "regions"):
-        from inference.ct_regions import lesions_add_regions
+        from inference.ct_regions import orient_regions
 
-        lesions_add_regions(prediction.lesions, model_input)
+        orient_regions(prediction.lesions, model_input)
     with _timed(timings, "write_results"):
         frames = labelmap_frames(model_input.task, prediction.label_map)
         from inference.results import labelmap_store, seg_build

@@ -132,7 +132,9 @@ class Prediction:
             ``volume_ml`` (SPECT/CT; mm/ml only when spacing is known),
             ``max_counts`` (highest raw counts in it), ``centroid`` (index
             coordinates), ``bbox`` ([start..., stop...], stop exclusive),
-            ``region`` (coarse anatomical region, Chinese, or None).
+            ``region`` (Chinese region name or None: planar, a coarse region from
+            the lesion's place in the body; SPECT/CT, the bone and level read from
+            the CT by :mod:`boneread_ml.ct_regions` when the spacing is known).
         instance_map: uint16 component ids, same shape as ``label_map``.
         model_name: registry name of the network.
         checksum: sha256 of its weights.
@@ -526,6 +528,17 @@ def planar_region(centroid: Sequence[float], body: np.ndarray) -> str | None:
     return f"{side}下肢"
 
 
+def _region(centroid, body, anatomy, mask, sl) -> str | None:
+    """A lesion's region: planar from its place in the body, SPECT/CT from the CT's bone."""
+    if body is not None:
+        return planar_region(centroid, body)
+    if anatomy is not None:
+        from boneread_ml.ct_regions import region_name
+
+        return region_name(anatomy, mask, sl)
+    return None
+
+
 def lesion_table(
     label_map: np.ndarray,
     probs: np.ndarray,
@@ -555,6 +568,11 @@ def lesion_table(
             if np.any(smooth > 0)
             else smooth > 0
         )
+    anatomy = None
+    if task == "spectct" and spacing_mm is not None and n:
+        from boneread_ml.ct_regions import read_ct_anatomy
+
+        anatomy = read_ct_anatomy(images[1], spacing_mm)
     unit = float(np.prod(spacing_mm)) if spacing_mm is not None else None
     lesions = []
     for comp, sl in enumerate(ndimage.find_objects(instance), start=1):
@@ -579,7 +597,7 @@ def lesion_table(
             "max_counts": float(counts[sl][region].max()),
             "centroid": centroid,
             "bbox": [s.start for s in sl] + [s.stop for s in sl],
-            "region": planar_region(centroid, body) if body is not None else None,
+            "region": _region(centroid, body, anatomy, region, sl),
         }
         if task == "planar":
             lesion["area_px"] = size

@@ -17,7 +17,15 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     list_display = ("name", "task", "version", "is_active", "checksum", "created")
     list_filter = ("task", "is_active")
-    readonly_fields = ("task", "checksum", "config", "path", "is_active", "registered_by")
+    readonly_fields = (
+        "task",
+        "checksum",
+        "postprocess_sha256",
+        "config",
+        "path",
+        "is_active",
+        "registered_by",
+    )
     actions = [activate]
 
     def has_add_permission(self, request) -> bool:

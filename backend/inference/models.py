@@ -29,6 +29,9 @@ class ModelVersion(BaseModel):
     path = models.CharField(max_length=500)
     # sha256 of the weights file; verified against config.json and the file on every load.
     checksum = models.CharField(max_length=64)
+    # sha256 of config.json's ``postprocess`` (boneread_ml.models.release.postprocess_sha256):
+    # the same weights with other post-processing are another version; verified on every load.
+    postprocess_sha256 = models.CharField(max_length=64, blank=True, default="")
     config = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     model_card = models.TextField(blank=True)
@@ -40,7 +43,9 @@ class ModelVersion(BaseModel):
     class Meta:
         ordering = ["task", "-created"]
         constraints = [
-            models.UniqueConstraint(fields=["task", "checksum"], name="model_version_checksum"),
+            models.UniqueConstraint(
+                fields=["task", "checksum", "postprocess_sha256"], name="model_version_checksum"
+            ),
             models.UniqueConstraint(
                 fields=["task", "name", "version"], name="model_version_name_version"
             ),

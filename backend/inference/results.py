@@ -33,6 +33,13 @@ def job_uid(job_id: uuid.UUID | str, part: str) -> str:
     return f"2.25.{uuid.uuid5(uuid.UUID(str(job_id)), part).int}"
 
 
+def _series_description(model_name: str, model_version: str, tail: str = "") -> str:
+    """ "AI lesions (<model> <version>)<tail>" within SeriesDescription's 64 characters (VR LO),
+    shortening the model's name and version rather than the tail (the view)."""
+    room = 64 - len("AI lesions ()") - len(tail)
+    return f"AI lesions ({f'{model_name} {model_version}'[:room]}){tail}"
+
+
 def _segment_descriptions(model_name: str, model_version: str) -> list[hd.seg.SegmentDescription]:
     algorithm = hd.AlgorithmIdentificationSequence(
         name=model_name[:64],
@@ -101,11 +108,11 @@ def seg_build(
                 for derivation in item.get("DerivationImageSequence", []):
                     for source in derivation.SourceImageSequence:
                         source.ReferencedFrameNumber = entry["frame"]
-            seg.SeriesDescription = (
-                f"AI lesions ({model_name} {model_version}), {entry['view']} view"
+            seg.SeriesDescription = _series_description(
+                model_name, model_version, f", {entry['view']} view"
             )
         else:
-            seg.SeriesDescription = f"AI lesions ({model_name} {model_version})"
+            seg.SeriesDescription = _series_description(model_name, model_version)
         buffer = io.BytesIO()
         seg.save_as(buffer, enforce_file_format=True)
         outputs.append(buffer.getvalue())

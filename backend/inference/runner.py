@@ -59,7 +59,7 @@ class PermanentJobError(Exception):
 
 # --- per-process model cache ----------------------------------------------------------------
 
-_MODEL_CACHE: dict[tuple[str, str], Any] = {}
+_MODEL_CACHE: dict[tuple[str, str, str], Any] = {}
 _MODEL_LOCK = threading.Lock()
 
 
@@ -68,7 +68,7 @@ def model_load(model_version: ModelVersion) -> Any:
     from boneread_ml.predict import CheckpointError, load_model
 
     path = model_path(model_version)
-    key = (str(path), model_version.checksum)
+    key = (str(path), model_version.checksum, model_version.postprocess_sha256)
     with _MODEL_LOCK:
         if key in _MODEL_CACHE:
             return _MODEL_CACHE[key]
@@ -85,6 +85,15 @@ def model_load(model_version: ModelVersion) -> Any:
                 f"The files of model {model_version.name} {model_version.version} changed since "
                 f"it was registered (sha256 {loaded.checksum[:12]}... instead of "
                 f"{model_version.checksum[:12]}...). An admin must register the new files."
+            )
+        from boneread_ml.models.release import postprocess_sha256
+
+        if postprocess_sha256(loaded.config) != model_version.postprocess_sha256:
+            raise PermanentJobError(
+                f"The post-processing settings of model {model_version.name} "
+                f"{model_version.version} (config.json's postprocess: threshold, recalibration, "
+                "report-site rules) changed since it was registered. An admin must register the "
+                "release again; it becomes a new version."
             )
         _MODEL_CACHE[key] = loaded
         return loaded

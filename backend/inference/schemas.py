@@ -11,6 +11,7 @@ class ModelVersionOutputSerializer(serializers.Serializer):
     task = serializers.CharField()
     version = serializers.CharField()
     checksum = serializers.CharField()
+    postprocess_sha256 = serializers.CharField()
     is_active = serializers.BooleanField()
     created = serializers.DateTimeField()
 

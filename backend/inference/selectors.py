@@ -119,6 +119,7 @@ def model_version_output(model_version: ModelVersion, *, full: bool = False) -> 
         "task": model_version.task,
         "version": model_version.version,
         "checksum": model_version.checksum,
+        "postprocess_sha256": model_version.postprocess_sha256,
         "is_active": model_version.is_active,
         "created": model_version.created.isoformat(),
     }

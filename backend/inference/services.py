@@ -61,15 +61,20 @@ def model_version_register(
     user: Any = None,
     model_card: str | None = None,
 ) -> tuple[ModelVersion, bool]:
-    """Register a release directory as a ModelVersion (idempotent by task + checksum).
+    """Register a release directory as a ModelVersion (idempotent by task, weights and
+    post-processing).
 
     The weights' sha256 is computed now and must equal ``config.json``'s ``weights_sha256``;
-    the worker checks it again on every load.
+    the sha256 of its ``postprocess`` section is recorded too. The worker checks both again on
+    every load. The same weights with other post-processing (a refitted threshold or
+    recalibration, a report-site rule) become a new version, by default named
+    ``<version>-post-<8 hex digits>``, so that jobs made with the old settings are not
+    returned for the new ones.
 
     Args:
         path: the release directory (kept relative to MODEL_DIR when inside it).
         name / version: defaults from config.json (``model_name``; ``version`` or the first 12
-            hex digits of the checksum).
+            hex digits of the checksum, with the post-processing's suffix as above).
         activate: True: make it the active model of its task; None: only when the task has no
             active model yet.
         model_card: Markdown; default the release's ``MODEL_CARD.md``/``model_card.md`` if any.
@@ -77,7 +82,12 @@ def model_version_register(
     Returns:
         ``(model_version, created)``.
     """
-    from boneread_ml.models.release import CheckpointError, check_postprocess, sha256_file
+    from boneread_ml.models.release import (
+        CheckpointError,
+        check_postprocess,
+        postprocess_sha256,
+        sha256_file,
+    )
 
     path = Path(path).resolve()
     config = _read_release_config(path)
@@ -97,7 +107,12 @@ def model_version_register(
         check_postprocess(config, where=str(path / "config.json"))
     except CheckpointError as exc:
         raise ApplicationError(f"{exc}; refusing to register.") from exc
-    existing = ModelVersion.objects.select_for_update().filter(task=task, checksum=checksum).first()
+    postprocess = postprocess_sha256(config)
+    existing = (
+        ModelVersion.objects.select_for_update()
+        .filter(task=task, checksum=checksum, postprocess_sha256=postprocess)
+        .first()
+    )
     created = existing is None
     if existing is None:
         try:
@@ -121,12 +136,19 @@ def model_version_register(
         metrics = config.get("metrics") or {}
         if not metrics and isinstance(config.get("training"), dict):
             metrics = {"training": config["training"]}
+        name = name or str(config.get("experiment") or config.get("model_name") or path.name)
+        if not version:
+            version = str(config.get("version") or checksum[:12])
+            if ModelVersion.objects.filter(task=task, name=name, version=version).exists():
+                # the same weights registered before with other post-processing
+                version = f"{version}-post-{postprocess[:8]}"
         existing = ModelVersion(
-            name=name or str(config.get("experiment") or config.get("model_name") or path.name),
+            name=name,
             task=task,
-            version=version or str(config.get("version") or checksum[:12]),
+            version=version,
             path=stored_path,
             checksum=checksum,
+            postprocess_sha256=postprocess,
             config=config,
             metrics=metrics,
             model_card=model_card or "",

@@ -198,7 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     refit = fit_lesion_calibration([lesion for case in cal for lesion in case])
     rows = {
         "raw": {"calibration": None},
-        "current": {"calibration": current, "fitted_on": "16 of the model's training cases"},
+        "current": {
+            "calibration": current,
+            # what the release records about its fit; releases from training record none
+            "fitted_on": (current or {}).get("fitted_on") or "16 of the model's training cases",
+        },
         "held_out": {
             "calibration": refit,
             "fitted_on": f"{len(cal_cases)} synthetic cases, data seed {CALIBRATION_DATA_SEED}",

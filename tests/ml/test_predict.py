@@ -220,3 +220,17 @@ def test_shipped_planar_model_segments_metastases_and_follows_the_reports_sites(
     assert metastatic_dice >= METASTATIC_DICE_FLOOR, f"metastatic Dice {metastatic_dice:.3f}"
     assert detected >= 10, "too few lesions detected to test the swap; pick another seed"
     assert follows / detected >= FOLLOWS_REPORT_FLOOR, f"{follows}/{detected} follow the report"
+
+
+def test_postprocess_hash_is_canonical_and_follows_every_setting():
+    """A model version's post-processing identity: same settings in any key order give the
+    same hash, a missing section equals an empty one, any changed value gives another."""
+    from boneread_ml.models.release import postprocess_sha256
+
+    a = {"postprocess": {"lesion_threshold": 0.9, "site_rule": {"min_cover": 0.5}}}
+    b = {"postprocess": {"site_rule": {"min_cover": 0.5}, "lesion_threshold": 0.9}}
+    assert postprocess_sha256(a) == postprocess_sha256(b)
+    assert postprocess_sha256({}) == postprocess_sha256({"postprocess": {}})
+    assert postprocess_sha256(a) != postprocess_sha256({"postprocess": {"lesion_threshold": 0.9}})
+    changed = {"postprocess": {"lesion_threshold": 0.9, "site_rule": {"min_cover": 0.6}}}
+    assert postprocess_sha256(a) != postprocess_sha256(changed)

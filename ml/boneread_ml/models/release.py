@@ -100,6 +100,19 @@ def save_release(
     return out
 
 
+def postprocess_sha256(config: dict[str, Any]) -> str:
+    """sha256 of a release's ``postprocess`` section (canonical JSON; ``{}`` when absent).
+
+    What predict() does after the network (threshold, recalibration, report-site rule and
+    gate) belongs to a model version as much as its weights: the archive registers a
+    release by both and the worker refuses a release whose post-processing changed.
+    """
+    text = json.dumps(
+        config.get("postprocess") or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def read_release_config(path: str | Path) -> dict[str, Any]:
     """Read and check ``config.json`` of a release directory.
 

@@ -81,3 +81,20 @@ def test_spectct_input_resamples_spect_onto_the_ct_grid_and_seg_reads_back(phant
 def test_a_study_without_readable_images_is_a_clear_error(make_empty_study):
     with pytest.raises(ImagingError, match="no whole-body planar or SPECT/CT"):
         read_model_input(make_empty_study())
+
+
+def test_the_segs_series_description_fits_its_64_characters_and_keeps_the_view():
+    """A long model name and version (a post-processing variant's suffix) must not make an
+    invalid SeriesDescription (VR LO, at most 64 characters) nor cut off the view."""
+    from inference.results import _series_description
+
+    short = _series_description("mt_unet_planar", "2df6814f24d4", ", anterior view")
+    assert short == "AI lesions (mt_unet_planar 2df6814f24d4), anterior view"
+    long = _series_description(
+        "planar_context_128_crops", "2df6814f24d4-post-1a2b3c4d", ", posterior view"
+    )
+    assert (
+        len(long) <= 64
+        and long.endswith("), posterior view")
+        and long.startswith("AI lesions (planar")
+    )

@@ -95,14 +95,13 @@ def _with_site_gate(copy_to, release, gate):
 
 
 def test_the_job_stores_what_the_releases_report_site_gate_removed(
-    ingest_case, tampered_model_dir, db, api, monkeypatch
+    ingest_case, tampered_model_dir, db, api
 ):
     """A release with a report-site gate: the job's lesions are predict's gated lesions and
     the job says how many the gate removed; without a gate the count is null."""
     import json
 
     from boneread_ml.predict import predict
-    from inference import runner
     from inference.services import _latest_report_version
 
     config_file = tampered_model_dir / "config.json"
@@ -129,11 +128,16 @@ def test_the_job_stores_what_the_releases_report_site_gate_removed(
     plain.refresh_from_db()
     assert plain.summary["suppressed_outside_report"] is None
 
-    # the same weights given the gate (a worker started afterwards loads it)
-    post["site_gate"] = gate
-    config_file.write_text(json.dumps(config), encoding="utf-8")
-    monkeypatch.setattr(runner, "_MODEL_CACHE", {})
-    job, _ = services.inference_job_create(study=study, rerun=True)
+    # the same weights given the gate, registered: a new model version (its post-processing
+    # differs), so the job is a new one without asking for a rerun, and it runs with the gate
+    gated, created = services.model_version_register(
+        path=tampered_model_dir.parent / "probe", activate=True
+    )
+    assert created and gated.checksum == plain.model_version.checksum
+    assert gated.postprocess_sha256 != plain.model_version.postprocess_sha256
+    assert gated.version == f"{plain.model_version.version}-post-{gated.postprocess_sha256[:8]}"
+    job, created_job = services.inference_job_create(study=study)
+    assert created_job and job.id != plain.id and job.model_version == gated
     assert inference_job_run(job_id=str(job.id)) == "succeeded"
     job.refresh_from_db()
     assert job.report_version.text == plain.report_version.text
@@ -452,3 +456,34 @@ def test_each_lesion_records_where_its_class_came_from(ingest_case, model_versio
     assert set(stored.values()) <= {"report_site", "image"}
     output = job_result_output(job)
     assert {les["id"]: les["class_source"] for les in output["lesions"]} == expected
+
+
+def test_a_release_whose_post_processing_changed_after_registration_is_refused(
+    ingest_case, tampered_model_dir, db, monkeypatch
+):
+    """Editing a registered release's postprocess in place would make the same model version
+    give other results (and de-duplication return the old ones): the worker refuses it."""
+    import json
+
+    from inference import runner
+
+    version, _ = services.model_version_register(path=tampered_model_dir, activate=True)
+    config_file = tampered_model_dir / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    post = config.setdefault("postprocess", {})
+    post["lesion_threshold"] = 0.995 if post.get("lesion_threshold") != 0.995 else 0.9
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    monkeypatch.setattr(runner, "_MODEL_CACHE", {})  # a worker started after the edit
+    job, _ = services.inference_job_create(study=ingest_case(0))
+    assert inference_job_run(job_id=str(job.id)) == "failed"
+    job.refresh_from_db()
+    assert "post-processing settings" in job.error and version.version in job.error
+    assert not Lesion.objects.filter(job=job).exists()
+    # registered again, it is a new version and runs
+    again, created = services.model_version_register(path=tampered_model_dir, activate=True)
+    assert created and again.id != version.id and again.checksum == version.checksum
+    rerun, _ = services.inference_job_create(study=job.study)
+    assert rerun.model_version == again
+    assert inference_job_run(job_id=str(rerun.id)) == "succeeded"
+    # registering the unchanged release once more is idempotent
+    assert services.model_version_register(path=tampered_model_dir) == (again, False)

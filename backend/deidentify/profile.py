@@ -90,10 +90,14 @@ KEEP_UIDS = {"SOPClassUID", "MediaStorageSOPClassUID", "TransferSyntaxUID",
              "ImplementationClassUID", "ReferencedSOPClassUID", "ReferencedSOPClassUIDInFile",
              "CodingSchemeUID", "SpecimenUID"}  # fmt: skip
 
-METHOD = (
-    "DICOM PS3.15 Basic Application Level Confidentiality Profile; "
-    "Retain Longitudinal Temporal Information with Modified Dates Option (BoneRead)"
+# DeidentificationMethod is LO (at most 64 characters per value), multi-valued: one value per
+# part; the code sequence below says the same in codes.
+METHOD_VALUES = (
+    "DICOM PS3.15 Basic Application Level Confidentiality Profile",
+    "Retain Longitudinal Temporal Info with Modified Dates Option",
+    "BoneRead",
 )
+METHOD = "; ".join(METHOD_VALUES)
 
 
 def _shift_da(value: str, days: int) -> str:
@@ -138,7 +142,7 @@ def deidentify_dataset(
     ds.PatientName = pseudonym
     ds.PatientID = pseudonym
     ds.PatientIdentityRemoved = "YES"
-    ds.DeidentificationMethod = METHOD
+    ds.DeidentificationMethod = list(METHOD_VALUES)
     code_basic, code_dates = Dataset(), Dataset()
     code_basic.CodeValue, code_basic.CodingSchemeDesignator = "113100", "DCM"
     code_basic.CodeMeaning = "Basic Application Confidentiality Profile"

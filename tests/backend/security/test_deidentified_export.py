@@ -59,6 +59,11 @@ def test_export_holds_no_original_identifier(world, client_for):
     for name in dicoms:
         ds = pydicom.dcmread(io.BytesIO(archive.read(name)))
         assert ds.PatientIdentityRemoved == "YES"
+        # LO: every value at most 64 characters (one long value made an invalid element)
+        method = ds.DeidentificationMethod
+        values = list(method) if isinstance(method, pydicom.multival.MultiValue) else [method]
+        assert "Basic Application Level Confidentiality Profile" in values[0]
+        assert all(len(value) <= 64 for value in values), values
         assert str(ds.PatientName) == ds.PatientID == mapping.pseudonym
         assert not any(element.tag.is_private for element in ds)
         assert "InstitutionName" not in ds and "OtherPatientIDs" not in ds

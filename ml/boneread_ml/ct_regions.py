@@ -63,13 +63,17 @@ class CtAnatomy:
     """Region codes on the CT grid and how the levels were counted.
 
     Attributes:
-        regions: int16 (D, H, W) region codes (0: not bone or not named).
+        regions: int16 (D, H, W) region codes of :mod:`boneread_ml.data.phantom.regions`
+            (0: not bone or not named; negative: the bone is known, not its number, e.g.
+            ``-code("rib_l1")`` a left rib, ``-code("spine_t1")`` a thoracic vertebra).
         vertebrae: per vertebra in view, top to bottom: ``{"z": slice, "index":
             vertebra index from C1 = 0 or None, "ribs": bool}``.
         anchor: ``"T12"``, ``"L5"``, ``"T1"`` or None (levels unknown).
         sacrum_top: first sacral slice or None.
         segment: with no anchor, ``"thoracic"`` / ``"lumbar"`` when every vertebra
             in view does / does not bear ribs, else None.
+        ribs: per rib piece: ``{"side", "medial_z" (slice of its medial end beside the
+            spine, or None), "number" (or None), "voxels", "z": [first, last slice]}``.
     """
 
     regions: np.ndarray
@@ -105,7 +109,9 @@ def read_ct_anatomy(ct_hu: np.ndarray, spacing_mm: Sequence[float]) -> CtAnatomy
         raise ValueError(f"the CT must be a 3-D volume, got shape {ct.shape}")
     spacing = tuple(float(v) for v in spacing_mm)
     if len(spacing) != 3 or min(spacing) <= 0:
-        raise ValueError(f"the CT spacing must be positive, got {tuple(spacing_mm)}")
+        raise ValueError(
+            f"the CT spacing must be three positive numbers (dz, dy, dx), got {tuple(spacing_mm)}"
+        )
     dz, dy, dx = spacing
     smooth = ndimage.gaussian_filter(ct, 0.5, truncate=2.0)  # a 3-voxel kernel
     bone = smooth > BONE_HU

@@ -110,8 +110,10 @@ def test_lesion_table_names_spectct_lesions_from_the_ct(cases):
 def test_bad_input_is_refused_and_air_has_no_region():
     with pytest.raises(ValueError, match="3-D volume"):
         read_ct_anatomy(np.zeros((64, 64), np.float32), (1.0, 1.0, 1.0))
-    with pytest.raises(ValueError, match="spacing must be positive"):
+    with pytest.raises(ValueError, match="spacing must be three positive numbers"):
         read_ct_anatomy(np.zeros((8, 64, 64), np.float32), (0.0, 1.0, 1.0))
+    with pytest.raises(ValueError, match="spacing must be three positive numbers"):
+        read_ct_anatomy(np.zeros((8, 64, 64), np.float32), (3.0, 1.0))
     # noise is not a body CT: no regions, and no minutes spent labelling thousands of pieces
     noise = np.random.default_rng(0).normal(0.0, 300.0, (128, 128, 128)).astype(np.float32)
     labelled = read_ct_anatomy(noise, (3.0, 3.9, 3.9))

@@ -176,12 +176,22 @@ def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
 
 
 def models_register_shipped() -> list[tuple[ModelVersion, bool]]:
-    """Register every ``MODEL_DIR/<task>`` release (the shipped checkpoints); idempotent."""
+    """Register every ``MODEL_DIR/<task>`` release (the shipped checkpoints); idempotent.
+
+    A shipped release updated in place (new weights or post-processing at the same path)
+    becomes a new version; when the task's active version is the one at that path, the new
+    one replaces it as active (the old one's files are gone, the worker would refuse it).
+    """
     results = []
     for task in settings.MODEL_TASKS:
         path = Path(settings.MODEL_DIR) / task
-        if (path / "config.json").is_file():
-            results.append(model_version_register(path=path))
+        if not (path / "config.json").is_file():
+            continue
+        model_version, created = model_version_register(path=path)
+        active = ModelVersion.objects.filter(task=task, is_active=True).first()
+        if created and active is not None and active.path == model_version.path:
+            model_version = model_version_activate(model_version=model_version)
+        results.append((model_version, created))
     return results
 
 

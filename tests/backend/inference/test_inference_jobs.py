@@ -487,3 +487,28 @@ def test_a_release_whose_post_processing_changed_after_registration_is_refused(
     assert inference_job_run(job_id=str(rerun.id)) == "succeeded"
     # registering the unchanged release once more is idempotent
     assert services.model_version_register(path=tampered_model_dir) == (again, False)
+
+
+def test_a_shipped_release_updated_in_place_replaces_the_active_version(
+    planar_model_dir, tmp_path, settings, db
+):
+    """`register_models` after an update of MODEL_DIR/<task> (here a refitted threshold):
+    the new version is registered and made active, since the old one's files are gone."""
+    import json
+    import shutil
+
+    settings.MODEL_DIR = str(tmp_path)
+    settings.MODEL_TASKS = ["planar"]
+    shutil.copytree(planar_model_dir, tmp_path / "planar")
+    [(old, created)] = services.models_register_shipped()
+    assert created and old.is_active
+    config_file = tmp_path / "planar" / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    post = config.setdefault("postprocess", {})
+    post["lesion_threshold"] = 0.995 if post.get("lesion_threshold") != 0.995 else 0.9
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    [(new, created)] = services.models_register_shipped()
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert created and new.id != old.id and new.is_active and not old.is_active
+    assert services.models_register_shipped() == [(new, False)]  # idempotent again

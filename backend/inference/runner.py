@@ -381,6 +381,8 @@ def _commit(job_id, token, model_input, prediction, segs, frames, labelmap_file,
             "runtime": prediction.meta.get("runtime"),
             # lesions the release's report-site gate removed; None: the release has no gate
             "suppressed_outside_report": prediction.meta.get("suppressed_outside_report"),
+            # lesions below the release's probability floor; None: the release has no floor
+            "suppressed_below_floor": prediction.meta.get("suppressed_below_floor"),
             "spacing_mm": list(model_input.spacing_mm) if model_input.spacing_mm else None,
         }
         timings["store"] = round(time.perf_counter() - started, 4)

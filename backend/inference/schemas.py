@@ -49,6 +49,11 @@ class JobOutputSerializer(serializers.Serializer):
         help_text="Lesions the model's report-site gate removed (unlikely lesions outside every "
         "site the report names); null when the model has no gate or the job has not succeeded.",
     )
+    suppressed_below_floor = serializers.IntegerField(
+        allow_null=True,
+        help_text="Lesions below the model's lesion-probability floor, left out of the list; "
+        "null when the model has no floor or the job has not succeeded.",
+    )
     model_version = ModelVersionOutputSerializer()
     report_version = serializers.IntegerField(allow_null=True)
 
@@ -114,6 +119,9 @@ class AiResultOutputSerializer(serializers.Serializer):
     lesion_counts = serializers.DictField(child=serializers.IntegerField())
     suppressed_outside_report = serializers.IntegerField(
         allow_null=True, help_text="As on the job: lesions the report-site gate removed."
+    )
+    suppressed_below_floor = serializers.IntegerField(
+        allow_null=True, help_text="As on the job: lesions below the lesion-probability floor."
     )
     lesions = LesionOutputSerializer(many=True)
     seg = SegOutputSerializer(many=True)

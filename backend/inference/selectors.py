@@ -151,6 +151,7 @@ def job_output(job: InferenceJob) -> dict[str, Any]:
         "timings": job.timings,
         "runtime": job.summary.get("runtime"),
         "suppressed_outside_report": job.summary.get("suppressed_outside_report"),
+        "suppressed_below_floor": job.summary.get("suppressed_below_floor"),
         "model_version": model_version_output(job.model_version),
         "report_version": job.report_version.number if job.report_version else None,
     }
@@ -203,6 +204,7 @@ def job_result_output(job: InferenceJob) -> dict[str, Any] | None:
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "lesion_counts": job.summary.get("lesion_counts", {}),
         "suppressed_outside_report": job.summary.get("suppressed_outside_report"),
+        "suppressed_below_floor": job.summary.get("suppressed_below_floor"),
         "lesions": [_lesion_output(lesion) for lesion in job.lesions.order_by("number")],
         "seg": segs,
         "labelmap": {

@@ -115,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--keyword-rule-from", default="mt_unet_no_text")
     parser.add_argument("--probe-texts-for", default=None, help="default: the reference")
+    parser.add_argument("--fit-lesion-floor", nargs="*", default=[], metavar="NAME[:OBJECTIVE]",
+                        help="calibrate these models with a lesion-probability floor too, chosen "
+                             "for OBJECTIVE (lesion_f1, the default, or dice)")  # fmt: skip
     parser.add_argument("--fresh", action="store_true",
                         help="re-evaluate seeds whose results.json exists (default: reuse them)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -127,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     models = [m.split("=", 1) for m in args.model]
     names = [n for n, _ in models]
+    floors = dict((f.split(":", 1) + ["lesion_f1"])[:2] for f in args.fit_lesion_floor)
+    if unknown := set(floors) - set(names):
+        parser.error(f"--fit-lesion-floor names no --model: {sorted(unknown)}")
     out = Path(args.out)
     manifest = json.loads((Path(args.data_root) / "manifest.json").read_text(encoding="utf-8"))
     train_cases = [c for c in manifest["cases"] if int(c["fold"]) != args.test_fold]
@@ -138,10 +144,15 @@ def main(argv: list[str] | None = None) -> int:
             per_seed[seed] = json.loads(done.read_text(encoding="utf-8"))
             continue
         releases = [path.format(seed=seed) for _, path in models]
-        for release in releases:
+        for name, release in zip(names, releases, strict=True):
             config = json.loads((Path(release) / "config.json").read_text(encoding="utf-8"))
-            if "lesion_calibration" not in config.get("postprocess", {}):
-                calibrate_release(release, args.data_root, calib, seed=args.data_seed)
+            post = config.get("postprocess") or {}
+            floor = floors.get(name)
+            if "lesion_calibration" not in post or (floor and "lesion_floor" not in post):
+                calibrate_release(
+                    release, args.data_root, calib, seed=args.data_seed,
+                    fit_floor=floor is not None, floor_objective=floor or "lesion_f1",
+                )  # fmt: skip
         per_seed[seed] = evaluate_checkpoints(
             releases, names, args.data_root, [args.test_fold], out / f"seed{seed}",
             reference=names[0], seed=args.data_seed, n_boot=args.n_boot,

@@ -110,6 +110,11 @@ class LoadedModel:
         return (self.config.get("postprocess") or {}).get("site_gate")
 
     @property
+    def lesion_floor(self) -> dict[str, Any] | None:
+        """The lesion-probability floor (see :func:`apply_lesion_floor`), or None: off."""
+        return (self.config.get("postprocess") or {}).get("lesion_floor")
+
+    @property
     def max_length(self) -> int:
         return int((self.config["build_args"].get("text") or {}).get("max_length", 256))
 
@@ -347,6 +352,11 @@ def predict(
         suppressed = gate_report_sites(
             label_map, instance_map, lesions, probs, maps, model.site_gate
         )
+    below_floor: list[dict[str, Any]] = []
+    if model.lesion_floor is not None:
+        below_floor = apply_lesion_floor(
+            label_map, instance_map, lesions, probs, model.lesion_floor
+        )
     return Prediction(
         label_map=label_map,
         probabilities=probs,
@@ -360,6 +370,8 @@ def predict(
             "runtime": model.runtime,
             # lesions the report-site gate removed (None: the release has no gate)
             "suppressed_outside_report": None if model.site_gate is None else len(suppressed),
+            # lesions below the release's probability floor (None: the release has no floor)
+            "suppressed_below_floor": None if model.lesion_floor is None else len(below_floor),
         },
     )
 
@@ -467,17 +479,65 @@ def gate_report_sites(
     cover = float(gate.get("min_cover", 0.5))
     min_p = float(gate["min_probability"])
     named = np.maximum(site_maps[0], site_maps[1])
-    kept, removed = [], []
+    removed = []
     for lesion in lesions:
         sl, region = _lesion_pixels(instance_map, lesion)
         inside = float(named[sl][region].mean()) >= cover
-        (kept if inside or float(lesion["probability"]) >= min_p else removed).append(lesion)
+        if not inside and float(lesion["probability"]) < min_p:
+            removed.append(lesion)
+    return remove_lesions(label_map, instance_map, lesions, probs, removed)
+
+
+def apply_lesion_floor(
+    label_map: np.ndarray,
+    instance_map: np.ndarray,
+    lesions: list[dict[str, Any]],
+    probs: np.ndarray,
+    floor: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Remove the lesions whose stated probability is below the release's floor (in place).
+
+    The floor (``postprocess.lesion_floor.min_probability``) is chosen with the lesion
+    threshold on the release's calibration cases
+    (:func:`boneread_ml.evaluation.calibrate.choose_lesion_floor`); it acts on the probability
+    the lesion list shows (the recalibrated one, which weighs the lesion's size: the usual
+    false positive is a small blob). Planar and SPECT/CT alike.
+
+    Args:
+        label_map, instance_map, lesions, probs: from :func:`lesion_table` (changed in place).
+        floor: the release's ``postprocess.lesion_floor``.
+
+    Returns:
+        The removed lesion dicts (their ``id`` is the one before renumbering).
+    """
+    min_p = float(floor["min_probability"])
+    removed = [les for les in lesions if float(les["probability"]) < min_p]
+    return remove_lesions(label_map, instance_map, lesions, probs, removed)
+
+
+def remove_lesions(
+    label_map: np.ndarray,
+    instance_map: np.ndarray,
+    lesions: list[dict[str, Any]],
+    probs: np.ndarray,
+    removed: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Take ``removed`` out of the label map, the instance map and the lesion list (in place).
+
+    Their pixels go to background in ``label_map`` and ``probs`` (so the overlay, the label map
+    and the lesion list agree) and the remaining lesions are renumbered 1..n in their order.
+
+    Returns:
+        ``removed``.
+    """
     if not removed:
         return []
+    gone_ids = {les["id"] for les in removed}
+    kept = [les for les in lesions if les["id"] not in gone_ids]
     renumber = np.zeros(int(instance_map.max()) + 1, dtype=instance_map.dtype)
     for new_id, lesion in enumerate(kept, start=1):
         renumber[lesion["id"]] = new_id
-    gone = np.isin(instance_map, [les["id"] for les in removed])
+    gone = np.isin(instance_map, sorted(gone_ids))
     label_map[gone] = 0
     probs[0][gone] = 1.0
     probs[1:, gone] = 0.0

@@ -83,6 +83,8 @@ export interface AiResult {
   lesion_counts: Record<string, number>;
   /** Lesions the model's report-site gate removed; null/absent: the model has no gate. */
   suppressed_outside_report?: number | null;
+  /** Lesions below the model's lesion-probability floor; null/absent: the model has no floor. */
+  suppressed_below_floor?: number | null;
   lesions: Lesion[];
   seg: { instance_id: string; sop_instance_uid: string; wado_uri: string }[];
   labelmap: {

@@ -141,6 +141,8 @@ export const en = {
   "ai.noLesions": "No lesions found.",
   "ai.suppressedOutsideReport":
     "{count} unlikely finding(s) outside the sites the report names are not listed (the model's report-site gate).",
+  "ai.suppressedBelowFloor":
+    "{count} finding(s) below the model's lesion-probability floor are not listed.",
   "ai.lesion.probability": "{percent}%",
   "ai.lesion.fromReport": "class from the report's site",
   "ai.lesion.fromReportTitle":
@@ -315,6 +317,7 @@ export const zh: Dictionary = {
   "ai.noLesions": "未发现病灶。",
   "ai.suppressedOutsideReport":
     "另有 {count} 处位于报告未提及部位的低概率病灶未列出（模型的报告部位过滤）。",
+  "ai.suppressedBelowFloor": "另有 {count} 处低于模型病灶概率下限的可疑灶未列出。",
   "ai.lesion.probability": "{percent}%",
   "ai.lesion.fromReport": "类别依据报告部位",
   "ai.lesion.fromReportTitle":

@@ -128,8 +128,74 @@ def fit_lesion_calibration(
     }
 
 
+#: candidate lesion-probability floors (0: keep every lesion)
+FLOORS: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(19))
+
+#: what a floor can be chosen for: the mean lesion-class Dice (the threshold's objective) or
+#: the lesion-level F1 (2 found / (2 found + false positives + missed), pooled over the cases)
+FLOOR_OBJECTIVES = ("dice", "lesion_f1")
+
+
+def choose_lesion_floor(
+    cases: Sequence[tuple[np.ndarray, np.ndarray, Sequence[dict[str, Any]], dict[str, np.ndarray]]],
+    objective: str = "lesion_f1",
+    floors: Sequence[float] = FLOORS,
+) -> tuple[float, dict[str, dict[str, float]]]:
+    """The lesion-probability floor that scores best over the cases.
+
+    Args:
+        cases: per case (label map, instance map, lesion list as predict states it, the case's
+            arrays with ``label`` and ``instance``); a lesion's ``probability`` is the
+            (recalibrated) one the floor acts on.
+        objective: one of :data:`FLOOR_OBJECTIVES`. The lesion F1 is the default: a small
+            false-positive blob barely moves a Dice, but it is a spot a reader has to look at.
+        floors: candidates; ties go to the lowest (the one that removes least).
+
+    Returns:
+        (best floor, {floor: {"dice", "lesion_f1", "sensitivity", "false_positives_per_case"}});
+        a case whose Dice is undefined at a floor (no lesion in the truth and none left) does not
+        count in that floor's Dice, as in :func:`choose_threshold`.
+    """
+    from boneread_ml.evaluation.metrics import lesion_detection
+
+    if objective not in FLOOR_OBJECTIVES:
+        raise ValueError(f"floor objective must be one of {FLOOR_OBJECTIVES}, got {objective!r}")
+    if not cases:
+        raise ValueError("no cases to choose a lesion floor on")
+    scores: dict[str, dict[str, float]] = {}
+    for q in floors:
+        dices, found, missed, false_pos = [], 0.0, 0.0, 0.0
+        for label_map, instance_map, lesions, truth in cases:
+            low = [les["id"] for les in lesions if float(les["probability"]) < q]
+            pred = np.where(np.isin(instance_map, low), 0, label_map) if low else label_map
+            dices.append(case_metrics(pred, truth["label"])["mean_class_dice"])
+            det = lesion_detection(pred, truth["instance"], truth["label"])
+            found += det["detected"]
+            missed += det["n_lesions"] - det["detected"]
+            false_pos += det["false_positives"]
+        dices = [v for v in dices if not np.isnan(v)]
+        denominator = 2 * found + false_pos + missed
+        scores[f"{q:g}"] = {
+            "dice": float(np.mean(dices)) if dices else float("nan"),
+            "lesion_f1": float(2 * found / denominator) if denominator else float("nan"),
+            "sensitivity": float(found / (found + missed)) if found + missed else float("nan"),
+            "false_positives_per_case": float(false_pos / len(cases)),
+        }
+
+    def rank(q: float) -> tuple[float, float]:
+        value = scores[f"{q:g}"][objective]
+        return (-1.0 if np.isnan(value) else value, -q)
+
+    return float(max(floors, key=rank)), scores
+
+
 def calibrate_release(
-    release: str | Path, data_root: str | Path, cases: Sequence[dict[str, Any]], seed: int = 0
+    release: str | Path,
+    data_root: str | Path,
+    cases: Sequence[dict[str, Any]],
+    seed: int = 0,
+    fit_floor: bool = False,
+    floor_objective: str = "lesion_f1",
 ) -> dict[str, Any]:
     """Choose and record the lesion threshold of a release on ``cases``.
 
@@ -139,6 +205,10 @@ def calibrate_release(
         data_root: data root.
         cases: calibration cases (from the model's training folds).
         seed: text shuffling seed (shuffled-text models).
+        fit_floor: also choose a lesion-probability floor on the same cases
+            (:func:`choose_lesion_floor`, recorded as ``postprocess.lesion_floor``, applied by
+            :func:`boneread_ml.predict.apply_lesion_floor`); without it the release has none.
+        floor_objective: what the floor is chosen for (:data:`FLOOR_OBJECTIVES`).
 
     Returns:
         The ``postprocess`` section written.
@@ -157,9 +227,10 @@ def calibrate_release(
     from boneread_ml.evaluation.metrics import lesion_outcomes
     from boneread_ml.predict import assign_report_sites, lesion_table
 
-    outcomes = []
+    outcomes, floor_cases = [], []
     for case, text, p, y in zip(cases, texts, probs, labels, strict=True):
-        image = load_arrays(data_root, case)["image"]
+        arrays = load_arrays(data_root, case)
+        image = arrays["image"]
         label_map = labels_at(p, best)
         instance, lesions = lesion_table(label_map, p, image, model.task)
         if model.site_rule is not None and getattr(model.network, "site_map_channels", 0):
@@ -168,6 +239,7 @@ def calibrate_release(
 
             maps = planar_site_maps(text, image)
             assign_report_sites(label_map, instance, lesions, p.copy(), maps, model.site_rule)
+        floor_cases.append((label_map, instance, lesions, arrays))
         sizes = [les.get("area_px", les.get("volume_vox")) for les in lesions]
         outcomes += [
             (prob, size, right)
@@ -188,7 +260,21 @@ def calibrate_release(
             )
         ),
     }
-    section["lesion_calibration"] = fit_lesion_calibration(outcomes)
+    calibration = fit_lesion_calibration(outcomes)
+    section["lesion_calibration"] = calibration
+    if fit_floor:
+        for _, _, lesions, _ in floor_cases:  # the probability predict states
+            for les in lesions:
+                size = les.get("area_px", les.get("volume_vox"))
+                les["probability"] = apply_lesion_calibration(
+                    calibration, les["probability_uncalibrated"], size
+                )
+        floor, floor_scores = choose_lesion_floor(floor_cases, floor_objective)
+        section["lesion_floor"] = {
+            "min_probability": floor,
+            "objective": floor_objective,
+            "scores_by_floor": floor_scores,
+        }
     from boneread_ml.models.release import REPORT_SITE_SETTINGS
 
     for key in REPORT_SITE_SETTINGS:  # settings of the release, not fitted here: kept

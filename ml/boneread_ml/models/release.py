@@ -206,9 +206,9 @@ def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
     """Check a release's ``postprocess`` section before anything runs with it.
 
     :func:`boneread_ml.predict.predict` applies what this section records (the lesion
-    threshold, the lesion-probability recalibration, the report-site class rule and gate). A value it
-    cannot use must stop the load with the field named, not fail in the middle of a job or,
-    worse, run with a silently different meaning.
+    threshold, the lesion-probability recalibration and floor, the report-site class rule and
+    gate). A value it cannot use must stop the load with the field named, not fail in the
+    middle of a job or, worse, run with a silently different meaning.
 
     Raises:
         CheckpointError: naming the field and what is wrong with it.
@@ -249,6 +249,19 @@ def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
         if _finite(calibration.get("intercept")) is None:
             raise CheckpointError(
                 f"{field}.intercept must be a finite number, got {calibration.get('intercept')!r}"
+            )
+    floor = section.get("lesion_floor")
+    if floor is not None:
+        field = f"{where}: postprocess.lesion_floor"
+        if not isinstance(floor, dict) or "min_probability" not in floor:
+            raise CheckpointError(
+                f'{field} must be an object with min_probability, e.g. {{"min_probability": 0.3}},'
+                f" got {floor!r}"
+            )
+        prob = floor["min_probability"]
+        if not ((q := _finite(prob)) is not None and 0.0 <= q <= 1.0):
+            raise CheckpointError(
+                f"{field}.min_probability must be a number in [0, 1], got {prob!r}"
             )
     for key, check in REPORT_SITE_SETTINGS.items():
         if section.get(key) is None:

@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
         "flip_prob": 0.0,  # mirror left-right with the report's 左/右 exchanged (augmentation)
         "ce_class_weights": None,  # e.g. [1, 4, 4]: cross-entropy weight per class
         "calibrate_cases": 16,  # training cases used to choose the lesion threshold (0: argmax)
+        # also choose a lesion-probability floor on those cases (postprocess.lesion_floor)
+        "fit_lesion_floor": False,
         "max_cases": None,
         "freeze": [],  # module prefixes: text_encoder, encoder, decoder
         "unfreeze_at_step": None,

@@ -188,8 +188,9 @@ def train_fold(
         from boneread_ml.evaluation.calibrate import calibrate_release
 
         result["postprocess"] = calibrate_release(
-            release, data_root, train_cases[:n_calib], seed=seed
-        )
+            release, data_root, train_cases[:n_calib], seed=seed,
+            fit_floor=bool(tcfg.get("fit_lesion_floor")),
+        )  # fmt: skip
     summary = {
         "model": name,
         "task": cfg["task"],

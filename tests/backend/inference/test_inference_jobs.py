@@ -156,6 +156,48 @@ def test_the_job_stores_what_the_releases_report_site_gate_removed(
     assert viewer.json()["result"]["suppressed_outside_report"] == removed
 
 
+def test_the_job_stores_what_the_releases_lesion_floor_removed(
+    ingest_case, tampered_model_dir, db, api
+):
+    """A release with a lesion-probability floor: the job's lesions are predict's, and the job,
+    the job API and the viewer's result say how many the floor left out."""
+    import json
+
+    from boneread_ml.predict import load_model, predict
+    from inference.services import _latest_report_version
+
+    config_file = tampered_model_dir / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config.setdefault("postprocess", {})["lesion_floor"] = {"min_probability": 0.6}
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    version, _ = services.model_version_register(path=tampered_model_dir, activate=True)
+    floored = load_model(tampered_model_dir)
+    for index in range(3):  # the first phantom case where the floor has something to remove
+        study = ingest_case(index)
+        model_input = read_model_input(study)
+        expected = predict(
+            model_input.images, _latest_report_version(study).text, floored,
+            spacing_mm=model_input.spacing_mm,
+        )  # fmt: skip
+        if expected.meta["suppressed_below_floor"]:
+            break
+    removed = expected.meta["suppressed_below_floor"]
+    assert removed > 0, "no phantom case gave the floor anything to remove; pick other cases"
+    job, _ = services.inference_job_create(study=study)
+    assert job.model_version == version
+    assert inference_job_run(job_id=str(job.id)) == "succeeded"
+    job.refresh_from_db()
+    assert job.summary["suppressed_below_floor"] == removed
+    stored = sorted(Lesion.objects.filter(job=job).values_list("probability", flat=True))
+    assert stored == pytest.approx(sorted(les["probability"] for les in expected.lesions))
+    assert min(stored, default=1.0) >= 0.6
+    answer = api.get(f"/api/inference/jobs/{job.id}")
+    assert answer.status_code == 200 and answer.json()["suppressed_below_floor"] == removed
+    viewer = api.get(f"/api/studies/{study.id}/ai")
+    assert viewer.status_code == 200
+    assert viewer.json()["result"]["suppressed_below_floor"] == removed
+
+
 def test_seg_reads_back_with_highdicom_and_matches_the_predicted_mask(ingest_case, model_version):
     from boneread_ml.predict import predict
 

@@ -136,6 +136,13 @@ export function AiPanel({
               {t("ai.suppressedOutsideReport", { count: suppressedCount(result) })}
             </p>
           )}
+          {suppressedCount(result, "suppressed_below_floor") > 0 && (
+            <p className="muted" data-testid="ai-below-floor">
+              {t("ai.suppressedBelowFloor", {
+                count: suppressedCount(result, "suppressed_below_floor"),
+              })}
+            </p>
+          )}
           {result.lesions.length === 0 ? (
             <p className="muted">{t("ai.noLesions")}</p>
           ) : (

@@ -61,4 +61,16 @@ describe("lesion display", () => {
     expect(suppressedCount({})).toBe(0);
     expect(suppressedCount({ suppressed_outside_report: Number.NaN })).toBe(0);
   });
+
+  it("counts the floor's removed lesions apart from the gate's", () => {
+    const result = { suppressed_outside_report: 2, suppressed_below_floor: 5 };
+    expect(suppressedCount(result, "suppressed_below_floor")).toBe(5);
+    expect(suppressedCount(result)).toBe(2);
+    expect(
+      suppressedCount({ suppressed_below_floor: null }, "suppressed_below_floor"),
+    ).toBe(0);
+    expect(
+      suppressedCount({ suppressed_outside_report: 4 }, "suppressed_below_floor"),
+    ).toBe(0);
+  });
 });

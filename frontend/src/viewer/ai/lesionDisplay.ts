@@ -39,13 +39,19 @@ export function volumeText(ml: number): string {
 }
 
 /**
- * How many unlikely lesions the model's report-site gate left out of the list
- * (outside every site the report names): 0 when none, or when the model has
- * no gate or the server is older.
+ * How many lesions the model's post-processing left out of the list: by the
+ * report-site gate (unlikely lesions outside every site the report names) or
+ * by the lesion-probability floor. 0 when none, or when the model has no such
+ * step or the server is older.
  */
-export function suppressedCount(result: {
-  suppressed_outside_report?: number | null;
-}): number {
-  const n = result.suppressed_outside_report;
+export function suppressedCount(
+  result: {
+    suppressed_outside_report?: number | null;
+    suppressed_below_floor?: number | null;
+  },
+  step:
+    "suppressed_outside_report" | "suppressed_below_floor" = "suppressed_outside_report",
+): number {
+  const n = result[step];
   return typeof n === "number" && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
 }

@@ -1,0 +1,163 @@
+"""The lesion-probability floor (issue 15, false positives): a release may drop the lesions whose
+stated probability is below a floor chosen on its calibration cases; predict applies it and says
+how many went, and a floor predict cannot apply does not load."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from boneread_ml.evaluation.calibrate import FLOORS, choose_lesion_floor
+from boneread_ml.predict import apply_lesion_floor, lesion_table
+
+CHECKPOINTS = Path(__file__).resolve().parents[2] / "ml" / "checkpoints"
+
+
+def scene():
+    """Three lesions of stated probability 0.2, 0.6 and 0.33 (their class's mean softmax)."""
+    h, w = 30, 30
+    probs = np.zeros((3, h, w), np.float32)
+    probs[0] = 1.0
+    label_map = np.zeros((h, w), np.uint8)
+    boxes = [((2, 6, 2, 6), 0.2, 1), ((12, 16, 12, 16), 0.6, 2), ((22, 26, 22, 26), 0.33, 1)]
+    for (r0, r1, c0, c1), p, cls in boxes:
+        label_map[r0:r1, c0:c1] = cls
+        probs[0, r0:r1, c0:c1] = 1 - p
+        probs[cls, r0:r1, c0:c1] = p
+    instance, lesions = lesion_table(label_map, probs, np.ones((2, h, w), np.float32), "planar")
+    return label_map, instance, lesions, probs, boxes
+
+
+def test_lesions_below_the_floor_go_and_the_maps_and_list_agree():
+    label_map, instance, lesions, probs, boxes = scene()
+    removed = apply_lesion_floor(label_map, instance, lesions, probs, {"min_probability": 0.4})
+    assert sorted(round(les["probability"], 3) for les in removed) == [0.2, 0.33]
+    for (r0, r1, c0, c1), p, _ in boxes:
+        if p < 0.4:
+            assert not label_map[r0:r1, c0:c1].any() and not instance[r0:r1, c0:c1].any()
+            np.testing.assert_array_equal(probs[0, r0:r1, c0:c1], 1.0)
+            np.testing.assert_array_equal(probs[1:, r0:r1, c0:c1], 0.0)
+    assert [les["id"] for les in lesions] == [1]
+    (r0, r1, c0, c1), _, cls = boxes[1]
+    assert (instance[r0:r1, c0:c1] == 1).all() and (label_map[r0:r1, c0:c1] == cls).all()
+    assert set(np.unique(instance)) == {0, 1}
+    # a floor at 0 keeps everything, untouched
+    label_map, instance, lesions, probs, _ = scene()
+    before = label_map.copy()
+    assert apply_lesion_floor(label_map, instance, lesions, probs, {"min_probability": 0.0}) == []
+    np.testing.assert_array_equal(label_map, before)
+    assert len(lesions) == 3
+
+
+def test_the_floor_is_chosen_for_lesion_f1_or_dice_on_the_calibration_cases():
+    """One true lesion (the 0.6 one's box) and two false positives (0.2, 0.33): every floor
+    from 0.35 up to 0.6 finds the lesion with no false positive; the lowest such wins."""
+    label_map, instance, lesions, _, boxes = scene()
+    truth_label = np.zeros_like(label_map)
+    truth_instance = np.zeros(label_map.shape, np.int32)
+    (r0, r1, c0, c1), _, cls = boxes[1]
+    truth_label[r0:r1, c0:c1] = cls
+    truth_instance[r0:r1, c0:c1] = 1
+    case = (label_map, instance, lesions, {"label": truth_label, "instance": truth_instance})
+    best, scores = choose_lesion_floor([case])
+    assert best == 0.35
+    assert scores["0"]["lesion_f1"] == pytest.approx(2 / (2 + 2))
+    assert scores["0"]["false_positives_per_case"] == 2
+    assert scores["0.35"]["lesion_f1"] == 1.0 and scores["0.6"]["sensitivity"] == 1.0
+    assert scores["0.3"]["lesion_f1"] == pytest.approx(2 / 3)
+    assert scores["0.65"]["sensitivity"] == 0.0
+    assert set(scores) == {f"{q:g}" for q in FLOORS}
+    best_dice, scores = choose_lesion_floor([case], "dice")
+    assert best_dice == 0.35 and scores["0.35"]["dice"] == pytest.approx(1.0)
+    assert scores["0"]["dice"] < 1.0
+    with pytest.raises(ValueError, match="floor objective must be one of"):
+        choose_lesion_floor([case], "sensitivity")
+    with pytest.raises(ValueError, match="no cases"):
+        choose_lesion_floor([])
+
+
+def _with_floor(tmp_path, kind, floor):
+    release = shutil.copytree(
+        CHECKPOINTS / kind, tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}"
+    )
+    config = json.loads((release / "config.json").read_text(encoding="utf-8"))
+    post = config.setdefault("postprocess", {})
+    if floor is None:
+        post.pop("lesion_floor", None)
+    else:
+        post["lesion_floor"] = floor
+    (release / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return release
+
+
+def test_predict_applies_the_releases_floor_to_phantom_scans(planar_set, tmp_path):
+    from boneread_ml.data.manifest import load_case_arrays, load_manifest
+    from boneread_ml.predict import load_model, predict
+
+    floored = load_model(_with_floor(tmp_path, "planar", {"min_probability": 0.5}), optimize=False)
+    plain = load_model(_with_floor(tmp_path, "planar", None), optimize=False)
+    removed_total = 0
+    for case in load_manifest(planar_set)["cases"]:
+        arrays = load_case_arrays(planar_set, case)
+        text = case["report"]["text"]
+        a = predict(arrays["image"], text, plain)
+        b = predict(arrays["image"], text, floored)
+        assert a.meta["suppressed_below_floor"] is None
+        low = [les for les in a.lesions if les["probability"] < 0.5]
+        assert b.meta["suppressed_below_floor"] == len(low)
+        assert [les["probability"] for les in b.lesions] == [
+            les["probability"] for les in a.lesions if les["probability"] >= 0.5
+        ]
+        gone = np.isin(a.instance_map, [les["id"] for les in low])
+        np.testing.assert_array_equal(b.label_map[~gone], a.label_map[~gone])
+        assert not b.label_map[gone].any() and not b.instance_map[gone].any()
+        assert (b.probabilities[0][gone] == 1.0).all()
+        removed_total += len(low)
+    assert removed_total > 0, "the fixed cases gave the floor nothing to remove; pick other cases"
+
+
+@pytest.mark.parametrize(
+    ("floor", "message"),
+    [
+        ({"objective": "lesion_f1"}, "lesion_floor must be an object with min_probability"),
+        ([0.3], "lesion_floor must be an object with min_probability"),
+        ({"min_probability": 1.5}, r"lesion_floor\.min_probability must be a number in \[0, 1\]"),
+        ({"min_probability": "high"}, r"lesion_floor\.min_probability must be a number"),
+    ],
+)
+def test_a_floor_predict_cannot_apply_does_not_load(tmp_path, floor, message):
+    from boneread_ml.models.release import CheckpointError
+    from boneread_ml.predict import load_model
+
+    with pytest.raises(CheckpointError, match=message):
+        load_model(_with_floor(tmp_path, "spectct", floor), optimize=False)
+
+
+def test_calibration_fits_and_records_the_floor_predict_then_applies(planar_set, tmp_path):
+    from boneread_ml.data.manifest import load_manifest
+    from boneread_ml.evaluation.calibrate import calibrate_release
+    from boneread_ml.predict import load_model
+
+    release = _with_floor(tmp_path, "planar", None)
+    weights = (release / "model.safetensors").read_bytes()
+    cases = load_manifest(planar_set)["cases"]
+    section = calibrate_release(release, planar_set, cases, fit_floor=True)
+    floor = section["lesion_floor"]
+    assert floor["objective"] == "lesion_f1"
+    f1 = {q: s["lesion_f1"] for q, s in floor["scores_by_floor"].items()}
+    assert f1[f"{floor['min_probability']:g}"] == max(f1.values())
+    written = json.loads((release / "config.json").read_text(encoding="utf-8"))
+    assert written["postprocess"]["lesion_floor"] == json.loads(json.dumps(floor))
+    assert (
+        load_model(release, optimize=False).lesion_floor["min_probability"]
+        == floor["min_probability"]
+    )
+    assert (release / "model.safetensors").read_bytes() == weights
+    # calibrated again without a floor: the old floor (of another threshold) does not linger
+    section = calibrate_release(release, planar_set, cases)
+    assert "lesion_floor" not in section
+    assert load_model(release, optimize=False).lesion_floor is None

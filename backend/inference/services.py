@@ -75,8 +75,10 @@ def model_version_register(
         path: the release directory (kept relative to MODEL_DIR when inside it).
         name / version: defaults from config.json (``model_name``; ``version`` or the first 12
             hex digits of the checksum, with the post-processing's suffix as above).
-        activate: True: make it the active model of its task; None: only when the task has no
-            active model yet.
+        activate: True: make it the active model of its task; False: never; None: when the
+            task has no active model yet, or when this is a new version of a release updated in
+            place at the active version's path (the active one's files are gone: the worker
+            would refuse every job of it).
         model_card: Markdown; default the release's ``MODEL_CARD.md``/``model_card.md`` if any.
 
     Returns:
@@ -156,9 +158,9 @@ def model_version_register(
         )
         existing.full_clean(exclude=["registered_by"])
         existing.save(force_insert=True)
-    if activate or (
-        activate is None and not ModelVersion.objects.filter(task=task, is_active=True).exists()
-    ):
+    active = ModelVersion.objects.filter(task=task, is_active=True).first()
+    replaces_active = created and active is not None and active.path == existing.path
+    if activate or (activate is None and (active is None or replaces_active)):
         model_version_activate(model_version=existing)
         existing.refresh_from_db()
     return existing, created
@@ -179,19 +181,14 @@ def models_register_shipped() -> list[tuple[ModelVersion, bool]]:
     """Register every ``MODEL_DIR/<task>`` release (the shipped checkpoints); idempotent.
 
     A shipped release updated in place (new weights or post-processing at the same path)
-    becomes a new version; when the task's active version is the one at that path, the new
-    one replaces it as active (the old one's files are gone, the worker would refuse it).
+    becomes a new version, and the active one when the old active version was at that path
+    (see :func:`model_version_register`).
     """
     results = []
     for task in settings.MODEL_TASKS:
         path = Path(settings.MODEL_DIR) / task
-        if not (path / "config.json").is_file():
-            continue
-        model_version, created = model_version_register(path=path)
-        active = ModelVersion.objects.filter(task=task, is_active=True).first()
-        if created and active is not None and active.path == model_version.path:
-            model_version = model_version_activate(model_version=model_version)
-        results.append((model_version, created))
+        if (path / "config.json").is_file():
+            results.append(model_version_register(path=path))
     return results
 
 

@@ -554,3 +554,38 @@ def test_a_shipped_release_updated_in_place_replaces_the_active_version(
     new.refresh_from_db()
     assert created and new.id != old.id and new.is_active and not old.is_active
     assert services.models_register_shipped() == [(new, False)]  # idempotent again
+
+
+def test_a_release_registered_again_after_an_in_place_update_replaces_the_active_version(
+    tampered_model_dir, db
+):
+    """The admin's `register_models PATH` (no --activate) after editing a registered release
+    in place: the old active version's files are gone, so the new one becomes active; a
+    release at another path does not take over, and --activate/False still decide."""
+    import json
+
+    old, _ = services.model_version_register(path=tampered_model_dir)
+    assert old.is_active
+    config_file = tampered_model_dir / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    post = config.setdefault("postprocess", {})
+    post["lesion_threshold"] = 0.995 if post.get("lesion_threshold") != 0.995 else 0.9
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    new, created = services.model_version_register(path=tampered_model_dir)
+    old.refresh_from_db()
+    assert created and new.is_active and not old.is_active
+    # explicitly not activated: the edited release is registered, the active one stays
+    post["lesion_threshold"] = 0.98
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    third, created = services.model_version_register(path=tampered_model_dir, activate=False)
+    new.refresh_from_db()
+    assert created and not third.is_active and new.is_active
+    # another release (another path) registered without --activate: the active one stays
+    import shutil
+
+    other = shutil.copytree(tampered_model_dir, tampered_model_dir.parent / "other")
+    post["lesion_threshold"] = 0.97
+    (other / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    fourth, created = services.model_version_register(path=other)
+    new.refresh_from_db()
+    assert created and not fourth.is_active and new.is_active

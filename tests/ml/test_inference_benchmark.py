@@ -1,0 +1,75 @@
+"""benchmarks/inference.py (issue 15, item 6): the record it writes is what docs/benchmarks.md
+quotes, so its ratios must be the ones its own times give, its FLOP counts the networks', its
+checkpoint the shipped one, and its SPECT/CT input a phantom body (predict reads the CT)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "benchmarks" / "inference.py"
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("inference_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_the_planar_record_is_consistent_with_its_own_measurements(tmp_path):
+    bench = load_script()
+    out = tmp_path / "inference.json"
+    assert (
+        bench.main(["--threads", "1", "--repeats", "2", "--tasks", "planar", "--out", str(out)])
+        == 0
+    )
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert record["benchmark"] == "inference" and "--tasks planar" in record["command"]
+    [r] = [r for r in record["results"] if r["device"] == "cpu"]
+    assert r["task"] == "planar" and r["threads"] == 1 and r["repeats"] == 2
+    assert r["input_shape"] == [2, 1024, 256] and r["network_batch"][-2:] == [1024, 256]
+    shipped = json.loads(
+        (REPO / "ml" / "checkpoints" / "planar" / "config.json").read_text("utf-8")
+    )
+    assert r["checkpoint_sha256"] == shipped["weights_sha256"]
+    for name in ("predict", "forward", "torch_forward", "eager_forward", "monai_unet"):
+        times = r["times_s"][name]
+        assert len(times) == 2 and all(t > 0 for t in times)
+        key = f"{name}_median_s"
+        assert r[key] == pytest.approx(float(np.median(times)))
+    # the FLOP counts (FlopCounterMode, 2 per multiply-add): MT-UNet's full-resolution
+    # convolutions on 1 x 2 x 1024 x 256 about 10.5 GFLOP, the MONAI UNet's (strided, no
+    # full-resolution convolution) about 2.3; the GEMM rate is the median of its measurements
+    assert 9.0 < r["gflop"] < 12.0 and 1.5 < r["monai_unet_gflop"] < 3.0
+    assert r["gemm_gflops"] == pytest.approx(float(np.median(r["gemm_gflops_all"])))
+    limit = r["gflop"] / r["gemm_gflops"]
+    assert r["flop_limit_s"] == pytest.approx(limit)
+    assert r["flop_limit_ratio"] == pytest.approx(r["forward_median_s"] / limit)
+    assert r["forward_vs_monai_unet"] == pytest.approx(
+        r["forward_median_s"] / r["monai_unet_median_s"]
+    )
+    assert r["targets"] == bench.TARGETS["planar"]
+    assert r["meets_targets"] == {
+        "predict_s": r["predict_median_s"] <= 0.5,
+        "flop_limit_ratio": r["flop_limit_ratio"] <= 2.0,
+        "vs_monai_unet": r["forward_vs_monai_unet"] <= 1.5,
+    }
+
+
+def test_the_spectct_input_is_a_phantom_body_with_its_spacing():
+    bench = load_script()
+    images, spacing, source = bench.synthetic_input("spectct", np.random.default_rng(0))
+    assert images.shape[0] == 2 and images.ndim == 4 and images.shape[1] == 128
+    assert len(spacing) == 3 and all(s > 0 for s in spacing)
+    assert str(bench.PHANTOM_SEED) in source
+    ct = images[1]
+    assert (ct > 300).mean() > 0.005, "no bone in the CT: predict would skip the CT regions"
+    again, _, _ = bench.synthetic_input("spectct", np.random.default_rng(99))
+    np.testing.assert_array_equal(again, images)  # the same case every run

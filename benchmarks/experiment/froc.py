@@ -1,0 +1,234 @@
+"""Lesion detection as an FROC: sensitivity against false positives per case, over probability floors.
+
+The issue's detection target (sensitivity >= 0.9 at <= 1 false positive per case) is one point
+of a free-response ROC. For each release (``--model NAME=PATH`` with ``{fold}`` / ``{seed}``)
+and each test case of its fold, the release predicts as the product does (its threshold,
+recalibration and report-site rule; any lesion floor or site gate taken off), and every
+predicted lesion keeps its stated probability and the true lesions it overlaps. Sweeping a floor
+on the stated probability over ``FLOORS`` gives, per training seed and pooled over all folds'
+cases, the lesion sensitivity (true lesions overlapped by a kept lesion / true lesions) and the
+false positives per case (kept lesions overlapping no true lesion / cases); curves are averaged
+over seeds. The operating points read off the curve (best sensitivity at <= 0.5, 1, 2 false
+positives per case, and the false positives needed for 0.9 sensitivity, if any floor reaches it)
+get 95% CIs from the two-level bootstrap of ``seeds.py`` (training seeds, then cases).
+
+These points are chosen on the test cases themselves: they describe what the network's
+probabilities can do, they are not a tuned result (a release's floor is chosen on its
+calibration cases, ``boneread_ml.evaluation.calibrate.choose_lesion_floor``).
+
+    python benchmarks/experiment/froc.py --folds 0 1 2 3 4 --seeds 0 1 2 \\
+        --model 'mt_unet=var/exp/new_f{fold}_s{seed}/mt_unet/release' \\
+        --data-root var/data/planar --out docs/results/planar-lesion-floor/froc.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "ml"))
+
+#: probability floors swept (0: every lesion the release states)
+FLOORS = tuple(round(0.02 * i, 2) for i in range(50))
+#: false positives per case at which the best sensitivity is read off
+FP_BUDGETS = (0.5, 1.0, 2.0)
+TARGET_SENSITIVITY = 0.9
+
+
+def case_lesions(model: Any, image: np.ndarray, text: str, truth: np.ndarray) -> dict[str, Any]:
+    """One case: its true lesion count and, per predicted lesion, probability and hit true ids."""
+    from boneread_ml.predict import predict
+
+    result = predict(image, text, model)
+    lesions = []
+    for lesion in result.lesions:
+        hits = np.unique(truth[result.instance_map == lesion["id"]])
+        lesions.append((float(lesion["probability"]), [int(i) for i in hits if i]))
+    return {"n_true": int(len([i for i in np.unique(truth) if i])), "lesions": lesions}
+
+
+#: the true lesions' phantom properties for the missed-lesion table: groups and bins
+MISS_GROUPS = ("class_name", "site", "depth_layer")
+MISS_BINS = {"uptake_ratio": (1.5, 2.5), "area_px": (15, 40)}
+
+
+def missed_lesions(per_seed: dict[int, list[dict]], manifest: dict) -> dict[str, Any]:
+    """Which true lesions no stated lesion overlaps (at floor 0): by class, bone, depth in the
+    body (which view shows it best), uptake and size.
+
+    The phantom records these per lesion (``manifest.json``: ``class_name``, ``site``,
+    ``depth_layer``, ``uptake_ratio`` over the bone around it, ``area_px``); a lesion counts once
+    per training seed.
+    """
+    truth = {c["case_id"]: {int(les["id"]): les for les in c["lesions"]} for c in manifest["cases"]}
+    rows = []
+    for cases in per_seed.values():
+        for case in cases:
+            found = set().union(*(set(h) for _, h in case["lesions"])) if case["lesions"] else set()
+            for lesion_id, les in truth[case["case_id"]].items():
+                rows.append((les, lesion_id in found))
+
+    def share(selected):
+        return {"lesions": len(selected), "missed": sum(1 for _, f in selected if not f)}
+
+    out: dict[str, Any] = {"all": share(rows)}
+    for key in MISS_GROUPS:
+        out[key] = {value: share([r for r in rows if r[0].get(key) == value])
+                    for value in sorted({str(r[0].get(key)) for r in rows})}  # fmt: skip
+    for key, (low, high) in MISS_BINS.items():
+        out[key] = {
+            f"< {low:g}": share([r for r in rows if r[0][key] < low]),
+            f"{low:g} to < {high:g}": share([r for r in rows if low <= r[0][key] < high]),
+            f">= {high:g}": share([r for r in rows if r[0][key] >= high]),
+        }
+    return out
+
+
+def counts_at(case: dict[str, Any], floor: float) -> tuple[int, int, int]:
+    """(true lesions, of them found, false positives) of one case at a floor."""
+    kept = [(p, hits) for p, hits in case["lesions"] if p >= floor]
+    found = set().union(*(set(h) for _, h in kept)) if kept else set()
+    return case["n_true"], len(found), sum(1 for _, h in kept if not h)
+
+
+def case_table(cases: list[dict[str, Any]], floors=FLOORS) -> np.ndarray:
+    """(floors, cases, 3): true lesions, found, false positives of every case at every floor."""
+    return np.array([[counts_at(c, q) for c in cases] for q in floors], dtype=float)
+
+
+def curve(table: np.ndarray) -> dict[str, np.ndarray]:
+    """Pooled sensitivity and false positives per case at every floor of a case table."""
+    n_true = table[:, :, 0].sum(axis=1)
+    return {
+        "sensitivity": np.divide(table[:, :, 1].sum(axis=1), n_true, where=n_true > 0,
+                                 out=np.full(table.shape[0], np.nan)),
+        "fp_per_case": table[:, :, 2].sum(axis=1) / max(1, table.shape[1]),
+    }  # fmt: skip
+
+
+def operating_points(sens: np.ndarray, fp: np.ndarray) -> dict[str, float | None]:
+    """Best sensitivity within each false-positive budget; false positives at the target."""
+    out: dict[str, float | None] = {}
+    for budget in FP_BUDGETS:
+        ok = (fp <= budget) & np.isfinite(sens)
+        out[f"sensitivity_at_{budget:g}_fp"] = float(sens[ok].max()) if ok.any() else 0.0
+    reach = sens >= TARGET_SENSITIVITY
+    out[f"fp_at_{TARGET_SENSITIVITY:g}_sensitivity"] = (
+        float(fp[reach].min()) if reach.any() else None
+    )
+    return out
+
+
+def pooled_points(tables: list[np.ndarray]):
+    """The seed-averaged curve of per-seed case tables and its operating points."""
+    curves = [curve(t) for t in tables]
+    with warnings.catch_warnings():  # a resample without true lesions has no sensitivity
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sens = np.nanmean([c["sensitivity"] for c in curves], axis=0)
+    fp = np.mean([c["fp_per_case"] for c in curves], axis=0)
+    return sens, fp, operating_points(sens, fp)
+
+
+def bootstrap(tables: list[np.ndarray], n_boot: int, seed: int) -> dict[str, list | None]:
+    """95% CIs of the operating points: seeds with replacement, then cases with replacement."""
+    rng = np.random.default_rng(seed)
+    n = tables[0].shape[1]
+    samples: dict[str, list[float]] = {}
+    for _ in range(n_boot):
+        drawn = [tables[i] for i in rng.integers(0, len(tables), len(tables))]
+        _, _, points = pooled_points([t[:, rng.integers(0, n, n)] for t in drawn])
+        for key, value in points.items():
+            samples.setdefault(key, []).append(np.nan if value is None else value)
+    out: dict[str, list | None] = {}
+    for key, values in samples.items():
+        v = np.array(values, dtype=float)
+        reached = np.isfinite(v)
+        out[key] = (
+            [float(np.percentile(v[reached], 2.5)), float(np.percentile(v[reached], 97.5))]
+            if reached.mean() >= 0.95
+            else None  # the target is not reached in enough resamples for a CI
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, nargs="+", required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", required=True)
+    parser.add_argument("--model", required=True, help="NAME=PATH with {fold} and {seed}")
+    parser.add_argument("--data-root", required=True)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--lesion-threshold", type=float, default=None,
+                        help="candidates at this threshold on 1 - p(background) instead of the "
+                             "release's (its recalibration still states their probability)")  # fmt: skip
+    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--boot-seed", type=int, default=0)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    if "=" not in args.model:
+        parser.error(f"--model must be NAME=PATH, got {args.model!r}")
+    manifest_file = Path(args.data_root) / "manifest.json"
+    if not manifest_file.is_file():
+        parser.error(f"--data-root {args.data_root}: no manifest.json (generate the phantom first)")
+
+    import torch
+
+    from boneread_ml.data.datasets import case_texts, load_arrays
+    from boneread_ml.predict import load_model
+
+    torch.set_num_threads(args.threads)
+    name, template = args.model.split("=", 1)
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    per_seed: dict[int, list[dict]] = {s: [] for s in args.seeds}
+    for fold in args.folds:
+        cases = [c for c in manifest["cases"] if int(c["fold"]) == fold]
+        for seed in args.seeds:
+            model = load_model(template.format(fold=fold, seed=seed))
+            post = model.config.setdefault("postprocess", {})
+            for key in ("lesion_floor", "site_gate"):  # every lesion the network states
+                post.pop(key, None)
+            if args.lesion_threshold is not None:
+                post["lesion_threshold"] = args.lesion_threshold
+            mode = model.config.get("text_mode", "report") if model.tokenizer else "none"
+            for case, text in zip(cases, case_texts(cases, mode, 0), strict=True):
+                arrays = load_arrays(args.data_root, case)
+                row = case_lesions(model, arrays["image"], text, arrays["instance"])
+                per_seed[seed].append({"case_id": case["case_id"], "fold": fold, **row})
+    tables = [case_table(per_seed[s]) for s in args.seeds]
+    sens, fp, points = pooled_points(tables)
+    record = {
+        "command": "python benchmarks/experiment/froc.py "
+        + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "model": {name: template},
+        "lesion_threshold": args.lesion_threshold,  # None: each release's own
+        "folds": args.folds,
+        "seeds": args.seeds,
+        "cases": len(per_seed[args.seeds[0]]),
+        "synthetic": True,
+        "floors": list(FLOORS),
+        "sensitivity": [float(v) for v in sens],
+        "fp_per_case": [float(v) for v in fp],
+        "operating_points": points,
+        "operating_points_ci": bootstrap(tables, args.n_boot, args.boot_seed),
+        "missed_lesions": missed_lesions(per_seed, manifest),
+        "n_boot": args.n_boot,
+        "per_case": per_seed,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+    print(json.dumps({key: record[key] for key in ("operating_points", "operating_points_ci",
+                                                   "missed_lesions")}, indent=1))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""benchmarks/experiment/froc.py: lesion sensitivity against false positives per case over
+probability floors, its operating points and the missed-lesion table, worked by hand."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "experiment" / "froc.py"
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("froc_experiment", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: case A: 2 true lesions; a lesion at 0.9 over lesion 1, two pieces at 0.3 and 0.7 over lesion 2,
+#: a false positive at 0.5. Case B: no true lesion; false positives at 0.1 and 0.95.
+CASE_A = {"case_id": "a", "n_true": 2, "lesions": [(0.9, [1]), (0.3, [2]), (0.7, [2]), (0.5, [])]}
+CASE_B = {"case_id": "b", "n_true": 0, "lesions": [(0.1, []), (0.95, [])]}
+
+
+def test_counts_and_the_curve_by_hand():
+    froc = load_script()
+    assert froc.counts_at(CASE_A, 0.0) == (2, 2, 1)
+    assert froc.counts_at(CASE_A, 0.6) == (2, 2, 0)  # lesion 2 still found by its 0.7 piece
+    assert froc.counts_at(CASE_A, 0.8) == (2, 1, 0)
+    assert froc.counts_at(CASE_B, 0.5) == (0, 0, 1)
+    table = froc.case_table([CASE_A, CASE_B], floors=(0.0, 0.6, 0.8, 0.96))
+    c = froc.curve(table)
+    np.testing.assert_allclose(c["sensitivity"], [1.0, 1.0, 0.5, 0.0])
+    np.testing.assert_allclose(c["fp_per_case"], [3 / 2, 1 / 2, 1 / 2, 0.0])
+    points = froc.operating_points(c["sensitivity"], c["fp_per_case"])
+    assert points["sensitivity_at_0.5_fp"] == 1.0
+    assert points["sensitivity_at_1_fp"] == 1.0
+    assert points["fp_at_0.9_sensitivity"] == 0.5
+    # a curve that never reaches the target says so (None), and an empty budget gives 0
+    points = froc.operating_points(np.array([0.6, 0.4]), np.array([3.0, 1.5]))
+    assert points["fp_at_0.9_sensitivity"] is None and points["sensitivity_at_1_fp"] == 0.0
+    assert points["sensitivity_at_2_fp"] == 0.4
+
+
+def test_seed_averaged_points_and_their_bootstrap():
+    froc = load_script()
+    floors = (0.0, 0.6, 0.8)
+    good = froc.case_table([CASE_A, CASE_B], floors)
+    worse = froc.case_table([dict(CASE_A, lesions=[(0.9, [1]), (0.5, [])]), CASE_B], floors)
+    sens, fp, _ = froc.pooled_points([good, worse])
+    np.testing.assert_allclose(sens, [(1.0 + 0.5) / 2, (1.0 + 0.5) / 2, 0.5])
+    np.testing.assert_allclose(fp, [(1.5 + 1.5) / 2, 0.5, 0.5])
+    ci = froc.bootstrap([good, worse], n_boot=200, seed=1)
+    low, high = ci["sensitivity_at_1_fp"]
+    assert 0.0 <= low <= high <= 1.0
+    # the target (0.9) is reached in too few resamples for a CI: none is given
+    assert ci["fp_at_0.9_sensitivity"] is None
+
+
+def test_missed_lesions_by_the_phantoms_properties():
+    froc = load_script()
+    manifest = {"cases": [
+        {"case_id": "a", "lesions": [
+            {"id": 1, "class_name": "metastatic", "site": "spine", "depth_layer": "posterior",
+             "uptake_ratio": 3.0, "area_px": 50},
+            {"id": 2, "class_name": "benign", "site": "rib", "depth_layer": "anterior",
+             "uptake_ratio": 1.8, "area_px": 10},
+            {"id": 3, "class_name": "benign", "site": "rib", "depth_layer": "middle",
+             "uptake_ratio": 1.2, "area_px": 20},
+        ]},
+        {"case_id": "b", "lesions": []},
+    ]}  # fmt: skip
+    per_seed = {0: [dict(CASE_A), dict(CASE_B)]}  # finds lesions 1 and 2, misses 3
+    table = froc.missed_lesions(per_seed, manifest)
+    assert table["all"] == {"lesions": 3, "missed": 1}
+    assert table["site"] == {
+        "rib": {"lesions": 2, "missed": 1},
+        "spine": {"lesions": 1, "missed": 0},
+    }
+    assert table["class_name"]["benign"] == {"lesions": 2, "missed": 1}
+    assert table["uptake_ratio"]["< 1.5"] == {"lesions": 1, "missed": 1}
+    assert table["area_px"][">= 40"] == {"lesions": 1, "missed": 0}
+    assert table["area_px"]["15 to < 40"] == {"lesions": 1, "missed": 1}
+    # two seeds count each lesion twice
+    assert froc.missed_lesions({0: [CASE_A], 1: [CASE_A]}, manifest)["all"]["lesions"] == 6
+
+
+def test_refuses_a_model_without_a_path_and_a_missing_data_root(tmp_path, capsys):
+    froc = load_script()
+    with pytest.raises(SystemExit):
+        froc.main(["--folds", "0", "--seeds", "0", "--model", "mt_unet", "--data-root",
+                   str(tmp_path), "--out", str(tmp_path / "x.json")])  # fmt: skip
+    assert "--model must be NAME=PATH" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        froc.main(["--folds", "0", "--seeds", "0", "--model", "m=x", "--data-root",
+                   str(tmp_path), "--out", str(tmp_path / "x.json")])  # fmt: skip
+    assert "no manifest.json" in capsys.readouterr().err

@@ -57,15 +57,28 @@ def _value(x: str | None) -> float:
         return float("nan")
 
 
-def read_rows(out: Path, folds: list[int], seed_list: list[int]) -> dict[str, dict[int, list]]:
-    """Row name -> seed -> the per-case rows of every fold (fold order, then the CSV's order)."""
+def read_rows(
+    out: Path, folds: list[int], seed_list: list[int], reuse: dict[str, Path] | None = None
+) -> dict[str, dict[int, list]]:
+    """Row name -> seed -> the per-case rows of every fold (fold order, then the CSV's order).
+
+    ``reuse``: row name -> another comparison's output directory (same layout) whose rows of
+    that name join these, e.g. the keyword rule of an earlier comparison on the same cases,
+    folds and training seeds (its no-text network does not depend on the models compared here).
+    """
     rows: dict[str, dict[int, list]] = {}
+    sources = [(out, None)] + [(Path(d), name) for name, d in (reuse or {}).items()]
     for fold in folds:
         for seed in seed_list:
-            path = out / f"fold{fold}" / f"seed{seed}" / "per_case.csv"
-            with open(path, encoding="utf-8") as fh:
-                for row in csv.DictReader(fh):
-                    rows.setdefault(row["model"], {}).setdefault(seed, []).append(row)
+            for root, only in sources:
+                path = root / f"fold{fold}" / f"seed{seed}" / "per_case.csv"
+                with open(path, encoding="utf-8") as fh:
+                    for row in csv.DictReader(fh):
+                        if only is None or row["model"] == only:
+                            rows.setdefault(row["model"], {}).setdefault(seed, []).append(row)
+    for name in reuse or {}:
+        if name not in rows:
+            raise SystemExit(f"--reuse {name}: no rows of that name in {reuse[name]}")
     return rows
 
 
@@ -97,7 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data-seed", type=int, default=0, help="bootstrap / pixel-sample seed")
+    parser.add_argument("--fit-lesion-floor", nargs="*", default=[], metavar="NAME[:OBJECTIVE]",
+                        help="passed to seeds.py: calibrate these models with a lesion floor too")  # fmt: skip
+    parser.add_argument("--reuse", action="append", default=[], metavar="NAME=DIR",
+                        help="rows NAME of another comparison's output DIR (same cases, folds "
+                             "and seeds) join this one")  # fmt: skip
     args = parser.parse_args(argv)
+    reuse = dict(r.split("=", 1) for r in args.reuse if "=" in r)
+    if len(reuse) != len(args.reuse):
+        parser.error("--reuse must be NAME=DIR")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -111,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
              "--n-boot", str(args.n_boot), "--threads", str(args.threads),
              "--data-seed", str(args.data_seed)]
             + [a for m in per_fold for a in ("--model", m)]
+            + (["--fit-lesion-floor", *args.fit_lesion_floor] if args.fit_lesion_floor else [])
         )  # fmt: skip
-    rows = read_rows(out, args.folds, args.seeds)
+    rows = read_rows(out, args.folds, args.seeds, reuse)
     ref = names[0]
     cases = [r["case_id"] for r in rows[ref][args.seeds[0]]]
     for name, by_seed in rows.items():
@@ -142,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "test_cases": len(cases),
         "mixed_class_test_cases": mixed,
         "models": dict(m.split("=", 1) for m in args.model),
+        "reused_rows": reuse,
         "summary": summary,
         "comparison": comparison,
         "synthetic": True,

@@ -88,3 +88,32 @@ def test_a_row_evaluated_on_other_cases_is_refused(data_root):
             _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
     with pytest.raises(SystemExit, match="not the reference's test cases"):
         main(_args(data_root))
+
+
+def test_rows_of_another_comparison_join_when_they_cover_the_same_cases(data_root, tmp_path):
+    """--reuse keyword=DIR: the rows named keyword of an earlier comparison join the pooled
+    table and its paired differences; rows on other cases are refused, an absent name too."""
+    from folds import main
+
+    earlier = tmp_path / "earlier"
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
+            # the earlier comparison: its "other" row is 0.3 below, renamed to keyword
+            folder = earlier / f"fold{fold}" / f"seed{seed}"
+            _fold_seed(folder, cases, 0.9, 0.2)
+            csv = folder / "per_case.csv"
+            csv.write_text(csv.read_text().replace("\nother,", "\nkeyword,"))
+    assert main([*_args(data_root), "--reuse", f"keyword={earlier}"]) == 0
+    record = json.loads((data_root / "pooled.json").read_text())
+    assert record["reused_rows"] == {"keyword": str(earlier)}
+    assert {s["model"] for s in record["summary"]} == {"ref", "other", "keyword"}
+    keyword = next(c for c in record["comparison"] if c["model"] == "keyword")
+    assert keyword["mean_class_dice"]["difference"] == pytest.approx(0.3)
+    with pytest.raises(SystemExit, match="no rows of that name"):
+        main([*_args(data_root), "--reuse", f"absent={earlier}"])
+    csv = earlier / "fold1" / "seed0" / "per_case.csv"
+    csv.write_text(csv.read_text().replace("keyword,c1,", "keyword,elsewhere,"))
+    with pytest.raises(SystemExit, match="not the reference's test cases"):
+        main([*_args(data_root), "--reuse", f"keyword={earlier}"])

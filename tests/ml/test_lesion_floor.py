@@ -148,16 +148,75 @@ def test_calibration_fits_and_records_the_floor_predict_then_applies(planar_set,
     section = calibrate_release(release, planar_set, cases, fit_floor=True)
     floor = section["lesion_floor"]
     assert floor["objective"] == "lesion_f1"
+    assert floor["fitted_on"] == [c["case_id"] for c in cases]
     f1 = {q: s["lesion_f1"] for q, s in floor["scores_by_floor"].items()}
     assert f1[f"{floor['min_probability']:g}"] == max(f1.values())
     written = json.loads((release / "config.json").read_text(encoding="utf-8"))
     assert written["postprocess"]["lesion_floor"] == json.loads(json.dumps(floor))
+    assert written["postprocess"]["lesion_threshold"] == section["lesion_threshold"]
     assert (
         load_model(release, optimize=False).lesion_floor["min_probability"]
         == floor["min_probability"]
     )
     assert (release / "model.safetensors").read_bytes() == weights
-    # calibrated again without a floor: the old floor (of another threshold) does not linger
-    section = calibrate_release(release, planar_set, cases)
-    assert "lesion_floor" not in section
+    # calibrated again without a floor: the same threshold (the old floor did not act on the
+    # calibration's predictions) and no floor of another threshold lingers
+    again = calibrate_release(release, planar_set, cases)
+    assert again["lesion_threshold"] == section["lesion_threshold"]
+    assert "lesion_floor" not in again
     assert load_model(release, optimize=False).lesion_floor is None
+
+
+def test_the_floor_cli_fits_on_the_releases_calibration_cases_and_keeps_the_rest(
+    planar_set, tmp_path, capsys
+):
+    """`boneread-ml floor` on a release whose threshold and recalibration were fitted elsewhere
+    (the shipped one): only postprocess.lesion_floor changes, chosen on calibrated_on."""
+    from boneread_ml.cli.main import main
+    from boneread_ml.data.manifest import load_manifest
+
+    cases = [c["case_id"] for c in load_manifest(planar_set)["cases"]]
+    release = _with_floor(tmp_path, "planar", {"min_probability": 0.99})  # an old floor
+    config_file = release / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["postprocess"]["calibrated_on"] = cases[:3]
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    before = json.loads(config_file.read_text(encoding="utf-8"))["postprocess"]
+    assert main(["floor", "--release", str(release), "--data-root", str(planar_set),
+                 "--threads", "1"]) == 0  # fmt: skip
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    after = json.loads(config_file.read_text(encoding="utf-8"))["postprocess"]
+    assert after["lesion_floor"]["fitted_on"] == cases[:3] == printed["fitted_on"]
+    assert after["lesion_floor"]["min_probability"] == printed["min_probability"]
+    assert {k: v for k, v in after.items() if k != "lesion_floor"} == {
+        k: v for k, v in before.items() if k != "lesion_floor"
+    }
+    # the old floor (0.99) did not shape the choice: with it every floor below 0.99 would score
+    # alike, since no lesion under 0.99 would be left to remove
+    scores = after["lesion_floor"]["scores_by_floor"]
+    assert scores["0"] != scores["0.9"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("no_calibrated_on", "no postprocess.calibrated_on"),
+        ("unknown_case", "calibration cases are not in it"),
+        ("no_manifest", "no manifest.json"),
+    ],
+)
+def test_the_floor_cli_refuses_what_it_cannot_fit_on(planar_set, tmp_path, change, message):
+    from boneread_ml.cli.main import main
+
+    release = _with_floor(tmp_path, "planar", None)
+    config_file = release / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    if change == "no_calibrated_on":
+        config["postprocess"].pop("calibrated_on", None)
+    else:
+        config["postprocess"]["calibrated_on"] = ["planar-s77-0001"]
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    root = tmp_path / "empty" if change == "no_manifest" else planar_set
+    with pytest.raises(SystemExit, match=message):
+        main(["floor", "--release", str(release), "--data-root", str(root)])
+    assert json.loads(config_file.read_text(encoding="utf-8")) == config  # nothing written

@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "boneread_ml.cli.train",
     "pretrain": "boneread_ml.cli.pretrain",
     "evaluate": "boneread_ml.cli.evaluate",
+    "floor": "boneread_ml.cli.floor",
     "predict": "boneread_ml.cli.predict",
     "stats": "boneread_ml.stats.cli",
 }

@@ -216,6 +216,8 @@ def calibrate_release(
     from boneread_ml.predict import load_model, predict
 
     model = load_model(release)
+    # chosen on what the network and the threshold give, before any floor of an earlier fit
+    (model.config.get("postprocess") or {}).pop("lesion_floor", None)
     mode = model.config.get("text_mode", "report") if model.tokenizer is not None else "none"
     texts = case_texts(cases, mode, seed)
     probs, labels = [], []
@@ -227,10 +229,9 @@ def calibrate_release(
     from boneread_ml.evaluation.metrics import lesion_outcomes
     from boneread_ml.predict import assign_report_sites, lesion_table
 
-    outcomes, floor_cases = [], []
+    outcomes = []
     for case, text, p, y in zip(cases, texts, probs, labels, strict=True):
-        arrays = load_arrays(data_root, case)
-        image = arrays["image"]
+        image = load_arrays(data_root, case)["image"]
         label_map = labels_at(p, best)
         instance, lesions = lesion_table(label_map, p, image, model.task)
         if model.site_rule is not None and getattr(model.network, "site_map_channels", 0):
@@ -239,7 +240,6 @@ def calibrate_release(
 
             maps = planar_site_maps(text, image)
             assign_report_sites(label_map, instance, lesions, p.copy(), maps, model.site_rule)
-        floor_cases.append((label_map, instance, lesions, arrays))
         sizes = [les.get("area_px", les.get("volume_vox")) for les in lesions]
         outcomes += [
             (prob, size, right)
@@ -260,21 +260,7 @@ def calibrate_release(
             )
         ),
     }
-    calibration = fit_lesion_calibration(outcomes)
-    section["lesion_calibration"] = calibration
-    if fit_floor:
-        for _, _, lesions, _ in floor_cases:  # the probability predict states
-            for les in lesions:
-                size = les.get("area_px", les.get("volume_vox"))
-                les["probability"] = apply_lesion_calibration(
-                    calibration, les["probability_uncalibrated"], size
-                )
-        floor, floor_scores = choose_lesion_floor(floor_cases, floor_objective)
-        section["lesion_floor"] = {
-            "min_probability": floor,
-            "objective": floor_objective,
-            "scores_by_floor": floor_scores,
-        }
+    section["lesion_calibration"] = fit_lesion_calibration(outcomes)
     from boneread_ml.models.release import REPORT_SITE_SETTINGS
 
     for key in REPORT_SITE_SETTINGS:  # settings of the release, not fitted here: kept
@@ -287,4 +273,65 @@ def calibrate_release(
         best,
         scores[best],
     )
+    if fit_floor:
+        section["lesion_floor"] = fit_lesion_floor(
+            release, data_root, cases, floor_objective, seed=seed
+        )
+    return section
+
+
+def fit_lesion_floor(
+    release: str | Path,
+    data_root: str | Path,
+    cases: Sequence[dict[str, Any]],
+    objective: str = "lesion_f1",
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Choose and record a release's lesion-probability floor on ``cases``.
+
+    The release predicts each case as the product does (its threshold, recalibration, site
+    rule and gate as recorded; any earlier floor taken off), and :func:`choose_lesion_floor`
+    picks the floor on the probabilities the lesion list states. Only
+    ``postprocess.lesion_floor`` is written; the rest of the release is untouched.
+
+    Args:
+        release: release directory.
+        data_root: data root of ``cases``.
+        cases: cases the floor is chosen on (the release's calibration cases, never test cases).
+        objective: :data:`FLOOR_OBJECTIVES`.
+        seed: text shuffling seed (shuffled-text models).
+
+    Returns:
+        The ``lesion_floor`` section written.
+    """
+    from boneread_ml.predict import load_model, predict
+
+    if objective not in FLOOR_OBJECTIVES:
+        raise ValueError(f"floor objective must be one of {FLOOR_OBJECTIVES}, got {objective!r}")
+    model = load_model(release)
+    model.config.setdefault("postprocess", {}).pop("lesion_floor", None)
+    mode = model.config.get("text_mode", "report") if model.tokenizer is not None else "none"
+    floor_cases = []
+    for case, text in zip(cases, case_texts(cases, mode, seed), strict=True):
+        arrays = load_arrays(data_root, case)
+        result = predict(arrays["image"], text, model)
+        floor_cases.append((result.label_map, result.instance_map, result.lesions, arrays))
+    floor, scores = choose_lesion_floor(floor_cases, objective)
+    section = {
+        "min_probability": floor,
+        "objective": objective,
+        "fitted_on": [c["case_id"] for c in cases],
+        "scores_by_floor": scores,
+    }
+    import json
+
+    from boneread_ml.models.release import CONFIG
+
+    written = json.loads((Path(release) / CONFIG).read_text(encoding="utf-8"))
+    post = {**(written.get("postprocess") or {}), "lesion_floor": section}
+    update_release_config(release, postprocess=post)
+    logger.info(
+        "%s: lesion floor %.2f (%s %.3f on %d cases)",
+        Path(release).name, floor, objective, scores[f"{floor:g}"][objective], len(cases),
+    )  # fmt: skip
     return section

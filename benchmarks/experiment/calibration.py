@@ -19,7 +19,10 @@ a third, separate evaluation set:
   with 95% bootstrap CIs over evaluation cases (2,000 resamples), and the reliability table.
 
 ``--write-release`` records the refitted recalibration in the release's ``config.json`` (the
-weights and their sha256 are untouched), with the calibration set it came from.
+weights and their sha256 are untouched), with the calibration set it came from. A lesion floor
+the release had (``postprocess.lesion_floor``, chosen on the old calibration's probabilities) is
+removed, with a warning: refit it with ``boneread-ml floor``. The fit and the measurement always
+see every lesion the network states (no floor).
 
 Run (the numbers in docs/results/calibration/ come from it)::
 
@@ -175,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
 
     model = load_model(args.release)
+    # fitted and measured on every lesion the network states: a floor would hide the low ones
+    model.config.setdefault("postprocess", {}).pop("lesion_floor", None)
     config = json.loads((args.release / "config.json").read_text(encoding="utf-8"))
     training_seed = config.get("seed")
     cal_root, cal_cases = data_set(
@@ -253,6 +258,13 @@ def main(argv: list[str] | None = None) -> int:
                 "command": record["command"],
             },
         }
+        if postprocess.pop("lesion_floor", None) is not None:
+            # chosen on the old calibration's probabilities: it would cut at another point
+            logger.warning(
+                "removed the release's lesion floor (fitted on the old calibration); refit it: "
+                "boneread-ml floor --release %s --data-root DATA_ROOT_OF_ITS_CALIBRATED_ON_CASES",
+                args.release,
+            )
         update_release_config(args.release, postprocess=postprocess)
         logger.info("recorded in %s", args.release / "config.json")
     return 0

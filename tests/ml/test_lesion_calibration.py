@@ -74,6 +74,11 @@ def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_we
     release = tmp_path / "planar"
     shutil.copytree(REPO / "ml" / "checkpoints" / "planar", release)
     weights = (release / "model.safetensors").read_bytes()
+    # a floor fitted on the old calibration: it must neither hide lesions from the fit nor
+    # survive it (it would cut the new probabilities at another point)
+    config = json.loads((release / "config.json").read_text("utf-8"))
+    config["postprocess"]["lesion_floor"] = {"min_probability": 0.99}
+    (release / "config.json").write_text(json.dumps(config), encoding="utf-8")
     out = tmp_path / "planar.json"
     argv = ["--kind", "planar", "--release", str(release), "--calibration-cases", "6",
             "--evaluation-cases", "3", "--data-dir", str(tmp_path / "data"), "--out", str(out),
@@ -90,3 +95,5 @@ def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_we
     assert written["fitted_on"] == {"data_seed": 1, "cases": 6, "command": run["command"]}
     assert (release / "model.safetensors").read_bytes() == weights
     assert np.isfinite(run["rows"]["held_out"]["evaluation"]["ece"])
+    assert "lesion_floor" not in config["postprocess"]
+    assert any(r["bin"][1] <= 0.9 and r["lesions"] for r in run["rows"]["current"]["reliability"])

@@ -86,10 +86,25 @@ def test_case_page_fetches_the_seg_label_map_only(live_server, signed_in, studie
     study = studies["planar"][0]
     run_ai(study)
     seen = requests_of(page)
+    # The first SEG listing is held until the AI result is on the page, as it happens under
+    # load: the result's job id then arrives while that listing is on its way, which holds the
+    # result's SEG. Before: the listing was aborted and asked for again (CI failed on this).
+    held = []
+
+    def hold_first_listing(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(lambda url: url.rstrip("/").endswith("/segmentations"), hold_first_listing)
     page.goto(f"{live_server.url}/cases/{study.id}")
+    expect(page.get_by_test_id("lesion-item").first).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(500)
+    assert len(held) == 1, "the SEG listing was not requested before the result arrived"
+    held[0].continue_()
     overlay = page.get_by_test_id("labelmap-overlay").first
     expect(overlay).to_have_attribute("data-drawn", "true", timeout=60_000)
-    expect(page.get_by_test_id("lesion-item").first).to_be_visible()
     page.wait_for_timeout(1000)
     job_maps = [u for u in seen if "/api/inference/jobs/" in u and "/labelmap" in u]
     seg_maps = [u for u in seen if "/segmentations/" in u and "/labelmap" in u]

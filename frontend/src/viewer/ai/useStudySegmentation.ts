@@ -58,26 +58,57 @@ export function useStudySegmentation(
     studyId: string;
     segmentations: StudySegmentation[];
   } | null>(null);
+  // The listing on its way, if any: the AI result's job id usually arrives while the first
+  // listing is still in flight; that listing already holds the result's SEG, so it is awaited,
+  // not aborted and asked for again.
+  const inflight = useRef<{
+    studyId: string;
+    done: Promise<void>;
+    controller: AbortController;
+  } | null>(null);
 
   useEffect(() => {
-    if (!needsListing(listed.current, studyId, resultJobId)) return;
-    const controller = new AbortController();
-    listSegmentations(studyId, controller.signal)
-      .then((body) => {
-        listed.current = { studyId, segmentations: body.segmentations };
-        setSegmentations(body.segmentations);
-      })
-      .catch((e: unknown) => {
-        if (controller.signal.aborted) return;
-        // Blinded (reader study): no segmentation to draw, not an error to show.
-        if (e instanceof ApiError && (e.status === 403 || e.status === 404)) {
-          setSegmentations([]);
-          return;
-        }
-        setError(e);
-      });
-    return () => controller.abort();
+    let stale = false;
+    const list = (): Promise<void> => {
+      const controller = new AbortController();
+      const done: Promise<void> = listSegmentations(studyId, controller.signal)
+        .then((body) => {
+          listed.current = { studyId, segmentations: body.segmentations };
+          setSegmentations(body.segmentations);
+        })
+        .catch((e: unknown) => {
+          if (controller.signal.aborted) return;
+          // Blinded (reader study): no segmentation to draw, not an error to show.
+          if (e instanceof ApiError && (e.status === 403 || e.status === 404)) {
+            setSegmentations([]);
+            return;
+          }
+          setError(e);
+        })
+        .finally(() => {
+          if (inflight.current?.done === done) inflight.current = null;
+        });
+      inflight.current = { studyId, done, controller };
+      return done;
+    };
+    const pending = inflight.current?.studyId === studyId ? inflight.current.done : null;
+    void (pending ?? Promise.resolve()).then(() => {
+      if (stale || !needsListing(listed.current, studyId, resultJobId)) return;
+      return list();
+    });
+    return () => {
+      stale = true;
+    };
   }, [studyId, resultJobId]);
+
+  // another study (or leaving the page) drops the listing on its way
+  useEffect(
+    () => () => {
+      inflight.current?.controller.abort();
+      inflight.current = null;
+    },
+    [studyId],
+  );
 
   const segmentation = useMemo(
     () => chooseSegmentation(segmentations, resultJobId),

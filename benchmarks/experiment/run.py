@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "ml"))
 from boneread_ml.cli.evaluate import evaluate_checkpoints  # noqa: E402
 from boneread_ml.evaluation.calibrate import calibrate_release  # noqa: E402
 from boneread_ml.models.registry import MODEL_NAMES  # noqa: E402
-from boneread_ml.training.config import deep_update, load_config  # noqa: E402
+from boneread_ml.training.config import deep_update, load_config, parse_override  # noqa: E402
 from boneread_ml.training.run import train_fold  # noqa: E402
 
 logger = logging.getLogger("experiment")
@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         "--models", nargs="*", default=list(MODEL_NAMES), help="subset of the registry"
     )
     parser.add_argument("--config", help="experiment YAML (default ml/configs/<task>.yaml)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one config value, e.g. train.lesion_balance=true "
+                             "(repeatable; checked like the YAML)")  # fmt: skip
     parser.add_argument("--text-encoder",
                         help="local BERT folder for the text models (text.pretrained), e.g. one "
                              "written by `boneread-ml pretrain`")  # fmt: skip
@@ -97,7 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{data_root} holds {len(manifest['cases'])} cases of seed {manifest.get('seed')}; "
                          f"asked for {args.cases} of seed {args.seed} (use another --data-root)")  # fmt: skip
 
-    base = load_config(args.config or REPO / "ml" / "configs" / f"{args.task}.yaml")
+    overrides: dict = {}
+    try:
+        for text in args.set:
+            overrides = deep_update(overrides, parse_override(text))
+        base = load_config(args.config or REPO / "ml" / "configs" / f"{args.task}.yaml", overrides)
+    except ValueError as exc:
+        raise SystemExit(f"run.py: {exc}") from None
     train_seed = args.seed if args.train_seed is None else args.train_seed
     base = deep_update(base, {"train": {"seed": train_seed, "val_every": 0}})
     if args.steps:

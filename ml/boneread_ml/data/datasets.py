@@ -149,6 +149,32 @@ def case_texts(cases: Sequence[dict[str, Any]], mode: str, seed: int = 0) -> lis
     return texts
 
 
+#: How a lesion-centred training crop picks its centre (``lesion_crop_by``).
+LESION_CROP_BY = ("pixel", "lesion")
+
+
+def _instance_map(arrays: dict[str, np.ndarray], label: np.ndarray) -> np.ndarray:
+    """The case's lesion ids (0 = background), checked against its label."""
+    if "instance" not in arrays:
+        raise ValueError("lesion-balanced training needs each case's instance map (npz 'instance')")
+    instance = arrays["instance"].astype(np.int64)
+    if instance.shape != label.shape:
+        raise ValueError(f"instance map {instance.shape} does not match label {label.shape}")
+    return np.where(label > 0, instance, 0)
+
+
+def _median_lesion_area(instances: Sequence[np.ndarray]) -> float:
+    """Median area (pixels; per slice for volumes) of the lesions in these instance maps."""
+    areas: list[np.ndarray] = []
+    for inst in instances:
+        planes = inst.reshape(-1, *inst.shape[-2:])
+        for plane in planes:
+            if plane.any():
+                counts = np.bincount(plane.ravel())[1:]
+                areas.append(counts[counts > 0])
+    return float(np.median(np.concatenate(areas))) if areas else 1.0
+
+
 @dataclass
 class _Item:
     case_index: int
@@ -171,6 +197,15 @@ class SegmentationDataset(Dataset):
             cover ~0.02% of a whole-body scan, crops centred on lesions make
             every step count); None serves whole images.
         lesion_crop_prob: probability that a crop is centred on a lesion pixel.
+        lesion_crop_by: how that pixel is drawn: ``"pixel"``, any lesion pixel (a
+            large lesion is chosen more often than a small one); ``"lesion"``, a
+            random pixel of a lesion drawn uniformly among the image's lesions, so
+            small lesions (ribs, limbs) are centred as often as large ones.
+        lesion_balance: also serve ``pixel_weight`` float32 (h, w): 1 on
+            background and, on a lesion's pixels, the median lesion area of the
+            served cases divided by that lesion's area (clipped to [1/4, 4]), so
+            every lesion weighs about the same in a pixel-wise loss
+            (:class:`boneread_ml.training.losses.SegmentationLoss`).
         site_maps: planar only, also serve the report's benign / metastatic site
             maps (:func:`boneread_ml.data.report_sites.planar_site_maps`) as
             ``site_maps`` float32 (2, h, w), cropped and flipped with the image.
@@ -198,6 +233,8 @@ class SegmentationDataset(Dataset):
         lesion_crop_prob: float = 0.7,
         site_maps: bool = False,
         flip_prob: float = 0.0,
+        lesion_crop_by: str = "pixel",
+        lesion_balance: bool = False,
     ) -> None:
         if task not in ("planar", "spectct"):
             raise ValueError(f"task must be planar or spectct, got {task!r}")
@@ -209,6 +246,15 @@ class SegmentationDataset(Dataset):
         self.augment = augment
         self.crop_size = tuple(int(c) for c in crop_size) if crop_size else None
         self.lesion_crop_prob = float(lesion_crop_prob)
+        if lesion_crop_by not in LESION_CROP_BY:
+            raise ValueError(
+                f"lesion_crop_by must be one of {', '.join(LESION_CROP_BY)}, got {lesion_crop_by!r}"
+            )
+        self.lesion_crop_by = lesion_crop_by
+        self.lesion_balance = bool(lesion_balance)
+        # lesion ids per pixel: kept only when a crop or a weight needs them
+        self.keep_instances = lesion_crop_by == "lesion" or self.lesion_balance
+        self.instances: list[np.ndarray] = []
         self.texts = case_texts(self.cases, text_mode, seed)
         if site_maps and task != "planar":
             raise ValueError("site maps are made for planar scans only")
@@ -234,6 +280,8 @@ class SegmentationDataset(Dataset):
                     self.maps.append(planar_site_maps(self.texts[ci], arrays["image"]))
                 self.images.append(image)
                 self.labels.append(label)
+                if self.keep_instances:
+                    self.instances.append(_instance_map(arrays, label))
                 self.items.append(_Item(ci, None))
                 continue
             lesion = np.flatnonzero(label.reshape(label.shape[0], -1).max(axis=1) > 0)
@@ -244,8 +292,11 @@ class SegmentationDataset(Dataset):
             # keep only the slices served: a full volume per case would not fit in memory
             self.images.append(image[:, keep])
             self.labels.append(label[keep])
+            if self.keep_instances:
+                self.instances.append(_instance_map(arrays, label)[keep])
             self.slice_z.append((-1.0 + 2.0 * keep / max(1, label.shape[0] - 1)).astype(np.float32))
             self.items.extend(_Item(ci, k) for k in range(len(keep)))
+        self.reference_area = _median_lesion_area(self.instances) if self.lesion_balance else 0.0
         logger.info("%s dataset: %d cases, %d items", task, len(self.cases), len(self.items))
 
     def __len__(self) -> int:
@@ -259,6 +310,11 @@ class SegmentationDataset(Dataset):
         else:
             image = self.images[item.case_index][:, item.slice_index]
             label = self.labels[item.case_index][item.slice_index]
+        instance = None
+        if self.keep_instances:
+            instance = self.instances[item.case_index]
+            if item.slice_index is not None:
+                instance = instance[item.slice_index]
         text = self.texts[item.case_index]
         channels = image.shape[0]
         if self.site_maps:
@@ -266,9 +322,13 @@ class SegmentationDataset(Dataset):
         if self.flip_prob and self.rng.random() < self.flip_prob:
             # the patient mirrored: the report's sides must follow
             image, label, text = image[..., ::-1], label[..., ::-1], swap_sides(text)
+            instance = instance[..., ::-1] if instance is not None else None
+        # weighed on the whole image: a lesion cut by the crop keeps its weight
+        weight = self._pixel_weight(instance) if self.lesion_balance else None
         extent = np.array([[-1.0, 1.0], [-1.0, 1.0]], np.float32)
         if self.crop_size is not None:
-            image, label, extent = self._crop(image, label)
+            image, label, extent, sl = self._crop(image, label, instance)
+            weight = weight[sl] if weight is not None else None
         maps = image[channels:] if self.site_maps else None
         image = image[:channels]
         if item.slice_index is not None:
@@ -289,15 +349,33 @@ class SegmentationDataset(Dataset):
         }
         if maps is not None:
             out["site_maps"] = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))
+        if weight is not None:
+            out["pixel_weight"] = torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32))
         return out
 
+    def _pixel_weight(self, instance: np.ndarray) -> np.ndarray:
+        area = np.bincount(instance.ravel())
+        ratio = np.ones(len(area), np.float32)
+        present = area > 0
+        present[0] = False
+        ratio[present] = np.clip(self.reference_area / area[present], 0.25, 4.0)
+        return ratio[instance]
+
+    def _lesion_pixels(self, label: np.ndarray, instance: np.ndarray | None) -> np.ndarray:
+        if self.lesion_crop_by == "pixel" or instance is None:
+            return np.argwhere(label > 0)
+        ids = np.unique(instance[instance > 0])
+        if ids.size == 0:
+            return np.argwhere(label > 0)
+        return np.argwhere(instance == ids[self.rng.integers(len(ids))])
+
     def _crop(
-        self, image: np.ndarray, label: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self, image: np.ndarray, label: np.ndarray, instance: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[slice, ...]]:
         size = label.shape
         crop = [min(c, n) for c, n in zip(self.crop_size, size, strict=True)]
-        lesion = np.argwhere(label > 0)
-        if lesion.size and self.rng.random() < self.lesion_crop_prob:
+        if (label > 0).any() and self.rng.random() < self.lesion_crop_prob:
+            lesion = self._lesion_pixels(label, instance)
             centre = lesion[self.rng.integers(len(lesion))]
             jitter = [self.rng.integers(-c // 4, c // 4 + 1) for c in crop]
             start = [
@@ -312,7 +390,7 @@ class SegmentationDataset(Dataset):
              for s0, c, n in zip(start, crop, size, strict=True)],
             np.float32,
         )  # fmt: skip
-        return image[(slice(None), *sl)], label[sl], extent
+        return image[(slice(None), *sl)], label[sl], extent, sl
 
 
 class TextCollate:
@@ -350,6 +428,8 @@ class TextCollate:
             "case_id": [it["case_id"] for it in items],
             "slice": [it["slice"] for it in items],
         }
+        if "pixel_weight" in items[0]:
+            batch["pixel_weight"] = torch.stack([it["pixel_weight"] for it in items])
         if "site_maps" in items[0]:
             # a dropped report names no site
             keep = torch.tensor([bool(t) for t in texts], dtype=torch.float32)

@@ -41,6 +41,11 @@ DEFAULTS: dict[str, Any] = {
         "background_slices": 8,
         "crop_size": None,  # e.g. [256, 256]: train on crops, validate/predict on whole images
         "lesion_crop_prob": 0.7,
+        # a lesion-centred crop's centre: "pixel" (any lesion pixel) or "lesion" (a lesion
+        # drawn uniformly, then one of its pixels: small lesions as often as large ones)
+        "lesion_crop_by": "pixel",
+        # weigh each lesion's pixels in the cross-entropy by median lesion area / its area
+        "lesion_balance": False,
         "flip_prob": 0.0,  # mirror left-right with the report's 左/右 exchanged (augmentation)
         "ce_class_weights": None,  # e.g. [1, 4, 4]: cross-entropy weight per class
         "calibrate_cases": 16,  # training cases used to choose the lesion threshold (0: argmax)
@@ -96,6 +101,19 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     cfg = deep_update(cfg, overrides or {})
     if cfg["task"] not in ("planar", "spectct"):
         raise ValueError(f"task must be planar or spectct, got {cfg['task']!r}")
+    from boneread_ml.data.datasets import LESION_CROP_BY
+
+    crop_by = cfg["train"].get("lesion_crop_by")
+    if crop_by not in LESION_CROP_BY:
+        raise ValueError(
+            f"{path or 'config'}: train.lesion_crop_by must be one of "
+            f"{', '.join(LESION_CROP_BY)}, got {crop_by!r}"
+        )
+    if not isinstance(cfg["train"].get("lesion_balance"), bool):
+        raise ValueError(
+            f"{path or 'config'}: train.lesion_balance must be true or false, "
+            f"got {cfg['train'].get('lesion_balance')!r}"
+        )
     from boneread_ml.models.release import REPORT_SITE_SETTINGS, CheckpointError
 
     for key, check in REPORT_SITE_SETTINGS.items():

@@ -36,13 +36,25 @@ class SegmentationLoss(nn.Module):
             lambda_dice=lambda_dice,
             weight=weight, lambda_ce=lambda_ce,
         )  # fmt: skip
+        self.lambda_dice = float(lambda_dice)
+        self.lambda_ce = float(lambda_ce)
+        self.register_buffer("class_weight", weight if weight is not None else torch.ones(0))
 
-    def forward(self, logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        logits: torch.Tensor,
+        label: torch.Tensor,
+        pixel_weight: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Loss.
 
         Args:
             logits: (B, K, *spatial) raw logits.
             label: (B, *spatial) integer classes.
+            pixel_weight: optional (B, *spatial) weight of each pixel in the
+                cross-entropy (times its class weight; the weighted mean, as
+                without it), e.g. the dataset's lesion balance; the Dice term
+                is unchanged.
 
         Returns:
             Scalar loss.
@@ -51,7 +63,20 @@ class SegmentationLoss(nn.Module):
             raise ValueError(
                 f"label {tuple(label.shape)} does not match logits {tuple(logits.shape)}"
             )
-        return self.loss(logits.float(), label.unsqueeze(1))
+        if pixel_weight is None:
+            return self.loss(logits.float(), label.unsqueeze(1))
+        if pixel_weight.shape != label.shape:
+            raise ValueError(
+                f"pixel_weight {tuple(pixel_weight.shape)} does not match label {tuple(label.shape)}"
+            )
+        logits = logits.float()
+        dice = self.loss.dice(logits, label.unsqueeze(1))
+        per_pixel = F.cross_entropy(logits, label, reduction="none")
+        weight = pixel_weight.float()
+        if self.class_weight.numel():
+            weight = weight * self.class_weight[label]
+        ce = (per_pixel * weight).sum() / weight.sum().clamp_min(1e-6)
+        return self.lambda_dice * dice + self.lambda_ce * ce
 
 
 class GroundingLoss(nn.Module):

@@ -126,6 +126,8 @@ def train_fold(
         background_slices=tcfg.get("background_slices"), seed=seed,
         crop_size=tcfg.get("crop_size"), lesion_crop_prob=float(tcfg.get("lesion_crop_prob", 0.7)),
         site_maps=site_maps, flip_prob=float(tcfg.get("flip_prob") or 0.0),
+        lesion_crop_by=str(tcfg.get("lesion_crop_by") or "pixel"),
+        lesion_balance=bool(tcfg.get("lesion_balance")),
     )  # fmt: skip
     tokenizer = make_tokenizer(cfg, out_dir)
     uses_text = mode != "none"

@@ -172,7 +172,8 @@ class Trainer:
                 logits = self.model(image, ids, mask, extent=extent, **kwargs)
             else:
                 logits, aux = self.model(image, ids, mask, extent=extent, return_aux=True, **kwargs)
-        loss = self.loss_fn(logits, label)
+        weight = batch.get("pixel_weight")
+        loss = self.loss_fn(logits, label, weight.to(self.device) if weight is not None else None)
         if self.grounding_fn is not None and aux:
             loss = loss + self.grounding_fn(
                 aux,

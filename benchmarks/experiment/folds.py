@@ -115,10 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="append", default=[], metavar="NAME=DIR",
                         help="rows NAME of another comparison's output DIR (same cases, folds "
                              "and seeds) join this one")  # fmt: skip
+    parser.add_argument("--pair", action="append", default=[], metavar="A=B",
+                        help="also compare row A minus row B (paired, the same bootstrap), e.g. "
+                             "two models as trained when the reference is one with a floor")  # fmt: skip
     args = parser.parse_args(argv)
     reuse = dict(r.split("=", 1) for r in args.reuse if "=" in r)
     if len(reuse) != len(args.reuse):
         parser.error("--reuse must be NAME=DIR")
+    pairs = [tuple(p.split("=", 1)) for p in args.pair if "=" in p]
+    if len(pairs) != len(args.pair):
+        parser.error("--pair must be A=B")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -155,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         return np.array([[_value(r.get(key)) for r in rows[name][s]] for s in args.seeds])
 
     comparison = seeds.compare_rows(matrix, ref, list(rows), args.n_boot, args.data_seed)
+    for a, b in pairs:
+        missing = [n for n in (a, b) if n not in rows]
+        if missing:
+            raise SystemExit(f"--pair {a}={b}: no rows named {', '.join(missing)}")
+        comparison += seeds.compare_rows(matrix, a, [b], args.n_boot, args.data_seed)
     mixed = sum(r.get("mixed_classes") == "True" for r in rows[ref][args.seeds[0]])
     record = {
         "command": "python benchmarks/experiment/folds.py "

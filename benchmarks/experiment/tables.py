@@ -64,21 +64,31 @@ def summary_table(record: dict) -> list[str]:
 
 
 def comparison_table(record: dict) -> list[str]:
-    reference = record["comparison"][0]["reference"] if record["comparison"] else ""
-    lines = [
-        f"| {reference} minus | " + " | ".join(h for h, _ in COMPARISON_COLUMNS) + " |",
-        "|---" * (len(COMPARISON_COLUMNS) + 1) + "|",
-    ]
+    """One table per reference: the pooled comparison's, then those of ``folds.py --pair``."""
+    references: list[str] = []
     for row in record["comparison"]:
-        cells = []
-        for _, key in COMPARISON_COLUMNS:
-            diff = row.get(key)
-            if not diff:
-                cells.append("n/a")
+        if row["reference"] not in references:
+            references.append(row["reference"])
+    lines: list[str] = []
+    for reference in references or [""]:
+        if lines:
+            lines.append("")
+        lines += [
+            f"| {reference} minus | " + " | ".join(h for h, _ in COMPARISON_COLUMNS) + " |",
+            "|---" * (len(COMPARISON_COLUMNS) + 1) + "|",
+        ]
+        for row in record["comparison"]:
+            if row["reference"] != reference:
                 continue
-            low, high = diff["ci"]
-            cells.append(f"{_signed(diff['difference'])} ({_signed(low)} to {_signed(high)})")
-        lines.append(f"| {row['model']} | " + " | ".join(cells) + " |")
+            cells = []
+            for _, key in COMPARISON_COLUMNS:
+                diff = row.get(key)
+                if not diff:
+                    cells.append("n/a")
+                    continue
+                low, high = diff["ci"]
+                cells.append(f"{_signed(diff['difference'])} ({_signed(low)} to {_signed(high)})")
+            lines.append(f"| {row['model']} | " + " | ".join(cells) + " |")
     return lines
 
 

@@ -117,3 +117,36 @@ def test_rows_of_another_comparison_join_when_they_cover_the_same_cases(data_roo
     csv.write_text(csv.read_text().replace("keyword,c1,", "keyword,elsewhere,"))
     with pytest.raises(SystemExit, match="not the reference's test cases"):
         main([*_args(data_root), "--reuse", f"keyword={earlier}"])
+
+
+def test_a_pair_compares_two_other_rows_with_the_same_bootstrap(data_root, tmp_path):
+    """--pair other=keyword: besides the reference's differences, other minus keyword (two
+    rows as trained while the reference is a filtered one); an unknown row is refused."""
+    from folds import main
+
+    earlier = tmp_path / "earlier"
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
+            folder = earlier / f"fold{fold}" / f"seed{seed}"
+            _fold_seed(folder, cases, 0.9, 0.25)
+            csv = folder / "per_case.csv"
+            csv.write_text(csv.read_text().replace("\nother,", "\nkeyword,"))
+    argv = [*_args(data_root), "--reuse", f"keyword={earlier}", "--pair", "other=keyword"]
+    assert main(argv) == 0
+    record = json.loads((data_root / "pooled.json").read_text())
+    pair = [c for c in record["comparison"] if c["reference"] == "other"]
+    assert [c["model"] for c in pair] == ["keyword"]
+    assert pair[0]["mean_class_dice"]["difference"] == pytest.approx(0.15)
+    assert pair[0]["mean_class_dice"]["ci"] == pytest.approx([0.15, 0.15])
+
+    from tables import comparison_table
+
+    lines = comparison_table(record)  # one table per reference
+    assert lines[0].startswith("| ref minus |")
+    second = next(i for i, line in enumerate(lines) if line.startswith("| other minus |"))
+    assert lines[second + 2].startswith("| keyword | +0.150 (+0.150 to +0.150)")
+    assert all(not line.startswith("| keyword | +0.150") for line in lines[:second])
+    with pytest.raises(SystemExit, match="--pair other=absent: no rows named absent"):
+        main([*_args(data_root), "--pair", "other=absent"])

@@ -159,6 +159,50 @@ def bootstrap(tables: list[np.ndarray], n_boot: int, seed: int) -> dict[str, lis
     return out
 
 
+def paired_difference(
+    tables: list[np.ndarray], other: list[np.ndarray], n_boot: int, seed: int
+) -> dict[str, dict[str, Any]]:
+    """This model's operating points minus another's on the same cases and training seeds.
+
+    The two-level bootstrap draws the same seeds and the same cases for both (paired), so the
+    CI of each difference carries the training-seed and the case-to-case variation once.
+    A point that either model does not reach (the target sensitivity) has no difference.
+    """
+    if len(tables) != len(other) or any(
+        a.shape != b.shape for a, b in zip(tables, other, strict=True)
+    ):
+        raise ValueError("the paired FROCs must have the same seeds, floors and cases")
+    _, _, ours = pooled_points(tables)
+    _, _, theirs = pooled_points(other)
+    rng = np.random.default_rng(seed)
+    n = tables[0].shape[1]
+    samples: dict[str, list[float]] = {key: [] for key in ours}
+    for _ in range(n_boot):
+        s = rng.integers(0, len(tables), len(tables))
+        c = rng.integers(0, n, n)
+        _, _, a = pooled_points([tables[i][:, c] for i in s])
+        _, _, b = pooled_points([other[i][:, c] for i in s])
+        for key in samples:
+            if a[key] is not None and b[key] is not None:
+                samples[key].append(a[key] - b[key])
+    out: dict[str, dict[str, Any]] = {}
+    for key, values in samples.items():
+        if ours[key] is None or theirs[key] is None or len(values) < 0.95 * n_boot:
+            continue
+        lo, hi = np.percentile(values, [2.5, 97.5])
+        out[key] = {"difference": float(ours[key] - theirs[key]), "ci": [float(lo), float(hi)]}
+    return out
+
+
+def tables_of(record: dict[str, Any], seeds: list[int]) -> list[np.ndarray]:
+    """Per-seed case tables of a written FROC record (its ``per_case``)."""
+    per_case = {int(k): v for k, v in record["per_case"].items()}
+    missing = [s for s in seeds if s not in per_case]
+    if missing:
+        raise ValueError(f"no training seed {missing} in the FROC record")
+    return [case_table(per_case[s]) for s in seeds]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, nargs="+", required=True)
@@ -171,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                              "release's (its recalibration still states their probability)")  # fmt: skip
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--boot-seed", type=int, default=0)
+    parser.add_argument("--paired-with", metavar="FROC_JSON",
+                        help="another model's froc.py output on the same folds, seeds and cases: "
+                             "also write this model's operating points minus its, paired")  # fmt: skip
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     if "=" not in args.model:
@@ -178,6 +225,18 @@ def main(argv: list[str] | None = None) -> int:
     manifest_file = Path(args.data_root) / "manifest.json"
     if not manifest_file.is_file():
         parser.error(f"--data-root {args.data_root}: no manifest.json (generate the phantom first)")
+    other = None
+    if args.paired_with:
+        try:
+            other = json.loads(Path(args.paired_with).read_text(encoding="utf-8"))
+            other_tables = tables_of(other, args.seeds)
+        except (OSError, ValueError, KeyError) as exc:
+            parser.error(f"--paired-with {args.paired_with}: not a usable FROC record ({exc})")
+        if (
+            other.get("folds") != args.folds
+            or other.get("lesion_threshold") != args.lesion_threshold
+        ):
+            parser.error(f"--paired-with {args.paired_with}: other folds or lesion threshold")
 
     import torch
 
@@ -222,11 +281,21 @@ def main(argv: list[str] | None = None) -> int:
         "n_boot": args.n_boot,
         "per_case": per_seed,
     }
+    if other is not None:
+        for seed in args.seeds:
+            theirs = [c["case_id"] for c in other["per_case"][str(seed)]]
+            if theirs != [c["case_id"] for c in per_seed[seed]]:
+                raise SystemExit(f"--paired-with {args.paired_with}: seed {seed} has other cases")
+        record["paired_with"] = {
+            "froc": args.paired_with,
+            "model": other.get("model"),
+            "difference": paired_difference(tables, other_tables, args.n_boot, args.boot_seed),
+        }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
-    print(json.dumps({key: record[key] for key in ("operating_points", "operating_points_ci",
-                                                   "missed_lesions")}, indent=1))  # fmt: skip
+    keys = ("operating_points", "operating_points_ci", "missed_lesions", "paired_with")
+    print(json.dumps({key: record[key] for key in keys if key in record}, indent=1))
     return 0
 
 

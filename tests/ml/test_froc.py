@@ -4,6 +4,7 @@ probability floors, its operating points and the missed-lesion table, worked by 
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +99,42 @@ def test_refuses_a_model_without_a_path_and_a_missing_data_root(tmp_path, capsys
         froc.main(["--folds", "0", "--seeds", "0", "--model", "m=x", "--data-root",
                    str(tmp_path), "--out", str(tmp_path / "x.json")])  # fmt: skip
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_a_paired_difference_draws_the_same_seeds_and_cases_for_both_models():
+    froc = load_script()
+    floors = (0.0, 0.6, 0.8)
+    better = froc.case_table([CASE_A, CASE_B], floors)  # sensitivity 1.0 at <= 1 FP per case
+    worse = froc.case_table([dict(CASE_A, lesions=[(0.9, [1]), (0.5, [])]), CASE_B], floors)
+    diff = froc.paired_difference([better, better], [worse, worse], n_boot=300, seed=2)
+    # at <= 1 FP per case: 1.0 against 0.5 on the full set
+    assert diff["sensitivity_at_1_fp"]["difference"] == pytest.approx(0.5)
+    low, high = diff["sensitivity_at_1_fp"]["ci"]
+    assert 0.0 <= low <= 0.5 <= high <= 1.0
+    # a point that one model never reaches has no difference
+    assert "fp_at_0.9_sensitivity" not in diff
+    # against itself the paired difference is exactly zero in every resample
+    same = froc.paired_difference([better, worse], [better, worse], n_boot=100, seed=2)
+    assert same["sensitivity_at_1_fp"] == {"difference": 0.0, "ci": [0.0, 0.0]}
+    with pytest.raises(ValueError, match="same seeds, floors and cases"):
+        froc.paired_difference([better], [better, worse], n_boot=10, seed=0)
+
+
+def test_a_record_to_pair_with_must_have_the_training_seeds(tmp_path, capsys):
+    froc = load_script()
+    record = {"per_case": {"0": [CASE_A, CASE_B]}, "folds": [0], "lesion_threshold": None}
+    assert len(froc.tables_of(record, [0])) == 1
+    with pytest.raises(ValueError, match=r"no training seed \[1\]"):
+        froc.tables_of(record, [0, 1])
+    (tmp_path / "manifest.json").write_text('{"cases": []}')
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(record))
+    argv = ["--folds", "0", "--seeds", "0", "1", "--model", "m=x", "--data-root", str(tmp_path),
+            "--out", str(tmp_path / "x.json"), "--paired-with", str(other)]  # fmt: skip
+    with pytest.raises(SystemExit):
+        froc.main(argv)
+    assert "not a usable FROC record (no training seed [1]" in capsys.readouterr().err
+    other.write_text(json.dumps(dict(record, folds=[1])))
+    with pytest.raises(SystemExit):
+        froc.main(["--folds", "0", "--seeds", "0", *argv[5:]])
+    assert "other folds or lesion threshold" in capsys.readouterr().err

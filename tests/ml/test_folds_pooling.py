@@ -90,21 +90,27 @@ def test_a_row_evaluated_on_other_cases_is_refused(data_root):
         main(_args(data_root))
 
 
+def _with_earlier_keyword_rows(data_root: Path, earlier: Path, keyword_dice: float) -> Path:
+    """This comparison's rows (ref 0.5, other 0.4) and an earlier one's, whose second row is
+    named keyword (Dice ``keyword_dice``), on the same folds, seeds and cases."""
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
+            folder = earlier / f"fold{fold}" / f"seed{seed}"
+            _fold_seed(folder, cases, 0.9, keyword_dice)
+            csv = folder / "per_case.csv"
+            csv.write_text(csv.read_text().replace("\nother,", "\nkeyword,"))
+    return earlier
+
+
 def test_rows_of_another_comparison_join_when_they_cover_the_same_cases(data_root, tmp_path):
     """--reuse keyword=DIR: the rows named keyword of an earlier comparison join the pooled
     table and its paired differences; rows on other cases are refused, an absent name too."""
     from folds import main
 
-    earlier = tmp_path / "earlier"
-    for fold in (0, 1):
-        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
-        for seed in (0, 1):
-            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
-            # the earlier comparison: its "other" row is 0.3 below, renamed to keyword
-            folder = earlier / f"fold{fold}" / f"seed{seed}"
-            _fold_seed(folder, cases, 0.9, 0.2)
-            csv = folder / "per_case.csv"
-            csv.write_text(csv.read_text().replace("\nother,", "\nkeyword,"))
+    # the earlier comparison: its "other" row is 0.3 below the reference, renamed to keyword
+    earlier = _with_earlier_keyword_rows(data_root, tmp_path / "earlier", 0.2)
     assert main([*_args(data_root), "--reuse", f"keyword={earlier}"]) == 0
     record = json.loads((data_root / "pooled.json").read_text())
     assert record["reused_rows"] == {"keyword": str(earlier)}
@@ -124,15 +130,7 @@ def test_a_pair_compares_two_other_rows_with_the_same_bootstrap(data_root, tmp_p
     rows as trained while the reference is a filtered one); an unknown row is refused."""
     from folds import main
 
-    earlier = tmp_path / "earlier"
-    for fold in (0, 1):
-        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
-        for seed in (0, 1):
-            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
-            folder = earlier / f"fold{fold}" / f"seed{seed}"
-            _fold_seed(folder, cases, 0.9, 0.25)
-            csv = folder / "per_case.csv"
-            csv.write_text(csv.read_text().replace("\nother,", "\nkeyword,"))
+    earlier = _with_earlier_keyword_rows(data_root, tmp_path / "earlier", 0.25)
     argv = [*_args(data_root), "--reuse", f"keyword={earlier}", "--pair", "other=keyword"]
     assert main(argv) == 0
     record = json.loads((data_root / "pooled.json").read_text())

@@ -30,6 +30,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "ml"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from release_args import add_release_arguments, check_release_arguments  # noqa: E402
 
 GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
@@ -88,19 +91,11 @@ def counts(predicted: list[dict], n_cases: int, grid=GRID) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folds", type=int, nargs="+", required=True)
-    parser.add_argument("--seeds", type=int, nargs="+", required=True)
-    parser.add_argument("--model", required=True, help="NAME=PATH with {fold} and {seed}")
-    parser.add_argument("--data-root", required=True)
+    add_release_arguments(parser)
     parser.add_argument("--min-cover", type=float, default=0.5)
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    if "=" not in args.model:
-        parser.error(f"--model must be NAME=PATH, got {args.model!r}")
-    manifest_file = Path(args.data_root) / "manifest.json"
-    if not manifest_file.is_file():
-        parser.error(f"--data-root {args.data_root}: no manifest.json (generate the phantom first)")
+    name, template, manifest = check_release_arguments(parser, args)
 
     import torch
 
@@ -108,8 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     from boneread_ml.predict import load_model
 
     torch.set_num_threads(args.threads)
-    name, template = args.model.split("=", 1)
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     predicted, true_rows, n_cases = [], [], 0
     for fold in args.folds:
         cases = [c for c in manifest["cases"] if int(c["fold"]) == fold]

@@ -35,6 +35,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "ml"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from release_args import add_release_arguments, check_release_arguments  # noqa: E402
 
 #: probability floors swept (0: every lesion the release states)
 FLOORS = tuple(round(0.02 * i, 2) for i in range(50))
@@ -205,11 +208,7 @@ def tables_of(record: dict[str, Any], seeds: list[int]) -> list[np.ndarray]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folds", type=int, nargs="+", required=True)
-    parser.add_argument("--seeds", type=int, nargs="+", required=True)
-    parser.add_argument("--model", required=True, help="NAME=PATH with {fold} and {seed}")
-    parser.add_argument("--data-root", required=True)
-    parser.add_argument("--threads", type=int, default=1)
+    add_release_arguments(parser)
     parser.add_argument("--lesion-threshold", type=float, default=None,
                         help="candidates at this threshold on 1 - p(background) instead of the "
                              "release's (its recalibration still states their probability)")  # fmt: skip
@@ -220,11 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                              "also write this model's operating points minus its, paired")  # fmt: skip
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    if "=" not in args.model:
-        parser.error(f"--model must be NAME=PATH, got {args.model!r}")
-    manifest_file = Path(args.data_root) / "manifest.json"
-    if not manifest_file.is_file():
-        parser.error(f"--data-root {args.data_root}: no manifest.json (generate the phantom first)")
+    name, template, manifest = check_release_arguments(parser, args)
     other = None
     if args.paired_with:
         try:
@@ -244,8 +239,6 @@ def main(argv: list[str] | None = None) -> int:
     from boneread_ml.predict import load_model
 
     torch.set_num_threads(args.threads)
-    name, template = args.model.split("=", 1)
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     per_seed: dict[int, list[dict]] = {s: [] for s in args.seeds}
     for fold in args.folds:
         cases = [c for c in manifest["cases"] if int(c["fold"]) == fold]

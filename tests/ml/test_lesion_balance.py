@@ -160,3 +160,27 @@ def test_the_experiment_runner_sets_config_values_and_checks_them(tmp_path):
     released = json.loads((tmp_path / "runs/mt_unet/release/config.json").read_text())
     train = released["config"]["train"]
     assert (train["lesion_crop_by"], train["lesion_balance"]) == ("lesion", True)
+
+
+def test_spectct_slices_carry_their_own_slices_weights(tmp_path):
+    """Volumes are served as axial slices: the instance map must follow the kept slices, so a
+    slice's weights sit on that slice's lesions and nowhere else."""
+    from boneread_ml.training.toy_data import make_toy_dataset
+
+    root = make_toy_dataset(tmp_path / "spectct", "spectct", cases=3, seed=0)
+    cases = read_manifest(root)["cases"]
+    ds = SegmentationDataset(
+        root, cases, "spectct", crop_size=(16, 16), lesion_crop_prob=1.0,
+        lesion_crop_by="lesion", lesion_balance=True, seed=0,
+    )  # fmt: skip
+    assert ds.reference_area > 0
+    lesion_items = 0
+    for i in range(len(ds)):
+        item = ds[i]
+        weight, label = item["pixel_weight"].numpy(), item["label"].numpy()
+        assert weight.shape == label.shape
+        assert np.all(weight[label == 0] == 1.0)
+        if label.any():
+            lesion_items += 1
+            assert np.all((weight[label > 0] >= 0.25) & (weight[label > 0] <= 4.0))
+    assert lesion_items > 0

@@ -258,15 +258,18 @@ def test_numpy_softmax_equals_torch_softmax_also_for_large_logits():
     assert float(np.abs(got - want).max()) < 1e-6
 
 
-def test_a_network_without_text_runs_in_onnxruntime_like_the_eager_one():
+@pytest.mark.parametrize("count_transform", ["linear", "log"])
+def test_a_network_without_text_runs_in_onnxruntime_like_the_eager_one(count_transform):
     """Before: the exporter dropped the unused extent input of a network without text, and every
     call raised "Invalid input name: extent" (the no-text model and the keyword rule built on
-    it could not be evaluated or calibrated)."""
+    it could not be evaluated or calibrated). With log counts the graph applies the transform
+    as the eager network does (tests/ml/test_count_transform.py)."""
     needs("onnxruntime")
     from boneread_ml.models.registry import build_model
 
     torch.manual_seed(0)
-    network = build_model("mt_unet_no_text", mt_unet={"features": [8, 8, 16, 16, 32, 8]}).eval()
+    features = {"features": [8, 8, 16, 16, 32, 8], "count_transform": count_transform}
+    network = build_model("mt_unet_no_text", mt_unet=features).eval()
     ort_net = onnx_runtime.ort_network(network, strict=True)
     x = torch.rand(2, 2, 64, 32) * 4
     extent = torch.rand(2, 2, 2) * 2 - 1

@@ -134,29 +134,17 @@ def test_the_config_names_a_bad_lesion_balance_setting():
         load_config(None, {"train": {"lesion_balance": "yes"}})
 
 
-def test_the_experiment_runner_sets_config_values_and_checks_them(tmp_path):
-    import sys
-    from pathlib import Path
-
-    repo = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(repo / "benchmarks" / "experiment"))
-    import run as experiment_run
-
-    from boneread_ml.training.toy_data import make_toy_dataset
-
-    root = make_toy_dataset(tmp_path / "data", "planar", cases=6, seed=0)
-    common = ["--task", "planar", "--cases", "6", "--seed", "0", "--config", str(repo / "ml/configs/toy.yaml"),
-              "--data-root", str(root), "--runs", str(tmp_path / "runs"), "--models", "mt_unet",
-              "--train-only", "--steps", "2", "--threads", "1"]  # fmt: skip
+def test_the_experiment_runner_sets_config_values_and_checks_them(toy_experiment, tmp_path):
+    run_experiment, common = toy_experiment
     with pytest.raises(SystemExit, match=r"train\.lesion_crop_by must be one of pixel, lesion"):
-        experiment_run.main([*common, "--set", "train.lesion_crop_by=size"])
+        run_experiment([*common, "--set", "train.lesion_crop_by=size"])
     with pytest.raises(SystemExit, match="override must be KEY=VALUE"):
-        experiment_run.main([*common, "--set", "train.lesion_balance"])
+        run_experiment([*common, "--set", "train.lesion_balance"])
     assert not (tmp_path / "runs").exists()  # nothing trained, nothing half-written
 
     argv = [*common, "--set", "train.lesion_crop_by=lesion", "--set", "train.lesion_balance=true",
             "--set", "train.calibrate_cases=0"]  # fmt: skip
-    assert experiment_run.main(argv) == 0
+    assert run_experiment(argv) == 0
     released = json.loads((tmp_path / "runs/mt_unet/release/config.json").read_text())
     train = released["config"]["train"]
     assert (train["lesion_crop_by"], train["lesion_balance"]) == ("lesion", True)

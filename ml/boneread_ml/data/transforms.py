@@ -2,8 +2,11 @@
 
 The same normalisation runs in training and in :func:`boneread_ml.predict.predict`
 (it is recorded in the checkpoint's config), so the product sees exactly what
-the network was trained on. Geometry is never flipped: reports name sides
-(左/右), and a mirrored image would contradict its report.
+the network was trained on. Left-right flips are not done here: reports name
+sides (左/右), so a mirrored image needs its report's sides exchanged too
+(``SegmentationDataset(flip_prob=...)`` does both). How the network reads the
+normalised counts (linear or log) belongs to the network
+(``MTUNet(count_transform=...)``), so every runtime applies it.
 """
 
 from __future__ import annotations

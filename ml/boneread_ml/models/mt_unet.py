@@ -28,6 +28,24 @@ from boneread_ml.models.text_encoder import ReportEncoder, TextFeatures
 ACT = ("LeakyReLU", {"negative_slope": 0.1, "inplace": True})
 NORM = ("instance", {"affine": True})
 
+#: How the network reads its count channels: ``linear`` as normalised (units of the
+#: scan's high percentile), or ``log``: ``log1p(x / LOG_FLOOR) / log1p(1 / LOG_FLOOR)``,
+#: so that an uptake *ratio* (a lesion 2x its bone) is the same step on a faint femur as
+#: on the bright spine; counts below about LOG_FLOOR of the percentile stay nearly linear
+#: (Poisson noise dominates there).
+COUNT_TRANSFORMS = ("linear", "log")
+LOG_FLOOR = 0.05
+
+
+def transform_counts(x: torch.Tensor, transform: str, channels: int) -> torch.Tensor:
+    """Apply ``transform`` to the first ``channels`` channels of (B, C, *spatial)."""
+    if transform == "linear" or channels == 0:
+        return x
+    counts = torch.log1p(x[:, :channels].clamp_min(0.0) / LOG_FLOOR) / float(
+        torch.log1p(torch.tensor(1.0 / LOG_FLOOR))
+    )
+    return counts if channels == x.shape[1] else torch.cat([counts, x[:, channels:]], 1)
+
 
 def resize_input(x: torch.Tensor, scale: float) -> torch.Tensor:
     """Area-downsample (B, C, *spatial) by ``scale`` (no-op at 1)."""
@@ -96,6 +114,11 @@ class MTUNet(nn.Module):
             say in the lesion class: ``w * (metastatic map - benign map) / 2`` is
             added to the metastatic logit and subtracted from the benign one (the
             weight is learned; 0 = no such path, the maps are only inputs).
+        count_transform: how the first ``count_channels`` image channels (normalised
+            counts) are read, one of :data:`COUNT_TRANSFORMS` (``log``: an uptake ratio
+            is the same step at every count level; see :func:`transform_counts`).
+        count_channels: how many leading image channels are counts (planar 2,
+            SPECT/CT 1; the CT channel is left alone); None: all of them.
 
     Input sizes must be divisible by 16 after scaling.
     """
@@ -119,8 +142,22 @@ class MTUNet(nn.Module):
         dropout: float = 0.0,
         site_maps: bool = False,
         site_prior: float = 0.0,
+        count_transform: str = "linear",
+        count_channels: int | None = None,
     ) -> None:
         super().__init__()
+        if count_transform not in COUNT_TRANSFORMS:
+            raise ValueError(
+                f"count_transform must be one of {', '.join(COUNT_TRANSFORMS)}, "
+                f"got {count_transform!r}"
+            )
+        count_channels = in_channels if count_channels is None else count_channels
+        if not isinstance(count_channels, int) or not 0 <= count_channels <= in_channels:
+            raise ValueError(
+                f"count_channels must be an integer in 0..{in_channels}, got {count_channels!r}"
+            )
+        self.count_transform = count_transform
+        self.count_channels = count_channels
         if spatial_dims not in (2, 3):
             raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims}")
         if len(features) != 6:
@@ -273,6 +310,7 @@ class MTUNet(nn.Module):
         if image.shape[1] != self.in_channels:
             raise ValueError(f"expected {self.in_channels} channels, got {image.shape[1]}")
         size = image.shape[2:]
+        image = transform_counts(image, self.count_transform, self.count_channels)
         if self.site_map_channels:
             if site_maps is None:
                 site_maps = image.new_zeros((image.shape[0], self.site_map_channels, *size))

@@ -114,6 +114,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             f"{path or 'config'}: train.lesion_balance must be true or false, "
             f"got {cfg['train'].get('lesion_balance')!r}"
         )
+    _check_count_transform(cfg, str(path or "config"))
     from boneread_ml.models.release import REPORT_SITE_SETTINGS, CheckpointError
 
     for key, check in REPORT_SITE_SETTINGS.items():
@@ -130,6 +131,33 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
                 "mt_unet.site_maps: true (it reads the report's site maps)"
             )
     return cfg
+
+
+#: Leading image channels that hold counts, per task (SPECT/CT: the CT channel is not).
+COUNT_CHANNELS = {"planar": 2, "spectct": 1}
+
+
+def _check_count_transform(cfg: dict[str, Any], where: str) -> None:
+    """Check ``mt_unet.count_transform`` and fill ``count_channels`` from the task."""
+    from boneread_ml.models.mt_unet import COUNT_TRANSFORMS
+
+    section = cfg.get("mt_unet") or {}
+    transform = section.get("count_transform", "linear")
+    if transform not in COUNT_TRANSFORMS:
+        raise ValueError(
+            f"{where}: mt_unet.count_transform must be one of {', '.join(COUNT_TRANSFORMS)}, "
+            f"got {transform!r}"
+        )
+    if transform == "linear":
+        return
+    expected = COUNT_CHANNELS[cfg["task"]]
+    channels = section.get("count_channels", expected)
+    if channels != expected:
+        raise ValueError(
+            f"{where}: mt_unet.count_channels must be {expected} for task {cfg['task']} "
+            f"(its count channels), got {channels!r}"
+        )
+    cfg["mt_unet"] = {**section, "count_channels": expected}
 
 
 def resolve_data_root(cfg: dict[str, Any], cli_value: str | None = None) -> Path:

@@ -75,7 +75,7 @@ def missed_lesions(per_seed: dict[int, list[dict]], manifest: dict) -> dict[str,
     rows = []
     for cases in per_seed.values():
         for case in cases:
-            found = set().union(*(set(h) for _, h in case["lesions"])) if case["lesions"] else set()
+            found = found_ids(case)
             for lesion_id, les in truth[case["case_id"]].items():
                 rows.append((les, lesion_id in found))
 
@@ -95,11 +95,15 @@ def missed_lesions(per_seed: dict[int, list[dict]], manifest: dict) -> dict[str,
     return out
 
 
+def found_ids(case: dict[str, Any], floor: float = 0.0) -> set[int]:
+    """The true lesion ids of one case that a stated lesion at or above ``floor`` overlaps."""
+    return {i for p, hits in case["lesions"] if p >= floor for i in hits}
+
+
 def counts_at(case: dict[str, Any], floor: float) -> tuple[int, int, int]:
     """(true lesions, of them found, false positives) of one case at a floor."""
-    kept = [(p, hits) for p, hits in case["lesions"] if p >= floor]
-    found = set().union(*(set(h) for _, h in kept)) if kept else set()
-    return case["n_true"], len(found), sum(1 for _, h in kept if not h)
+    false_positives = sum(1 for p, hits in case["lesions"] if p >= floor and not hits)
+    return case["n_true"], len(found_ids(case, floor)), false_positives
 
 
 def case_table(cases: list[dict[str, Any]], floors=FLOORS) -> np.ndarray:

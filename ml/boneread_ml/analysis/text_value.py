@@ -41,6 +41,7 @@ from boneread_ml.data.manifest import (
     load_manifest,
     rewrite_report,
 )
+from boneread_ml.evaluation.visibility import lesion_ring, smoothed_views
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def image_features(case: dict, arrays: dict[str, np.ndarray], kind: str) -> list
     """Per-lesion image features (a dict per lesion, in manifest order)."""
     image, inst = arrays["image"], arrays["instance"]
     emission = image[:1] if kind == "spectct" else image
-    smooth = [ndimage.gaussian_filter(v, 1.0) for v in emission]
+    smooth = smoothed_views(emission)
     refs = [float(np.percentile(s[s > np.percentile(s, 50)], 90)) + 1e-6 for s in smooth]
     centroids = (
         np.array([les["centroid"] for les in case["lesions"]])
@@ -93,11 +94,7 @@ def image_features(case: dict, arrays: dict[str, np.ndarray], kind: str) -> list
         # work on the lesion's bounding box plus a margin (3D volumes are large)
         box = tuple(slice(max(b.start - 5, 0), b.stop + 5) for b in objects[les["id"] - 1])
         m = inst[box] == les["id"]
-        ring = (
-            ndimage.binary_dilation(m, iterations=3)
-            & ~ndimage.binary_dilation(m, iterations=1)
-            & (inst[box] == 0)
-        )
+        ring = lesion_ring(m, inst[box])
         crops = [s[box] for s in smooth]
         peaks = [float(s[m].max()) / r for s, r in zip(crops, refs, strict=True)]
         means = [float(s[m].mean()) / r for s, r in zip(crops, refs, strict=True)]

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "ml"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from froc import found_ids  # noqa: E402
+from froc import fold_subset, found_ids  # noqa: E402
 
 #: CNR bin edges: under 1 (no brighter than the ordinary variation around it) .. 5 and over
 CNR_EDGES = (1.0, 2.0, 3.0, 5.0)
@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ring", choices=("around", "bone"), default="around",
                         help="the reference ring: everything 1-3 px around the lesion, or only "
                              "its bone there (the phantom's bone mask)")  # fmt: skip
+    parser.add_argument("--folds", type=int, nargs="+",
+                        help="only these folds of every record (to compare a run on some folds "
+                             "with a record of all five)")  # fmt: skip
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--boot-seed", type=int, default=0)
     parser.add_argument("--out", required=True, type=Path)
@@ -155,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
             record["per_case"], record["floors"]  # noqa: B018 (a FROC record has both)
         except (OSError, ValueError, KeyError) as exc:
             parser.error(f"--froc {path}: not a usable FROC record ({exc})")
+        if args.folds:
+            try:
+                record = fold_subset(record, args.folds)
+            except ValueError as exc:
+                parser.error(f"--froc {path}: {exc}")
         unknown = sorted(
             {c["case_id"] for rows in record["per_case"].values() for c in rows} - set(by_id)
         )

@@ -210,6 +210,23 @@ def tables_of(record: dict[str, Any], seeds: list[int]) -> list[np.ndarray]:
     return [case_table(per_case[s]) for s in seeds]
 
 
+def fold_subset(record: dict[str, Any], folds: list[int]) -> dict[str, Any]:
+    """The record's rows of ``folds`` only (a 5-fold record paired with a run on some of them).
+
+    Raises:
+        ValueError: the record lacks one of the folds.
+    """
+    missing = sorted(set(folds) - set(record.get("folds") or []))
+    if missing:
+        raise ValueError(f"it has folds {record.get('folds')}, not {missing}")
+    keep = set(folds)
+    per_case = {
+        seed: [row for row in rows if int(row.get("fold", -1)) in keep]
+        for seed, rows in record["per_case"].items()
+    }
+    return {**record, "folds": sorted(keep), "per_case": per_case}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_release_arguments(parser)
@@ -219,8 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--boot-seed", type=int, default=0)
     parser.add_argument("--paired-with", metavar="FROC_JSON",
-                        help="another model's froc.py output on the same folds, seeds and cases: "
-                             "also write this model's operating points minus its, paired")  # fmt: skip
+                        help="another model's froc.py output on the same seeds and cases, covering "
+                             "these folds (its other folds are left out): also write this model's "
+                             "operating points minus its, paired")  # fmt: skip
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     name, template, manifest = check_release_arguments(parser, args)
@@ -231,11 +249,13 @@ def main(argv: list[str] | None = None) -> int:
             other_tables = tables_of(other, args.seeds)
         except (OSError, ValueError, KeyError) as exc:
             parser.error(f"--paired-with {args.paired_with}: not a usable FROC record ({exc})")
-        if (
-            other.get("folds") != args.folds
-            or other.get("lesion_threshold") != args.lesion_threshold
-        ):
-            parser.error(f"--paired-with {args.paired_with}: other folds or lesion threshold")
+        if other.get("lesion_threshold") != args.lesion_threshold:
+            parser.error(f"--paired-with {args.paired_with}: another lesion threshold")
+        try:
+            other = fold_subset(other, args.folds)
+        except ValueError as exc:
+            parser.error(f"--paired-with {args.paired_with}: {exc}")
+        other_tables = tables_of(other, args.seeds)
 
     import torch
 

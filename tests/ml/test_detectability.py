@@ -187,3 +187,32 @@ def test_records_of_other_cases_or_bad_arguments_are_refused_by_name(
         script.main(["--data-root", str(two_case_root), "--froc", f"m={broken}", "--out", str(out)])
     assert "not a usable FROC record" in capsys.readouterr().err
     assert not out.exists()  # nothing written on a refusal
+
+
+def test_records_can_be_cut_to_the_folds_of_a_partial_run(two_case_root, tmp_path, capsys):
+    script = load_script()
+    per_case = {"0": [{"case_id": "a", "fold": 0, "n_true": 2, "lesions": [[0.9, [1]]]},
+                      {"case_id": "b", "fold": 1, "n_true": 1, "lesions": [[0.9, [1]]]}]}  # fmt: skip
+    record = froc_record(tmp_path, per_case)
+    json_record = json.loads(record.read_text())
+    record.write_text(json.dumps(dict(json_record, folds=[0, 1])))
+    out = tmp_path / "out.json"
+    base = [
+        "--data-root",
+        str(two_case_root),
+        "--froc",
+        f"m={record}",
+        "--n-boot",
+        "20",
+        "--out",
+        str(out),
+    ]
+    assert script.main([*base, "--folds", "0"]) == 0
+    result = json.loads(out.read_text())
+    assert (result["cases"], result["lesions"]) == (1, 2)  # case a only
+    assert result["models"]["m"]["by_bin"][">= 5"]["lesions_over_seeds"] == 1
+    out.unlink()
+    with pytest.raises(SystemExit):
+        script.main([*base, "--folds", "2"])
+    assert "it has folds [0, 1], not [2]" in capsys.readouterr().err
+    assert not out.exists()

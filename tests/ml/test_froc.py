@@ -137,4 +137,24 @@ def test_a_record_to_pair_with_must_have_the_training_seeds(tmp_path, capsys):
     other.write_text(json.dumps(dict(record, folds=[1])))
     with pytest.raises(SystemExit):
         froc.main(["--folds", "0", "--seeds", "0", *argv[5:]])
-    assert "other folds or lesion threshold" in capsys.readouterr().err
+    assert "it has folds [1], not [0]" in capsys.readouterr().err
+    other.write_text(json.dumps(dict(record, lesion_threshold=0.5)))
+    with pytest.raises(SystemExit):
+        froc.main(["--folds", "0", "--seeds", "0", *argv[5:]])
+    assert "another lesion threshold" in capsys.readouterr().err
+
+
+def test_a_five_fold_record_pairs_with_a_run_on_some_of_its_folds():
+    """Before: a record was refused unless its folds were exactly the run's, so a fold-0 probe
+    could not be paired with the 5-fold comparison's FROC of the same cases."""
+    froc = load_script()
+    rows = [dict(CASE_A, fold=0), dict(CASE_B, case_id="b1", fold=1), dict(CASE_B, fold=0)]
+    record = {"folds": [0, 1], "per_case": {"0": rows, "1": rows[::-1]}}
+    subset = froc.fold_subset(record, [0])
+    assert subset["folds"] == [0]
+    assert [r["case_id"] for r in subset["per_case"]["0"]] == ["a", "b"]
+    assert [r["case_id"] for r in subset["per_case"]["1"]] == ["b", "a"]
+    assert record["per_case"]["0"] == rows  # the record itself is untouched
+    assert froc.tables_of(subset, [0])[0].shape[1] == 2
+    with pytest.raises(ValueError, match=r"it has folds \[0, 1\], not \[2\]"):
+        froc.fold_subset(record, [0, 2])

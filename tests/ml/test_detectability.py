@@ -100,6 +100,20 @@ def froc_record(tmp_path, per_case, floors=(0.0, 0.4, 0.95), fp=(1.5, 0.5, 0.0))
     return path
 
 
+def run_args(root, record, out, n_boot: int = 20) -> list[str]:
+    """detectability.py's arguments for one record named ``m``."""
+    return [
+        "--data-root",
+        str(root),
+        "--froc",
+        f"m={record}",
+        "--n-boot",
+        str(n_boot),
+        "--out",
+        str(out),
+    ]
+
+
 def test_detections_are_tallied_by_visibility_at_floor_0_and_at_1_fp(two_case_root, tmp_path):
     script = load_script()
     per_case = {
@@ -146,21 +160,7 @@ def test_a_record_that_never_gets_within_1_fp_keeps_nothing(two_case_root, tmp_p
     per_case = {"0": [{"case_id": "a", "n_true": 2, "lesions": [[0.9, [1]]]}]}
     record = froc_record(tmp_path, per_case, fp=(3.0, 2.0, 1.5))
     out = tmp_path / "out.json"
-    assert (
-        script.main(
-            [
-                "--data-root",
-                str(two_case_root),
-                "--froc",
-                f"m={record}",
-                "--n-boot",
-                "20",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert script.main(run_args(two_case_root, record, out)) == 0
     model = json.loads(out.read_text())["models"]["m"]
     assert model["floor_at_1_fp"] is None
     assert (
@@ -197,16 +197,7 @@ def test_records_can_be_cut_to_the_folds_of_a_partial_run(two_case_root, tmp_pat
     json_record = json.loads(record.read_text())
     record.write_text(json.dumps(dict(json_record, folds=[0, 1])))
     out = tmp_path / "out.json"
-    base = [
-        "--data-root",
-        str(two_case_root),
-        "--froc",
-        f"m={record}",
-        "--n-boot",
-        "20",
-        "--out",
-        str(out),
-    ]
+    base = run_args(two_case_root, record, out)
     assert script.main([*base, "--folds", "0"]) == 0
     result = json.loads(out.read_text())
     assert (result["cases"], result["lesions"]) == (1, 2)  # case a only

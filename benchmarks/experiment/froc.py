@@ -227,6 +227,32 @@ def fold_subset(record: dict[str, Any], folds: list[int]) -> dict[str, Any]:
     return {**record, "folds": sorted(keep), "per_case": per_case}
 
 
+def evaluated_rows(path: str, name: str, args: argparse.Namespace) -> dict[int, dict[int, list]]:
+    """Fold -> seed -> per-case rows of an earlier record of model ``name``, for the run's folds
+    it covers.
+
+    Raises:
+        ValueError: another model or lesion threshold, a seed missing, or no fold of the run.
+    """
+    record = json.loads(Path(path).read_text(encoding="utf-8"))
+    theirs = list(record.get("model") or {})
+    if theirs != [name]:
+        raise ValueError(f"a record of {theirs}, not of {name}")
+    if record.get("lesion_threshold") != args.lesion_threshold:
+        raise ValueError("another lesion threshold")
+    tables_of(record, args.seeds)  # every seed present
+    folds = sorted(set(record.get("folds") or []) & set(args.folds))
+    if not folds:
+        raise ValueError(f"it has folds {record.get('folds')}, none of {args.folds}")
+    subset = fold_subset(record, folds)
+    return {
+        fold: {
+            s: [r for r in subset["per_case"][str(s)] if int(r["fold"]) == fold] for s in args.seeds
+        }
+        for fold in folds
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_release_arguments(parser)
@@ -239,9 +265,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="another model's froc.py output on the same seeds and cases, covering "
                              "these folds (its other folds are left out): also write this model's "
                              "operating points minus its, paired")  # fmt: skip
+    parser.add_argument("--evaluated", metavar="FROC_JSON",
+                        help="an earlier froc.py record of this model (same name, seeds and lesion "
+                             "threshold): the run's folds it covers are taken from it, not "
+                             "evaluated again (their releases may be gone)")  # fmt: skip
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     name, template, manifest = check_release_arguments(parser, args)
+    earlier: dict[int, dict[int, list[dict]]] = {}  # fold -> seed -> rows
+    if args.evaluated:
+        try:
+            earlier = evaluated_rows(args.evaluated, name, args)
+        except (OSError, ValueError, KeyError) as exc:
+            parser.error(f"--evaluated {args.evaluated}: {exc}")
     other = None
     if args.paired_with:
         try:
@@ -266,6 +302,16 @@ def main(argv: list[str] | None = None) -> int:
     per_seed: dict[int, list[dict]] = {s: [] for s in args.seeds}
     for fold in args.folds:
         cases = [c for c in manifest["cases"] if int(c["fold"]) == fold]
+        if fold in earlier:
+            for seed in args.seeds:
+                rows = earlier[fold][seed]
+                if [r["case_id"] for r in rows] != [c["case_id"] for c in cases]:
+                    raise SystemExit(
+                        f"--evaluated {args.evaluated}: fold {fold} seed {seed} has other cases "
+                        f"than {args.data_root}"
+                    )
+                per_seed[seed].extend(rows)
+            continue
         for seed in args.seeds:
             model = load_model(template.format(fold=fold, seed=seed))
             post = model.config.setdefault("postprocess", {})
@@ -296,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         "operating_points_ci": bootstrap(tables, args.n_boot, args.boot_seed),
         "missed_lesions": missed_lesions(per_seed, manifest),
         "n_boot": args.n_boot,
+        "evaluated_earlier": {"froc": args.evaluated, "folds": sorted(earlier)}
+        if earlier
+        else None,
         "per_case": per_seed,
     }
     if other is not None:

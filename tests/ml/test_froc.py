@@ -158,3 +158,50 @@ def test_a_five_fold_record_pairs_with_a_run_on_some_of_its_folds():
     assert froc.tables_of(subset, [0])[0].shape[1] == 2
     with pytest.raises(ValueError, match=r"it has folds \[0, 1\], not \[2\]"):
         froc.fold_subset(record, [0, 2])
+
+
+def test_folds_of_an_earlier_record_are_taken_from_it_and_the_rest_evaluated(
+    toy_experiment, planar_set, tmp_path, capsys
+):
+    """--evaluated: a run over more folds than an earlier record of the same model (whose
+    releases may be gone) takes that record's folds as written and evaluates only the others;
+    a record of another model, of none of the folds, or of other cases is refused by name."""
+    run_experiment, common = toy_experiment
+    data = str(planar_set)  # the phantom's lesion properties, for the missed-lesion table
+    manifest = json.loads((planar_set / "manifest.json").read_text())
+    for flag, value in (
+        ("--data-root", data), ("--cases", len(manifest["cases"])), ("--seed", manifest["seed"])
+    ):  # fmt: skip
+        common[common.index(flag) + 1] = str(value)
+    assert run_experiment([*common, "--set", "train.calibrate_cases=0"]) == 0
+    froc = load_script()
+    release = str(tmp_path / "runs/mt_unet/release")
+    argv = ["--folds", "0", "1", "--seeds", "0", "--threads", "1", "--model", f"m={release}",
+            "--data-root", data, "--n-boot", "20"]  # fmt: skip
+    assert froc.main([*argv, "--out", str(tmp_path / "full.json")]) == 0
+    full = json.loads((tmp_path / "full.json").read_text())
+    assert full["evaluated_earlier"] is None
+    fold0 = froc.fold_subset(full, [0])
+    fold0["per_case"]["0"][0]["n_true"] += 7  # marks the row as read, not re-evaluated
+    (tmp_path / "fold0.json").write_text(json.dumps(fold0))
+    out = tmp_path / "joined.json"
+    assert froc.main([*argv, "--evaluated", str(tmp_path / "fold0.json"), "--out", str(out)]) == 0
+    joined = json.loads(out.read_text())
+    assert joined["evaluated_earlier"] == {"froc": str(tmp_path / "fold0.json"), "folds": [0]}
+    n0 = len(fold0["per_case"]["0"])
+    assert joined["per_case"]["0"][:n0] == fold0["per_case"]["0"]
+    assert joined["per_case"]["0"][n0:] == froc.fold_subset(full, [1])["per_case"]["0"]
+
+    def refused(record: dict, message: str) -> None:
+        (tmp_path / "bad.json").write_text(json.dumps(record))
+        with pytest.raises(SystemExit):
+            froc.main([*argv, "--evaluated", str(tmp_path / "bad.json"), "--out", str(out)])
+        assert message in capsys.readouterr().err
+
+    refused(dict(fold0, model={"other": release}), "a record of ['other'], not of m")
+    refused(dict(froc.fold_subset(full, [1]), folds=[3]), "it has folds [3], none of [0, 1]")
+    fold0["per_case"]["0"][1]["case_id"] = "elsewhere"
+    (tmp_path / "bad.json").write_text(json.dumps(fold0))
+    with pytest.raises(SystemExit, match="fold 0 seed 0 has other cases"):
+        froc.main([*argv, "--evaluated", str(tmp_path / "bad.json"), "--out", str(out)])
+    assert json.loads(out.read_text()) == joined  # nothing written over

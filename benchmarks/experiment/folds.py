@@ -192,7 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     for entry in comparison:
         d = entry["mean_class_dice"]
         logger.info(
-            "%s - %-34s %+.4f (%+.4f..%+.4f)", ref, entry["model"], d["difference"], *d["ci"]
+            "%s - %-34s %+.4f (%+.4f..%+.4f)",
+            entry["reference"],
+            entry["model"],
+            d["difference"],
+            *d["ci"],
         )
     return 0
 

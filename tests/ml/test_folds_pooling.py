@@ -125,14 +125,21 @@ def test_rows_of_another_comparison_join_when_they_cover_the_same_cases(data_roo
         main([*_args(data_root), "--reuse", f"keyword={earlier}"])
 
 
-def test_a_pair_compares_two_other_rows_with_the_same_bootstrap(data_root, tmp_path):
+def test_a_pair_compares_two_other_rows_with_the_same_bootstrap(data_root, tmp_path, caplog):
     """--pair other=keyword: besides the reference's differences, other minus keyword (two
-    rows as trained while the reference is a filtered one); an unknown row is refused."""
+    rows as trained while the reference is a filtered one), logged under its own reference
+    (it was logged as "ref - keyword"); an unknown row is refused."""
+    import logging
+
     from folds import main
 
     earlier = _with_earlier_keyword_rows(data_root, tmp_path / "earlier", 0.25)
     argv = [*_args(data_root), "--reuse", f"keyword={earlier}", "--pair", "other=keyword"]
-    assert main(argv) == 0
+    with caplog.at_level(logging.INFO, logger="folds"):
+        assert main(argv) == 0
+    logged = [r.getMessage() for r in caplog.records if r.name == "folds"]
+    assert any(m.startswith("other - keyword") and "+0.1500" in m for m in logged)
+    assert not any(m.startswith("ref - keyword") and "+0.1500" in m for m in logged)
     record = json.loads((data_root / "pooled.json").read_text())
     pair = [c for c in record["comparison"] if c["reference"] == "other"]
     assert [c["model"] for c in pair] == ["keyword"]

@@ -141,9 +141,10 @@ SHIPPED = {
 }
 #: Lesion (any class) Dice pooled over the fixed cases; set below what the shipped weights reach
 #: (docs/model-card.md) so that a broken checkpoint, preprocessing or interface fails.
-#: The SPECT/CT weights reach 0.453 (6 cases) here; the planar weights 0.388 (10 cases; those
-#: trained on 64 x 64 crops before the context comparison, about 0.26).
-DICE_FLOOR = {"planar": 0.30, "spectct": 0.30}
+#: The SPECT/CT weights reach 0.453 (6 cases) here; the planar weights 0.438 (10 cases; those
+#: shipped before, 1,200 steps without lesion balance, 0.388; those trained on 64 x 64 crops
+#: before the context comparison, about 0.26).
+DICE_FLOOR = {"planar": 0.35, "spectct": 0.30}
 #: (cases, seed): a different seed from the training data, so never part of it
 FIXED = {"planar": (10, 2024), "spectct": (6, 2024)}
 
@@ -174,14 +175,15 @@ def test_shipped_checkpoint_finds_the_lesions_of_fixed_cases(kind, tmp_path):
     )
 
 
-#: Metastatic Dice pooled over the fixed planar cases. The shipped planar release reaches 0.259
-#: with its report-site class rule (postprocess.site_rule) and 0.171 without it, so a release
-#: that lost the rule fails; the weights shipped before the report's site maps reached
-#: 0.02-0.06 on such sets.
-METASTATIC_DICE_FLOOR = 0.20
+#: Metastatic Dice pooled over the fixed planar cases. The shipped planar release (3,600
+#: lesion-balanced steps) reaches 0.403, with or without its report-site class rule
+#: (postprocess.site_rule); the release shipped before it 0.259 with the rule and 0.171 without;
+#: the weights shipped before the report's site maps 0.02-0.06 on such sets.
+METASTATIC_DICE_FLOOR = 0.30
 #: Share of the detected lesions whose class follows a one-sentence report that names the
-#: lesion's region as metastatic, then as benign: the shipped planar release 24 of 31 (0.77),
-#: the same weights without the site rule 17 of 31 (0.55).
+#: lesion's region as metastatic, then as benign: the shipped planar release 16 of 21 (0.76),
+#: the same weights without the site rule 14 of 21 (0.67), so a release that lost the rule
+#: fails; the release shipped before it 24 of 31 (17 of 31 without the rule).
 FOLLOWS_REPORT_FLOOR = 0.70
 
 

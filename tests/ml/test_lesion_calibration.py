@@ -68,6 +68,79 @@ def test_stated_probability_applies_a_calibration_or_keeps_the_raw_one():
     assert [p for p, _ in cal.stated(lesions, flat)[0]] == pytest.approx([0.5, 0.5])
 
 
+def test_quadratic_features_by_hand_and_an_unknown_feature_refused():
+    from boneread_ml.evaluation.calibrate import (
+        LESION_FEATURE_SETS,
+        apply_lesion_calibration,
+        lesion_features,
+    )
+
+    logit, log_size = np.log(0.8 / 0.2), np.log(20)
+    assert lesion_features(0.8, 20) == pytest.approx([logit, log_size])
+    quadratic = LESION_FEATURE_SETS["quadratic"]
+    assert lesion_features(0.8, 20, quadratic) == pytest.approx(
+        [logit, log_size, logit**2, log_size**2]
+    )
+    calibration = {"features": list(quadratic), "coef": [0.0, 0.0, 1.0, -0.5], "intercept": 0.2}
+    z = 0.2 + logit**2 - 0.5 * log_size**2
+    assert apply_lesion_calibration(calibration, 0.8, 20) == pytest.approx(1 / (1 + np.exp(-z)))
+    with pytest.raises(ValueError, match=r"unknown lesion-calibration feature\(s\) \['size'\]"):
+        lesion_features(0.8, 20, ["logit_probability", "size"])
+
+
+def _cases(rng, n_cases: int, truth) -> list[list[tuple[float, int, bool]]]:
+    """Per case 6 lesions: raw probability with logit in [-4, 8], size 5-200 px, right with the
+    probability ``truth(logit, log size)``."""
+    cases = []
+    for _ in range(n_cases):
+        logit = rng.uniform(-4, 8, 6)
+        size = rng.integers(5, 200, 6)
+        right = rng.random(6) < truth(logit, np.log(size))
+        cases.append(
+            [
+                (float(1 / (1 + np.exp(-z))), int(n), bool(r))
+                for z, n, r in zip(logit, size, right, strict=True)
+            ]
+        )
+    return cases
+
+
+def test_cross_validation_picks_the_quadratic_set_where_the_curve_bends():
+    """A lesion is right most often at middling raw logits (a bend no fit linear in the logit
+    and log size can follow): the cross-validated Brier score picks the quadratic set, though
+    the linear fit, stating about the base rate everywhere, has the lower ECE (why ECE does not
+    choose); where the truth is linear the two score alike; too few cases are refused."""
+    from boneread_ml.evaluation.calibrate import choose_lesion_features
+
+    rng = np.random.default_rng(3)
+    bent = _cases(rng, 200, lambda z, s: 1 / (1 + np.exp(0.4 * (z - 2) ** 2 - 2)))
+    chosen, scores = choose_lesion_features(bent)
+    assert chosen == "quadratic" and set(scores) == {"linear", "quadratic"}
+    assert scores["quadratic"]["brier"] < scores["linear"]["brier"] - 0.03
+    assert scores["linear"]["ece"] < scores["quadratic"]["ece"]
+    straight = _cases(rng, 200, lambda z, s: 1 / (1 + np.exp(-(0.5 * z + 0.5 * s - 3))))
+    _, scores = choose_lesion_features(straight)
+    assert abs(scores["quadratic"]["brier"] - scores["linear"]["brier"]) < 0.005
+    one = [[(0.9, 10, True)]] * 4
+    with pytest.raises(ValueError, match="4 calibration cases, fewer than 5 folds"):
+        choose_lesion_features(one)
+
+
+def test_a_release_may_name_either_feature_set_and_nothing_else():
+    """Before: a release whose recalibration named the quadratic set was refused."""
+    from boneread_ml.evaluation.calibrate import LESION_FEATURE_SETS
+    from boneread_ml.models.release import CheckpointError, check_postprocess
+
+    quadratic = list(LESION_FEATURE_SETS["quadratic"])
+    good = {"features": quadratic, "coef": [0.1, 0.2, 0.3, 0.4], "intercept": 0.0}
+    check_postprocess({"postprocess": {"lesion_calibration": good}})
+    with pytest.raises(CheckpointError, match=r"\.coef must be 4 finite numbers"):
+        check_postprocess({"postprocess": {"lesion_calibration": {**good, "coef": [0.1, 0.2]}}})
+    bad = {**good, "features": [*quadratic[:3], "size_cubed"]}
+    with pytest.raises(CheckpointError, match=r"lesion_calibration\.features must be \["):
+        check_postprocess({"postprocess": {"lesion_calibration": bad}})
+
+
 @pytest.mark.slow
 def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_weights(tmp_path):
     cal = load_script()
@@ -93,6 +166,11 @@ def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_we
     assert run["rows"]["held_out"]["calibration"] is not None  # right and wrong lesions both
     assert written["coef"] == pytest.approx(run["rows"]["held_out"]["calibration"]["coef"])
     assert written["fitted_on"] == {"data_seed": 1, "cases": 6, "command": run["command"]}
+    held_out = run["rows"]["held_out"]  # the feature set chosen on the calibration cases
+    cv = held_out["feature_sets_cv"]
+    assert set(cv) == {"linear", "quadratic"}
+    assert held_out["feature_set"] == min(cv, key=lambda name: cv[name]["brier"])
+    assert written["features"] == list(cal.LESION_FEATURE_SETS[held_out["feature_set"]])
     assert (release / "model.safetensors").read_bytes() == weights
     assert np.isfinite(run["rows"]["held_out"]["evaluation"]["ece"])
     assert "lesion_floor" not in config["postprocess"]

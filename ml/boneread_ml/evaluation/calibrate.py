@@ -15,7 +15,10 @@ pixels) sits at 0.99-1.00 for nearly every lesion, false positives included;
 :func:`fit_lesion_calibration` fits a logistic recalibration (Platt scaling,
 on the raw probability's logit and the lesion's log size: small blobs are the
 usual false positives) to whether each predicted lesion is right, recorded as
-``postprocess.lesion_calibration`` and applied by :func:`predict`.
+``postprocess.lesion_calibration`` and applied by :func:`predict`. The recalibration
+names its features (:data:`LESION_FEATURE_SETS`): the linear set above, or the
+quadratic one (their squares too, for a reliability curve that bends), which
+:func:`choose_lesion_features` picks by cross-validation on the calibration cases.
 """
 
 from __future__ import annotations
@@ -76,14 +79,37 @@ def choose_threshold(
     return best, scores
 
 
-#: features of the lesion recalibration, in order
+#: features of the lesion recalibration, in order (the default: a fit on the 16 calibration
+#: cases of a training run has too few lesions for more)
 LESION_CALIBRATION_FEATURES = ("logit_probability", "log_size")
 
+#: the feature sets a release's recalibration may name
+LESION_FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "linear": LESION_CALIBRATION_FEATURES,
+    "quadratic": (*LESION_CALIBRATION_FEATURES, "logit_probability_squared", "log_size_squared"),
+}
 
-def lesion_features(probability: float, size: int) -> list[float]:
-    """The recalibration's inputs for one lesion (raw probability, pixel/voxel count)."""
+
+def lesion_features(
+    probability: float, size: int, features: Sequence[str] = LESION_CALIBRATION_FEATURES
+) -> list[float]:
+    """The recalibration's inputs for one lesion (raw probability, pixel/voxel count).
+
+    Raises:
+        ValueError: a feature name no set of :data:`LESION_FEATURE_SETS` has.
+    """
     p = float(np.clip(probability, 1e-6, 1.0 - 1e-6))
-    return [float(np.log(p / (1.0 - p))), float(np.log(max(1, size)))]
+    logit, log_size = float(np.log(p / (1.0 - p))), float(np.log(max(1, size)))
+    values = {
+        "logit_probability": logit,
+        "log_size": log_size,
+        "logit_probability_squared": logit * logit,
+        "log_size_squared": log_size * log_size,
+    }
+    unknown = [f for f in features if f not in values]
+    if unknown:
+        raise ValueError(f"unknown lesion-calibration feature(s) {unknown}")
+    return [values[f] for f in features]
 
 
 def apply_lesion_calibration(
@@ -92,14 +118,17 @@ def apply_lesion_calibration(
     """Calibrated probability of one lesion (the raw one when there is no calibration)."""
     if not calibration:
         return float(probability)
+    features = calibration.get("features") or LESION_CALIBRATION_FEATURES
     z = float(calibration["intercept"]) + float(
-        np.dot(calibration["coef"], lesion_features(probability, size))
+        np.dot(calibration["coef"], lesion_features(probability, size, features))
     )
     return float(1.0 / (1.0 + np.exp(-z)))
 
 
 def fit_lesion_calibration(
-    outcomes: Sequence[tuple[float, int, bool]], c: float = 1.0
+    outcomes: Sequence[tuple[float, int, bool]],
+    c: float = 1.0,
+    features: Sequence[str] = LESION_CALIBRATION_FEATURES,
 ) -> dict[str, Any] | None:
     """Logistic recalibration of lesion probabilities.
 
@@ -107,6 +136,7 @@ def fit_lesion_calibration(
         outcomes: per predicted lesion (raw probability, size in pixels/voxels,
             whether it is right: its class is the majority true class under it).
         c: inverse L2 strength of the logistic regression.
+        features: one of :data:`LESION_FEATURE_SETS`' values.
 
     Returns:
         ``{"features", "coef", "intercept", "lesions", "right"}``, or None when
@@ -117,15 +147,61 @@ def fit_lesion_calibration(
     y = np.array([bool(r) for _, _, r in outcomes])
     if y.size < 2 or y.all() or not y.any():
         return None
-    x = np.array([lesion_features(p, n) for p, n, _ in outcomes])
-    model = LogisticRegression(C=c, max_iter=1000).fit(x, y)
+    x = np.array([lesion_features(p, n, features) for p, n, _ in outcomes])
+    model = LogisticRegression(C=c, max_iter=5000).fit(x, y)
     return {
-        "features": list(LESION_CALIBRATION_FEATURES),
+        "features": list(features),
         "coef": [float(v) for v in model.coef_[0]],
         "intercept": float(model.intercept_[0]),
         "lesions": int(y.size),
         "right": int(y.sum()),
     }
+
+
+def choose_lesion_features(
+    cases: Sequence[Sequence[tuple[float, int, bool]]], folds: int = 5, seed: int = 0
+) -> tuple[str, dict[str, float]]:
+    """The feature set of :data:`LESION_FEATURE_SETS` whose fit states the best probabilities on
+    cases it was not fitted on: ``folds``-fold cross-validation over the calibration cases (a
+    case's lesions stay together), scored by the Brier score of the pooled out-of-fold
+    probabilities. A proper score, not the expected calibration error: stating every lesion's
+    base rate has an ECE near 0 and tells right from wrong lesions not at all. Ties go to the
+    first (the linear set).
+
+    Args:
+        cases: per case, per predicted lesion (raw probability, size, right).
+
+    Returns:
+        (chosen name, {name: {"brier", "ece"} of the out-of-fold probabilities}).
+
+    Raises:
+        ValueError: fewer cases than folds.
+    """
+    from boneread_ml.evaluation.metrics import expected_calibration_error
+
+    if len(cases) < folds:
+        raise ValueError(f"{len(cases)} calibration cases, fewer than {folds} folds")
+    order = np.random.default_rng(seed).permutation(len(cases))
+    parts = np.array_split(order, folds)
+    scores: dict[str, dict[str, float]] = {}
+    for name, features in LESION_FEATURE_SETS.items():
+        stated, right = [], []
+        for k, held in enumerate(parts):
+            train = [
+                les for j, part in enumerate(parts) if j != k for i in part for les in cases[i]
+            ]
+            fit = fit_lesion_calibration(train, features=features)
+            for i in held:
+                for p, n, r in cases[i]:
+                    stated.append(apply_lesion_calibration(fit, p, n))
+                    right.append(float(r))
+        p, y = np.array(stated), np.array(right)
+        scores[name] = {
+            "brier": float(np.mean((p - y) ** 2)),
+            "ece": expected_calibration_error(p, y),
+        }
+    best = min(scores, key=lambda name: (scores[name]["brier"], list(scores).index(name)))
+    return best, scores
 
 
 #: candidate lesion-probability floors (0: keep every lesion)

@@ -227,16 +227,15 @@ def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
         )
     calibration = section.get("lesion_calibration")
     if calibration is not None:
-        from boneread_ml.evaluation.calibrate import LESION_CALIBRATION_FEATURES
+        from boneread_ml.evaluation.calibrate import LESION_FEATURE_SETS
 
         field = f"{where}: postprocess.lesion_calibration"
         if not isinstance(calibration, dict):
             raise CheckpointError(f"{field} must be an object, got {calibration!r}")
         features = calibration.get("features")
-        if features is None or tuple(features) != LESION_CALIBRATION_FEATURES:
-            raise CheckpointError(
-                f"{field}.features must be {list(LESION_CALIBRATION_FEATURES)}, got {features!r}"
-            )
+        if not isinstance(features, list) or tuple(features) not in LESION_FEATURE_SETS.values():
+            allowed = " or ".join(str(list(f)) for f in LESION_FEATURE_SETS.values())
+            raise CheckpointError(f"{field}.features must be {allowed}, got {features!r}")
         coef = calibration.get("coef")
         if (
             not isinstance(coef, list)

@@ -16,8 +16,9 @@ a third, separate evaluation set:
 * rows: the raw probability, the release's current recalibration, and the recalibration
   refitted on the calibration set (``fit_lesion_calibration``, the same Platt scaling on the
   logit and the log size, or with their squares too: ``--features``, by default the set with
-  the lower 5-fold cross-validated Brier score on the calibration cases); ECE (10 equal-width bins) and Brier score on the evaluation set,
-  with 95% bootstrap CIs over evaluation cases (2,000 resamples), and the reliability table.
+  the lower 5-fold cross-validated Brier score on the calibration cases); ECE (10 equal-width
+  bins) and Brier score on the evaluation set, with 95% bootstrap CIs over evaluation cases
+  (2,000 resamples), and the reliability table.
 
 ``--write-release`` records the refitted recalibration in the release's ``config.json`` (the
 weights and their sha256 are untouched), with the calibration set it came from. A lesion floor

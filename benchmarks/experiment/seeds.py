@@ -142,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         done = out / f"seed{seed}" / "results.json"
         if done.exists() and not args.fresh:  # evaluated by an earlier (per-seed) run
             per_seed[seed] = json.loads(done.read_text(encoding="utf-8"))
+            have = {entry["model"] for entry in per_seed[seed]["summaries"]}
+            if missing := [n for n in names if n not in have]:
+                parser.error(
+                    f"{done} (an earlier evaluation, reused) has no rows of {', '.join(missing)}: "
+                    "delete it or pass --fresh"
+                )
             continue
         releases = [path.format(seed=seed) for _, path in models]
         for name, release in zip(names, releases, strict=True):

@@ -155,3 +155,20 @@ def test_a_pair_compares_two_other_rows_with_the_same_bootstrap(data_root, tmp_p
     assert all(not line.startswith("| keyword | +0.150") for line in lines[:second])
     with pytest.raises(SystemExit, match="--pair other=absent: no rows named absent"):
         main([*_args(data_root), "--pair", "other=absent"])
+
+
+def test_an_earlier_evaluation_without_a_named_model_is_refused_by_name(data_root, capsys):
+    """A seed's results.json is reused; when it was written for other model names the run
+    stopped with a bare StopIteration. Now the reused file and the missing name are named."""
+    from folds import main
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
+    argv = [a.replace("other=", "renamed=") for a in _args(data_root)]
+    with pytest.raises(SystemExit):
+        main(argv)
+    err = capsys.readouterr().err
+    assert "fold0/seed0/results.json (an earlier evaluation, reused) has no rows of renamed" in err
+    assert "delete it or pass --fresh" in err

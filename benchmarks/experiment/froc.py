@@ -227,8 +227,10 @@ def fold_subset(record: dict[str, Any], folds: list[int]) -> dict[str, Any]:
     return {**record, "folds": sorted(keep), "per_case": per_case}
 
 
-def evaluated_rows(path: str, name: str, args: argparse.Namespace) -> dict[int, dict[int, list]]:
-    """Fold -> seed -> per-case rows of an earlier record of model ``name``, for the run's folds
+def evaluated_rows(
+    path: str, name: str, folds: list[int], seeds: list[int], lesion_threshold: float | None
+) -> dict[int, dict[int, list]]:
+    """Fold -> seed -> per-case rows of an earlier record of model ``name``, for the ``folds``
     it covers.
 
     Raises:
@@ -238,18 +240,16 @@ def evaluated_rows(path: str, name: str, args: argparse.Namespace) -> dict[int, 
     theirs = list(record.get("model") or {})
     if theirs != [name]:
         raise ValueError(f"a record of {theirs}, not of {name}")
-    if record.get("lesion_threshold") != args.lesion_threshold:
+    if record.get("lesion_threshold") != lesion_threshold:
         raise ValueError("another lesion threshold")
-    tables_of(record, args.seeds)  # every seed present
-    folds = sorted(set(record.get("folds") or []) & set(args.folds))
-    if not folds:
-        raise ValueError(f"it has folds {record.get('folds')}, none of {args.folds}")
-    subset = fold_subset(record, folds)
+    tables_of(record, seeds)  # every seed present
+    shared = sorted(set(record.get("folds") or []) & set(folds))
+    if not shared:
+        raise ValueError(f"it has folds {record.get('folds')}, none of {folds}")
+    subset = fold_subset(record, shared)
     return {
-        fold: {
-            s: [r for r in subset["per_case"][str(s)] if int(r["fold"]) == fold] for s in args.seeds
-        }
-        for fold in folds
+        fold: {s: [r for r in subset["per_case"][str(s)] if int(r["fold"]) == fold] for s in seeds}
+        for fold in shared
     }
 
 
@@ -275,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     earlier: dict[int, dict[int, list[dict]]] = {}  # fold -> seed -> rows
     if args.evaluated:
         try:
-            earlier = evaluated_rows(args.evaluated, name, args)
+            earlier = evaluated_rows(
+                args.evaluated, name, args.folds, args.seeds, args.lesion_threshold
+            )
         except (OSError, ValueError, KeyError) as exc:
             parser.error(f"--evaluated {args.evaluated}: {exc}")
     other = None

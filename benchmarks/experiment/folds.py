@@ -6,7 +6,8 @@ script then pools the per-case rows of all folds: each case is a test case of ex
 so every seed has one value per case of the whole set. Means are over cases, then over seeds;
 lesion ratios (detection sensitivity, class accuracy, mixed-class class accuracy) are pooled
 sums over the cases of a seed, then averaged over seeds. Paired differences to the reference
-(the first ``--model``) get the two-level bootstrap of ``seeds.py`` (seeds, then cases, with
+(the first ``--model``, or ``--reference NAME``, which may name a ``--reuse`` row: a model
+whose releases are gone but whose per-case rows were kept) get the two-level bootstrap of ``seeds.py`` (seeds, then cases, with
 replacement), so the CI carries the training-seed and the case-to-case variation, over all
 folds' cases.
 
@@ -65,7 +66,10 @@ def read_rows(
     ``reuse``: row name -> another comparison's output directory (same layout) whose rows of
     that name join these, e.g. the keyword rule of an earlier comparison on the same cases,
     folds and training seeds (its no-text network does not depend on the models compared here).
+    A reused name's rows come from its directory only: rows of that name in ``out`` (say a fold
+    copied in from an earlier comparison) are not read, so no case counts twice.
     """
+    reuse = reuse or {}
     rows: dict[str, dict[int, list]] = {}
     sources = [(out, None)] + [(Path(d), name) for name, d in (reuse or {}).items()]
     for fold in folds:
@@ -74,7 +78,7 @@ def read_rows(
                 path = root / f"fold{fold}" / f"seed{seed}" / "per_case.csv"
                 with open(path, encoding="utf-8") as fh:
                     for row in csv.DictReader(fh):
-                        if only is None or row["model"] == only:
+                        if only == row["model"] or (only is None and row["model"] not in reuse):
                             rows.setdefault(row["model"], {}).setdefault(seed, []).append(row)
     for name in reuse or {}:
         if name not in rows:
@@ -115,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="append", default=[], metavar="NAME=DIR",
                         help="rows NAME of another comparison's output DIR (same cases, folds "
                              "and seeds) join this one")  # fmt: skip
+    parser.add_argument("--reference", default=None, metavar="NAME",
+                        help="the row the others are compared with (default: the first --model); "
+                             "may be a --reuse row")  # fmt: skip
     parser.add_argument("--pair", action="append", default=[], metavar="A=B",
                         help="also compare row A minus row B (paired, the same bootstrap), e.g. "
                              "two models as trained when the reference is one with a floor")  # fmt: skip
@@ -130,18 +137,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     out = Path(args.out)
     names = [m.split("=", 1)[0] for m in args.model]
+    if both := sorted(set(names) & set(reuse)):
+        parser.error(f"{', '.join(both)}: both a --model (evaluated) and a --reuse row")
+    ref = args.reference or names[0]
+    if ref not in names and ref not in reuse:
+        parser.error(f"--reference {ref}: neither a --model nor a --reuse row")
     for fold in args.folds:
         per_fold = [m.replace("{fold}", str(fold)) for m in args.model]
         seeds.main(
             ["--seeds", *map(str, args.seeds), "--data-root", args.data_root,
              "--out", str(out / f"fold{fold}"), "--test-fold", str(fold),
              "--n-boot", str(args.n_boot), "--threads", str(args.threads),
-             "--data-seed", str(args.data_seed)]
+             "--data-seed", str(args.data_seed), "--probe-texts-for", ref]
             + [a for m in per_fold for a in ("--model", m)]
             + (["--fit-lesion-floor", *args.fit_lesion_floor] if args.fit_lesion_floor else [])
         )  # fmt: skip
     rows = read_rows(out, args.folds, args.seeds, reuse)
-    ref = names[0]
     cases = [r["case_id"] for r in rows[ref][args.seeds[0]]]
     for name, by_seed in rows.items():
         for seed, seed_rows in by_seed.items():
@@ -175,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         "test_cases": len(cases),
         "mixed_class_test_cases": mixed,
         "models": dict(m.split("=", 1) for m in args.model),
+        "reference": ref,
         "reused_rows": reuse,
         "summary": summary,
         "comparison": comparison,

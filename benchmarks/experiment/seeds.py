@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--keyword-rule-from", default="mt_unet_no_text")
-    parser.add_argument("--probe-texts-for", default=None, help="default: the reference")
+    parser.add_argument("--probe-texts-for", default=None,
+                        help="default: the reference; a name that is no --model: no probe texts")  # fmt: skip
     parser.add_argument("--fit-lesion-floor", nargs="*", default=[], metavar="NAME[:OBJECTIVE]",
                         help="calibrate these models with a lesion-probability floor too, chosen "
                              "for OBJECTIVE (lesion_f1, the default, or dice)")  # fmt: skip

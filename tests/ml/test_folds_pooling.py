@@ -172,3 +172,35 @@ def test_an_earlier_evaluation_without_a_named_model_is_refused_by_name(data_roo
     err = capsys.readouterr().err
     assert "fold0/seed0/results.json (an earlier evaluation, reused) has no rows of renamed" in err
     assert "delete it or pass --fresh" in err
+
+
+def test_the_reference_may_be_a_reused_row_whose_releases_are_gone(data_root, tmp_path):
+    """--reference ref --reuse ref=DIR: the reference's rows come from an earlier comparison
+    (its releases were not kept) while only the other row is evaluated here. The reused rows
+    win over rows of the same name in this output (a fold copied in), so no case counts twice."""
+    from folds import main
+
+    earlier = _with_earlier_keyword_rows(data_root, tmp_path / "earlier", 0.2)  # ref 0.9 there
+    argv = [a for a in _args(data_root) if not a.startswith("ref=")]
+    argv.remove("--model")  # the first "--model", whose value was "ref=..."
+    argv += ["--reference", "ref", "--reuse", f"ref={earlier}"]
+    assert main(argv) == 0
+    record = json.loads((data_root / "pooled.json").read_text())
+    assert record["reference"] == "ref" and record["models"] == {"other": "o{fold}_{seed}"}
+    ref = next(s for s in record["summary"] if s["model"] == "ref")
+    assert ref["mean_class_dice"] == pytest.approx(0.9)  # the earlier rows, not this output's 0.5
+    (other,) = record["comparison"]
+    assert (other["reference"], other["model"]) == ("ref", "other")
+    assert other["mean_class_dice"]["difference"] == pytest.approx(0.5)
+
+
+def test_both_evaluated_and_reused_or_an_unknown_reference_is_named(data_root, tmp_path, capsys):
+    """A name both evaluated and reused, or a reference that is neither, is refused by name."""
+    from folds import main
+
+    with pytest.raises(SystemExit):
+        main([*_args(data_root), "--reuse", f"ref={tmp_path}"])
+    assert "ref: both a --model (evaluated) and a --reuse row" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*_args(data_root), "--reference", "absent"])
+    assert "--reference absent: neither a --model nor a --reuse row" in capsys.readouterr().err

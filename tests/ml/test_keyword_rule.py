@@ -101,6 +101,11 @@ def test_probe_texts_swap_sides_and_keep_the_impression():
         == "临床病史：肺癌。\n检查所见：右侧第5肋浓聚，左髋关节浓聚。\n诊断意见：右侧第5肋转移。"
     )
     assert case_texts([case], "impression_only") == ["诊断意见：左侧第5肋转移。"]
+    (normal,) = case_texts([case], "called_normal")
+    assert (
+        normal.startswith("临床病史：肺癌。\n检查所见：全身骨骼显影清晰") and "浓聚，" not in normal
+    )
+    assert report_class(case["report"]["text"]) == 2 and report_class(normal) == 0
     with pytest.raises(ValueError, match="text mode must be one of"):
         case_texts([case], "sideways")
 
@@ -115,6 +120,6 @@ def test_evaluate_checkpoints_adds_rule_and_probe_rows(planar_set, tmp_path):
     )  # fmt: skip
     names = [s["model"] for s in results["summaries"]]
     assert names == ["mt_unet", "mt_unet [sides_swapped]", "mt_unet [sites_swapped]", "mt_unet [impression_only]",
-                     "mt_unet_no_text", "keyword_rule"]  # fmt: skip
+                     "mt_unet [called_normal]", "mt_unet [none]", "mt_unet_no_text", "keyword_rule"]  # fmt: skip
     assert all("mixed_case_lesion_class_accuracy" in s for s in results["summaries"])
     assert "keyword_rule" in (tmp_path / "summary.md").read_text(encoding="utf-8")

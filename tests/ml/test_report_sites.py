@@ -112,6 +112,48 @@ def test_dropped_reports_drop_their_site_maps():
     assert batch["site_maps"].sum() == 32
 
 
+def test_a_report_replaced_by_a_readers_miss_is_read_but_not_grounded():
+    """train.called_normal_rate: the network reads the normal report of a reader who saw
+    nothing while the labels keep the lesions; the item is not grounded (its report is not its
+    own) and names no site. The text-dropout draws do not move (a stream of their own), and a
+    rate outside [0, 1] is refused, in the collate and in the config."""
+    from boneread_ml.data.datasets import called_normal
+    from boneread_ml.training.config import load_config
+
+    seen = []
+
+    class Tok:
+        def __call__(self, texts, **_):
+            seen.append(list(texts))
+            n = len(texts)
+            return {"input_ids": torch.ones(n, 3, dtype=torch.long),
+                    "attention_mask": torch.ones(n, 3, dtype=torch.long)}  # fmt: skip
+
+    report = "临床病史：肺癌。\n检查所见：第3腰椎见异常放射性浓聚，考虑骨转移。\n诊断意见：骨转移。"
+    item = {"image": torch.zeros(2, 4, 4), "label": torch.ones(4, 4, dtype=torch.long),
+            "extent": torch.zeros(2, 2), "case_classes": torch.tensor([0.0, 1.0]), "text": report,
+            "case_id": "c", "slice": -1, "site_maps": torch.ones(2, 4, 4)}  # fmt: skip
+    batch = TextCollate(Tok(), called_normal_rate=1.0)([item, item])
+    assert seen[-1] == [called_normal(report)] * 2 and "骨转移" not in seen[-1][0].split("所见")[1]
+    assert not batch["has_text"].any() and not batch["site_maps"].any()
+    assert batch["label"].sum() == 32  # the lesions stay in the target
+
+    def dropped(rate: float) -> list[bool]:
+        collate = TextCollate(Tok(), text_dropout=0.3, seed=5, called_normal_rate=rate)
+        for _ in range(20):
+            collate([item] * 4)
+        return [t == "" for texts in seen[-20:] for t in texts]
+
+    plain, mixed = dropped(0.0), dropped(0.5)
+    assert plain == mixed and any(plain)  # the same reports dropped
+    assert sum(t == called_normal(report) for texts in seen[-20:] for t in texts) > 10
+
+    with pytest.raises(ValueError, match=r"called_normal_rate must be within \[0, 1\], got 1.5"):
+        TextCollate(Tok(), called_normal_rate=1.5)
+    with pytest.raises(ValueError, match="train.called_normal_rate must be a number within"):
+        load_config(None, {"train": {"called_normal_rate": "often"}})
+
+
 def _tiny(site_maps: bool, text: bool = True) -> MTUNet:
     torch.manual_seed(0)
     encoder = (

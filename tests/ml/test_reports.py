@@ -145,3 +145,31 @@ def test_rewrite_report_reproduces_the_generated_report(planar_set):
         rewrite_report(m, c, 0.0)["omitted_lesions"] != c["report"]["omitted_lesions"]
         for c in lesioned
     )
+
+
+def test_called_normal_is_the_phantoms_own_normal_report_of_the_case():
+    """The "called normal" probe keeps what a reader who saw nothing would keep (history,
+    acquisition, kidneys and bladder) and writes the phantom's normal phrases: for a lesion-free
+    case whose report used the first normal phrases it changes nothing; for a lesion case it
+    drops every finding and the impression."""
+    from boneread_ml.data.datasets import called_normal
+
+    les = [{"id": 1, "label": 2, "kind": "sclerotic", "region": "第3腰椎", "region_key": "spine_l3", "side": "midline",
+            "site": "spine", "group": 0, "centroid": [300.0, 128.0]}]  # fmt: skip
+    plan = {"cancer": ("breast", "乳腺癌"), "kidney_uptake": 1.0, "bladder_activity": 1.0}
+    fixed_points = 0
+    for seed in range(40):
+        normal = reports.make_report(np.random.default_rng(seed), [], plan, 1.0, "planar")
+        if (
+            reports.NORMAL_ALL[0] in normal["text"]
+            and reports.IMPRESSION_NORMAL[0] in normal["text"]
+        ):
+            assert called_normal(normal["text"]) == normal["text"]
+            fixed_points += 1
+        lesion = reports.make_report(np.random.default_rng(seed), les, plan, 1.0, "planar")
+        probe = called_normal(lesion["text"])
+        assert "第3腰椎" in lesion["text"] and "第3腰椎" not in probe
+        assert "转移" not in probe.split("检查所见：")[1]  # the history may name it
+        assert probe.startswith(lesion["text"].split("检查所见：")[0])
+        assert "膀胱" in probe and probe.endswith("诊断意见：" + reports.IMPRESSION_NORMAL[0])
+    assert fixed_points >= 3

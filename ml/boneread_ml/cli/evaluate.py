@@ -72,8 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="name of an image-only model whose masks the keyword rule relabels "
                              "(adds a keyword_rule row)")  # fmt: skip
     parser.add_argument("--probe-texts-for",
-                        help="name of a text model also evaluated with its reports' sides swapped "
-                             "and with the impression only")  # fmt: skip
+                        help="name of a text model also evaluated with each probe text (sides or "
+                             "sites swapped, impression only, called normal) and with no report")  # fmt: skip
 
 
 def evaluate_checkpoints(
@@ -87,7 +87,9 @@ def evaluate_checkpoints(
     ``keyword_rule_from``: the name of an image-only model among ``names`` whose masks the
     keyword rule relabels; adds a ``keyword_rule`` row to every table. ``probe_texts_for``: a
     text model among ``names`` also evaluated with each probe text (``NAME [sides_swapped]``,
-    ``NAME [impression_only]``), to show what of the report it reads."""
+    ``NAME [impression_only]``, ``NAME [called_normal]``, ...) and with no report
+    (``NAME [none]``), to show what of the report it reads and what it does when the report
+    says nothing or misses every lesion."""
     from boneread_ml.data.datasets import PROBE_TEXT_MODES, read_manifest
     from boneread_ml.evaluation.compare import compare_to_reference
     from boneread_ml.evaluation.evaluate import evaluate_model, summarize
@@ -115,7 +117,7 @@ def evaluate_checkpoints(
                                text="none", keyword_rule=True)
             )  # fmt: skip
         if name == probe_texts_for:
-            for mode in PROBE_TEXT_MODES:
+            for mode in (*PROBE_TEXT_MODES, "none"):
                 evals.append(
                     evaluate_model(model, data_root, cases, name=f"{name} [{mode}]", seed=seed,
                                    text=mode)

@@ -31,8 +31,9 @@ logger = logging.getLogger(__name__)
 TEXT_MODES = ("report", "none", "shuffled")
 #: Probes of what a trained model reads, for evaluation only: the report with every 左 and 右
 #: exchanged (a grounded model must move the class with the side), the report with the sites of
-#: a metastatic and a benign finding exchanged (:func:`swap_sites`), and the impression alone.
-PROBE_TEXT_MODES = ("sides_swapped", "sites_swapped", "impression_only")
+#: a metastatic and a benign finding exchanged (:func:`swap_sites`), the impression alone, and
+#: the report of a reader who saw nothing (:func:`called_normal`: does the model repeat the miss?).
+PROBE_TEXT_MODES = ("sides_swapped", "sites_swapped", "impression_only", "called_normal")
 _SIDE_SWAP = str.maketrans({"左": "右", "右": "左"})
 
 
@@ -63,6 +64,29 @@ def impression_only(text: str) -> str:
     """Only the impression (诊断意见) of a report text."""
     marker = "诊断意见："
     return marker + text.split(marker, 1)[1] if marker in text else text
+
+
+def called_normal(text: str) -> str:
+    """The report as a reader who saw no lesion would write it: the clinical history, the
+    acquisition sentence and the kidney/bladder sentence kept, the bone findings and the
+    impression replaced by the phantom's first normal-scan phrases
+    (:data:`~boneread_ml.data.reports.NORMAL_ALL`,
+    :data:`~boneread_ml.data.reports.IMPRESSION_NORMAL`), as in a lesion-free case's report. On a
+    case with lesions it is wrong on purpose: a model that then states no lesion repeats the
+    reader's miss instead of catching it.
+    """
+    from boneread_ml.data.reports import IMPRESSION_NORMAL, NORMAL_ALL
+
+    history, acquisition, soft_tissue = "", "", ""
+    if "检查所见：" in text:
+        history, rest = text.split("检查所见：", 1)
+        for sentence in rest.split("\n", 1)[0].split("。"):
+            if "骨显像" in sentence and not acquisition:  # tracer, dose, delay, views
+                acquisition = sentence + "。"
+            elif "双肾" in sentence or "膀胱" in sentence:
+                soft_tissue += sentence + "。"
+    findings = acquisition + NORMAL_ALL[0] + soft_tissue
+    return f"{history}检查所见：{findings}\n诊断意见：{IMPRESSION_NORMAL[0]}"
 
 
 def read_manifest(root: str | Path) -> dict[str, Any]:
@@ -142,6 +166,8 @@ def case_texts(cases: Sequence[dict[str, Any]], mode: str, seed: int = 0) -> lis
         return [swap_sites(t) for t in texts]
     if mode == "impression_only":
         return [impression_only(t) for t in texts]
+    if mode == "called_normal":
+        return [called_normal(t) for t in texts]
     if mode == "none":
         return [""] * len(cases)
     if mode == "shuffled":
@@ -402,18 +428,35 @@ class TextCollate:
         text_dropout: probability of replacing a report by the empty string
             (training), so that inference without a report degrades gracefully.
         seed: dropout seed.
+        called_normal_rate: probability of replacing a (kept) report by the report of a reader
+            who saw nothing (:func:`called_normal`), the labels unchanged, so that a report that
+            misses every lesion does not teach the network to erase them. Such an item is not
+            grounded (``has_text`` false: its report is not its own) and names no site. Drawn
+            from a stream of its own: with 0 the batches are those of earlier trainings.
     """
 
-    def __init__(self, tokenizer, max_length: int = 256, text_dropout: float = 0.0, seed: int = 0):
+    def __init__(
+        self, tokenizer, max_length: int = 256, text_dropout: float = 0.0, seed: int = 0,
+        called_normal_rate: float = 0.0,
+    ):  # fmt: skip
+        if not 0.0 <= called_normal_rate <= 1.0:
+            raise ValueError(f"called_normal_rate must be within [0, 1], got {called_normal_rate}")
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.text_dropout = text_dropout
         self.rng = np.random.default_rng(seed)
+        self.called_normal_rate = called_normal_rate
+        self.miss_rng = np.random.default_rng([seed, 1])
 
     def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         texts = [it["text"] for it in items]
         if self.text_dropout > 0:
             texts = [("" if self.rng.random() < self.text_dropout else t) for t in texts]
+        own = [bool(t) for t in texts]  # the item reads its own, non-empty report
+        if self.called_normal_rate > 0:
+            for i, t in enumerate(texts):
+                if t and self.miss_rng.random() < self.called_normal_rate:
+                    texts[i], own[i] = called_normal(t), False
         enc = self.tokenizer(
             texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
         )
@@ -422,7 +465,7 @@ class TextCollate:
             "label": torch.stack([it["label"] for it in items]),
             "extent": torch.stack([it["extent"] for it in items]),
             "case_classes": torch.stack([it["case_classes"] for it in items]),
-            "has_text": torch.tensor([bool(t) for t in texts]),
+            "has_text": torch.tensor(own),
             "input_ids": enc["input_ids"],
             "attention_mask": enc["attention_mask"],
             "case_id": [it["case_id"] for it in items],
@@ -431,8 +474,8 @@ class TextCollate:
         if "pixel_weight" in items[0]:
             batch["pixel_weight"] = torch.stack([it["pixel_weight"] for it in items])
         if "site_maps" in items[0]:
-            # a dropped report names no site
-            keep = torch.tensor([bool(t) for t in texts], dtype=torch.float32)
+            # a dropped report names no site, nor does one replaced by a reader's miss
+            keep = torch.tensor(own, dtype=torch.float32)
             maps = torch.stack([it["site_maps"] for it in items])
             batch["site_maps"] = maps * keep.view(-1, *([1] * (maps.ndim - 1)))
         return batch

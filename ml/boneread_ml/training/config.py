@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
         "warmup_steps": 20,
         "grad_clip": 1.0,
         "text_dropout": 0.2,
+        # share of reports replaced by a reader's miss (datasets.called_normal), labels kept
+        "called_normal_rate": 0.0,
         "val_every": 50,
         "seed": 0,
         "num_threads": 2,
@@ -113,6 +115,12 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         raise ValueError(
             f"{path or 'config'}: train.lesion_balance must be true or false, "
             f"got {cfg['train'].get('lesion_balance')!r}"
+        )
+    rate = cfg["train"].get("called_normal_rate")
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
+        raise ValueError(
+            f"{path or 'config'}: train.called_normal_rate must be a number within [0, 1], "
+            f"got {rate!r}"
         )
     _check_count_transform(cfg, str(path or "config"))
     from boneread_ml.models.release import REPORT_SITE_SETTINGS, CheckpointError

@@ -117,7 +117,8 @@ class GroundingLoss(nn.Module):
             aux: the model's ``site_logits`` (B, 2, *stage) and ``case_logits`` (B, 2).
             label: (B, *spatial) integer classes at the input's size.
             case_classes: (B, 2) float, 1 where the case has benign / metastatic lesions.
-            has_text: (B,) bool, the item was given a non-empty report.
+            has_text: (B,) bool, the item was given its own non-empty report (not dropped, not
+                replaced by a reader's miss: ``TextCollate``'s ``called_normal_rate``).
         """
         site, case = aux["site_logits"].float(), aux["case_logits"].float()
         zero = site.sum() * 0.0

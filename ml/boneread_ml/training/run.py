@@ -134,7 +134,8 @@ def train_fold(
     generator = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(
         train_ds, batch_size=int(tcfg["batch_size"]), shuffle=True, generator=generator,
-        collate_fn=TextCollate(tokenizer, int(cfg["text"]["max_length"]), float(tcfg["text_dropout"]), seed),
+        collate_fn=TextCollate(tokenizer, int(cfg["text"]["max_length"]), float(tcfg["text_dropout"]), seed,
+                               called_normal_rate=float(tcfg.get("called_normal_rate") or 0.0)),
         drop_last=len(train_ds) > int(tcfg["batch_size"]),
     )  # fmt: skip
     val_loader = None

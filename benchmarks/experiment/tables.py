@@ -92,20 +92,31 @@ def comparison_table(record: dict) -> list[str]:
     return lines
 
 
-def false_positive_table(root: Path) -> list[str]:
-    """False positives per case on cases with lesions and on lesion-free cases, per model,
-    over every ``per_case.csv`` under ``root`` (each fold's and seed's; a case counts once per
-    seed)."""
+def false_positive_table(root: Path, record: dict | None = None) -> list[str]:
+    """False positives per case on cases with lesions and on lesion-free cases, per model (a
+    case counts once per seed). For a ``folds.py`` record: the rows it pooled (its folds and
+    seeds, reused rows from their own directories, paths as given to ``--reuse``); otherwise
+    every ``per_case.csv`` under ``root``."""
     import csv
 
+    if record is not None and "folds" in record:
+        import folds
+
+        pooled = folds.read_rows(root, record["folds"], record["seeds"], record.get("reused_rows"))
+        rows = [
+            r for by_seed in pooled.values() for seed_rows in by_seed.values() for r in seed_rows
+        ]
+    else:
+        rows = []
+        for path in sorted(root.glob("**/per_case.csv")):
+            with open(path, encoding="utf-8") as fh:
+                rows += list(csv.DictReader(fh))
     sums: dict[str, list[float]] = {}
-    for path in sorted(root.glob("**/per_case.csv")):
-        with open(path, encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                acc = sums.setdefault(row["model"], [0.0, 0, 0.0, 0])
-                at = 0 if float(row["n_lesions"]) > 0 else 2
-                acc[at] += float(row["false_positives"])
-                acc[at + 1] += 1
+    for row in rows:
+        acc = sums.setdefault(row["model"], [0.0, 0, 0.0, 0])
+        at = 0 if float(row["n_lesions"]) > 0 else 2
+        acc[at] += float(row["false_positives"])
+        acc[at + 1] += 1
     lines = [
         "| | FP / case with lesions | FP / lesion-free case |",
         "|---|---|---|",
@@ -126,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         lines = summary_table(record) + [""] + comparison_table(record)
-        lines += [""] + false_positive_table(path.parent)
+        lines += [""] + false_positive_table(path.parent, record)
     except (OSError, ValueError, KeyError) as exc:
         print(f"{path}: not a pooled comparison ({exc})", file=sys.stderr)
         return 2

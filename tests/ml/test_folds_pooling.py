@@ -12,13 +12,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "exp
 
 COLUMNS = (
     "model,case_id,mixed_classes,mean_class_dice,n_lesions,detected,correct_class,"
-    "detected_described,correct_class_described"
+    "detected_described,correct_class_described,false_positives"
 )
 
 
 def _fold_seed(folder: Path, cases: list[str], dice_ref: float, dice_other: float) -> None:
     """Two rows: ref and other. Mixed cases: 2 detected, 1 right, the one the report describes
-    (1 of 1 described); the others 2 of 2 right."""
+    (1 of 1 described); the others 2 of 2 right. False positives: ten times the Dice."""
     import seeds
 
     folder.mkdir(parents=True)
@@ -27,7 +27,7 @@ def _fold_seed(folder: Path, cases: list[str], dice_ref: float, dice_other: floa
         for i, case in enumerate(cases):
             mixed = i % 2 == 0
             right = 1 if mixed else 2
-            lines.append(f"{name},{case},{mixed},{dice},3,2,{right},{right},{right}")
+            lines.append(f"{name},{case},{mixed},{dice},3,2,{right},{right},{right},{dice * 10:g}")
     (folder / "per_case.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = dict.fromkeys(seeds.SUMMARY_KEYS, 0.5)
     (folder / "results.json").write_text(
@@ -192,6 +192,15 @@ def test_the_reference_may_be_a_reused_row_whose_releases_are_gone(data_root, tm
     (other,) = record["comparison"]
     assert (other["reference"], other["model"]) == ("ref", "other")
     assert other["mean_class_dice"]["difference"] == pytest.approx(0.5)
+
+    # the false-positive table counts the rows pooled: ref's from the earlier comparison only
+    # (it counted this output's ref rows and the earlier ones of every name alike)
+    from tables import false_positive_table
+
+    lines = false_positive_table(data_root, record)
+    assert "| ref | 9.00 (n=16) | n/a (n=0) |" in lines
+    assert "| other | 4.00 (n=16) | n/a (n=0) |" in lines
+    assert not any(line.startswith("| keyword |") for line in lines)
 
 
 def test_both_evaluated_and_reused_or_an_unknown_reference_is_named(data_root, tmp_path, capsys):

@@ -173,3 +173,6 @@ def test_called_normal_is_the_phantoms_own_normal_report_of_the_case():
         assert probe.startswith(lesion["text"].split("检查所见：")[0])
         assert "膀胱" in probe and probe.endswith("诊断意见：" + reports.IMPRESSION_NORMAL[0])
     assert fixed_points >= 3
+    spect = reports.make_report(np.random.default_rng(0), les, {"bed": "thorax"}, 1.0, "spectct")
+    probe = called_normal(spect["text"])  # the SPECT/CT acquisition sentence is kept too
+    assert "胸部SPECT/CT断层融合显像。" in probe and "第3腰椎" not in probe

@@ -81,7 +81,7 @@ def called_normal(text: str) -> str:
     if "检查所见：" in text:
         history, rest = text.split("检查所见：", 1)
         for sentence in rest.split("\n", 1)[0].split("。"):
-            if "骨显像" in sentence and not acquisition:  # tracer, dose, delay, views
+            if "显像" in sentence and not acquisition:  # tracer, dose, delay, views / SPECT bed
                 acquisition = sentence + "。"
             elif "双肾" in sentence or "膀胱" in sentence:
                 soft_tissue += sentence + "。"

@@ -133,15 +133,22 @@ def ct_regions(d: dict) -> list[str]:
         return f"{r['rate']:.2f} ({r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}), n = {r['n']}"
 
     rows = ["| measure | share (95% CI over cases), lesions |", "|---|---|"]
-    for key, label in (
-        ("exact", "exact name"),
-        ("bone_and_side", "bone and side (number ignored)"),
-        ("spine_level_exact", "vertebral level, spine lesions"),
-        ("rib_number_exact", "rib number, rib lesions"),
-        ("rib_side_right", "rib and side, rib lesions"),
-        ("no_region", "no region"),
+    heads = {"in": d["rib_head_in_view"], "out": d["rib_head_out_of_view"]}
+    for r, label in (
+        (d["exact"], "exact name"),
+        (d["bone_and_side"], "bone and side (number ignored)"),
+        (d["spine_level_exact"], "vertebral level, spine lesions"),
+        (d["spine_level_wrong"], "a wrong vertebral level, spine lesions"),
+        (d["rib_number_exact"], "rib number, rib lesions"),
+        (d["rib_number_wrong"], "a wrong rib number, rib lesions"),
+        (heads["in"]["number_exact"], "rib number, the rib's head in the CT"),
+        (heads["in"]["number_wrong"], "a wrong rib number, the rib's head in the CT"),
+        (heads["out"]["number_exact"], "rib number, the rib's head above or below the CT"),
+        (heads["out"]["number_wrong"], "a wrong rib number, the rib's head above or below the CT"),
+        (d["rib_side_right"], "rib and side, rib lesions"),
+        (d["no_region"], "no region"),
     ):
-        rows.append(f"| {label} | {cell(d[key])} |")
+        rows.append(f"| {label} | {cell(r)} |")
     anchors = ", ".join(f"{k}: {v}" for k, v in d["level_anchor_by_bed"].items())
     rows += [
         "",

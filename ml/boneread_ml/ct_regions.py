@@ -401,6 +401,8 @@ def _number_by_neighbours(p, ribs, numbered, dz, dy, dx) -> int | None:
     At one place on the chest wall the ribs lie one below the other in order, so
     the piece's number follows from its height among them (a straight-line fit
     of number on height over the numbered ribs within 12 mm in the axial plane).
+    Only between them: a piece above or below all of them (a rib whose head lies
+    outside the CT) would get a guessed number, so it gets none.
     """
     (k, j, i), _, side = ribs[p]
     here = np.stack([j * dy, i * dx], axis=1)
@@ -415,10 +417,13 @@ def _number_by_neighbours(p, ribs, numbered, dz, dy, dx) -> int | None:
             numbers.append(numbered[q])
     if len(set(numbers)) < 2:
         return None
+    height = float(k.mean()) * dz
+    if not min(heights) < height < max(heights):
+        return None  # above or below every numbered rib there: a guess, not a count
     slope, intercept = np.polyfit(heights, numbers, 1)
     if slope <= 0:
         return None
-    number = int(round(slope * float(k.mean()) * dz + intercept))
+    number = int(round(slope * height + intercept))
     return number if 1 <= number <= 12 else None
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from boneread_ml.ct_regions import bone_of, read_ct_anatomy, region_name
+from boneread_ml.ct_regions import _number_by_neighbours, bone_of, read_ct_anatomy, region_name
 from boneread_ml.data.manifest import generate, load_case_arrays, load_manifest
-from boneread_ml.data.phantom.regions import code
+from boneread_ml.data.phantom.regions import code, spine_key
+from boneread_ml.data.phantom.spectct import vertebrae_in_view
 from boneread_ml.predict import lesion_table
 
 #: not the seed the rules were developed on (3, see benchmarks/ct_regions.py)
@@ -130,3 +131,66 @@ def test_bone_of_ignores_the_number():
     assert bone_of("第3腰椎") == bone_of("腰椎") == ("spine", "midline")
     assert bone_of("右侧髂骨") == ("pelvis", "right")
     assert bone_of(None) is None and bone_of("不存在") is None
+
+
+def _piece(z: int, side: str = "left") -> tuple:
+    """A short rib piece at slice ``z`` crossing the same place of the chest wall."""
+    k = np.full(6, z)
+    j, i = np.full(6, 40), np.arange(80, 86)
+    return (k, j, i), None, side
+
+
+def test_a_rib_piece_is_numbered_between_its_neighbours_never_beyond_them():
+    """A piece between numbered ribs takes the number its height gives; one above (or below)
+    every numbered rib there is left without a number: extrapolating guessed wrong numbers
+    for ribs whose heads lie outside the CT (4 of 16 such rib lesions in benchmarks/ct_regions.py)."""
+    ribs = [
+        _piece(40),
+        _piece(50),
+        _piece(60),
+        _piece(56),
+        _piece(30),
+        _piece(70),
+        _piece(30, "right"),
+    ]
+    numbered = [5, 6, 7, None, None, None, None]
+    got = [_number_by_neighbours(p, ribs, numbered, 1.0, 1.0, 1.0) for p in range(3, 7)]
+    assert got == [7, None, None, None]
+
+
+def test_a_rib_whose_head_is_above_the_ct_gets_no_wrong_number(cases):
+    """Cut the top off every CT: the rib lesions below keep their number or lose it, never
+    gain a wrong one (the rules count a rib from its head's vertebra, not from a guess)."""
+    whole = _named(cases)
+    checked = 0
+    for cut in (30, 50, 70):
+        cropped = _named(cases, lambda ct, inst, cut=cut: (ct[cut:], inst[cut:]))
+        for (truth, _), (_, named) in zip(whole, cropped, strict=True):
+            if truth["site"] != "rib" or named in (None, "(not in view)"):
+                continue
+            checked += 1
+            if bone_of(named) == bone_of(truth["region"]):
+                assert named in (truth["region"], named[:2] + "肋骨"), (cut, truth["region"], named)
+    assert checked >= 4
+
+
+def test_the_phantom_records_which_vertebrae_lie_wholly_in_the_ct():
+    regions = np.zeros((20, 4, 4), np.int16)
+    regions[0:4, 1, 1] = code("spine_t1")  # cut by the top of the field of view
+    regions[5:9, 1, 1] = code("spine_t2")
+    regions[9:13, 2, 2] = code("spine_t3")
+    regions[14:20, 1, 1] = code("spine_l5")  # cut by the bottom
+    regions[6, 3, 3] = code("rib_l2")
+    assert vertebrae_in_view(regions) == ["spine_t2", "spine_t3"]
+    assert vertebrae_in_view(np.zeros((5, 4, 4), np.int16)) == []
+
+
+def test_generated_cases_carry_the_vertebrae_in_view(cases):
+    order = [spine_key(index) for index in range(7, 24)]  # T1..L5
+    for case, _ in cases:
+        keys = case["acquisition"]["vertebrae_in_view"]
+        # a run of neighbouring vertebrae, top to bottom (a 38 cm field of view: 4 to 13)
+        start = order.index(keys[0])
+        assert keys == order[start : start + len(keys)] and 3 <= len(keys) <= 14, keys
+        if case["acquisition"]["bed"] == "lumbopelvic":
+            assert "spine_l4" in keys

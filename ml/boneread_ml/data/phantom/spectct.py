@@ -514,5 +514,23 @@ def render_spectct(rng: np.random.Generator, patient: Patient, anat: dict, plan:
             "kidney_uptake": round(kidney_f, 3),
             "bladder_activity": round(bladder_f, 3),
             "counts_per_voxel_normal_bone": round(level, 1),
+            "vertebrae_in_view": vertebrae_in_view(anat["regions"]),
         },
     }
+
+
+def vertebrae_in_view(regions: np.ndarray) -> list[str]:
+    """Keys of the vertebrae T1-L5 that lie wholly within the CT's slices, top to bottom.
+
+    The truth a level count and a rib number are scored against: a rib's number can be
+    read from the CT only when the vertebra its head lies at is in view
+    (``benchmarks/ct_regions.py``).
+    """
+    depth = regions.shape[0]
+    present = [set(np.unique(regions[k]).tolist()) for k in range(depth)]
+    keys = []
+    for index in range(7, 24):
+        slices = [k for k in range(depth) if code(spine_key(index)) in present[k]]
+        if slices and slices[0] > 0 and slices[-1] < depth - 1:
+            keys.append(spine_key(index))
+    return keys

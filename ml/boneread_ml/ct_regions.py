@@ -24,7 +24,10 @@ counts levels on a CT:
    it continues, or of the numbered ribs that pass the same place above and
    below it; otherwise it is "左侧肋骨" / "右侧肋骨".
 5. Sternum, scapulae (above T8), pelvic bones and femora are named by their
-   position relative to the spine and the sacrum.
+   position relative to the spine and the sacrum.  A rib that touches the
+   scapula forms one bone piece with it; the scapula's body is an upright
+   plate, so the voxels whose bone runs less than 25 mm straight up and down
+   are taken back out of that piece as rib.
 
 Limits: the CT must be axial, slice 0 most superior (the archive's SPECT/CT
 reader sorts the slices so), column index increasing towards the patient's left
@@ -326,15 +329,69 @@ def _sort_pieces(rest, vertebrae, col, cy, sacrum_top, spacing) -> tuple[list, l
             and spread >= 80.0
             and float(np.median(k)) < scapula_bottom
         )
-        side = "left" if float(np.median(lateral)) > 0 else "right"
-        m = int(np.argmin(np.abs(lateral)))
-        if pelvic or sternal or scapular or spread < 20.0:
+        if scapular:
+            # a rib that touches the scapula joins its piece: take the rib back out
+            plate, tubes = _split_plate((k, j, i), dz, depth)
+            others.append(plate)
+            ribs += [_rib_piece(tube, col, cy, dx, dy) for tube in tubes]
+        elif pelvic or sternal or spread < 20.0:
             others.append((k, j, i))
-        elif np.abs(lateral[m]) <= 60.0 and back[m] >= 10.0:
-            ribs.append(((k, j, i), float(k[m]), side))
         else:
-            ribs.append(((k, j, i), None, side))
+            ribs.append(_rib_piece((k, j, i), col, cy, dx, dy))
     return ribs, others
+
+
+def _rib_piece(voxels, col, cy, dx, dy) -> tuple:
+    """(voxels, medial-end z or None, side): the medial end counts when it lies beside and
+    behind the spine (a rib head)."""
+    k, j, i = voxels
+    lateral = (i - col[k]) * dx
+    side = "left" if float(np.median(lateral)) > 0 else "right"
+    m = int(np.argmin(np.abs(lateral)))
+    if np.abs(lateral[m]) <= 60.0 and (j[m] - cy) * dy >= 10.0:
+        return voxels, float(k[m]), side
+    return voxels, None, side
+
+
+def _split_plate(voxels, dz, depth, min_run_mm: float = 25.0, min_voxels: int = 20):
+    """Split a scapula's piece into the plate and the rib pieces that touch it.
+
+    The scapula's body is an upright plate: straight up and down through it the bone runs
+    for centimetres.  A rib is a tube running around the chest, about a centimetre high
+    wherever one crosses it.  Voxels whose vertical run of bone is shorter than
+    ``min_run_mm`` are rib; their connected pieces of ``min_voxels`` or more come back as
+    rib pieces, the rest stays with the plate.  A run cut by the first or last of the
+    ``depth`` slices may go on beyond the CT: it stays with the plate, as a whole piece did.
+    """
+    k, j, i = voxels
+    origin = np.array([k.min(), j.min(), i.min()])
+    box = np.zeros(
+        (k.max() - origin[0] + 1, j.max() - origin[1] + 1, i.max() - origin[2] + 1), bool
+    )
+    box[k - origin[0], j - origin[1], i - origin[2]] = True
+    vertical = np.zeros((3, 3, 3), bool)
+    vertical[:, 1, 1] = True
+    runs, _ = ndimage.label(box, structure=vertical)
+    run_mm = np.bincount(runs.ravel())[runs] * dz
+    for edge in (0, depth - 1):
+        if origin[0] <= edge < origin[0] + box.shape[0]:
+            cut = np.unique(runs[edge - origin[0]])
+            run_mm[np.isin(runs, cut[cut > 0])] = np.inf
+    tube = box & (run_mm < min_run_mm)
+    pieces, _ = ndimage.label(tube)
+    keep = np.zeros_like(box)
+    tubes = []
+    for q, sl in enumerate(ndimage.find_objects(pieces), start=1):
+        if sl is None:
+            continue
+        kk, jj, ii = np.nonzero(pieces[sl] == q)
+        if kk.size < min_voxels:
+            continue
+        keep[kk + sl[0].start, jj + sl[1].start, ii + sl[2].start] = True
+        tubes.append((kk + sl[0].start + origin[0], jj + sl[1].start + origin[1],
+                      ii + sl[2].start + origin[2]))  # fmt: skip
+    kk, jj, ii = np.nonzero(box & ~keep)
+    return (kk + origin[0], jj + origin[1], ii + origin[2]), tubes
 
 
 def _number_ribs(ribs, vertebrae, depth, spacing) -> list[int | None]:

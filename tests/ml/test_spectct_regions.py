@@ -195,7 +195,7 @@ def test_generated_cases_carry_the_vertebrae_in_view(cases):
     order = [spine_key(index) for index in range(7, 24)]  # T1..L5
     for case, _ in cases:
         keys = case["acquisition"]["vertebrae_in_view"]
-        # a run of neighbouring vertebrae, top to bottom (a 38 cm field of view: 4 to 13)
+        # a run of neighbouring vertebrae, top to bottom, as a 38 cm field of view holds
         start = order.index(keys[0])
         assert keys == order[start : start + len(keys)] and 3 <= len(keys) <= 14, keys
         if case["acquisition"]["bed"] == "lumbopelvic":

@@ -23,7 +23,6 @@ Run (the numbers in docs/results/planar-site-rule/folds/ come from it)::
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import shlex
@@ -76,10 +75,9 @@ def read_rows(
         for seed in seed_list:
             for root, only in sources:
                 path = root / f"fold{fold}" / f"seed{seed}" / "per_case.csv"
-                with open(path, encoding="utf-8") as fh:
-                    for row in csv.DictReader(fh):
-                        if only == row["model"] or (only is None and row["model"] not in reuse):
-                            rows.setdefault(row["model"], {}).setdefault(seed, []).append(row)
+                for row in seeds.read_per_case(path):
+                    if only == row["model"] or (only is None and row["model"] not in reuse):
+                        rows.setdefault(row["model"], {}).setdefault(seed, []).append(row)
     for name in reuse or {}:
         if name not in rows:
             raise SystemExit(f"--reuse {name}: no rows of that name in {reuse[name]}")

@@ -35,22 +35,39 @@ sys.path.insert(0, str(REPO / "ml"))
 
 from boneread_ml.cli.evaluate import evaluate_checkpoints  # noqa: E402
 from boneread_ml.evaluation.calibrate import calibrate_release  # noqa: E402
+from boneread_ml.evaluation.metrics import case_dice  # noqa: E402
 
 logger = logging.getLogger("seeds")
 
 #: per-case metrics pooled over seeds (mean over seeds of the per-case value, then over cases)
 CASE_KEYS = (
-    "mean_class_dice", "mean_class_dice_tol1", "benign_dice", "metastatic_dice",
+    "mean_class_dice", "case_dice", "mean_class_dice_tol1", "benign_dice", "metastatic_dice",
     "metastatic_dice_tol1", "lesion_dice", "false_positives",
 )  # fmt: skip
 #: summary metrics reported per seed and as their mean over seeds
 SUMMARY_KEYS = (
-    "mean_class_dice", "mean_class_dice_tol1", "benign_dice", "metastatic_dice",
+    "mean_class_dice", "case_dice", "mean_class_dice_tol1", "benign_dice", "metastatic_dice",
     "metastatic_dice_tol1", "lesion_detection_sensitivity", "lesion_class_accuracy",
     "mixed_case_lesion_class_accuracy", "mixed_case_described_lesion_class_accuracy",
     "false_positives_per_case", "lesion_ece",
     "benign_auc", "metastatic_auc",
 )  # fmt: skip
+
+
+def read_per_case(path: Path) -> list[dict]:
+    """The rows of an evaluation's ``per_case.csv``.
+
+    Rows written before ``case_dice`` existed get it from their ``mean_class_dice``
+    (:func:`boneread_ml.evaluation.metrics.case_dice`, the same rule as a new evaluation).
+    """
+    import csv
+
+    with open(path, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        if r.get("case_dice") in (None, ""):
+            r["case_dice"] = str(case_dice(r["mean_class_dice"]))
+    return rows
 
 
 def two_level_bootstrap(
@@ -167,13 +184,10 @@ def main(argv: list[str] | None = None) -> int:
             probe_texts_for=args.probe_texts_for or names[0],
         )  # fmt: skip
     # per-case rows of every evaluated row name, by seed
-    import csv
-
     rows: dict[str, dict[int, list[dict]]] = {}
     for seed in args.seeds:
-        with open(out / f"seed{seed}" / "per_case.csv", encoding="utf-8") as fh:
-            for r in csv.DictReader(fh):
-                rows.setdefault(r["model"], {}).setdefault(seed, []).append(r)
+        for r in read_per_case(out / f"seed{seed}" / "per_case.csv"):
+            rows.setdefault(r["model"], {}).setdefault(seed, []).append(r)
     row_names = list(rows)
     ref = names[0]
 
@@ -194,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
                 next(x for x in per_seed[s]["summaries"] if x["model"] == name).get(key)
                 for s in args.seeds
             ]
+            if key == "case_dice":  # an evaluation from before the key: from its rows
+                values = [
+                    float(np.mean([float(r[key]) for r in rows[name][s]])) if v is None else v
+                    for s, v in zip(args.seeds, values, strict=True)
+                ]
             entry[key] = float(np.nanmean(np.array(values, dtype=float)))
             entry[f"{key}_per_seed"] = values
         summary.append(entry)

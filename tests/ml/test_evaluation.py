@@ -10,6 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from boneread_ml.evaluation.metrics import (
     bootstrap_ci,
+    case_dice,
     case_metrics,
     confusion_counts,
     dice,
@@ -60,6 +61,54 @@ def test_case_metrics_per_class():
     assert row["mean_class_dice"] == pytest.approx((4 / 7 + 0.0) / 2)
     only_benign = np.where(truth == 2, 0, truth)
     assert case_metrics(only_benign, only_benign)["mean_class_dice"] == 1.0  # absent class skipped
+
+
+def test_case_dice_scores_a_lesion_free_scan_by_whether_anything_is_stated():
+    """mean_class_dice is NaN on a lesion-free scan stated empty (dropped from means and pairs)
+    and 0 with a false positive; case_dice scores the first 1, so a model that states lesions on
+    normal scans loses against one that does not. Lesion cases keep their Dice."""
+    empty = np.zeros((4, 6), np.uint8)
+    stated = empty.copy()
+    stated[1, 1] = 2
+    assert math.isnan(case_metrics(empty, empty)["mean_class_dice"])
+    assert case_metrics(empty, empty)["case_dice"] == 1.0
+    assert case_metrics(stated, empty)["mean_class_dice"] == 0.0
+    assert case_metrics(stated, empty)["case_dice"] == 0.0
+    assert case_metrics(empty, stated)["case_dice"] == 0.0  # a missed lesion is no empty scan
+    truth = stated.copy()
+    truth[1, 2] = 2
+    assert case_metrics(stated, truth)["case_dice"] == pytest.approx(2 / 3)
+    # as stored in a per-case CSV
+    assert case_dice("nan") == 1.0 and case_dice("0.25") == 0.25
+    for bad in (None, "", "n/a"):
+        with pytest.raises(ValueError, match="mean_class_dice must be a number or 'nan'"):
+            case_dice(bad)
+
+
+def test_the_comparison_counts_false_positives_on_lesion_free_scans():
+    """Two models alike on the lesion cases; on the lesion-free scans the reference states
+    nothing and the other a false positive (ten cases each). The mean-class-Dice difference (pairs with an
+    undefined value dropped) sees no difference; the all-case one does."""
+    from boneread_ml.evaluation.compare import compare_to_reference
+    from boneread_ml.evaluation.evaluate import ModelEvaluation
+
+    y = np.array([True, False, True, False])
+    scores = {1: (y, np.array([0.9, 0.1, 0.8, 0.2])), 2: (y, np.array([0.7, 0.3, 0.6, 0.4]))}
+    truth = np.zeros((4, 6), np.uint8)
+    truth[0, :3] = 1
+    found, empty = truth.copy(), np.zeros_like(truth)
+    fp = empty.copy()
+    fp[3, 3] = 2
+    cases = [(truth, found, found)] * 10 + [(empty, empty, fp)] * 10
+
+    def evaluation(name: str, which: int) -> ModelEvaluation:
+        rows = [{"case_id": f"c{i}", **case_metrics(c[which], c[0])} for i, c in enumerate(cases)]
+        return ModelEvaluation(name=name, rows=rows, scores=scores)
+
+    (row,) = compare_to_reference(evaluation("ref", 1), [evaluation("fp", 2)], n_boot=200)
+    assert row["mean_class_dice_difference"] == 0.0
+    assert row["case_dice_difference"] == pytest.approx(0.5)  # 10 of 20 cases, 1 - 0 each
+    assert row["case_dice_difference_ci"][0] > 0
 
 
 def test_auc_matches_sklearn_and_roc_ends():

@@ -77,6 +77,36 @@ def test_folds_are_pooled_case_by_case_with_lesion_ratios_summed(data_root):
     assert (data_root / "fold1" / "pooled.json").exists()  # each fold's own pooled table too
 
 
+def test_rows_stored_before_case_dice_score_lesion_free_scans_from_their_dice(data_root):
+    """per_case.csv files written before the case_dice column: a lesion-free case's
+    mean_class_dice is "nan" where nothing was stated, 0 with a false positive. Pooled, the
+    all-case Dice counts both (1 and 0); the mean class Dice drops the pair."""
+    from folds import main
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            folder = data_root / f"fold{fold}" / f"seed{seed}"
+            _fold_seed(folder, cases, 0.5, 0.5)
+            csv = folder / "per_case.csv"
+            lines = csv.read_text().splitlines()
+            for i, line in enumerate(lines):  # c0 and c1: lesion-free; ref empty, other states one
+                name, case = line.split(",")[:2]
+                if case in ("c0", "c1"):
+                    lines[i] = f"{name},{case},False,{'nan' if name == 'ref' else 0},0,0,0,0,0," + (
+                        "0" if name == "ref" else "1"
+                    )
+            csv.write_text("\n".join(lines) + "\n")
+    assert main(_args(data_root)) == 0
+    record = json.loads((data_root / "pooled.json").read_text())
+    (other,) = record["comparison"]
+    assert other["mean_class_dice"]["difference"] == pytest.approx(0.0)
+    assert other["case_dice"]["difference"] == pytest.approx(2 / 8)  # 2 of 8 cases, 1 - 0
+    ref = next(s for s in record["summary"] if s["model"] == "ref")
+    assert ref["case_dice"] == pytest.approx((2 * 1.0 + 6 * 0.5) / 8)
+    assert ref["mean_class_dice"] == pytest.approx(0.5)  # the lesion-free cases left out
+
+
 def test_a_row_evaluated_on_other_cases_is_refused(data_root):
     from folds import main
 

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 SUMMARY_COLUMNS = [
     ("model", "model"),
     ("mean_class_dice", "mean lesion-class Dice (95% CI)"),
+    ("case_dice", "Dice over all cases (lesion-free stated empty = 1)"),
     ("benign_dice", "benign Dice"),
     ("metastatic_dice", "metastatic Dice"),
     ("mean_class_dice_tol1", "mean lesion-class Dice, 1-px tolerance"),
@@ -39,6 +40,7 @@ COMPARISON_COLUMNS = [
     ("model", "model"),
     ("mean_class_dice_difference", "Dice difference (reference − model, 95% CI)"),
     ("ci_above_zero", "CI > 0"),
+    ("case_dice_difference", "all-case Dice difference (95% CI)"),
     ("benign_auc_difference", "benign ΔAUC"),
     ("benign_delong_p", "DeLong p"),
     ("metastatic_auc_difference", "metastatic ΔAUC"),

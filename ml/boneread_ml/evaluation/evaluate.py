@@ -142,7 +142,8 @@ def evaluate_model(
 def summarize(ev: ModelEvaluation, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """One summary row: means with bootstrap 95% CIs over cases, AUCs, detection."""
     out: dict[str, Any] = {"model": ev.name, "cases": len(ev.rows)}
-    keys = ["mean_class_dice", "mean_class_dice_tol1", "benign_dice_tol1", "metastatic_dice_tol1"] + [
+    keys = ["mean_class_dice", "case_dice", "mean_class_dice_tol1", "benign_dice_tol1",
+            "metastatic_dice_tol1"] + [
         f"{name}_{m}" for name in [*LESION_CLASSES.values(), "lesion"]
         for m in ("dice", "iou", "sensitivity", "specificity", "accuracy")
     ]  # fmt: skip

@@ -122,7 +122,9 @@ def case_metrics(
     Returns:
         ``{"<name>_<metric>": value}`` for every class and for ``lesion``
         (any lesion class against any), plus ``mean_class_dice`` (the mean of
-        the defined per-class Dice values; the experiment's headline metric).
+        the defined per-class Dice values; the experiment's headline metric; NaN
+        when neither the truth nor the prediction has a lesion) and ``case_dice``
+        (:func:`case_dice`: the same with that case scored 1).
     """
     if pred_label.shape != true_label.shape:
         raise ValueError(f"shapes differ: {pred_label.shape} vs {true_label.shape}")
@@ -136,7 +138,32 @@ def case_metrics(
     row.update({f"lesion_{k}": v for k, v in m.items()})
     defined = [d for d in dices if not np.isnan(d)]
     row["mean_class_dice"] = float(np.mean(defined)) if defined else float("nan")
+    row["case_dice"] = case_dice(row["mean_class_dice"])
     return row
+
+
+def case_dice(mean_class_dice: float | str) -> float:
+    """A case's score over every case, lesion-free ones included.
+
+    ``mean_class_dice`` is undefined (NaN) on a lesion-free scan where nothing is
+    stated and 0 where anything is, so a paired mean over it drops exactly the
+    lesion-free cases that one model gets right and the other wrong, and a model
+    that states lesions on normal scans loses nothing there. Here a scan with no
+    lesion in truth or prediction scores 1 (the empty-reference convention of
+    Metrics Reloaded); every other case keeps its mean class Dice. Accepts the
+    value as stored in a per-case CSV (a string such as "nan"), so rows written
+    before this column existed give the same score.
+
+    Raises:
+        ValueError: a value that is no number (a missing one is not a lesion-free case).
+    """
+    try:
+        value = float(mean_class_dice)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"mean_class_dice must be a number or 'nan', got {mean_class_dice!r}"
+        ) from None
+    return 1.0 if np.isnan(value) else value
 
 
 def tolerant_dice(pred: np.ndarray, truth: np.ndarray, tolerance: int = 1) -> float:

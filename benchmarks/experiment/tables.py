@@ -18,6 +18,7 @@ from pathlib import Path
 #: summary columns: (heading, key, digits)
 SUMMARY_COLUMNS = (
     ("mean lesion-class Dice (per seed)", "mean_class_dice", 3),
+    ("all-case Dice", "case_dice", 3),
     ("1-px tolerant", "mean_class_dice_tol1", 3),
     ("metastatic Dice", "metastatic_dice", 3),
     ("detection sens.", "lesion_detection_sensitivity", 2),
@@ -28,6 +29,7 @@ SUMMARY_COLUMNS = (
 #: comparison columns: (heading, key)
 COMPARISON_COLUMNS = (
     ("mean lesion-class Dice (95% CI)", "mean_class_dice"),
+    ("all-case Dice", "case_dice"),
     ("1-px tolerant", "mean_class_dice_tol1"),
     ("metastatic Dice", "metastatic_dice"),
     ("FP / case", "false_positives"),

@@ -75,29 +75,37 @@ TARGETS = {
 }
 GEMM_N = 2048
 PHANTOM_SEED = 2024
+#: the SPECT/CT case timed: the 4th of that seed's phantom set (4 lesions, its report names
+#: multiple metastases). The model states lesions on it, so predict() reads their bones and
+#: levels from the CT; it stated none on the first case, timed until 2026-12-04, and without a
+#: lesion no region is read. ``lesions_found`` in the record says how many.
+PHANTOM_CASE = 3
 #: SPECT/CT slices per batch compared in the sweep
 SLICE_BATCHES = (4, 8, 16, 32)
 
 
-def synthetic_input(task: str, rng: np.random.Generator) -> tuple[np.ndarray, tuple, str]:
-    """(images, spacing in mm, what they are).
+def synthetic_input(task: str, rng: np.random.Generator) -> tuple[np.ndarray, tuple, str, str]:
+    """(images, spacing in mm, what they are, the report fed with them).
 
-    Planar: Poisson counts (the network's time does not depend on them). SPECT/CT:
-    one phantom case, because predict() also reads the lesions' bone and level
-    from the CT (``boneread_ml.ct_regions``), which takes longer on a body than on
-    noise it refuses at once.
+    Planar: Poisson counts (the network's time does not depend on them) with
+    :data:`REPORT`. SPECT/CT: phantom case :data:`PHANTOM_CASE` with its own report,
+    because predict() also reads the stated lesions' bone and level from the CT
+    (``boneread_ml.ct_regions``), and only when it states a lesion.
     """
     if task == "planar":
-        return rng.poisson(30.0, size=(2, 1024, 256)).astype(np.float32), (2.4, 2.4), "noise"
+        noise = rng.poisson(30.0, size=(2, 1024, 256)).astype(np.float32)
+        return noise, (2.4, 2.4), "noise", REPORT
     import tempfile
 
     from boneread_ml.data.manifest import generate, load_case_arrays, load_manifest
 
     with tempfile.TemporaryDirectory() as tmp:
-        root = generate("spectct", 1, PHANTOM_SEED, Path(tmp) / "case", dicom=False)
-        arrays = load_case_arrays(root, load_manifest(root)["cases"][0])
+        root = generate("spectct", PHANTOM_CASE + 1, PHANTOM_SEED, Path(tmp) / "case", dicom=False)
+        case = load_manifest(root)["cases"][PHANTOM_CASE]
+        arrays = load_case_arrays(root, case)
     spacing = tuple(float(v) for v in arrays["spacing_mm"])
-    return arrays["image"], spacing, f"SPECT/CT phantom case, seed {PHANTOM_SEED}"
+    source = f"SPECT/CT phantom case {case['case_id']} (seed {PHANTOM_SEED}), its own report"
+    return arrays["image"], spacing, source, case["report"]["text"]
 
 
 def monai_unet() -> torch.nn.Module:
@@ -175,9 +183,9 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
     fast = load_model(checkpoint, device=device, runtime="torch")
     eager = load_model(checkpoint, device=device, optimize=False)
     unet = monai_unet().to(device)
-    images, spacing, source = synthetic_input(task, np.random.default_rng(0))
+    images, spacing, source, report = synthetic_input(task, np.random.default_rng(0))
     batches = network_batches(task, images, device)
-    ids, mask = _tokenize(fast, REPORT, device)
+    ids, mask = _tokenize(fast, report, device)
     slice_wise = task != "planar"
     depth = images.shape[1]
     extents = slice_extents(batches, depth, device) if slice_wise else [None] * len(batches)
@@ -201,8 +209,8 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
         "torch_forward": lambda: forward(fast.network),
         "eager_forward": eager_forward,
         "monai_unet": unet_forward,
-        "predict": lambda: predict(images, REPORT, product, spacing_mm=spacing),
-        "torch_predict": lambda: predict(images, REPORT, fast, spacing_mm=spacing),
+        "predict": lambda: predict(images, report, product, spacing_mm=spacing),
+        "torch_predict": lambda: predict(images, report, fast, spacing_mm=spacing),
     }
     sweep_batches = {}
     if slice_wise:
@@ -234,6 +242,8 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
         "load_s": load_s,
         "input_shape": list(images.shape),
         "input": source,
+        # lesions predict() states on it (SPECT/CT: each one's bone and level read from the CT)
+        "lesions_found": len(predict(images, report, product, spacing_mm=spacing).lesions),
         "spacing_mm": list(spacing),
         "network_batch": list(batches[0].shape),
         "slice_batch": SLICE_BATCH if slice_wise else None,

@@ -63,13 +63,28 @@ def test_the_planar_record_is_consistent_with_its_own_measurements(tmp_path):
     }
 
 
-def test_the_spectct_input_is_a_phantom_body_with_its_spacing():
+def test_the_spectct_input_is_a_phantom_body_on_which_predict_reads_the_ct_regions(monkeypatch):
+    """The timed SPECT/CT predict() must include reading the stated lesions' bones and levels
+    from the CT, which runs only when a lesion is stated: the case and the report timed (its
+    own) give the shipped model lesions, and the CT anatomy is read (the case timed before
+    2026-12-04, with a fixed report, gave none: its times left the regions out)."""
+    from boneread_ml import ct_regions
+    from boneread_ml.predict import load_model, predict
+
     bench = load_script()
-    images, spacing, source = bench.synthetic_input("spectct", np.random.default_rng(0))
+    images, spacing, source, report = bench.synthetic_input("spectct", np.random.default_rng(0))
     assert images.shape[0] == 2 and images.ndim == 4 and images.shape[1] == 128
     assert len(spacing) == 3 and all(s > 0 for s in spacing)
-    assert str(bench.PHANTOM_SEED) in source
+    assert str(bench.PHANTOM_SEED) in source and "骨转移" in report
     ct = images[1]
     assert (ct > 300).mean() > 0.005, "no bone in the CT: predict would skip the CT regions"
-    again, _, _ = bench.synthetic_input("spectct", np.random.default_rng(99))
+    again, _, _, same = bench.synthetic_input("spectct", np.random.default_rng(99))
     np.testing.assert_array_equal(again, images)  # the same case every run
+    assert same == report
+    reads = []
+    read = ct_regions.read_ct_anatomy
+    monkeypatch.setattr(ct_regions, "read_ct_anatomy", lambda *a: reads.append(1) or read(*a))
+    model = load_model(REPO / "ml" / "checkpoints" / "spectct", runtime="torch")
+    lesions = predict(images, report, model, spacing_mm=spacing).lesions
+    assert lesions and reads == [1]
+    assert all(lesion["region"] for lesion in lesions)

@@ -97,7 +97,16 @@ def test_rows_stored_before_case_dice_score_lesion_free_scans_from_their_dice(da
                         "0" if name == "ref" else "1"
                     )
             csv.write_text("\n".join(lines) + "\n")
+            results = folder / "results.json"  # an evaluation from before the key
+            old = json.loads(results.read_text())
+            for entry in old["summaries"]:
+                del entry["case_dice"]
+            results.write_text(json.dumps(old))
     assert main(_args(data_root)) == 0
+    # each fold's own table (seeds.py) takes the old evaluations' case_dice from their rows
+    fold0 = json.loads((data_root / "fold0" / "pooled.json").read_text())
+    ref0 = next(s for s in fold0["summary"] if s["model"] == "ref")
+    assert ref0["case_dice_per_seed"] == pytest.approx([(1.0 + 3 * 0.5) / 4] * 2)  # c0 of 4
     record = json.loads((data_root / "pooled.json").read_text())
     (other,) = record["comparison"]
     assert other["mean_class_dice"]["difference"] == pytest.approx(0.0)

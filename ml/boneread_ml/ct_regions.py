@@ -116,7 +116,7 @@ def read_ct_anatomy(ct_hu: np.ndarray, spacing_mm: Sequence[float]) -> CtAnatomy
             f"the CT spacing must be three positive numbers (dz, dy, dx), got {tuple(spacing_mm)}"
         )
     dz, dy, dx = spacing
-    smooth = ndimage.gaussian_filter(ct, 0.5, truncate=2.0)  # a 3-voxel kernel
+    smooth = smooth_ct(ct)
     bone = smooth > BONE_HU
     body = ct > -300
     regions = np.zeros(ct.shape, np.int16)
@@ -171,6 +171,30 @@ def read_ct_anatomy(ct_hu: np.ndarray, spacing_mm: Sequence[float]) -> CtAnatomy
         for (voxels, medial_z, side), number in zip(ribs, numbered, strict=True)
     ]  # fmt: skip
     return CtAnatomy(regions, vertebrae, anchor, sacrum_top, segment, rib_rows)
+
+
+def smooth_ct(ct: np.ndarray) -> np.ndarray:
+    """The CT smoothed by a 3-voxel Gaussian (sigma 0.5 voxel), edges reflected.
+
+    Equal to ``ndimage.gaussian_filter(ct, 0.5, truncate=2.0)`` to float32
+    rounding (tested), in about a tenth of its time: scipy filters line by
+    line in double precision (0.05-0.1 s on a 128^3 volume, half of
+    :func:`read_ct_anatomy` inside a 1 s SPECT/CT ``predict()``), here each
+    axis is three whole-array multiply-adds.
+    """
+    side = float(np.exp(-2.0))  # exp(-x^2 / (2 sigma^2)) at x = 1, sigma = 0.5
+    w_side = np.float32(side / (1.0 + 2.0 * side))
+    w_centre = np.float32(1.0 / (1.0 + 2.0 * side))
+    out = np.asarray(ct, dtype=np.float32)
+    for axis in reversed(range(out.ndim)):  # axis 0 last: the result is C-contiguous
+        src = np.moveaxis(out, axis, 0)
+        res = src * w_centre
+        res[1:] += w_side * src[:-1]
+        res[:-1] += w_side * src[1:]
+        res[:1] += w_side * src[:1]  # reflected edges: the edge voxel is its own neighbour
+        res[-1:] += w_side * src[-1:]
+        out = np.moveaxis(res, 0, axis)
+    return out
 
 
 def _grow(mask: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from boneread_ml.ct_regions import (
     _number_by_neighbours,
@@ -11,6 +12,7 @@ from boneread_ml.ct_regions import (
     bone_of,
     read_ct_anatomy,
     region_name,
+    smooth_ct,
 )
 from boneread_ml.data.manifest import generate, load_case_arrays, load_manifest
 from boneread_ml.data.phantom.regions import code, spine_key
@@ -232,3 +234,17 @@ def test_the_scapula_plate_and_a_rib_touching_it_are_split():
     top[0:5, 20:23, 5:26] = True
     plate, tubes = _split_plate(_voxels(top), 3.0, 40)
     assert tubes == [] and plate[0].size == 5 * 3 * 21
+
+
+@pytest.mark.parametrize("shape", [(128, 128, 128), (1, 5, 7), (2, 1, 3), (9, 4, 1)])
+def test_the_ct_smoothing_is_scipys_3_voxel_gaussian(shape):
+    """smooth_ct replaces ndimage.gaussian_filter(ct, 0.5, truncate=2.0) for speed; the bone
+    masks must not change (reflected edges, axes of one and two voxels included)."""
+    ct = np.random.default_rng(0).normal(0.0, 400.0, shape).astype(np.float32)
+    ct[ct.shape[0] // 2 :] += 150.0
+    want = ndimage.gaussian_filter(ct, 0.5, truncate=2.0)
+    got = smooth_ct(ct)
+    assert got.shape == ct.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-3)
+    assert np.array_equal(got > 180.0, want > 180.0)
+    assert not np.shares_memory(got, ct)  # the caller's CT is left as it was

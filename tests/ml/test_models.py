@@ -67,6 +67,18 @@ def test_every_model_returns_logits_of_input_shape(name, tokenizer):
     assert torch.isfinite(out).all()
 
 
+def test_segresnet_baseline_is_monais_default_architecture():
+    """The strongest planar baseline is compared as MONAI builds it by default, not cut down
+    (it had one block per level, 150k parameters in 2D)."""
+    from monai.networks import nets
+
+    model = build_model("segresnet", input_size=(64, 64), input_scale=1.0, vocab_size=10)
+    reference = nets.SegResNet(2, in_channels=2, out_channels=3)
+    got = {k: tuple(v.shape) for k, v in model.net.state_dict().items()}
+    assert got == {k: tuple(v.shape) for k, v in reference.state_dict().items()}
+    assert [len(layer) - 1 for layer in model.net.down_layers] == [1, 2, 2, 4]
+
+
 def test_reduced_internal_resolution_and_3d(tokenizer):
     model = build_model("mt_unet", input_scale=0.5, vocab_size=len(tokenizer),
                         mt_unet={"features": (8, 8, 16, 16, 32, 8)})  # fmt: skip

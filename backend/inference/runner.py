@@ -278,7 +278,7 @@ def job_conditioning_text(job: InferenceJob) -> str:
 
 
 def _run_stages(job: InferenceJob, token: uuid.UUID, timings: dict[str, float]) -> str:
-    from boneread_ml.predict import predict
+    from boneread_ml.predict import ModelOutputError, predict
 
     with _timed(timings, "load_model"):
         model = model_load(job.model_version)
@@ -299,6 +299,12 @@ def _run_stages(job: InferenceJob, token: uuid.UUID, timings: dict[str, float]) 
             )
         except ValueError as exc:  # predict() refuses input it cannot segment
             raise PermanentJobError(f"The model refused the images: {exc}") from exc
+        except ModelOutputError as exc:  # never stored as "no lesion"
+            raise PermanentJobError(
+                "The model returned invalid (not finite) probabilities for this study, so no "
+                "result was stored; an admin can see the details.",
+                detail=f"{exc}\n{traceback.format_exc()}",
+            ) from exc
     _check(job.id, token, stage="writing_results", progress=0.8)
     with _timed(timings, "regions"):
         from inference.ct_regions import orient_regions

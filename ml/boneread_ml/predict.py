@@ -47,7 +47,22 @@ CLASS_NAMES = {1: "benign", 2: "metastatic"}
 #: L3 cache) ran a volume about 2x faster than 32 in torch and 1.1x in ONNX Runtime.
 SLICE_BATCH = 8
 
-__all__ = ["CheckpointError", "LoadedModel", "Prediction", "load_model", "predict"]
+__all__ = [
+    "CheckpointError",
+    "LoadedModel",
+    "ModelOutputError",
+    "Prediction",
+    "load_model",
+    "predict",
+]
+
+
+class ModelOutputError(RuntimeError):
+    """The network returned probabilities that are not finite numbers (NaN or infinite).
+
+    No lesion list is made from them: a NaN compares false against every threshold,
+    so the study would silently read as lesion-free.
+    """
 
 
 @dataclass
@@ -303,6 +318,7 @@ def predict(
 
     Raises:
         ValueError: images of the wrong shape for the model's task, or non-finite.
+        ModelOutputError: the network's probabilities are not finite.
     """
     task = model.task
     images = _check_images(task, images)
@@ -338,6 +354,12 @@ def predict(
             out = _run_2d(forward, batch, ids, mask, device, z, text=text)
             probs[:, start:stop] = np.moveaxis(out, 0, 1)
     probs = probs.astype(np.float32, copy=False)
+    if not np.isfinite(probs).all():
+        raise ModelOutputError(
+            f"{model.name} ({model.runtime}) returned non-finite probabilities for "
+            f"{np.count_nonzero(~np.isfinite(probs))} of {probs.size} values; no lesion list "
+            "was made from them"
+        )
     label_map = labels_at(probs, model.lesion_threshold)
     instance_map, lesions = lesion_table(
         label_map, probs, images, task, spacing_mm, calibration=model.lesion_calibration

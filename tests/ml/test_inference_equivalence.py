@@ -278,3 +278,27 @@ def test_a_network_without_text_runs_in_onnxruntime_like_the_eager_one(count_tra
     got = ort_net(x, extent=extent)
     diff = (got.softmax(1) - want.softmax(1)).abs().max().item()
     assert diff <= TOLERANCE, f"{diff:.2e}"
+
+
+@pytest.mark.parametrize("report", ["", REPORT])
+def test_onnxruntime_stays_finite_when_the_report_rules_a_class_out(report):
+    """Before: the export wrote the case evidence logsigmoid(c) as Log(Sigmoid(c)), -inf once
+    c < -88; with an empty report the prior multiplies it by 0, and a whole lesion channel came
+    out NaN, so predict() stated no lesion at all (two trained planar networks of the 3-seed
+    comparison did this with every empty report; the torch path did not)."""
+    needs("onnxruntime")
+    network = copy.deepcopy(load_model(SHIPPED["planar"], optimize=False).network)
+    with torch.no_grad():
+        network.case_head.bias.fill_(-300.0)  # the report says: neither lesion class
+    ort_net = onnx_runtime.ort_network(network, strict=True)
+    x = torch.from_numpy(small_input("planar")[None] / 30.0)
+    ids, mask = _tokenize(load_model(SHIPPED["planar"], runtime="torch"), report, "cpu")
+    text = network.encode_text(ids, mask, 1)
+    extent = torch.tensor([[[-1.0, 1.0], [-1.0, 1.0]]])
+    maps = torch.zeros(1, network.site_map_channels, *x.shape[2:])
+    with torch.inference_mode():
+        want = network(x, ids, mask, extent=extent, site_maps=maps).softmax(1)
+        got = ort_net(x, ids, mask, extent=extent, text=text, site_maps=maps).softmax(1)
+    assert torch.isfinite(got).all(), f"{torch.isnan(got).float().mean().item():.2f} NaN"
+    diff = (got - want).abs().max().item()
+    assert diff <= TOLERANCE, f"{diff:.2e}"

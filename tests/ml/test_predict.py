@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from boneread_ml.predict import CheckpointError, Prediction, load_model, predict
+from boneread_ml.predict import CheckpointError, ModelOutputError, Prediction, load_model, predict
 from boneread_ml.training.config import load_config
 from boneread_ml.training.run import train_fold
 from boneread_ml.training.toy_data import make_toy_dataset
@@ -110,6 +110,33 @@ def test_wrong_image_shape_raises(planar_release):
         predict(np.zeros((2, 8, 64, 64), np.float32), "", model)
     with pytest.raises(ValueError, match="NaN"):
         predict(np.full((2, 64, 64), np.nan, np.float32), "", model)
+
+
+class _NanSession:
+    """An ONNX Runtime session whose outputs are NaN."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def run(self, names, feeds):
+        return [out * np.nan for out in self.session.run(names, feeds)]
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnxruntime"])
+def test_non_finite_network_output_is_an_error_not_a_lesion_free_study(planar_release, runtime):
+    """Before: NaN probabilities compared false against the lesion threshold, so a network
+    that returned NaN (the ONNX export did with an empty report, see
+    test_inference_equivalence.py) gave a silent, lesion-free result."""
+    if runtime == "onnxruntime":
+        pytest.importorskip("onnxruntime")
+    model = load_model(planar_release[0], runtime=runtime)
+    images = np.load(planar_release[1] / "arrays/toy000.npz")["image"]
+    if runtime == "torch":
+        model.network.register_forward_hook(lambda module, inputs, out: out * float("nan"))
+    else:
+        model.ort.session = _NanSession(model.ort.session)
+    with pytest.raises(ModelOutputError, match="non-finite probabilities"):
+        predict(images, "", model)
 
 
 def test_checksum_mismatch_and_missing_files_raise(planar_release, tmp_path):

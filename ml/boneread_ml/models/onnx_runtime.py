@@ -138,12 +138,18 @@ def _report_prior(
     ``log_softmax([a, b]) = [-softplus(b - a), -softplus(a - b)]``: the same
     values, but ONNX Runtime's ``LogSoftmax`` over the channel axis of an NCHW
     map transposes it twice (a tenth of the planar forward).
+
+    The case evidence ``logsigmoid(c)`` is written as ``-softplus(-c)`` too: the
+    exporter writes ``logsigmoid`` as ``Log(Sigmoid(c))``, which is ``-inf`` once
+    the sigmoid underflows (c below about -88), and an empty report's
+    ``0 * -inf`` then made a whole lesion channel NaN (ORT's ``Softplus`` is
+    stable for any finite input).
     """
     site = F.interpolate(
         aux["site_logits"].float(), size=list(size), mode="bilinear", align_corners=False
     )
     view = (-1, 2) + (1,) * self.spatial_dims
-    case = F.logsigmoid(aux["case_logits"].float()).view(view)
+    case = -F.softplus(-aux["case_logits"].float()).view(view)
     d = site[:, 1:2] - site[:, 0:1]
     lesion = torch.cat([-F.softplus(d), -F.softplus(-d)], dim=1) + case
     nonempty = (text.mask.sum(1) > 2).to(lesion.dtype).view((-1,) + (1,) * (self.spatial_dims + 1))

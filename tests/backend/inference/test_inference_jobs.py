@@ -4,6 +4,7 @@ read back with highdicom, cancel, recovery of dead workers' jobs, checksum verif
 
 from __future__ import annotations
 
+import copy
 import gzip
 import threading
 import uuid
@@ -467,6 +468,36 @@ def test_transient_errors_requeue_for_retry_and_permanent_errors_fail(
     assert job.state == JobState.FAILED and job.attempts == 2
     assert job.error.startswith("The study's images cannot be used")
     assert job.dedupe_key is None  # a new request may try again
+
+
+def test_a_network_that_returns_nan_fails_the_job_and_stores_no_lesion_free_result(
+    ingest_case, model_version, monkeypatch
+):
+    """Before: NaN probabilities became an empty lesion list, stored as a lesion-free study."""
+    from inference import runner
+
+    study = ingest_case(0)
+    job, _ = services.inference_job_create(study=study)
+    real_load = runner.model_load
+
+    def nan_model(version):
+        model = real_load(version)
+        # the worker's cached model is shared: a copy whose image network returns NaN
+        from dataclasses import replace
+
+        broken = replace(model, ort=None)
+        broken.network = copy.deepcopy(model.network)
+        broken.network.register_forward_hook(lambda module, inputs, out: out * float("nan"))
+        return broken
+
+    monkeypatch.setattr(runner, "model_load", nan_model)
+    assert inference_job_run(job_id=str(job.id)) == "failed"
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and job.attempts == 1
+    assert job.error.startswith("The model returned invalid (not finite) probabilities")
+    assert "non-finite probabilities" in job.error_detail
+    assert not Lesion.objects.filter(job=job).exists() and ai_instances(study).count() == 0
+    assert not job.labelmap_shape and job.dedupe_key is None
 
 
 def test_retries_exhausted_fail_the_job(ingest_case, model_version):

@@ -284,8 +284,9 @@ def test_a_network_without_text_runs_in_onnxruntime_like_the_eager_one(count_tra
 def test_onnxruntime_stays_finite_when_the_report_rules_a_class_out(report):
     """Before: the export wrote the case evidence logsigmoid(c) as Log(Sigmoid(c)), -inf once
     c < -88; with an empty report the prior multiplies it by 0, and a whole lesion channel came
-    out NaN, so predict() stated no lesion at all (two trained planar networks of the 3-seed
-    comparison did this with every empty report; the torch path did not)."""
+    out NaN, so predict() stated no lesion at all (three trained planar networks did this with
+    every empty report: the called-normal probe's seeds 1 and 2 and the shipped config's seed 1;
+    the torch path did not)."""
     needs("onnxruntime")
     network = copy.deepcopy(load_model(SHIPPED["planar"], optimize=False).network)
     with torch.no_grad():

@@ -79,6 +79,19 @@ def test_segresnet_baseline_is_monais_default_architecture():
     assert [len(layer) - 1 for layer in model.net.down_layers] == [1, 2, 2, 4]
 
 
+def test_unet_baseline_is_monais_tutorial_architecture():
+    """The MONAI UNet baseline has the residual units of MONAI's segmentation tutorials (two
+    convolutions per unit; it had one)."""
+    from monai.networks import nets
+
+    model = build_model("unet", input_size=(64, 64), input_scale=1.0, vocab_size=10)
+    reference = nets.UNet(2, 2, 3, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2),
+                          num_res_units=2)  # fmt: skip
+    got = {k: tuple(v.shape) for k, v in model.net.state_dict().items()}
+    assert got == {k: tuple(v.shape) for k, v in reference.state_dict().items()}
+    assert model.net.num_res_units == 2
+
+
 def test_reduced_internal_resolution_and_3d(tokenizer):
     model = build_model("mt_unet", input_scale=0.5, vocab_size=len(tokenizer),
                         mt_unet={"features": (8, 8, 16, 16, 32, 8)})  # fmt: skip

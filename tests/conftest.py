@@ -7,6 +7,7 @@ the worker only sees committed rows.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -144,3 +145,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 name = connection.settings_dict["NAME"].replace('"', '""')
                 cursor.execute(f"ALTER DATABASE \"{name}\" SET boneread.audit_truncate = 'allow'")
             connection.close()  # new sessions pick the setting up
+
+
+@pytest.fixture(scope="session")
+def load_script() -> Callable[[str], Any]:
+    """Import a repository script that is not in a package (``benchmarks/...``) by its path
+    relative to the repository root; returns a function of that path giving the module."""
+
+    def load(relative: str) -> Any:
+        name = "script_" + "_".join(Path(relative).with_suffix("").parts)
+        spec = importlib.util.spec_from_file_location(name, REPO / relative)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

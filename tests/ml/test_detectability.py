@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from boneread_ml.evaluation.visibility import lesion_visibility
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "experiment" / "detectability.py"
 
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("detectability_experiment", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def script(load_script):
+    return load_script("benchmarks/experiment/detectability.py")
 
 
 def rib_scene():
@@ -114,8 +108,9 @@ def run_args(root, record, out, n_boot: int = 20) -> list[str]:
     ]
 
 
-def test_detections_are_tallied_by_visibility_at_floor_0_and_at_1_fp(two_case_root, tmp_path):
-    script = load_script()
+def test_detections_are_tallied_by_visibility_at_floor_0_and_at_1_fp(
+    two_case_root, tmp_path, script
+):
     per_case = {
         "0": [{"case_id": "a", "n_true": 2, "lesions": [[0.9, [1]], [0.2, [2]], [0.5, []]]},
               {"case_id": "b", "n_true": 1, "lesions": [[0.3, [1]]]}],
@@ -155,8 +150,7 @@ def test_detections_are_tallied_by_visibility_at_floor_0_and_at_1_fp(two_case_ro
     assert model["by_bin"]["2 to < 3"]["found_any"] is None  # no lesion there: no share
 
 
-def test_a_record_that_never_gets_within_1_fp_keeps_nothing(two_case_root, tmp_path):
-    script = load_script()
+def test_a_record_that_never_gets_within_1_fp_keeps_nothing(two_case_root, tmp_path, script):
     per_case = {"0": [{"case_id": "a", "n_true": 2, "lesions": [[0.9, [1]]]}]}
     record = froc_record(tmp_path, per_case, fp=(3.0, 2.0, 1.5))
     out = tmp_path / "out.json"
@@ -170,9 +164,8 @@ def test_a_record_that_never_gets_within_1_fp_keeps_nothing(two_case_root, tmp_p
 
 
 def test_records_of_other_cases_or_bad_arguments_are_refused_by_name(
-    two_case_root, tmp_path, capsys
+    two_case_root, tmp_path, capsys, script
 ):
-    script = load_script()
     out = tmp_path / "out.json"
     other = froc_record(tmp_path, {"0": [{"case_id": "zzz", "n_true": 0, "lesions": []}]})
     with pytest.raises(SystemExit):
@@ -189,8 +182,7 @@ def test_records_of_other_cases_or_bad_arguments_are_refused_by_name(
     assert not out.exists()  # nothing written on a refusal
 
 
-def test_records_can_be_cut_to_the_folds_of_a_partial_run(two_case_root, tmp_path, capsys):
-    script = load_script()
+def test_records_can_be_cut_to_the_folds_of_a_partial_run(two_case_root, tmp_path, capsys, script):
     per_case = {"0": [{"case_id": "a", "fold": 0, "n_true": 2, "lesions": [[0.9, [1]]]},
                       {"case_id": "b", "fold": 1, "n_true": 1, "lesions": [[0.9, [1]]]}]}  # fmt: skip
     record = froc_record(tmp_path, per_case)

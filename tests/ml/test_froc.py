@@ -3,22 +3,10 @@ probability floors, its operating points and the missed-lesion table, worked by 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "experiment" / "froc.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("froc_experiment", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 #: case A: 2 true lesions; a lesion at 0.9 over lesion 1, two pieces at 0.3 and 0.7 over lesion 2,
 #: a false positive at 0.5. Case B: no true lesion; false positives at 0.1 and 0.95.
@@ -26,8 +14,12 @@ CASE_A = {"case_id": "a", "n_true": 2, "lesions": [(0.9, [1]), (0.3, [2]), (0.7,
 CASE_B = {"case_id": "b", "n_true": 0, "lesions": [(0.1, []), (0.95, [])]}
 
 
-def test_counts_and_the_curve_by_hand():
-    froc = load_script()
+@pytest.fixture(scope="module")
+def froc(load_script):
+    return load_script("benchmarks/experiment/froc.py")
+
+
+def test_counts_and_the_curve_by_hand(froc):
     assert froc.counts_at(CASE_A, 0.0) == (2, 2, 1)
     assert froc.counts_at(CASE_A, 0.6) == (2, 2, 0)  # lesion 2 still found by its 0.7 piece
     assert froc.counts_at(CASE_A, 0.8) == (2, 1, 0)
@@ -46,8 +38,7 @@ def test_counts_and_the_curve_by_hand():
     assert points["sensitivity_at_2_fp"] == 0.4
 
 
-def test_seed_averaged_points_and_their_bootstrap():
-    froc = load_script()
+def test_seed_averaged_points_and_their_bootstrap(froc):
     floors = (0.0, 0.6, 0.8)
     good = froc.case_table([CASE_A, CASE_B], floors)
     worse = froc.case_table([dict(CASE_A, lesions=[(0.9, [1]), (0.5, [])]), CASE_B], floors)
@@ -61,8 +52,7 @@ def test_seed_averaged_points_and_their_bootstrap():
     assert ci["fp_at_0.9_sensitivity"] is None
 
 
-def test_missed_lesions_by_the_phantoms_properties():
-    froc = load_script()
+def test_missed_lesions_by_the_phantoms_properties(froc):
     manifest = {"cases": [
         {"case_id": "a", "lesions": [
             {"id": 1, "class_name": "metastatic", "site": "spine", "depth_layer": "posterior",
@@ -89,8 +79,7 @@ def test_missed_lesions_by_the_phantoms_properties():
     assert froc.missed_lesions({0: [CASE_A], 1: [CASE_A]}, manifest)["all"]["lesions"] == 6
 
 
-def test_refuses_a_model_without_a_path_and_a_missing_data_root(tmp_path, capsys):
-    froc = load_script()
+def test_refuses_a_model_without_a_path_and_a_missing_data_root(tmp_path, capsys, froc):
     with pytest.raises(SystemExit):
         froc.main(["--folds", "0", "--seeds", "0", "--model", "mt_unet", "--data-root",
                    str(tmp_path), "--out", str(tmp_path / "x.json")])  # fmt: skip
@@ -101,8 +90,7 @@ def test_refuses_a_model_without_a_path_and_a_missing_data_root(tmp_path, capsys
     assert "no manifest.json" in capsys.readouterr().err
 
 
-def test_a_paired_difference_draws_the_same_seeds_and_cases_for_both_models():
-    froc = load_script()
+def test_a_paired_difference_draws_the_same_seeds_and_cases_for_both_models(froc):
     floors = (0.0, 0.6, 0.8)
     better = froc.case_table([CASE_A, CASE_B], floors)  # sensitivity 1.0 at <= 1 FP per case
     worse = froc.case_table([dict(CASE_A, lesions=[(0.9, [1]), (0.5, [])]), CASE_B], floors)
@@ -120,8 +108,7 @@ def test_a_paired_difference_draws_the_same_seeds_and_cases_for_both_models():
         froc.paired_difference([better], [better, worse], n_boot=10, seed=0)
 
 
-def test_a_record_to_pair_with_must_have_the_training_seeds(tmp_path, capsys):
-    froc = load_script()
+def test_a_record_to_pair_with_must_have_the_training_seeds(tmp_path, capsys, froc):
     record = {"per_case": {"0": [CASE_A, CASE_B]}, "folds": [0], "lesion_threshold": None}
     assert len(froc.tables_of(record, [0])) == 1
     with pytest.raises(ValueError, match=r"no training seed \[1\]"):
@@ -144,10 +131,9 @@ def test_a_record_to_pair_with_must_have_the_training_seeds(tmp_path, capsys):
     assert "another lesion threshold" in capsys.readouterr().err
 
 
-def test_a_five_fold_record_pairs_with_a_run_on_some_of_its_folds():
+def test_a_five_fold_record_pairs_with_a_run_on_some_of_its_folds(froc):
     """Before: a record was refused unless its folds were exactly the run's, so a fold-0 probe
     could not be paired with the 5-fold comparison's FROC of the same cases."""
-    froc = load_script()
     rows = [dict(CASE_A, fold=0), dict(CASE_B, case_id="b1", fold=1), dict(CASE_B, fold=0)]
     record = {"folds": [0, 1], "per_case": {"0": rows, "1": rows[::-1]}}
     subset = froc.fold_subset(record, [0])
@@ -161,7 +147,7 @@ def test_a_five_fold_record_pairs_with_a_run_on_some_of_its_folds():
 
 
 def test_folds_of_an_earlier_record_are_taken_from_it_and_the_rest_evaluated(
-    toy_experiment, planar_set, tmp_path, capsys
+    toy_experiment, planar_set, tmp_path, capsys, froc
 ):
     """--evaluated: a run over more folds than an earlier record of the same model (whose
     releases may be gone) takes that record's folds as written and evaluates only the others;
@@ -174,7 +160,6 @@ def test_folds_of_an_earlier_record_are_taken_from_it_and_the_rest_evaluated(
     ):  # fmt: skip
         common[common.index(flag) + 1] = str(value)
     assert run_experiment([*common, "--set", "train.calibrate_cases=0"]) == 0
-    froc = load_script()
     release = str(tmp_path / "runs/mt_unet/release")
     argv = ["--folds", "0", "1", "--seeds", "0", "--threads", "1", "--model", f"m={release}",
             "--data-root", data, "--n-boot", "20"]  # fmt: skip

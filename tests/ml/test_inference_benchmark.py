@@ -4,7 +4,6 @@ checkpoint the shipped one, and its SPECT/CT input a phantom body (predict reads
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,19 +11,15 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "benchmarks" / "inference.py"
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("inference_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def bench(load_script):
+    return load_script("benchmarks/inference.py")
 
 
 @pytest.mark.slow
-def test_the_planar_record_is_consistent_with_its_own_measurements(tmp_path):
-    bench = load_script()
+def test_the_planar_record_is_consistent_with_its_own_measurements(tmp_path, bench):
     out = tmp_path / "inference.json"
     assert (
         bench.main(["--threads", "1", "--repeats", "2", "--tasks", "planar", "--out", str(out)])
@@ -63,7 +58,9 @@ def test_the_planar_record_is_consistent_with_its_own_measurements(tmp_path):
     }
 
 
-def test_the_spectct_input_is_a_phantom_body_on_which_predict_reads_the_ct_regions(monkeypatch):
+def test_the_spectct_input_is_a_phantom_body_on_which_predict_reads_the_ct_regions(
+    monkeypatch, bench
+):
     """The timed SPECT/CT predict() must include reading the stated lesions' bones and levels
     from the CT, which runs only when a lesion is stated: the case and the report timed (its
     own) give the shipped model lesions, and the CT anatomy is read (the case timed before
@@ -71,7 +68,6 @@ def test_the_spectct_input_is_a_phantom_body_on_which_predict_reads_the_ct_regio
     from boneread_ml import ct_regions
     from boneread_ml.predict import load_model, predict
 
-    bench = load_script()
     images, spacing, source, report = bench.synthetic_input("spectct", np.random.default_rng(0))
     assert images.shape[0] == 2 and images.ndim == 4 and images.shape[1] == 128
     assert len(spacing) == 3 and all(s > 0 for s in spacing)

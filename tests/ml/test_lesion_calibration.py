@@ -4,7 +4,6 @@ measures it on another set; the shipped releases carry that fit."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -13,14 +12,11 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "benchmarks" / "experiment" / "calibration.py"
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("calibration_experiment", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def cal(load_script):
+    return load_script("benchmarks/experiment/calibration.py")
 
 
 @pytest.mark.parametrize("kind", ["planar", "spectct"])
@@ -44,8 +40,7 @@ def test_shipped_release_carries_the_held_out_calibration_of_the_committed_run(k
     assert run["weights_sha256"] == config["weights_sha256"]
 
 
-def test_ece_with_ci_and_reliability_by_hand():
-    cal = load_script()
+def test_ece_with_ci_and_reliability_by_hand(cal):
     # every case: four lesions stated at 0.25, one of them right -> perfectly calibrated
     calibrated = [[(0.25, True), (0.25, False), (0.25, False), (0.25, False)]] * 5
     result = cal.with_ci(calibrated)
@@ -60,8 +55,7 @@ def test_ece_with_ci_and_reliability_by_hand():
     assert table[1]["fraction_right"] == pytest.approx(0.5)
 
 
-def test_stated_probability_applies_a_calibration_or_keeps_the_raw_one():
-    cal = load_script()
+def test_stated_probability_applies_a_calibration_or_keeps_the_raw_one(cal):
     lesions = [[(0.99, 30, True), (0.999, 5, False)]]
     assert cal.stated(lesions, None) == [[(0.99, True), (0.999, False)]]
     flat = {"coef": [0.0, 0.0], "intercept": 0.0}
@@ -142,8 +136,9 @@ def test_a_release_may_name_either_feature_set_and_nothing_else():
 
 
 @pytest.mark.slow
-def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_weights(tmp_path):
-    cal = load_script()
+def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_weights(
+    tmp_path, cal
+):
     release = tmp_path / "planar"
     shutil.copytree(REPO / "ml" / "checkpoints" / "planar", release)
     weights = (release / "model.safetensors").read_bytes()

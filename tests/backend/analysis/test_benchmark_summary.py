@@ -3,28 +3,25 @@ runs included), and docs/benchmarks.md is its current output."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _summary():
-    spec = importlib.util.spec_from_file_location("bench_summary", REPO / "benchmarks/summary.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def summary(load_script):
+    return load_script("benchmarks/summary.py")
 
 
-def test_every_results_file_has_a_section():
-    summary = _summary()
+def test_every_results_file_has_a_section(summary):
     names = {p.stem for p in (REPO / "benchmarks" / "results").glob("*.json")}
     assert names <= set(summary.BENCHMARKS), names - set(summary.BENCHMARKS)
 
 
-def test_status_polling_and_coverage_numbers_come_from_their_json():
-    summary = _summary()
+def test_status_polling_and_coverage_numbers_come_from_their_json(summary):
     polling = json.loads((REPO / "benchmarks/results/status_polling.json").read_text())
     text = "\n".join(summary.status_polling(polling))
     assert f"| {polling['requests']} | {polling['requests_per_s']:.1f} |" in text
@@ -35,5 +32,5 @@ def test_status_polling_and_coverage_numbers_come_from_their_json():
     assert f"{t['covered']} / {t['n']} | {t['coverage']:.3f} ({t['mc_se']:.3f})" in text
 
 
-def test_docs_benchmarks_md_is_the_summary_output():
-    assert (REPO / "docs/benchmarks.md").read_text(encoding="utf-8") == _summary().render()
+def test_docs_benchmarks_md_is_the_summary_output(summary):
+    assert (REPO / "docs/benchmarks.md").read_text(encoding="utf-8") == summary.render()

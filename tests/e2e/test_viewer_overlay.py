@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -495,4 +497,100 @@ def test_planar_overlay_colours_stand_out_on_both_grey_scales(
         page.get_by_test_id(f"overlay-class-{other[class_name]}").check()
     low = {k: v for k, v in results.items() if v[0] < 10 or v[1] < MIN_CONTRAST}
     assert not low, (low, results)
+    assert page.console_errors == []
+
+
+def _release_with(tmp_path, name: str, **postprocess):
+    """A copy of the shipped planar release with extra post-processing, registered and active."""
+    import shutil
+
+    from django.conf import settings
+
+    from inference.services import model_version_register
+
+    path = tmp_path / name
+    shutil.copytree(Path(settings.MODEL_DIR) / "planar", path)
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    config["postprocess"].update(postprocess)
+    (path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    version, _ = model_version_register(path=path, activate=True)
+    return version
+
+
+def listed_probabilities(page) -> list[float]:
+    """The lesion list's probabilities as the panel prints them (percent -> 0..1)."""
+    texts = page.locator("[data-testid=lesion-item] .lesion-probability").all_inner_texts()
+    return [float(re.search(r"(\d+(?:\.\d+)?)\s*%", t).group(1)) / 100 for t in texts]
+
+
+def expect_count_line(page, testid: str, count: int | None) -> None:
+    """The panel's line of ``testid`` says ``count`` (as a whole number); none when 0 or None."""
+    line = page.get_by_test_id(testid)
+    if not count:
+        expect(line).to_have_count(0)
+    else:
+        expect(line).to_have_text(re.compile(rf"(^|\D){count}(\D|$)"))
+
+
+@pytest.mark.slow
+def test_planar_panel_says_what_the_floor_and_the_report_site_gate_left_out(
+    live_server, signed_in, studies, phantom_root, run_ai, tmp_path
+):
+    """The panel lists exactly the job's lesions and says, with the job's own counts, how many
+    the release's lesion-probability floor and report-site gate left out; with neither (the
+    shipped release) it says nothing of them."""
+    from boneread_ml.predict import load_model, predict
+    from inference.imaging import read_model_input
+    from reports.services import report_save
+
+    page = signed_in
+    study = study_with_lesions(phantom_root, "planar")
+    shipped = run_ai(study)
+    assert shipped.summary["suppressed_below_floor"] is None
+    open_case(page, live_server, study)
+    expect(page.get_by_test_id("lesion-item")).to_have_count(shipped.lesions.count())
+    expect_count_line(page, "ai-below-floor", None)
+    expect_count_line(page, "ai-suppressed", None)
+
+    # A floor between the two least likely lesions the shipped release states: it removes the
+    # least likely one(s) and keeps the rest.
+    probabilities = sorted(shipped.lesions.values_list("probability", flat=True))
+    assert len(probabilities) >= 2, "the phantom case needs two lesions; pick another case"
+    floor = (probabilities[0] + probabilities[1]) / 2
+    _release_with(tmp_path, "floor", lesion_floor={"min_probability": floor})
+    floored = run_ai(study)
+    removed = sum(p < floor for p in probabilities)
+    assert floored.summary["suppressed_below_floor"] == removed > 0
+    page.reload()
+    expect(page.get_by_test_id("lesion-item")).to_have_count(floored.lesions.count())
+    assert floored.lesions.count() == len(probabilities) - removed
+    expect_count_line(page, "ai-below-floor", removed)
+    expect_count_line(page, "ai-suppressed", None)
+    assert min(listed_probabilities(page)) >= round(floor * 100) / 100 - 0.01
+
+    # A report that names only a rib the lesions are not on: the gate leaves them out, and the
+    # panel says there are none listed and how many the gate removed.
+    gate = _release_with(tmp_path, "gate", site_gate={"min_probability": 0.99, "min_cover": 0.5})
+    from django.contrib.auth import get_user_model
+
+    from reports.models import Report
+
+    report = Report.objects.filter(study=study).first()
+    report_save(
+        study=study, user=get_user_model().objects.get(username="wang"),
+        history="肺癌术后7年，复查。",
+        findings="右侧第5肋骨可见点状示踪剂异常浓聚影，考虑骨质增生。余骨未见明显异常放射性浓聚灶。",
+        impression="良性病变。", base_version=report.version if report else None,
+    )  # fmt: skip
+    model_input = read_model_input(study)
+    text = Report.objects.get(study=study).versions.order_by("-number").first().text
+    expected = predict(model_input.images, text, load_model(gate.path))
+    gated = expected.meta["suppressed_outside_report"]
+    assert gated > 0, "the gate removed nothing on this case; name another site"
+    job = run_ai(study)
+    assert job.summary["suppressed_outside_report"] == gated
+    page.reload()
+    expect(page.get_by_test_id("lesion-item")).to_have_count(job.lesions.count())
+    expect_count_line(page, "ai-suppressed", gated)
+    expect_count_line(page, "ai-below-floor", None)
     assert page.console_errors == []

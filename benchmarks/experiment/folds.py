@@ -114,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-seed", type=int, default=0, help="bootstrap / pixel-sample seed")
     parser.add_argument("--fit-lesion-floor", nargs="*", default=[], metavar="NAME[:OBJECTIVE]",
                         help="passed to seeds.py: calibrate these models with a lesion floor too")  # fmt: skip
+    parser.add_argument("--keyword-rule-from", default="mt_unet_no_text", metavar="NAME",
+                        help="passed to seeds.py: the image-only --model whose masks the keyword "
+                             "rule relabels (its row: keyword_rule, or keyword_rule_NAME for "
+                             "another network than mt_unet_no_text)")  # fmt: skip
     parser.add_argument("--reuse", action="append", default=[], metavar="NAME=DIR",
                         help="rows NAME of another comparison's output DIR (same cases, folds "
                              "and seeds) join this one")  # fmt: skip
@@ -146,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             ["--seeds", *map(str, args.seeds), "--data-root", args.data_root,
              "--out", str(out / f"fold{fold}"), "--test-fold", str(fold),
              "--n-boot", str(args.n_boot), "--threads", str(args.threads),
-             "--data-seed", str(args.data_seed), "--probe-texts-for", ref]
+             "--data-seed", str(args.data_seed), "--probe-texts-for", ref,
+             "--keyword-rule-from", args.keyword_rule_from]
             + [a for m in per_fold for a in ("--model", m)]
             + (["--fit-lesion-floor", *args.fit_lesion_floor] if args.fit_lesion_floor else [])
         )  # fmt: skip

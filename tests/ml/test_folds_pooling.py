@@ -252,3 +252,24 @@ def test_both_evaluated_and_reused_or_an_unknown_reference_is_named(data_root, t
     with pytest.raises(SystemExit):
         main([*_args(data_root), "--reference", "absent"])
     assert "--reference absent: neither a --model nor a --reuse row" in capsys.readouterr().err
+
+
+def test_the_keyword_rule_source_is_passed_to_every_folds_evaluation(
+    data_root, tmp_path, monkeypatch
+):
+    import folds
+    import seeds
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
+    passed = []
+    real = seeds.main
+    monkeypatch.setattr(folds.seeds, "main", lambda argv: passed.append(argv) or real(argv))
+    assert folds.main([*_args(data_root), "--keyword-rule-from", "other"]) == 0
+    assert len(passed) == 2
+    assert all(argv[argv.index("--keyword-rule-from") + 1] == "other" for argv in passed)
+    passed.clear()
+    assert folds.main(_args(data_root)) == 0  # the default: the no-text MT-UNet's masks
+    assert all(argv[argv.index("--keyword-rule-from") + 1] == "mt_unet_no_text" for argv in passed)

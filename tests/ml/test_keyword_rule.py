@@ -123,3 +123,25 @@ def test_evaluate_checkpoints_adds_rule_and_probe_rows(planar_set, tmp_path):
                      "mt_unet [called_normal]", "mt_unet [none]", "mt_unet_no_text", "keyword_rule"]  # fmt: skip
     assert all("mixed_case_lesion_class_accuracy" in s for s in results["summaries"])
     assert "keyword_rule" in (tmp_path / "summary.md").read_text(encoding="utf-8")
+
+
+def test_the_rule_on_another_networks_masks_is_its_own_row(planar_set, tmp_path):
+    """The rule may relabel any image-only network's masks (the strongest baseline's); its row is
+    named after that network and holds the rule's values, not the network's."""
+    import csv
+
+    from boneread_ml.cli.evaluate import evaluate_checkpoints
+
+    ckpt = str(REPO / "ml" / "checkpoints" / "planar")
+    evaluate_checkpoints([ckpt], ["mt_unet_no_text"], planar_set, [0], tmp_path / "a", n_boot=20,
+                         keyword_rule_from="mt_unet_no_text")  # fmt: skip
+    results = evaluate_checkpoints([ckpt], ["unet"], planar_set, [0], tmp_path / "b", n_boot=20,
+                                   keyword_rule_from="unet")  # fmt: skip
+    assert [s["model"] for s in results["summaries"]] == ["unet", "keyword_rule_unet"]
+
+    def dice(folder, model):
+        with open(tmp_path / folder / "per_case.csv", encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        return [(r["case_id"], r["mean_class_dice"]) for r in rows if r["model"] == model]
+
+    assert dice("b", "keyword_rule_unet") == dice("a", "keyword_rule") != []

@@ -87,7 +87,8 @@ def evaluate_checkpoints(
     ``comparison.{csv,md}``, ``dice_ci.png``, ``roc_<class>.png``, ``results.json``.
 
     ``keyword_rule_from``: the name of an image-only model among ``names`` whose masks the
-    keyword rule relabels; adds a ``keyword_rule`` row to every table. ``probe_texts_for``: a
+    keyword rule relabels; adds its row to every table (``keyword_rule`` on the no-text MT-UNet,
+    ``keyword_rule_<name>`` on another network: :func:`keyword_rule_name`). ``probe_texts_for``: a
     text model among ``names`` also evaluated with each probe text (``NAME [sides_swapped]``,
     ``NAME [impression_only]``, ``NAME [called_normal]``, ...) and with no report
     (``NAME [none]``), to show what of the report it reads and what it does when the report
@@ -95,6 +96,7 @@ def evaluate_checkpoints(
     from boneread_ml.data.datasets import PROBE_TEXT_MODES, read_manifest
     from boneread_ml.evaluation.compare import compare_to_reference
     from boneread_ml.evaluation.evaluate import evaluate_model, summarize
+    from boneread_ml.evaluation.keyword_rule import keyword_rule_name
     from boneread_ml.evaluation.metrics import LESION_CLASSES
     from boneread_ml.evaluation.plots import plot_dice_ci, plot_roc
     from boneread_ml.evaluation.tables import markdown_table, write_csv
@@ -115,7 +117,7 @@ def evaluate_checkpoints(
         evals.append(evaluate_model(model, data_root, cases, name=name, seed=seed))
         if name == keyword_rule_from:
             evals.append(
-                evaluate_model(model, data_root, cases, name="keyword_rule", seed=seed,
+                evaluate_model(model, data_root, cases, name=keyword_rule_name(name), seed=seed,
                                text="none", keyword_rule=True)
             )  # fmt: skip
         if name == probe_texts_for:
@@ -124,7 +126,7 @@ def evaluate_checkpoints(
                     evaluate_model(model, data_root, cases, name=f"{name} [{mode}]", seed=seed,
                                    text=mode)
                 )  # fmt: skip
-    if keyword_rule_from and not any(e.name == "keyword_rule" for e in evals):
+    if keyword_rule_from and not any(e.name == keyword_rule_name(keyword_rule_from) for e in evals):
         raise ValueError(f"keyword rule: no model named {keyword_rule_from!r} was evaluated")
     summaries = [summarize(e, n_boot=n_boot, seed=seed) for e in evals]
     per_case = [{"model": e.name, **row} for e in evals for row in e.rows]

@@ -22,6 +22,12 @@ NEGATIONS = ("未见", "无明显", "无明确", "排除")
 _CLAUSE_SPLIT = re.compile(r"[，。；;,.\n]")
 
 
+def keyword_rule_name(source: str) -> str:
+    """The comparison row of the rule on ``source``'s masks: ``keyword_rule`` on the no-text
+    MT-UNet's (as in every earlier comparison), ``keyword_rule_<source>`` on another network's."""
+    return "keyword_rule" if source == "mt_unet_no_text" else f"keyword_rule_{source}"
+
+
 def report_class(text: str) -> int:
     """The class the impression names: 2 metastatic, 1 benign, 0 none (negated clauses skipped).
 

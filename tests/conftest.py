@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: real Celery workers started as separate processes.
+"""Fixtures shared by every test: real Celery workers started as separate processes (and
+``load_script``, which imports a benchmark script by its path).
 
 A worker started here uses the same broker as the tests (CI: Redis; embedded: kombu's filesystem
 transport) and the *test* database, so tests that enqueue work must use ``transactional_db``:

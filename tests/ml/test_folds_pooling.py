@@ -254,9 +254,7 @@ def test_both_evaluated_and_reused_or_an_unknown_reference_is_named(data_root, t
     assert "--reference absent: neither a --model nor a --reuse row" in capsys.readouterr().err
 
 
-def test_the_keyword_rule_source_is_passed_to_every_folds_evaluation(
-    data_root, tmp_path, monkeypatch
-):
+def test_the_keyword_rule_source_is_passed_to_every_folds_evaluation(data_root, monkeypatch):
     import folds
     import seeds
 

@@ -92,6 +92,55 @@ def test_unet_baseline_is_monais_tutorial_architecture():
     assert model.net.num_res_units == 2
 
 
+def _shapes(module):
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+def _monai_default(name, size):
+    """The peer as MONAI builds it by default (or, with no default, as its tutorials do)."""
+    from monai.networks import nets
+
+    return {
+        "basic_unet": lambda: nets.BasicUNet(2, 2, 3),
+        "basic_unet_plusplus": lambda: nets.BasicUNetPlusPlus(2, 2, 3),
+        "unetr": lambda: nets.UNETR(2, 3, img_size=size, spatial_dims=2),
+        "swin_unetr": lambda: nets.SwinUNETR(2, 3, spatial_dims=2),
+        "attention_unet": lambda: nets.AttentionUnet(2, 2, 3, channels=(16, 32, 64, 128, 256),
+                                                     strides=(2, 2, 2, 2)),
+    }[name]()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name", ["basic_unet", "basic_unet_plusplus", "unetr", "swin_unetr", "attention_unet"]
+)
+def test_baseline_is_built_as_monai_builds_it(name):
+    """No peer is cut down to MT-UNet's scale: BasicUNet and BasicUNet++ had half their default
+    features, UNETR hidden size 96, SwinUNETR depths 1, 1, 1, 1, AttentionUnet one level less
+    than the UNet's tutorial channels."""
+    model = build_model(name, input_size=(64, 64), input_scale=1.0, vocab_size=10)
+    assert _shapes(model.net) == _shapes(_monai_default(name, (64, 64)))
+
+
+def test_dynunet_is_planned_as_monais_tutorial_plans_it():
+    """DynUNet's kernels and strides follow the DynUNet tutorial's rule (stride 2 while an axis
+    is at least 8 long) and its filters are MONAI's defaults (it had filters 16..128 and a
+    fixed 5-level plan whatever the input)."""
+    from monai.networks import nets
+
+    from boneread_ml.models.registry import dynunet_plan
+
+    kernels, strides = dynunet_plan((128, 128))
+    assert strides == [[1, 1]] + [[2, 2]] * 5 and kernels == [[3, 3]] * 6
+    assert dynunet_plan((64, 16))[1] == [[1, 1], [2, 2], [2, 2], [2, 1], [2, 1]]
+    with pytest.raises(ValueError, match="not divisible"):
+        dynunet_plan((9, 16))
+    model = build_model("dynunet", input_size=(128, 128), input_scale=1.0, vocab_size=10)
+    assert model.net.filters == [32, 64, 128, 256, 512, 512]
+    reference = nets.DynUNet(2, 2, 3, kernel_size=kernels, strides=strides,
+                             upsample_kernel_size=strides[1:])  # fmt: skip
+    assert _shapes(model.net) == _shapes(reference)
+
+
 def test_reduced_internal_resolution_and_3d(tokenizer):
     model = build_model("mt_unet", input_scale=0.5, vocab_size=len(tokenizer),
                         mt_unet={"features": (8, 8, 16, 16, 32, 8)})  # fmt: skip

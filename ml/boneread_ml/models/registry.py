@@ -2,12 +2,17 @@
 
 Every entry builds an ``nn.Module`` with the same call signature,
 ``model(image, input_ids=None, attention_mask=None) -> logits``, so the
-trainer, evaluator and predictor never special-case a model. SegResNet is
-MONAI's default and the UNet the one of MONAI's tutorials; the others are
-sized to MT-UNet's scale (first level 16 channels; UNETR and SwinUNETR
-narrower and shallower than MONAI's defaults so that each trains in minutes on
-2 CPU cores). All run at the same internal resolution (``input_scale``)
-so that a comparison under an equal training budget is fair.
+trainer, evaluator and predictor never special-case a model. Each baseline is
+built as MONAI builds it by default, or, where MONAI has no default, as its
+tutorials do (the UNet's channels and strides; DynUNet's kernels and strides
+derived from the image as the DynUNet tutorial derives them); none is cut
+down to MT-UNet's scale, so that a comparison never flatters MT-UNet with a
+smaller peer. Until 2026-12-04 five of them were (BasicUNet and BasicUNet++
+at half their default features, UNETR with hidden size 96, SwinUNETR with
+depths 1, 1, 1, 1 and feature size 12, DynUNet with filters 16..128): the
+1,200- and 600-step comparisons of docs/results/planar and docs/results/spectct
+were measured with those builds. All run at the same internal resolution
+(``input_scale``) so that a comparison under an equal training budget is fair.
 """
 
 from __future__ import annotations
@@ -107,6 +112,31 @@ class ImageOnlyNet(nn.Module):
         return out
 
 
+def dynunet_plan(size: Sequence[int]) -> tuple[list[list[int]], list[list[int]]]:
+    """DynUNet's kernels and strides for a training input of ``size``, derived as MONAI's
+    DynUNet tutorial derives them (nnU-Net's rule) for isotropic spacing, which these images
+    have: stride 1 at the first level, then stride 2 in every axis still at least 8 long, until
+    none is; 3-pixel kernels throughout.
+
+    Returns:
+        (kernels, strides): one entry per level, each a list with one value per axis.
+
+    Raises:
+        ValueError: an axis that a stride of 2 does not divide.
+    """
+    current = [int(x) for x in size]
+    kernels, strides = [[3] * len(current)], [[1] * len(current)]
+    while True:
+        step = [2 if c >= 8 else 1 for c in current]
+        if all(x == 1 for x in step):
+            return kernels, strides
+        if any(c % x for c, x in zip(current, step, strict=True)):
+            raise ValueError(f"DynUNet: input size {tuple(size)} is not divisible by its strides")
+        strides.append(step)
+        kernels.append([3] * len(current))
+        current = [c // x for c, x in zip(current, step, strict=True)]
+
+
 def _baseline(
     name: str, spatial_dims: int, in_channels: int, out_channels: int, internal_size: Sequence[int]
 ) -> nn.Module:
@@ -118,9 +148,10 @@ def _baseline(
             s, i, o, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2), num_res_units=2
         )
     if name == "attention_unet":
-        return nets.AttentionUnet(s, i, o, channels=(16, 32, 64, 128), strides=(2, 2, 2))
+        # MONAI has no default size: the UNet's tutorial channels and strides above
+        return nets.AttentionUnet(s, i, o, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2))
     if name == "basic_unet_plusplus":
-        return nets.BasicUNetPlusPlus(s, i, o, features=(16, 16, 32, 64, 128, 16))
+        return nets.BasicUNetPlusPlus(s, i, o)  # default features 32, 32, 64, 128, 256, 32
     if name == "segresnet":
         # MONAI's own defaults (init_filters 8, blocks_down (1, 2, 2, 4), blocks_up (1, 1, 1),
         # GroupNorm(8), ReLU): the strongest baseline at 1,200 steps is compared as its docs
@@ -128,22 +159,20 @@ def _baseline(
         # in 2D against these 395k)
         return nets.SegResNet(s, in_channels=i, out_channels=o)
     if name == "unetr":
-        return nets.UNETR(
-            i, o, img_size=tuple(internal_size), feature_size=16, hidden_size=96,
-            mlp_dim=192, num_heads=4, spatial_dims=s,
-        )  # fmt: skip
+        # MONAI's defaults: ViT-B (hidden 768, MLP 3072, 12 heads, 12 layers), feature size 16
+        return nets.UNETR(i, o, img_size=tuple(internal_size), spatial_dims=s)
     if name == "swin_unetr":
-        return nets.SwinUNETR(
-            i, o, feature_size=12, depths=(1, 1, 1, 1), num_heads=(3, 6, 12, 24),
-            window_size=4, spatial_dims=s,
-        )  # fmt: skip
+        # MONAI's defaults: feature size 24, depths 2, 2, 2, 2, heads 3, 6, 12, 24, window 7
+        return nets.SwinUNETR(i, o, spatial_dims=s)
     if name == "dynunet":
+        kernels, strides = dynunet_plan(internal_size)
+        # MONAI's default filters (32, 64, 128, 256, 512, capped at 512 in 2D and 320 in 3D), no
+        # residual blocks, no deep supervision (as MONAI builds it by default)
         return nets.DynUNet(
-            s, i, o, kernel_size=[3, 3, 3, 3, 3], strides=[1, 2, 2, 2, 2],
-            upsample_kernel_size=[2, 2, 2, 2], filters=[16, 32, 64, 128, 128], res_block=False,
-        )  # fmt: skip
+            s, i, o, kernel_size=kernels, strides=strides, upsample_kernel_size=strides[1:]
+        )
     if name == "basic_unet":
-        return nets.BasicUNet(s, i, o, features=(16, 16, 32, 64, 128, 16))
+        return nets.BasicUNet(s, i, o)  # default features 32, 32, 64, 128, 256, 32
     raise ValueError(f"unknown baseline {name!r}; known: {', '.join(BASELINES)}")
 
 

@@ -67,6 +67,10 @@ def test_every_model_returns_logits_of_input_shape(name, tokenizer):
     assert torch.isfinite(out).all()
 
 
+def _shapes(module):
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
 def test_segresnet_baseline_is_monais_default_architecture():
     """The strongest planar baseline is compared as MONAI builds it by default, not cut down
     (it had one block per level, 150k parameters in 2D)."""
@@ -74,8 +78,7 @@ def test_segresnet_baseline_is_monais_default_architecture():
 
     model = build_model("segresnet", input_size=(64, 64), input_scale=1.0, vocab_size=10)
     reference = nets.SegResNet(2, in_channels=2, out_channels=3)
-    got = {k: tuple(v.shape) for k, v in model.net.state_dict().items()}
-    assert got == {k: tuple(v.shape) for k, v in reference.state_dict().items()}
+    assert _shapes(model.net) == _shapes(reference)
     assert [len(layer) - 1 for layer in model.net.down_layers] == [1, 2, 2, 4]
 
 
@@ -87,13 +90,8 @@ def test_unet_baseline_is_monais_tutorial_architecture():
     model = build_model("unet", input_size=(64, 64), input_scale=1.0, vocab_size=10)
     reference = nets.UNet(2, 2, 3, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2),
                           num_res_units=2)  # fmt: skip
-    got = {k: tuple(v.shape) for k, v in model.net.state_dict().items()}
-    assert got == {k: tuple(v.shape) for k, v in reference.state_dict().items()}
+    assert _shapes(model.net) == _shapes(reference)
     assert model.net.num_res_units == 2
-
-
-def _shapes(module):
-    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
 
 
 def _monai_default(name, size):

@@ -19,7 +19,8 @@ threads (the target machine: 2 CPU cores), it records:
 - ``load_s``: ``load_model`` of the product path (checksum, build, and the
   ONNX export and session creation);
 - SPECT/CT ``slice_batch_sweep``: the forward of a volume, product path and
-  torch, at several slices per batch (predict uses ``SLICE_BATCH``);
+  torch, at several slices per batch (predict uses ``slice_batch(device)``: 8 on the
+  CPU, 32 on a GPU);
 - ``monai_unet_median_s``: a MONAI ``UNet`` (channels 16, 32, 64, 128, 256,
   strides 2, random weights) on the same input;
 - ``gflop``: the forward's floating-point operations, counted with
@@ -40,6 +41,7 @@ Run::
 
     .venv/bin/python benchmarks/inference.py            # writes benchmarks/results/inference.json
     .venv/bin/python benchmarks/inference.py --repeats 3 --tasks planar --out /tmp/x.json
+    python benchmarks/inference.py --devices cuda --repeats 9 --out benchmarks/results/inference_gpu.json
 """
 
 from __future__ import annotations
@@ -60,7 +62,13 @@ from torch.utils.flop_counter import FlopCounterMode
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "ml"))
 
-from boneread_ml.predict import SLICE_BATCH, _tokenize, load_model, predict  # noqa: E402
+from boneread_ml.predict import (  # noqa: E402
+    SLICE_BATCH,
+    _tokenize,
+    load_model,
+    predict,
+    slice_batch,
+)
 
 try:
     import onnxruntime
@@ -116,7 +124,7 @@ def monai_unet() -> torch.nn.Module:
 
 
 def network_batches(
-    task: str, images: np.ndarray, device: str, slice_batch: int = SLICE_BATCH
+    task: str, images: np.ndarray, device: str, per_batch: int = SLICE_BATCH
 ) -> list[torch.Tensor]:
     """The network's input batches for one study (normalised like predict())."""
     from boneread_ml.data.transforms import normalize
@@ -126,8 +134,8 @@ def network_batches(
         return [torch.from_numpy(np.ascontiguousarray(x[None])).to(device)]
     slices = np.ascontiguousarray(np.moveaxis(x, 1, 0))  # (D, 2, H, W)
     return [
-        torch.from_numpy(slices[s : s + slice_batch]).to(device)
-        for s in range(0, len(slices), slice_batch)
+        torch.from_numpy(slices[s : s + per_batch]).to(device)
+        for s in range(0, len(slices), per_batch)
     ]
 
 
@@ -184,7 +192,8 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
     eager = load_model(checkpoint, device=device, optimize=False)
     unet = monai_unet().to(device)
     images, spacing, source, report = synthetic_input(task, np.random.default_rng(0))
-    batches = network_batches(task, images, device)
+    slices_per_batch = slice_batch(torch.device(device))  # what predict() uses there
+    batches = network_batches(task, images, device, slices_per_batch)
     ids, mask = _tokenize(fast, report, device)
     slice_wise = task != "planar"
     depth = images.shape[1]
@@ -246,7 +255,7 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
         "lesions_found": len(predict(images, report, product, spacing_mm=spacing).lesions),
         "spacing_mm": list(spacing),
         "network_batch": list(batches[0].shape),
-        "slice_batch": SLICE_BATCH if slice_wise else None,
+        "slice_batch": slices_per_batch if slice_wise else None,
         "repeats": repeats,
         "predict_median_s": med["predict"],
         "predict_min_s": min(times["predict"]),
@@ -301,13 +310,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--tasks", nargs="+", default=["planar", "spectct"])
+    parser.add_argument("--devices", nargs="+", choices=["cpu", "cuda"], default=None,
+                        help="default: cpu, and cuda where a GPU is present")  # fmt: skip
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "inference.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     results = []
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if "cuda" in devices and not torch.cuda.is_available():
+        parser.error("--devices cuda: torch sees no GPU here")
     for device in devices:
         for task in args.tasks:
             ckpt = REPO / "ml" / "checkpoints" / task
@@ -332,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             "torch": torch.__version__,
             "onnxruntime": onnxruntime.__version__ if onnxruntime is not None else None,
             "cpus": os.cpu_count(),
+            "gpu": torch.cuda.get_device_name(0) if "cuda" in devices else None,
             "load_average_before": [round(v, 2) for v in load_before],
             "load_average_after": [round(v, 2) for v in os.getloadavg()],
         },

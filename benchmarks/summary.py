@@ -56,6 +56,27 @@ def inference(d: dict) -> list[str]:
     return rows
 
 
+def inference_gpu(d: dict) -> list[str]:
+    rows = inference(d)
+    for r in d["results"]:
+        if "slice_batch_sweep" in r:
+            sweep = r["slice_batch_sweep"]
+            rows += [
+                "",
+                f"{r['task']} forward of the volume by slices per batch (predict used "
+                f"{r['slice_batch']} in this run):",
+                "",
+                "| slices per batch | " + " | ".join(sweep) + " |",
+                "|---|" + "---|" * len(sweep),
+                "| forward | "
+                + " | ".join(f"{v['forward_median_s']:.3f} s" for v in sweep.values())
+                + " |",
+            ]
+    m = d["machine"]
+    rows += ["", f"_{m.get('gpu')}, torch {m['torch']}, {m['cpus']} CPUs._"]
+    return rows
+
+
 def training(d: dict) -> list[str]:
     n = d.get("comparison_trainings", 15)
     rows = [
@@ -324,6 +345,20 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
         "python benchmarks/inference.py --threads 2 --repeats 7 (as of 2026-12-02 12:35 UTC)",
         inference,
     ),
+    "inference_gpu": (
+        "Model inference latency (GPU)",
+        "The same benchmark on the GPU of a lent machine (one NVIDIA H200, 16 CPU cores), the "
+        "shipped checkpoints in torch on CUDA (fp32; ONNX Runtime runs on the CPU only). Both "
+        "networks are launch-bound there: the FLOP-limit ratios are far from 1 and the MONAI "
+        "UNet, with fewer and larger kernels, is 12x faster. Two things measured here changed "
+        "`predict()` afterwards (not re-timed on a GPU since): on a GPU the network runs as built "
+        "(the `eager forward` column; with the CPU rewrites, the `forward` column, planar was "
+        "slower and SPECT/CT no faster), and "
+        "SPECT/CT takes 32 slices per forward (the sweep below) instead of the CPU's 8.",
+        "python benchmarks/inference.py --devices cuda --repeats 9 --out "
+        "benchmarks/results/inference_gpu.json (as of 2026-12-04 18:38 UTC)",
+        inference_gpu,
+    ),
     "jobs": (
         "AI job end to end",
         "From creating an inference job (enqueue) to the commit that stores its DICOM SEG in the archive, "
@@ -475,7 +510,7 @@ def render() -> str:
         "",
         "The development machine has 2 CPU cores and no GPU, and during the runs recorded here the cores",
         "were shared with other work (each JSON records the load average): treat the figures as upper",
-        "bounds for an idle 2-core machine. No GPU was available, so there are no GPU figures.",
+        "bounds for an idle 2-core machine. The GPU figures come from one lent H200 machine.",
         "The model-comparison experiment is in `docs/results/` and `docs/model-card.md`.",
         "",
     ]

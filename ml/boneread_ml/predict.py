@@ -42,10 +42,31 @@ from boneread_ml.models.tokenizer import load_tokenizer
 logger = logging.getLogger(__name__)
 
 CLASS_NAMES = {1: "benign", 2: "metastatic"}
-#: slices per forward pass for slice-wise SPECT/CT inference. Measured on 2 threads (docs/ml.md,
-#: "Inference speed (CPU)"): 8 slices of 128 x 128 (a 16-channel map of 8 MiB, within the 32 MiB
-#: L3 cache) ran a volume about 2x faster than 32 in torch and 1.1x in ONNX Runtime.
+#: slices per forward pass for slice-wise SPECT/CT inference on the CPU. Measured on 2 threads
+#: (docs/ml.md, "Inference speed (CPU)"): 8 slices of 128 x 128 (a 16-channel map of 8 MiB,
+#: within the 32 MiB L3 cache) ran a volume about 2x faster than 32 in torch and 1.1x in ONNX
+#: Runtime.
 SLICE_BATCH = 8
+#: the same on a GPU, where each batch costs about the same whatever its size (kernel launches):
+#: on an H200 a 128-slice volume's forward took 0.24 s at 8 slices per batch and 0.07 s at 32
+#: (benchmarks/results/inference_gpu.json, ``slice_batch_sweep``).
+GPU_SLICE_BATCH = 32
+
+
+def slice_batch(device: torch.device) -> int:
+    """Slices per forward pass of slice-wise SPECT/CT inference on ``device``."""
+    return SLICE_BATCH if device.type == "cpu" else GPU_SLICE_BATCH
+
+
+def rewrites_pay_off(device: torch.device) -> bool:
+    """Whether :func:`optimize_for_inference`'s rewrites speed the network up on ``device``.
+
+    On the CPU they do (docs/ml.md, "Inference speed (CPU)"). On an H200 the planar network
+    as built ran its forward in 12.4 ms and rewritten in 14.9 ms (medians of 9,
+    benchmarks/results/inference_gpu.json): there it runs as built.
+    """
+    return device.type == "cpu"
+
 
 __all__ = [
     "CheckpointError",
@@ -187,7 +208,8 @@ def load_model(
             (:mod:`boneread_ml.models.onnx_runtime`, when ``onnxruntime`` is
             installed), and the torch network is rewritten
             (:func:`boneread_ml.models.inference.optimize_for_inference`:
-            channels-last, fused normalisation); same weights, outputs equal to
+            channels-last, fused normalisation; on the CPU only, see
+            :func:`rewrites_pay_off`); same weights, outputs equal to
             the eager network within float rounding. False keeps the network
             exactly as built and runs it in torch (training, fine-tuning, debugging).
         runtime: "auto" (ONNX Runtime where possible, else torch), "torch", or
@@ -210,7 +232,7 @@ def load_model(
     if optimize and runtime != "torch":
         # exported from the network as built, before the torch rewrites below
         ort = ort_network(network, strict=runtime == "onnxruntime")
-    if optimize:
+    if optimize and rewrites_pay_off(torch.device(device)):
         optimize_for_inference(network)
     logger.info(
         "loaded %s (%s) from %s, sha256 %s, runtime %s",
@@ -347,8 +369,9 @@ def predict(
         # the report is encoded once per volume, not once per slice batch
         encode = getattr(network, "encode_text", None)
         text = encode(ids, mask, 1) if encode is not None and ids is not None else None
-        for start in range(0, depth, SLICE_BATCH):
-            stop = min(depth, start + SLICE_BATCH)
+        step = slice_batch(device)
+        for start in range(0, depth, step):
+            stop = min(depth, start + step)
             batch = np.moveaxis(x[:, start:stop], 1, 0)  # (S, 2, H, W)
             z = -1.0 + 2.0 * np.arange(start, stop) / max(1, depth - 1)
             out = _run_2d(forward, batch, ids, mask, device, z, text=text)

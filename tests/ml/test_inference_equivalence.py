@@ -14,9 +14,10 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import boneread_ml.models.onnx_runtime as onnx_runtime
+import boneread_ml.predict as predict_module
 from boneread_ml.models.inference import FusedInstanceNormAct, optimize_for_inference
 from boneread_ml.models.release import sha256_file
-from boneread_ml.predict import _tokenize, load_model, predict
+from boneread_ml.predict import _tokenize, load_model, predict, rewrites_pay_off, slice_batch
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = {task: REPO / "ml" / "checkpoints" / task for task in ("planar", "spectct")}
@@ -59,6 +60,30 @@ def test_optimised_network_matches_the_eager_one_on_the_shipped_weights(task, ru
         assert got.shape == want.shape and got.dtype == np.float32
         diff = float(np.abs(got - want).max())
         assert diff <= TOLERANCE, f"{task} ({report[:4]!r}): max |dp| {diff:.2e}"
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnxruntime"])
+def test_a_volume_reads_the_same_in_the_gpus_slice_batches(monkeypatch, runtime):
+    """On a GPU predict() runs GPU_SLICE_BATCH slices per forward; the batching must not change
+    a slice's probabilities. Checked here on the CPU, 12 slices as 8 + 4 against one batch."""
+    needs(runtime)
+    assert slice_batch(torch.device("cpu")) == predict_module.SLICE_BATCH == 8
+    assert slice_batch(torch.device("cuda")) == predict_module.GPU_SLICE_BATCH > 12
+    model = load_model(SHIPPED["spectct"], runtime=runtime)
+    images = small_input("spectct")
+    want = predict(images, REPORT, model).probabilities
+    monkeypatch.setattr(predict_module, "SLICE_BATCH", predict_module.GPU_SLICE_BATCH)
+    got = predict(images, REPORT, model).probabilities
+    diff = float(np.abs(got - want).max())
+    assert diff <= TOLERANCE, f"max |dp| {diff:.2e}"
+
+
+def test_the_cpu_rewrites_are_left_out_on_a_gpu():
+    """Channels-last and the fused normalisation slowed the planar forward on an H200
+    (benchmarks/results/inference_gpu.json): on a GPU the network runs as built."""
+    assert rewrites_pay_off(torch.device("cpu"))
+    assert not rewrites_pay_off(torch.device("cuda"))
+    assert load_model(SHIPPED["planar"], runtime="torch").network.optimized_for_inference
 
 
 @pytest.mark.parametrize("task", ["planar", "spectct"])

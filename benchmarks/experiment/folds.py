@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pair", action="append", default=[], metavar="A=B",
                         help="also compare row A minus row B (paired, the same bootstrap), e.g. "
                              "two models as trained when the reference is one with a floor")  # fmt: skip
+    parser.add_argument("--rows", nargs="+", default=None, metavar="NAME",
+                        help="pool only these rows (default: every row found), e.g. to leave "
+                             "out probe rows that one fold's earlier evaluation does not have")  # fmt: skip
     args = parser.parse_args(argv)
     reuse = dict(r.split("=", 1) for r in args.reuse if "=" in r)
     if len(reuse) != len(args.reuse):
@@ -156,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
             + (["--fit-lesion-floor", *args.fit_lesion_floor] if args.fit_lesion_floor else [])
         )  # fmt: skip
     rows = read_rows(out, args.folds, args.seeds, reuse)
+    if args.rows is not None:
+        if missing := [n for n in [ref, *args.rows] if n not in rows]:
+            raise SystemExit(f"--rows: no rows named {', '.join(missing)} in {out}")
+        rows = {n: r for n, r in rows.items() if n in args.rows or n == ref}
     cases = [r["case_id"] for r in rows[ref][args.seeds[0]]]
     for name, by_seed in rows.items():
         for seed, seed_rows in by_seed.items():
@@ -191,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         "models": dict(m.split("=", 1) for m in args.model),
         "reference": ref,
         "reused_rows": reuse,
+        "rows": args.rows,
         "summary": summary,
         "comparison": comparison,
         "synthetic": True,

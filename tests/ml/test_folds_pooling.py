@@ -271,3 +271,34 @@ def test_the_keyword_rule_source_is_passed_to_every_folds_evaluation(data_root, 
     passed.clear()
     assert folds.main(_args(data_root)) == 0  # the default: the no-text MT-UNet's masks
     assert all(argv[argv.index("--keyword-rule-from") + 1] == "mt_unet_no_text" for argv in passed)
+
+
+def test_rows_that_one_fold_lacks_can_be_left_out_by_naming_the_rows_to_pool(data_root, capsys):
+    """A probe row evaluated on fold 0 only (fold 1's earlier evaluation had no probes) stops the
+    pooling; --rows pools the named rows and the reference without it, and names unknown rows."""
+    from folds import main
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            folder = data_root / f"fold{fold}" / f"seed{seed}"
+            _fold_seed(folder, cases, 0.5, 0.4)
+            if fold == 0:
+                csv = folder / "per_case.csv"
+                probe = [
+                    line.replace("ref,", "ref [none],", 1)
+                    for line in csv.read_text().splitlines()
+                    if line.startswith("ref,")
+                ]
+                csv.write_text(csv.read_text() + "\n".join(probe) + "\n")
+                results = json.loads((folder / "results.json").read_text())
+                results["summaries"].append({**results["summaries"][0], "model": "ref [none]"})
+                (folder / "results.json").write_text(json.dumps(results))
+    with pytest.raises(SystemExit, match=r"ref \[none\] seed 0: not the reference's test cases"):
+        main(_args(data_root))
+    assert main([*_args(data_root), "--rows", "other"]) == 0
+    pooled = json.loads((data_root / "pooled.json").read_text())
+    assert [m["model"] for m in pooled["summary"]] == ["ref", "other"]
+    assert pooled["rows"] == ["other"] and pooled["test_cases"] == 8
+    with pytest.raises(SystemExit, match="--rows: no rows named elsewhere"):
+        main([*_args(data_root), "--rows", "elsewhere"])

@@ -84,6 +84,16 @@ def read_rows(
     return rows
 
 
+def select_rows(rows: dict, names: list[str] | None, reference: str, where: Path) -> dict:
+    """``rows`` (of :func:`read_rows`) limited to ``names`` and the reference (``--rows``);
+    all of them when ``names`` is None."""
+    if names is None:
+        return rows
+    if missing := [n for n in [reference, *names] if n not in rows]:
+        raise SystemExit(f"--rows: no rows named {', '.join(missing)} in {where}")
+    return {n: r for n, r in rows.items() if n in names or n == reference}
+
+
 def summarise(rows: list[dict]) -> dict[str, float]:
     """One seed's summary over all its test cases."""
     out = {
@@ -158,11 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             + [a for m in per_fold for a in ("--model", m)]
             + (["--fit-lesion-floor", *args.fit_lesion_floor] if args.fit_lesion_floor else [])
         )  # fmt: skip
-    rows = read_rows(out, args.folds, args.seeds, reuse)
-    if args.rows is not None:
-        if missing := [n for n in [ref, *args.rows] if n not in rows]:
-            raise SystemExit(f"--rows: no rows named {', '.join(missing)} in {out}")
-        rows = {n: r for n, r in rows.items() if n in args.rows or n == ref}
+    rows = select_rows(read_rows(out, args.folds, args.seeds, reuse), args.rows, ref, out)
     cases = [r["case_id"] for r in rows[ref][args.seeds[0]]]
     for name, by_seed in rows.items():
         for seed, seed_rows in by_seed.items():

@@ -97,14 +97,20 @@ def comparison_table(record: dict) -> list[str]:
 def false_positive_table(root: Path, record: dict | None = None) -> list[str]:
     """False positives per case on cases with lesions and on lesion-free cases, per model (a
     case counts once per seed). For a ``folds.py`` record: the rows it pooled (its folds and
-    seeds, reused rows from their own directories, paths as given to ``--reuse``); otherwise
+    seeds, reused rows from their own directories, paths as given to ``--reuse``, and only its
+    ``--rows`` where it named them); otherwise
     every ``per_case.csv`` under ``root``."""
     import csv
 
     if record is not None and "folds" in record:
         import folds
 
-        pooled = folds.read_rows(root, record["folds"], record["seeds"], record.get("reused_rows"))
+        pooled = folds.select_rows(
+            folds.read_rows(root, record["folds"], record["seeds"], record.get("reused_rows")),
+            record.get("rows"),
+            record["reference"],
+            root,
+        )
         rows = [
             r for by_seed in pooled.values() for seed_rows in by_seed.values() for r in seed_rows
         ]

@@ -300,5 +300,9 @@ def test_rows_that_one_fold_lacks_can_be_left_out_by_naming_the_rows_to_pool(dat
     pooled = json.loads((data_root / "pooled.json").read_text())
     assert [m["model"] for m in pooled["summary"]] == ["ref", "other"]
     assert pooled["rows"] == ["other"] and pooled["test_cases"] == 8
+    from tables import false_positive_table
+
+    fp_rows = [line.split(" | ")[0] for line in false_positive_table(data_root, pooled)[2:]]
+    assert fp_rows == ["| ref", "| other"]  # the false-positive split pools the same rows
     with pytest.raises(SystemExit, match="--rows: no rows named elsewhere"):
         main([*_args(data_root), "--rows", "elsewhere"])

@@ -20,6 +20,7 @@ Run (a 5-fold x 3-seed comparison of one config, two trainings at a time on a 2-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -86,36 +87,42 @@ def run_grid(args: argparse.Namespace, run_args: list[str]) -> dict:
             "log": str(logs / f"{args.name}_f{key[0]}_s{key[1]}.log"),
         }  # fmt: skip
 
-    while pending or running:
-        late = args.deadline is not None and time.monotonic() - started > args.deadline
-        for key, (proc, t0) in list(running.items()):
-            if proc.poll() is not None:
-                finish(key, proc, t0, "done" if proc.returncode == 0 else "failed")
-                del running[key]
-            elif late:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                finish(key, proc, t0, "stopped at the deadline")
-                del running[key]
-        if late:
-            for key in pending:
-                done[f"f{key[0]}_s{key[1]}"] = {
-                    "fold": key[0],
-                    "seed": key[1],
-                    "state": "not started",
-                }
-            break
-        while pending and len(running) < args.jobs:
-            key = pending.pop(0)
-            chain = " && ".join(shlex.join(c) for c in job_commands(args, *key, run_args))
-            with open(logs / f"{args.name}_f{key[0]}_s{key[1]}.log", "w") as log:
-                proc = subprocess.Popen(
-                    ["bash", "-c", chain], stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )  # fmt: skip
-            running[key] = (proc, time.monotonic())
-        time.sleep(args.poll)
+    try:
+        while pending or running:
+            late = args.deadline is not None and time.monotonic() - started > args.deadline
+            for key, (proc, t0) in list(running.items()):
+                if proc.poll() is not None:
+                    finish(key, proc, t0, "done" if proc.returncode == 0 else "failed")
+                    del running[key]
+                elif late:
+                    stop(proc)
+                    finish(key, proc, t0, "stopped at the deadline")
+                    del running[key]
+            if late:
+                for f, s in pending:
+                    done[f"f{f}_s{s}"] = {"fold": f, "seed": s, "state": "not started"}
+                break
+            while pending and len(running) < args.jobs:
+                key = pending.pop(0)
+                chain = " && ".join(shlex.join(c) for c in job_commands(args, *key, run_args))
+                with open(logs / f"{args.name}_f{key[0]}_s{key[1]}.log", "w") as log:
+                    proc = subprocess.Popen(
+                        ["bash", "-c", chain], stdout=log, stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )  # fmt: skip
+                running[key] = (proc, time.monotonic())
+            time.sleep(args.poll)
+    finally:  # interrupted (Ctrl-C): the jobs run in their own sessions, so stop them here
+        for proc, _ in running.values():
+            stop(proc)
     return done
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Kill a job's process group (its training or evaluation too) and reap it."""
+    with contextlib.suppress(ProcessLookupError):  # ended since the last poll
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

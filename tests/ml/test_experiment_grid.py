@@ -100,3 +100,21 @@ def test_evaluating_needs_the_cases_and_training_needs_run_arguments(tmp_path, c
     with pytest.raises(SystemExit):
         grid.main(["--name", "g", "--folds", "0", "--seeds", "0", "--runs", str(tmp_path)])
     assert "give run.py's arguments after --" in capsys.readouterr().err
+
+
+def test_an_interrupted_grid_stops_the_jobs_it_started(toy, tmp_path, monkeypatch):
+    """The jobs run in their own process sessions; Ctrl-C in the grid must not leave them
+    training on."""
+    _, run_args = toy
+    runs = tmp_path / "runs"
+
+    def interrupt(_seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grid.time, "sleep", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        grid.main(["--name", "g", "--folds", "0", "1", "--seeds", "0", "--jobs", "2",
+                   "--runs", str(runs), "--", *run_args])  # fmt: skip
+    assert (runs / "g_f0_s0.log").exists() and (runs / "g_f1_s0.log").exists()  # both started
+    left = subprocess.run(["pgrep", "-f", str(runs)], capture_output=True, text=True)
+    assert left.returncode == 1, f"still running: {left.stdout}"

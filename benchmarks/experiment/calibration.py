@@ -87,7 +87,7 @@ def lesions_of(model, root: Path, cases: list[dict]) -> list[list[tuple[float, i
     out = []
     for case in cases:
         arrays = load_arrays(root, case)
-        spacing = arrays.get("spacing")
+        spacing = arrays.get("spacing_mm")
         result = predict(
             arrays["image"],
             case["report"]["text"] if model.tokenizer is not None else "",

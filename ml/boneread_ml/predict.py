@@ -291,6 +291,29 @@ def _run_2d(
     return _softmax(logits[..., :h, :w])
 
 
+def _spectct_site_maps(
+    report_text: str, images: np.ndarray, spacing_mm: Sequence[float] | None
+) -> tuple[np.ndarray, Any]:
+    """The report's site maps (2, D, H, W) on a SPECT/CT volume and the CT as read (or None).
+
+    Raises:
+        ValueError: the report names sites but no voxel spacing was given, so the CT's
+            bones (vertebral levels, rib numbers) cannot be counted.
+    """
+    from boneread_ml.ct_regions import read_ct_anatomy
+    from boneread_ml.data.report_sites import parse_sites, spectct_site_maps
+
+    if not parse_sites(report_text):
+        return np.zeros((2, *images.shape[1:]), np.float32), None
+    if spacing_mm is None:
+        raise ValueError(
+            "this SPECT/CT model reads where the report puts each finding from the CT and "
+            "needs the voxel spacing (spacing_mm, z/y/x in mm) to count vertebrae and ribs"
+        )
+    anatomy = read_ct_anatomy(images[1], spacing_mm)
+    return spectct_site_maps(report_text, anatomy.regions), anatomy
+
+
 def _softmax(logits: torch.Tensor) -> np.ndarray:
     """Softmax over the class axis (1), as a float32 array.
 
@@ -333,13 +356,16 @@ def predict(
             as stored in the phantom's npz ``image``.
         report_text: the Chinese report (history + findings + impression); may be "".
         model: from :func:`load_model`.
-        spacing_mm: pixel (row, col) or voxel (z, y, x) spacing, for mm2 / ml.
+        spacing_mm: pixel (row, col) or voxel (z, y, x) spacing, for mm2 / ml (and, for
+            SPECT/CT, the lesions' regions and the report's site maps read from the CT).
 
     Returns:
         :class:`Prediction`.
 
     Raises:
-        ValueError: images of the wrong shape for the model's task, or non-finite.
+        ValueError: images of the wrong shape for the model's task, or non-finite; a
+            SPECT/CT model that reads the report's sites from the CT given a report that
+            names sites but no ``spacing_mm``.
         ModelOutputError: the network's probabilities are not finite.
     """
     task = model.task
@@ -352,6 +378,7 @@ def predict(
     x = normalize(task, images)
     spatial_dims = int(getattr(network, "spatial_dims", 2))
     maps = None
+    anatomy = None
     if task == "planar":
         if getattr(network, "site_map_channels", 0):
             from boneread_ml.data.report_sites import planar_site_maps
@@ -369,12 +396,16 @@ def predict(
         # the report is encoded once per volume, not once per slice batch
         encode = getattr(network, "encode_text", None)
         text = encode(ids, mask, 1) if encode is not None and ids is not None else None
+        if getattr(network, "site_map_channels", 0):
+            used = report_text if model.tokenizer is not None else ""
+            maps, anatomy = _spectct_site_maps(used, images, spacing_mm)
         step = slice_batch(device)
         for start in range(0, depth, step):
             stop = min(depth, start + step)
             batch = np.moveaxis(x[:, start:stop], 1, 0)  # (S, 2, H, W)
             z = -1.0 + 2.0 * np.arange(start, stop) / max(1, depth - 1)
-            out = _run_2d(forward, batch, ids, mask, device, z, text=text)
+            sites = None if maps is None else np.moveaxis(maps[:, start:stop], 1, 0)
+            out = _run_2d(forward, batch, ids, mask, device, z, text=text, site_maps=sites)
             probs[:, start:stop] = np.moveaxis(out, 0, 1)
     probs = probs.astype(np.float32, copy=False)
     if not np.isfinite(probs).all():
@@ -385,8 +416,9 @@ def predict(
         )
     label_map = labels_at(probs, model.lesion_threshold)
     instance_map, lesions = lesion_table(
-        label_map, probs, images, task, spacing_mm, calibration=model.lesion_calibration
-    )
+        label_map, probs, images, task, spacing_mm, calibration=model.lesion_calibration,
+        anatomy=anatomy,
+    )  # fmt: skip
     suppressed: list[dict[str, Any]] = []
     if task == "planar" and maps is not None and model.site_rule is not None:
         assign_report_sites(
@@ -651,6 +683,7 @@ def lesion_table(
     task: str,
     spacing_mm: Sequence[float] | None = None,
     calibration: dict[str, Any] | None = None,
+    anatomy: Any = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Connected lesion components -> lesion dicts (see :class:`Prediction`).
 
@@ -658,7 +691,8 @@ def lesion_table(
     is the one with the larger summed probability over it. With a
     ``calibration`` (the release's ``postprocess.lesion_calibration``) the
     lesion's ``probability`` is the recalibrated one and the mean softmax is
-    kept as ``probability_uncalibrated``.
+    kept as ``probability_uncalibrated``. ``anatomy``: the SPECT/CT's CT already read
+    (:class:`boneread_ml.ct_regions.CtAnatomy`), else it is read here when needed.
     """
     from boneread_ml.evaluation.calibrate import apply_lesion_calibration
 
@@ -673,8 +707,7 @@ def lesion_table(
             if np.any(smooth > 0)
             else smooth > 0
         )
-    anatomy = None
-    if task == "spectct" and spacing_mm is not None and n:
+    if task == "spectct" and spacing_mm is not None and n and anatomy is None:
         from boneread_ml.ct_regions import read_ct_anatomy
 
         anatomy = read_ct_anatomy(images[1], spacing_mm)

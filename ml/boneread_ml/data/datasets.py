@@ -110,6 +110,17 @@ def load_arrays(root: str | Path, case: dict[str, Any]) -> dict[str, np.ndarray]
         return {k: npz[k] for k in npz.files}
 
 
+def _spectct_maps(text: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """A SPECT/CT case's site maps (2, D, H, W), the bones read from its own CT."""
+    from boneread_ml.ct_regions import read_ct_anatomy
+    from boneread_ml.data.report_sites import parse_sites, spectct_site_maps
+
+    if not parse_sites(text):  # no bone to find: the CT need not be read
+        return np.zeros((2, *arrays["label"].shape), np.float32)
+    anatomy = read_ct_anatomy(arrays["image"][1], arrays["spacing_mm"])
+    return spectct_site_maps(text, anatomy.regions)
+
+
 def split_cases(
     cases: Sequence[dict[str, Any]], val_folds: Sequence[int]
 ) -> tuple[list[dict], list[dict]]:
@@ -232,9 +243,12 @@ class SegmentationDataset(Dataset):
             served cases divided by that lesion's area (clipped to [1/4, 4]), so
             every lesion weighs about the same in a pixel-wise loss
             (:class:`boneread_ml.training.losses.SegmentationLoss`).
-        site_maps: planar only, also serve the report's benign / metastatic site
-            maps (:func:`boneread_ml.data.report_sites.planar_site_maps`) as
-            ``site_maps`` float32 (2, h, w), cropped and flipped with the image.
+        site_maps: also serve the report's benign / metastatic site maps as
+            ``site_maps`` float32 (2, h, w), cropped and flipped with the image:
+            planar from the body atlas
+            (:func:`boneread_ml.data.report_sites.planar_site_maps`), SPECT/CT from
+            the bones read on the case's CT
+            (:func:`boneread_ml.data.report_sites.spectct_site_maps`).
         flip_prob: (with ``augment``) probability of mirroring an item left-right;
             its report is served with 左 and 右 exchanged (:func:`swap_sides`), so
             image and report still agree.
@@ -282,8 +296,6 @@ class SegmentationDataset(Dataset):
         self.keep_instances = lesion_crop_by == "lesion" or self.lesion_balance
         self.instances: list[np.ndarray] = []
         self.texts = case_texts(self.cases, text_mode, seed)
-        if site_maps and task != "planar":
-            raise ValueError("site maps are made for planar scans only")
         self.site_maps = bool(site_maps)
         self.flip_prob = float(flip_prob) if augment else 0.0
         self.maps: list[np.ndarray] = []
@@ -315,6 +327,8 @@ class SegmentationDataset(Dataset):
             if background_slices is not None and len(others) > background_slices:
                 others = sampler.choice(others, size=background_slices, replace=False)
             keep = np.sort(np.concatenate([lesion, others])).astype(int)
+            if self.site_maps:
+                self.maps.append(_spectct_maps(self.texts[ci], arrays)[:, keep])
             # keep only the slices served: a full volume per case would not fit in memory
             self.images.append(image[:, keep])
             self.labels.append(label[keep])
@@ -344,7 +358,10 @@ class SegmentationDataset(Dataset):
         text = self.texts[item.case_index]
         channels = image.shape[0]
         if self.site_maps:
-            image = np.concatenate([image, self.maps[item.case_index]])
+            maps = self.maps[item.case_index]
+            if item.slice_index is not None:
+                maps = maps[:, item.slice_index]
+            image = np.concatenate([image, maps])
         if self.flip_prob and self.rng.random() < self.flip_prob:
             # the patient mirrored: the report's sides must follow
             image, label, text = image[..., ::-1], label[..., ::-1], swap_sides(text)

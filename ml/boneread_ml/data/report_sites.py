@@ -18,11 +18,18 @@ explicitly, the way a reader does it:
    to the scan by its body outline (top and bottom of the body, the legs' width
    and the body's midline).
 
+3. :func:`spectct_site_maps` does the same on a SPECT/CT volume, where the
+   place of each bone is read from the study's own CT
+   (:func:`boneread_ml.ct_regions.read_ct_anatomy`: vertebral levels, rib
+   numbers, pelvic bones) instead of an atlas.
+
 MT-UNet built with ``site_maps=True`` takes the two maps as extra input
 channels (see :class:`boneread_ml.models.mt_unet.MTUNet`), so where the report
 puts a class steers the class the network gives the lesion it sees there.
 What it does not do: read sites outside the vocabulary (free-text locations
-such as "右上胸壁"), or sites of SPECT/CT volumes (planar only).
+such as "右上胸壁"); on SPECT/CT, name a bone the CT reading could not (a rib
+whose head lies outside the field of view is known as a left or right rib, not
+by number, and gets half weight wherever the report names a rib of that side).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import re
 import numpy as np
 from scipy import ndimage
 
-from boneread_ml.data.phantom.regions import REGIONS
+from boneread_ml.data.phantom.regions import REGIONS, code
 from boneread_ml.data.reports import BENIGN_TERMS, METASTATIC_TERMS, expand_site_phrase
 
 #: negated class statements ("未见明确骨转移征象") name no class
@@ -165,4 +172,60 @@ def planar_site_maps(
         if sigma:
             f = np.clip(ndimage.gaussian_filter(f, sigma) * 1.5, 0.0, 1.0)
         maps[cls - 1] = f
+    return maps
+
+
+def _unnumbered_code(key: str) -> int | None:
+    """The code :func:`boneread_ml.ct_regions.read_ct_anatomy` paints where it knows the
+    bone of region ``key`` but not its number or level (negative), or None."""
+    region = REGIONS[code(key)]
+    if region.site == "rib" and region.side in ("left", "right"):
+        return -code(f"rib_{region.side[0]}1")
+    if key.startswith("spine_t"):
+        return -code("spine_t1")
+    if key.startswith("spine_l"):
+        return -code("spine_l1")
+    return None
+
+
+def spectct_site_maps(text: str, regions: np.ndarray, dilate: int = 2) -> np.ndarray:
+    """Benign and metastatic site maps (2, D, H, W) float32 in [0, 1] for a SPECT/CT volume.
+
+    Args:
+        text: the report.
+        regions: the CT's region codes (D, H, W), ``CtAnatomy.regions`` of
+            :func:`boneread_ml.ct_regions.read_ct_anatomy` (0 none; negative: the bone
+            is known, not its number or level).
+        dilate: voxels a named bone is grown by, so that a lytic lesion (no bone left)
+            and the uptake around a bone's edge lie inside it.
+
+    Returns:
+        Channel 0: where the report names benign findings; channel 1: metastatic.
+        A named bone is 1; a bone of the same kind and side whose number or level the CT
+        reading could not count is 0.5 (it may be the one named). Zeros for an empty
+        report, one that names no class at a known site, or a CT without bone labels.
+    """
+    regions = np.asarray(regions)
+    if regions.ndim != 3:
+        raise ValueError(f"the region codes must be a (D, H, W) volume, got shape {regions.shape}")
+    maps = np.zeros((2, *regions.shape), np.float32)
+    sites = parse_sites(text)
+    if not sites or not regions.any():
+        return maps
+    for cls in (1, 2):
+        keys = [k for k, c in sites if c == cls]
+        if not keys:
+            continue
+        unnumbered = [u for u in map(_unnumbered_code, keys) if u is not None]
+        for value, codes in ((0.5, unnumbered), (1.0, [code(k) for k in keys])):
+            named = np.isin(regions, codes) if codes else None
+            if named is None or not named.any():
+                continue
+            # grow within the named bones' bounding box (a whole-volume dilation is 20x slower)
+            where = np.argwhere(named)
+            lo = np.maximum(where.min(axis=0) - dilate, 0)
+            sl = tuple(slice(a, b) for a, b in zip(lo, where.max(axis=0) + dilate + 1, strict=True))
+            grown = ndimage.binary_dilation(named[sl], iterations=dilate) if dilate else named[sl]
+            box = maps[cls - 1][sl]
+            box[grown] = np.maximum(box[grown], value)
     return maps

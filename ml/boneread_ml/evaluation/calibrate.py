@@ -299,7 +299,8 @@ def calibrate_release(
     probs, labels = [], []
     for case, text in zip(cases, texts, strict=True):
         arrays = load_arrays(data_root, case)
-        probs.append(predict(arrays["image"], text, model).probabilities)
+        spacing = arrays.get("spacing_mm")
+        probs.append(predict(arrays["image"], text, model, spacing_mm=spacing).probabilities)
         labels.append(arrays["label"])
     best, scores = choose_threshold(probs, labels)
     from boneread_ml.evaluation.metrics import lesion_outcomes
@@ -390,7 +391,7 @@ def fit_lesion_floor(
     floor_cases = []
     for case, text in zip(cases, case_texts(cases, mode, seed), strict=True):
         arrays = load_arrays(data_root, case)
-        result = predict(arrays["image"], text, model)
+        result = predict(arrays["image"], text, model, spacing_mm=arrays.get("spacing_mm"))
         floor_cases.append((result.label_map, result.instance_map, result.lesions, arrays))
     floor, scores = choose_lesion_floor(floor_cases, objective)
     section = {

@@ -111,7 +111,7 @@ def evaluate_model(
     ):
         arrays = load_arrays(data_root, case)
         t0 = time.perf_counter()
-        pred = predict(arrays["image"], report, model)
+        pred = predict(arrays["image"], report, model, spacing_mm=arrays.get("spacing_mm"))
         if rule_texts is not None:
             pred = keyword_rule_prediction(pred, rule_texts[i])
         elapsed += time.perf_counter() - t0

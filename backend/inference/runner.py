@@ -291,12 +291,16 @@ def _run_stages(job: InferenceJob, token: uuid.UUID, timings: dict[str, float]) 
         )
     _test_pause(job.id)
     _check(job.id, token, stage="predicting", progress=0.3)
-    report_text = job_conditioning_text(job)
+    from inference.ct_regions import frame_report
+
+    # on a mirrored CT the report's sides follow the image (the lesion names are turned back)
+    report_text, ct_sites = frame_report(job_conditioning_text(job), model_input)
     with _timed(timings, "predict"):
         try:
             prediction = predict(
-                model_input.images, report_text, model, spacing_mm=model_input.spacing_mm
-            )
+                model_input.images, report_text, model, spacing_mm=model_input.spacing_mm,
+                ct_sites=ct_sites,
+            )  # fmt: skip
         except ValueError as exc:  # predict() refuses input it cannot segment
             raise PermanentJobError(f"The model refused the images: {exc}") from exc
         except ModelOutputError as exc:  # never stored as "no lesion"

@@ -348,6 +348,7 @@ def predict(
     model: LoadedModel,
     *,
     spacing_mm: Sequence[float] | None = None,
+    ct_sites: bool = True,
 ) -> Prediction:
     """Segment one study.
 
@@ -358,6 +359,11 @@ def predict(
         model: from :func:`load_model`.
         spacing_mm: pixel (row, col) or voxel (z, y, x) spacing, for mm2 / ml (and, for
             SPECT/CT, the lesions' regions and the report's site maps read from the CT).
+        ct_sites: False: the CT does not lie as the CT reading assumes (slices superior
+            first, columns to the patient's left, rows to the back), so a SPECT/CT model that
+            reads the report's sites on the CT gets none (empty site maps; the report's text
+            is still read). A mirrored CT is handled by the caller exchanging the report's
+            左 and 右 instead (``backend/inference/ct_regions.py``).
 
     Returns:
         :class:`Prediction`.
@@ -397,7 +403,7 @@ def predict(
         encode = getattr(network, "encode_text", None)
         text = encode(ids, mask, 1) if encode is not None and ids is not None else None
         if getattr(network, "site_map_channels", 0):
-            used = report_text if model.tokenizer is not None else ""
+            used = report_text if model.tokenizer is not None and ct_sites else ""
             maps, anatomy = _spectct_site_maps(used, images, spacing_mm)
         step = slice_batch(device)
         for start in range(0, depth, step):

@@ -168,6 +168,13 @@ def test_predict_puts_the_class_where_the_report_names_it(phantom, site_map_rele
     # a report that names sites cannot be read without the spacing: refused, not ignored
     with pytest.raises(ValueError, match="needs the voxel spacing"):
         predict(arrays["image"], f"{name}见放射性浓聚，考虑骨转移。", model)
+    # a CT that does not lie as the reading assumes: the report's text only, no sites placed
+    unplaced = predict(
+        arrays["image"], f"检查所见：{name}见放射性浓聚，考虑骨转移。", model, ct_sites=False
+    ).probabilities
+    empty_maps = predict(arrays["image"], "", model).probabilities
+    assert float((unplaced[2] - unplaced[1])[named].mean()) < as_metastasis - 0.2
+    assert not np.allclose(unplaced, empty_maps)  # the text itself still reaches the network
     # one that names none needs no CT reading
     assert predict(arrays["image"], "", model).label_map.shape == arrays["label"].shape
 
@@ -190,3 +197,20 @@ def test_onnx_runtime_reads_the_maps_as_torch_does(phantom, site_map_release):
     # and the maps do reach the network: without the report's sites the output differs
     plain = predict(arrays["image"], "", ort).probabilities
     assert float(np.abs(got - plain).max()) > 1e-3
+
+
+def test_the_coverage_script_counts_every_lesion_once(phantom, tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "experiment"))
+    import site_map_coverage
+
+    out = tmp_path / "coverage.json"
+    assert site_map_coverage.main(["--data-root", str(phantom), "--out", str(out)]) == 0
+    record = json.loads(out.read_text(encoding="utf-8"))
+    d, o = record["described"], record["omitted"]
+    assert d["own"] + d["other"] - d["own_and_other"] + d["neither"] == d["lesions"] >= 3
+    assert d["own"] >= 3 and d["other"] - d["own_and_other"] == 0
+    assert record["cases"] == 6 and record["data_seed"] == 21 and o["covered"] <= o["lesions"]

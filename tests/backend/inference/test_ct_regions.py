@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pydicom.dataset import Dataset
 
-from inference.ct_regions import orient_regions
+from inference.ct_regions import frame_report, orient_regions
 from inference.imaging import ModelInput
 from inference.regions import region_code
 
@@ -36,6 +36,33 @@ def test_columns_running_to_the_patients_right_swap_the_sides():
 @pytest.mark.parametrize("orientation", [[1, 0, 0, 0, -1, 0], [0, 1, 0, 1, 0, 0]])
 def test_rows_not_running_to_the_back_give_no_region_rather_than_a_wrong_one(orientation):
     assert _regions(orientation) == [None] * len(NAMES)
+
+
+REPORT = "检查所见：左侧第7肋见点状浓聚，考虑骨折。右侧髂骨见放射性浓聚，考虑骨转移。"
+
+
+def test_a_standard_ct_reads_the_report_as_written():
+    assert frame_report(REPORT, _input([1, 0, 0, 0, 1, 0])) == (REPORT, True)
+
+
+def test_a_mirrored_ct_reads_the_report_with_its_sides_exchanged():
+    """The CT reading's left is the patient's right there: the report's 左侧第7肋 lies on the
+    bone the reading calls 右侧第7肋, so the site maps must be painted from the swapped report
+    (and orient_regions turns the lesions' names back)."""
+    text, sites = frame_report(REPORT, _input([-1, 0, 0, 0, 1, 0]))
+    assert (
+        sites
+        and text == "检查所见：右侧第7肋见点状浓聚，考虑骨折。左侧髂骨见放射性浓聚，考虑骨转移。"
+    )
+
+
+@pytest.mark.parametrize("orientation", [[1, 0, 0, 0, -1, 0], [0, 1, 0, 1, 0, 0]])
+def test_a_ct_the_reading_cannot_use_places_no_site(orientation):
+    assert frame_report(REPORT, _input(orientation)) == (REPORT, False)
+
+
+def test_planar_reports_are_read_as_written():
+    assert frame_report(REPORT, _input([-1, 0, 0, 0, 1, 0], task="planar")) == (REPORT, True)
 
 
 def test_planar_lesions_are_left_alone():

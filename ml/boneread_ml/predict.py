@@ -291,6 +291,38 @@ def _run_2d(
     return _softmax(logits[..., :h, :w])
 
 
+def report_site_maps(
+    model: LoadedModel,
+    report_text: str,
+    images: np.ndarray,
+    spacing_mm: Sequence[float] | None = None,
+    ct_sites: bool = True,
+) -> tuple[np.ndarray | None, Any]:
+    """The report's benign / metastatic site maps for a model that reads them (input channels)
+    or applies them (the release's report-site rule), and the SPECT/CT's CT as read.
+
+    Args:
+        model, report_text, images, spacing_mm, ct_sites: as :func:`predict` takes them.
+
+    Returns:
+        ``(maps, anatomy)``: maps (2, *spatial) float32, None when the model uses none;
+        anatomy (:class:`boneread_ml.ct_regions.CtAnatomy`) when the CT was read, else None.
+
+    Raises:
+        ValueError: a SPECT/CT report that names sites but no voxel spacing, so the CT's
+            bones (vertebral levels, rib numbers) cannot be counted.
+    """
+    network = model.network
+    if not getattr(network, "site_map_channels", 0) and model.site_rule is None:
+        return None, None
+    text = report_text if model.tokenizer is not None else ""
+    if model.task == "planar":
+        from boneread_ml.data.report_sites import planar_site_maps
+
+        return planar_site_maps(text, images), None
+    return _spectct_site_maps(text if ct_sites else "", images, spacing_mm)
+
+
 def _spectct_site_maps(
     report_text: str, images: np.ndarray, spacing_mm: Sequence[float] | None
 ) -> tuple[np.ndarray, Any]:
@@ -383,13 +415,9 @@ def predict(
     ids, mask = _tokenize(model, report_text, device)
     x = normalize(task, images)
     spatial_dims = int(getattr(network, "spatial_dims", 2))
-    maps = None
-    anatomy = None
+    # where the report puts each finding, for a network that reads it or a rule that applies it
+    maps, anatomy = report_site_maps(model, report_text, images, spacing_mm, ct_sites)
     if task == "planar":
-        if getattr(network, "site_map_channels", 0):
-            from boneread_ml.data.report_sites import planar_site_maps
-
-            maps = planar_site_maps(report_text if model.tokenizer is not None else "", images)
         probs = _run_2d(
             forward, x[None], ids, mask, device, site_maps=None if maps is None else maps[None]
         )[0]
@@ -402,15 +430,13 @@ def predict(
         # the report is encoded once per volume, not once per slice batch
         encode = getattr(network, "encode_text", None)
         text = encode(ids, mask, 1) if encode is not None and ids is not None else None
-        if getattr(network, "site_map_channels", 0):
-            used = report_text if model.tokenizer is not None and ct_sites else ""
-            maps, anatomy = _spectct_site_maps(used, images, spacing_mm)
+        inputs = maps if getattr(network, "site_map_channels", 0) else None
         step = slice_batch(device)
         for start in range(0, depth, step):
             stop = min(depth, start + step)
             batch = np.moveaxis(x[:, start:stop], 1, 0)  # (S, 2, H, W)
             z = -1.0 + 2.0 * np.arange(start, stop) / max(1, depth - 1)
-            sites = None if maps is None else np.moveaxis(maps[:, start:stop], 1, 0)
+            sites = None if inputs is None else np.moveaxis(inputs[:, start:stop], 1, 0)
             out = _run_2d(forward, batch, ids, mask, device, z, text=text, site_maps=sites)
             probs[:, start:stop] = np.moveaxis(out, 0, 1)
     probs = probs.astype(np.float32, copy=False)
@@ -426,7 +452,7 @@ def predict(
         anatomy=anatomy,
     )  # fmt: skip
     suppressed: list[dict[str, Any]] = []
-    if task == "planar" and maps is not None and model.site_rule is not None:
+    if maps is not None and model.site_rule is not None:
         assign_report_sites(
             label_map, instance_map, lesions, probs, maps, model.site_rule,
             calibration=model.lesion_calibration,
@@ -460,9 +486,10 @@ def predict(
 
 
 def _lesion_pixels(instance_map: np.ndarray, lesion: dict[str, Any]) -> tuple[tuple, np.ndarray]:
-    """A planar lesion's bounding-box slices and its pixels within them."""
+    """A lesion's bounding-box slices and its pixels (planar) or voxels (SPECT/CT) within them."""
     box = lesion["bbox"]
-    sl = tuple(slice(a, b) for a, b in zip(box[:2], box[2:], strict=True))
+    n = len(box) // 2
+    sl = tuple(slice(a, b) for a, b in zip(box[:n], box[n:], strict=True))
     return sl, instance_map[sl] == lesion["id"]
 
 
@@ -487,8 +514,8 @@ def assign_report_sites(
 
     Args:
         label_map, instance_map, lesions, probs: from :func:`lesion_table` (changed in place).
-        site_maps: (2, H, W) benign and metastatic maps
-            (:func:`boneread_ml.data.report_sites.planar_site_maps`).
+        site_maps: (2, *spatial) benign and metastatic maps (:func:`report_site_maps`: planar
+            from the body atlas, SPECT/CT from the bones read on the CT).
         rule: the release's ``postprocess.site_rule``: ``{"min_cover": float}``.
         calibration: the release's lesion calibration, for the relabelled lesion's probability.
     """

@@ -190,7 +190,11 @@ def test_shipped_checkpoint_finds_the_lesions_of_fixed_cases(kind, tmp_path):
     tp = fp = fn = 0
     for case in manifest.load_manifest(root)["cases"]:
         arrays = manifest.load_case_arrays(root, case)
-        result = predict(arrays["image"], case["report"]["text"], model)
+        # with the spacing, as the worker calls it (a SPECT/CT model reads the report's sites
+        # on the CT with it)
+        result = predict(
+            arrays["image"], case["report"]["text"], model, spacing_mm=arrays.get("spacing_mm")
+        )
         pred, truth = result.label_map > 0, arrays["label"] > 0
         tp += int(np.sum(pred & truth))
         fp += int(np.sum(pred & ~truth))

@@ -214,3 +214,57 @@ def test_the_coverage_script_counts_every_lesion_once(phantom, tmp_path):
     assert d["own"] + d["other"] - d["own_and_other"] + d["neither"] == d["lesions"] >= 3
     assert d["own"] >= 3 and d["other"] - d["own_and_other"] == 0
     assert record["cases"] == 6 and record["data_seed"] == 21 and o["covered"] <= o["lesions"]
+
+
+def test_the_report_site_rule_relabels_a_spectct_lesion_in_a_named_bone():
+    """The rule works on volumes: a lesion inside the bone the report names takes its class
+    (the planar-only code took a 3-D bounding box for a 2-D one and failed)."""
+    from boneread_ml.predict import assign_report_sites, lesion_table
+
+    regions = _bones()
+    maps = spectct_site_maps(L3_METASTASIS + RIB_FRACTURE, regions, dilate=1)
+    probs = np.zeros((3, *regions.shape), np.float32)
+    probs[0] = 1.0
+    # the network calls the L3 lesion benign and the rib lesion metastatic: both wrong
+    for where, cls in (((slice(13, 15), slice(10, 13), slice(10, 13)), 1),
+                       ((slice(1, 3), slice(4, 6), slice(4, 7)), 2)):  # fmt: skip
+        probs[0][where], probs[cls][where] = 0.1, 0.9
+    label_map = np.argmax(probs, axis=0).astype(np.uint8)
+    images = np.zeros((2, *regions.shape), np.float32)
+    instance, lesions = lesion_table(label_map, probs, images, "spectct")
+    assert sorted(les["label"] for les in lesions) == [1, 2]
+    assign_report_sites(label_map, instance, lesions, probs, maps, {"min_cover": 0.5})
+    by_bone = {les["bbox"][0]: les for les in lesions}  # first slice: 13 (L3) or 1 (rib)
+    assert by_bone[13]["label"] == 2 and by_bone[13]["class_source"] == "report_site"
+    assert by_bone[1]["label"] == 1 and by_bone[1]["class_source"] == "report_site"
+    assert (label_map[13:15, 10:13, 10:13] == 2).all() and (label_map[1:3, 4:6, 4:7] == 1).all()
+    np.testing.assert_allclose(probs[2][13:15, 10:13, 10:13], 0.9)  # 1 - p(background)
+
+
+def test_the_site_rule_alone_makes_predict_read_the_sites_on_the_ct(phantom):
+    """A SPECT/CT network without map channels still gets the maps when its release applies the
+    report-site rule; without rule or channels the CT is not read for them."""
+    from types import SimpleNamespace
+
+    from boneread_ml.data import manifest
+    from boneread_ml.predict import report_site_maps
+
+    case = manifest.load_manifest(phantom)["cases"][0]
+    arrays = manifest.load_case_arrays(phantom, case)
+    text = "检查所见：第2腰椎见放射性浓聚，考虑骨转移。"
+
+    def model(rule):
+        network = SimpleNamespace(site_map_channels=0)
+        return SimpleNamespace(network=network, site_rule=rule, tokenizer=object(), task="spectct")
+
+    assert report_site_maps(model(None), text, arrays["image"], arrays["spacing_mm"]) == (
+        None,
+        None,
+    )
+    maps, anatomy = report_site_maps(
+        model({"min_cover": 0.5}), text, arrays["image"], arrays["spacing_mm"]
+    )
+    assert maps.shape == (2, *arrays["label"].shape) and maps[1].max() == 1.0
+    assert anatomy is not None and not maps[0].any()
+    with pytest.raises(ValueError, match="needs the voxel spacing"):
+        report_site_maps(model({"min_cover": 0.5}), text, arrays["image"])

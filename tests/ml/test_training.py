@@ -173,8 +173,13 @@ def test_a_report_site_setting_must_fit_the_model_it_configures(key, good, bad, 
         load_config(None, {**site_maps, "postprocess": {key: bad}})
     with pytest.raises(ValueError, match=f"{key} needs task planar with mt_unet.site_maps"):
         load_config(None, {**FAST, "postprocess": {key: good}})
-    with pytest.raises(ValueError, match=f"{key} needs task planar"):
-        load_config(None, {**site_maps, "task": "spectct", "postprocess": {key: good}})
+    spectct = {**site_maps, "task": "spectct", "postprocess": {key: good}}
+    if key == "site_rule":  # read on the CT: any SPECT/CT text model can apply the rule
+        assert load_config(None, spectct)["postprocess"][key] == good
+        assert load_config(None, {**FAST, "task": "spectct", "postprocess": {key: good}})
+    else:  # the gate: planar site-map models only
+        with pytest.raises(ValueError, match=f"{key} needs task planar"):
+            load_config(None, spectct)
 
 
 def test_the_configs_site_rule_and_gate_reach_the_release_through_calibration(

@@ -304,18 +304,17 @@ def calibrate_release(
         labels.append(arrays["label"])
     best, scores = choose_threshold(probs, labels)
     from boneread_ml.evaluation.metrics import lesion_outcomes
-    from boneread_ml.predict import assign_report_sites, lesion_table
+    from boneread_ml.predict import assign_report_sites, lesion_table, report_site_maps
 
     outcomes = []
     for case, text, p, y in zip(cases, texts, probs, labels, strict=True):
-        image = load_arrays(data_root, case)["image"]
+        arrays = load_arrays(data_root, case)
+        image = arrays["image"]
         label_map = labels_at(p, best)
         instance, lesions = lesion_table(label_map, p, image, model.task)
-        if model.site_rule is not None and getattr(model.network, "site_map_channels", 0):
+        if model.site_rule is not None:
             # the lesions as predict lists them: the report-site rule's classes
-            from boneread_ml.data.report_sites import planar_site_maps
-
-            maps = planar_site_maps(text, image)
+            maps, _ = report_site_maps(model, text, image, arrays.get("spacing_mm"))
             assign_report_sites(label_map, instance, lesions, p.copy(), maps, model.site_rule)
         sizes = [les.get("area_px", les.get("volume_vox")) for les in lesions]
         outcomes += [

@@ -268,11 +268,14 @@ def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
         field = f"{where}: postprocess.{key}"
         check(section[key], field)
         mt_unet = (config.get("build_args") or {}).get("mt_unet") or {}
-        if config.get("task") != "planar" or not mt_unet.get("site_maps"):
+        # a SPECT/CT rule paints the maps from the CT itself; the gate and a planar rule need
+        # a network that reads them (planar maps are registered for it)
+        ct_rule = key == "site_rule" and config.get("task") == "spectct"
+        if not (ct_rule or (config.get("task") == "planar" and mt_unet.get("site_maps"))):
             raise CheckpointError(
                 f"{field} needs a planar model that reads the report's site maps "
-                f"(build_args.mt_unet.site_maps); this release is {config.get('task')!r} "
-                f"{config.get('model_name')!r} without them"
+                f"(build_args.mt_unet.site_maps) or, for a site_rule, a SPECT/CT model; this "
+                f"release is {config.get('task')!r} {config.get('model_name')!r} without them"
             )
         if not config.get("uses_text"):
             raise CheckpointError(f"{field} needs a model that reads the report (uses_text)")

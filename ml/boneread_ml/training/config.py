@@ -133,10 +133,12 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             check(setting, f"{path or 'config'}: postprocess.{key}")
         except CheckpointError as exc:
             raise ValueError(str(exc)) from None
-        if cfg["task"] != "planar" or not (cfg.get("mt_unet") or {}).get("site_maps"):
+        planar_maps = cfg["task"] == "planar" and (cfg.get("mt_unet") or {}).get("site_maps")
+        if not (planar_maps or (key == "site_rule" and cfg["task"] == "spectct")):
             raise ValueError(
                 f"{path or 'config'}: postprocess.{key} needs task planar with "
-                "mt_unet.site_maps: true (it reads the report's site maps)"
+                "mt_unet.site_maps: true (it reads the report's site maps) or, for a "
+                "site_rule, task spectct (the maps are read on the CT)"
             )
     return cfg
 

@@ -125,6 +125,10 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+def _interrupt(signum: int, _frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     run_args = argv[argv.index("--") + 1 :] if "--" in argv else []
@@ -150,7 +154,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give run.py's arguments after --, e.g. -- --task planar --data-root DIR")
     if args.evaluate:
         data_root(run_args)
-    done = run_grid(args, run_args)
+    # `kill PID` (SIGTERM), and SIGINT where a shell's `&` left it ignored, stop the grid as
+    # Ctrl-C does: run_grid then kills the jobs, which run in sessions of their own
+    handlers = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        done = run_grid(args, run_args)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
     record = {
         "command": shlex.join([sys.executable, __file__, *argv]),
         "jobs": [done[k] for k in sorted(done, key=lambda k: (done[k]["fold"], done[k]["seed"]))],

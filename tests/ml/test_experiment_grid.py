@@ -118,3 +118,31 @@ def test_an_interrupted_grid_stops_the_jobs_it_started(toy, tmp_path, monkeypatc
     assert (runs / "g_f0_s0.log").exists() and (runs / "g_f1_s0.log").exists()  # both started
     left = subprocess.run(["pgrep", "-f", str(runs)], capture_output=True, text=True)
     assert left.returncode == 1, f"still running: {left.stdout}"
+
+
+def test_a_grid_killed_with_sigterm_stops_its_jobs_too(toy, tmp_path):
+    """`kill PID` on a grid running in the background (where a shell's `&` also leaves SIGINT
+    ignored) must not orphan its trainings: before, the grid died and they trained on."""
+    import os
+    import signal
+    import time
+
+    _, run_args = toy
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, str(REPO / "benchmarks/experiment/grid.py"), "--name", "g", "--folds",
+           "0", "1", "--seeds", "0", "--jobs", "2", "--poll", "0.2", "--runs", str(runs), "--",
+           *run_args, "--steps", "400"]  # fmt: skip
+    grid_proc = subprocess.Popen(cmd, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ((runs / "g_f0_s0.log").exists() and (runs / "g_f1_s0.log").exists()):
+            assert time.monotonic() < deadline, "the grid did not start its jobs"
+            time.sleep(0.2)
+        time.sleep(1.0)  # the trainings are under way
+        os.kill(grid_proc.pid, signal.SIGTERM)
+        grid_proc.wait(timeout=30)
+        time.sleep(0.5)
+        left = subprocess.run(["pgrep", "-f", str(runs)], capture_output=True, text=True)
+        assert left.returncode == 1, f"still running: {left.stdout}"
+    finally:
+        subprocess.run(["pkill", "-9", "-f", str(runs)], check=False)

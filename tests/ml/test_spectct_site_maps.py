@@ -3,6 +3,8 @@ training items that carry them and predict() with a network that reads them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -268,3 +270,30 @@ def test_the_site_rule_alone_makes_predict_read_the_sites_on_the_ct(phantom):
     assert anatomy is not None and not maps[0].any()
     with pytest.raises(ValueError, match="needs the voxel spacing"):
         report_site_maps(model({"min_cover": 0.5}), text, arrays["image"])
+
+
+def test_training_serves_the_maps_and_keeps_the_site_rule(phantom, tmp_path):
+    """train_fold built SPECT/CT site-map networks but served no maps (the planar-only check
+    of run.py), so their map channels never learned; and it dropped a SPECT/CT site_rule from
+    the release."""
+    import json
+
+    from boneread_ml.training.config import load_config
+    from boneread_ml.training.run import train_fold, uses_site_maps
+
+    tiny = {"task": "spectct", "input_scale": 1.0,
+            "text": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                     "intermediate_size": 64, "max_length": 128},
+            "mt_unet": {"features": [8, 8, 16, 16, 32, 8]},
+            "train": {"max_steps": 1, "batch_size": 2, "val_every": 0, "crop_size": [64, 64],
+                      "calibrate_cases": 0}}  # fmt: skip
+    maps = load_config(None, {**tiny, "mt_unet": {**tiny["mt_unet"], "site_maps": True}})
+    assert uses_site_maps(maps, "mt_unet") and not uses_site_maps(maps, "mt_unet_no_text")
+    ruled = load_config(None, {**tiny, "postprocess": {"site_rule": {"min_cover": 0.5}}})
+    summary = train_fold(ruled, phantom, tmp_path / "rule", val_folds=[])
+    config = json.loads((Path(summary["release"]) / "config.json").read_text(encoding="utf-8"))
+    assert config["postprocess"]["site_rule"] == {"min_cover": 0.5}
+    no_text = train_fold({**ruled, "model": "mt_unet_no_text"}, phantom, tmp_path / "nt",
+                         val_folds=[])  # fmt: skip
+    config = json.loads((Path(no_text["release"]) / "config.json").read_text(encoding="utf-8"))
+    assert "site_rule" not in (config.get("postprocess") or {})

@@ -39,12 +39,9 @@ def make_tokenizer(cfg: dict[str, Any], out_dir: Path):
 
 
 def uses_site_maps(cfg: dict[str, Any], name: str) -> bool:
-    """Whether model ``name`` of this config takes the report's site maps (planar text models)."""
-    return (
-        cfg["task"] == "planar"
-        and text_mode(name) != "none"
-        and bool((cfg.get("mt_unet") or {}).get("site_maps"))
-    )
+    """Whether model ``name`` of this config takes the report's site maps (text models; planar
+    maps from the body atlas, SPECT/CT maps from the bones read on the CT)."""
+    return text_mode(name) != "none" and bool((cfg.get("mt_unet") or {}).get("site_maps"))
 
 
 def input_size_of(dataset: SegmentationDataset) -> tuple[int, ...]:
@@ -183,7 +180,8 @@ def train_fold(
 
     post = cfg.get("postprocess") or {}
     site_settings = {k: post[k] for k in REPORT_SITE_SETTINGS if post.get(k) is not None}
-    if site_settings and site_maps:
+    # a SPECT/CT site rule reads its maps on the CT: any text model applies it
+    if site_settings and (site_maps or (cfg["task"] == "spectct" and mode != "none")):
         # settings of the release (predict applies them), kept by calibrate_release
         update_release_config(release, postprocess=site_settings)
     n_calib = int(tcfg.get("calibrate_cases") or 0)

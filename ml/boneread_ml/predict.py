@@ -320,30 +320,9 @@ def report_site_maps(
         from boneread_ml.data.report_sites import planar_site_maps
 
         return planar_site_maps(text, images), None
-    return _spectct_site_maps(text if ct_sites else "", images, spacing_mm)
+    from boneread_ml.data.report_sites import read_spectct_site_maps
 
-
-def _spectct_site_maps(
-    report_text: str, images: np.ndarray, spacing_mm: Sequence[float] | None
-) -> tuple[np.ndarray, Any]:
-    """The report's site maps (2, D, H, W) on a SPECT/CT volume and the CT as read (or None).
-
-    Raises:
-        ValueError: the report names sites but no voxel spacing was given, so the CT's
-            bones (vertebral levels, rib numbers) cannot be counted.
-    """
-    from boneread_ml.ct_regions import read_ct_anatomy
-    from boneread_ml.data.report_sites import parse_sites, spectct_site_maps
-
-    if not parse_sites(report_text):
-        return np.zeros((2, *images.shape[1:]), np.float32), None
-    if spacing_mm is None:
-        raise ValueError(
-            "this SPECT/CT model reads where the report puts each finding from the CT and "
-            "needs the voxel spacing (spacing_mm, z/y/x in mm) to count vertebrae and ribs"
-        )
-    anatomy = read_ct_anatomy(images[1], spacing_mm)
-    return spectct_site_maps(report_text, anatomy.regions), anatomy
+    return read_spectct_site_maps(text if ct_sites else "", images, spacing_mm)
 
 
 def _softmax(logits: torch.Tensor) -> np.ndarray:

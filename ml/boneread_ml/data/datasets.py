@@ -110,17 +110,6 @@ def load_arrays(root: str | Path, case: dict[str, Any]) -> dict[str, np.ndarray]
         return {k: npz[k] for k in npz.files}
 
 
-def _spectct_maps(text: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """A SPECT/CT case's site maps (2, D, H, W), the bones read from its own CT."""
-    from boneread_ml.ct_regions import read_ct_anatomy
-    from boneread_ml.data.report_sites import parse_sites, spectct_site_maps
-
-    if not parse_sites(text):  # no bone to find: the CT need not be read
-        return np.zeros((2, *arrays["label"].shape), np.float32)
-    anatomy = read_ct_anatomy(arrays["image"][1], arrays["spacing_mm"])
-    return spectct_site_maps(text, anatomy.regions)
-
-
 def split_cases(
     cases: Sequence[dict[str, Any]], val_folds: Sequence[int]
 ) -> tuple[list[dict], list[dict]]:
@@ -328,7 +317,12 @@ class SegmentationDataset(Dataset):
                 others = sampler.choice(others, size=background_slices, replace=False)
             keep = np.sort(np.concatenate([lesion, others])).astype(int)
             if self.site_maps:
-                self.maps.append(_spectct_maps(self.texts[ci], arrays)[:, keep])
+                from boneread_ml.data.report_sites import read_spectct_site_maps
+
+                maps, _ = read_spectct_site_maps(
+                    self.texts[ci], arrays["image"], arrays["spacing_mm"]
+                )
+                self.maps.append(maps[:, keep])
             # keep only the slices served: a full volume per case would not fit in memory
             self.images.append(image[:, keep])
             self.labels.append(label[keep])

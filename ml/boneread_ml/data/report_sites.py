@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
@@ -229,3 +231,37 @@ def spectct_site_maps(text: str, regions: np.ndarray, dilate: int = 2) -> np.nda
             box = maps[cls - 1][sl]
             box[grown] = np.maximum(box[grown], value)
     return maps
+
+
+def read_spectct_site_maps(
+    text: str, images: np.ndarray, spacing_mm: Sequence[float] | None
+) -> tuple[np.ndarray, Any]:
+    """A SPECT/CT study's site maps (2, D, H, W), the bones read from its own CT.
+
+    The one place training data and :func:`boneread_ml.predict.predict` get them from.
+
+    Args:
+        text: the report ("" for none).
+        images: (2, D, H, W) SPECT counts and CT HU on the CT grid.
+        spacing_mm: the voxel spacing (z, y, x) in mm.
+
+    Returns:
+        ``(maps, anatomy)``: the maps of :func:`spectct_site_maps`, and the CT as read
+        (:class:`boneread_ml.ct_regions.CtAnatomy`), None when the report names no site
+        (the CT is then not read and the maps are zeros).
+
+    Raises:
+        ValueError: the report names sites but no voxel spacing was given, so the CT's
+            bones (vertebral levels, rib numbers) cannot be counted.
+    """
+    from boneread_ml.ct_regions import read_ct_anatomy
+
+    if not parse_sites(text):
+        return np.zeros((2, *images.shape[1:]), np.float32), None
+    if spacing_mm is None:
+        raise ValueError(
+            "this SPECT/CT model reads where the report puts each finding from the CT and "
+            "needs the voxel spacing (spacing_mm, z/y/x in mm) to count vertebrae and ribs"
+        )
+    anatomy = read_ct_anatomy(images[1], spacing_mm)
+    return spectct_site_maps(text, anatomy.regions), anatomy

@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "Bone-scan-2026"
+SPECTCT_PHANTOM_SEED = 1
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +30,9 @@ def phantom_root(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("phantoms")
     generate("planar", 2, 7, root / "planar")
-    generate("spectct", 1, 7, root / "spectct")
+    # a case with lesions of both classes whose report names where each is (generator seed 1):
+    # with its report, the shipped model must state both classes there
+    generate("spectct", 1, SPECTCT_PHANTOM_SEED, root / "spectct")
     return root
 
 
@@ -40,18 +43,30 @@ def phantom_files(phantom_root) -> list[Path]:
 
 
 def study_with_lesions(phantom_root: Path, kind: str):
-    """The archived study of a generated case that has lesions in its ground truth."""
+    """The archived study of a generated case that has lesions in its ground truth, with the
+    case's report written (as a physician would before running the report-conditioned AI)."""
     import json
 
     import pydicom
+    from django.test import override_settings
 
+    from reports.models import Report
+    from reports.services import report_save
     from studies.models import Study
 
     manifest = json.loads((phantom_root / kind / "manifest.json").read_text(encoding="utf-8"))
     case = next(c for c in manifest["cases"] if c["lesions"])
     first = sorted((phantom_root / kind / case["dicom_dir"]).glob("*.dcm"))[0]
     uid = pydicom.dcmread(first, stop_before_pixels=True).StudyInstanceUID
-    return Study.objects.get(study_instance_uid=uid)
+    study = Study.objects.get(study_instance_uid=uid)
+    if not Report.objects.filter(study=study).exists():
+        report = case["report"]
+        with override_settings(INFERENCE_AUTO_RUN=False):  # each test runs the AI itself
+            report_save(
+                study=study, user=None, history=report["history"], findings=report["findings"],
+                impression=report["impression"], base_version=None,
+            )  # fmt: skip
+    return study
 
 
 @pytest.fixture

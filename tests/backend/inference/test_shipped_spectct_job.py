@@ -1,11 +1,12 @@
-"""The shipped SPECT/CT release, run as an AI job on the SPECT/CT phantom the viewer's end-to-end
-tests read (generator seed 7), through the archive's DICOM path and, as there, before any report
-is written: it must state lesions of both classes, or the viewer tests have no benign and
-metastatic mask to show.
+"""The shipped SPECT/CT release, run as an AI job on the SPECT/CT case of the viewer's end-to-end
+tests (the same phantom, archive and report as there), in this process and without a browser:
+it must state lesions of both classes, or the viewer tests have no benign and metastatic mask
+to show.
 
-Before: a retrained SPECT/CT release was judged on its npz arrays only; read back from DICOM
-(the SPECT resampled onto the CT grid by the archive's own code) it found no lesion on this
-case, and three browser tests failed on CI only.
+Before: the viewer tests read a case with metastases only and no report, and passed because
+the release shipped then called some false positives benign; a release that did better on the
+ground truth failed three browser tests on CI only. Now the case has lesions of both classes
+and its report, and a release that cannot tell them apart there fails here in seconds.
 """
 
 from __future__ import annotations
@@ -18,37 +19,32 @@ from django.conf import settings as django_settings
 from inference import services
 from inference.models import JobState, Lesion
 from inference.runner import inference_job_run
-from studies.models import Study
-from studies.services import instances_ingest
+from tests.e2e.test_viewer import (  # noqa: F401  (fixtures)
+    phantom_files,
+    phantom_root,
+    studies,
+    study_with_lesions,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 SHIPPED = Path(django_settings.MODEL_DIR) / "spectct"
 
 
-@pytest.fixture(scope="session")
-def viewer_spectct_phantom(tmp_path_factory) -> list[Path]:
-    from boneread_ml.data.manifest import generate
-
-    root = tmp_path_factory.mktemp("viewer-spectct")
-    generate("spectct", 1, 7, root)  # the case of tests/e2e/test_viewer.py
-    return sorted(p for p in root.rglob("*.dcm") if not p.name.startswith("SEG"))
-
-
 def test_the_shipped_spectct_release_states_both_classes_on_the_viewer_tests_case(
-    viewer_spectct_phantom,
+    studies,  # noqa: F811
+    phantom_root,  # noqa: F811
 ):
+    import json
+
     assert (SHIPPED / "config.json").is_file(), f"no shipped SPECT/CT release in {SHIPPED}"
+    manifest = json.loads((phantom_root / "spectct" / "manifest.json").read_text("utf-8"))
+    truth = {les["label"] for case in manifest["cases"] for les in case["lesions"]}
+    assert truth == {1, 2}, "the viewer tests' SPECT/CT case must have both classes"
     model_version, _ = services.model_version_register(path=SHIPPED, activate=True)
-    files = viewer_spectct_phantom
-    for start in range(0, len(files), 25):
-        results = instances_ingest(
-            files=[(p.name, p.read_bytes()) for p in files[start : start + 25]], source="import"
-        )
-        assert all(r.ok for r in results), [r.as_dict() for r in results if not r.ok]
-    (study,) = Study.objects.filter(kind="spectct")
+    study = study_with_lesions(phantom_root, "spectct")
     job, _ = services.inference_job_create(study=study, model_version_id=model_version.id)
-    assert job.report_version is None  # as in the viewer tests: images, no report yet
+    assert job.report_version is not None
 
     assert inference_job_run(job_id=str(job.id)) == "succeeded"
     job.refresh_from_db()

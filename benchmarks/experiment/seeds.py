@@ -188,7 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     for seed in args.seeds:
         for r in read_per_case(out / f"seed{seed}" / "per_case.csv"):
             rows.setdefault(r["model"], {}).setdefault(seed, []).append(r)
-    row_names = list(rows)
+    # a row some seeds lack (an earlier evaluation, reused, had another row set) is left out of
+    # the pooled table rather than compared on the seeds that have it
+    row_names = [name for name in rows if len(rows[name]) == len(args.seeds)]
+    if partial := [name for name in rows if name not in row_names]:
+        logging.getLogger(__name__).warning(
+            "rows left out, not evaluated for every seed: %s", ", ".join(partial)
+        )
     ref = names[0]
 
     def matrix(name: str, key: str) -> np.ndarray:

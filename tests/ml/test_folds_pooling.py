@@ -306,3 +306,30 @@ def test_rows_that_one_fold_lacks_can_be_left_out_by_naming_the_rows_to_pool(dat
     assert fp_rows == ["| ref", "| other"]  # the false-positive split pools the same rows
     with pytest.raises(SystemExit, match="--rows: no rows named elsewhere"):
         main([*_args(data_root), "--rows", "elsewhere"])
+
+
+def test_a_row_one_seeds_earlier_evaluation_has_and_the_others_lack_is_left_out(data_root, caplog):
+    """Seed 0 evaluated before with one more row ("old", e.g. a release since changed), seeds
+    1 evaluated without it: each fold's table and the pooled one leave it out and say so (the
+    per-fold pooling stopped with a bare StopIteration)."""
+    import logging
+
+    from folds import main
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            folder = data_root / f"fold{fold}" / f"seed{seed}"
+            _fold_seed(folder, cases, 0.5, 0.4)
+            if seed == 0:
+                csv = folder / "per_case.csv"
+                extra = [line.replace("other,", "old,", 1) for line in
+                         csv.read_text().splitlines() if line.startswith("other,")]  # fmt: skip
+                csv.write_text(csv.read_text() + "\n".join(extra) + "\n")
+    with caplog.at_level(logging.WARNING):
+        assert main([*_args(data_root), "--rows", "ref", "other"]) == 0
+    assert "rows left out, not evaluated for every seed: old" in caplog.text
+    record = json.loads((data_root / "pooled.json").read_text())
+    assert {s["model"] for s in record["summary"]} == {"ref", "other"}
+    fold0 = json.loads((data_root / "fold0" / "pooled.json").read_text())
+    assert {s["model"] for s in fold0["summary"]} == {"ref", "other"}

@@ -42,9 +42,10 @@ def phantom_files(phantom_root) -> list[Path]:
     return sorted(p for p in phantom_root.rglob("*.dcm") if not p.name.startswith("SEG"))
 
 
-def study_with_lesions(phantom_root: Path, kind: str):
+def study_with_lesions(phantom_root: Path, kind: str, *, with_report: bool = True):
     """The archived study of a generated case that has lesions in its ground truth, with the
-    case's report written (as a physician would before running the report-conditioned AI)."""
+    case's report written (as a physician would before running the report-conditioned AI)
+    unless ``with_report`` is false (a test that writes its own)."""
     import json
 
     import pydicom
@@ -59,7 +60,7 @@ def study_with_lesions(phantom_root: Path, kind: str):
     first = sorted((phantom_root / kind / case["dicom_dir"]).glob("*.dcm"))[0]
     uid = pydicom.dcmread(first, stop_before_pixels=True).StudyInstanceUID
     study = Study.objects.get(study_instance_uid=uid)
-    if not Report.objects.filter(study=study).exists():
+    if with_report and not Report.objects.filter(study=study).exists():
         report = case["report"]
         with override_settings(INFERENCE_AUTO_RUN=False):  # each test runs the AI itself
             report_save(

@@ -387,7 +387,7 @@ def test_live_status_and_a_new_ai_result_after_signing_is_announced(
     models_register_shipped()
     page = signed_in
     page.add_init_script("window.__BONEREAD_STATUS_POLL_MS = 1000")
-    study = study_with_lesions(phantom_root, "planar")
+    study = study_with_lesions(phantom_root, "planar", with_report=False)
     wang = get_user_model().objects.get(username="wang")
     # The report's first version queues the AI (auto-run); no worker runs yet. It names uptake
     # but no site: a report calling the scan normal makes the shipped planar model (3,600

@@ -273,6 +273,17 @@ def test_the_keyword_rule_source_is_passed_to_every_folds_evaluation(data_root, 
     assert all(argv[argv.index("--keyword-rule-from") + 1] == "mt_unet_no_text" for argv in passed)
 
 
+def _copy_rows(folder: Path, model: str, name: str) -> None:
+    """Append a copy of ``model``'s per-case rows under another row name (an extra evaluation)."""
+    csv = folder / "per_case.csv"
+    copies = [
+        line.replace(f"{model},", f"{name},", 1)
+        for line in csv.read_text().splitlines()
+        if line.startswith(f"{model},")
+    ]
+    csv.write_text(csv.read_text() + "\n".join(copies) + "\n")
+
+
 def test_rows_that_one_fold_lacks_can_be_left_out_by_naming_the_rows_to_pool(data_root, capsys):
     """A probe row evaluated on fold 0 only (fold 1's earlier evaluation had no probes) stops the
     pooling; --rows pools the named rows and the reference without it, and names unknown rows."""
@@ -284,13 +295,7 @@ def test_rows_that_one_fold_lacks_can_be_left_out_by_naming_the_rows_to_pool(dat
             folder = data_root / f"fold{fold}" / f"seed{seed}"
             _fold_seed(folder, cases, 0.5, 0.4)
             if fold == 0:
-                csv = folder / "per_case.csv"
-                probe = [
-                    line.replace("ref,", "ref [none],", 1)
-                    for line in csv.read_text().splitlines()
-                    if line.startswith("ref,")
-                ]
-                csv.write_text(csv.read_text() + "\n".join(probe) + "\n")
+                _copy_rows(folder, "ref", "ref [none]")
                 results = json.loads((folder / "results.json").read_text())
                 results["summaries"].append({**results["summaries"][0], "model": "ref [none]"})
                 (folder / "results.json").write_text(json.dumps(results))
@@ -322,10 +327,7 @@ def test_a_row_one_seeds_earlier_evaluation_has_and_the_others_lack_is_left_out(
             folder = data_root / f"fold{fold}" / f"seed{seed}"
             _fold_seed(folder, cases, 0.5, 0.4)
             if seed == 0:
-                csv = folder / "per_case.csv"
-                extra = [line.replace("other,", "old,", 1) for line in
-                         csv.read_text().splitlines() if line.startswith("other,")]  # fmt: skip
-                csv.write_text(csv.read_text() + "\n".join(extra) + "\n")
+                _copy_rows(folder, "other", "old")
     with caplog.at_level(logging.WARNING):
         assert main([*_args(data_root), "--rows", "ref", "other"]) == 0
     assert "rows left out, not evaluated for every seed: old" in caplog.text

@@ -146,6 +146,12 @@ class LoadedModel:
         return (self.config.get("postprocess") or {}).get("site_gate")
 
     @property
+    def flip_average(self) -> bool:
+        """Planar: average the softmax with that of the mirrored scan read with the report's
+        左 and 右 exchanged (the training's flip augmentation, at test time); off when absent."""
+        return bool((self.config.get("postprocess") or {}).get("flip_average"))
+
+    @property
     def lesion_floor(self) -> dict[str, Any] | None:
         """The lesion-probability floor (see :func:`apply_lesion_floor`), or None: off."""
         return (self.config.get("postprocess") or {}).get("lesion_floor")
@@ -291,6 +297,19 @@ def _run_2d(
     return _softmax(logits[..., :h, :w])
 
 
+def _mirrored_planar(
+    forward, x: np.ndarray, report_text: str, model: LoadedModel, maps, device
+) -> np.ndarray:
+    """The planar softmax (3, H, W) of the scan mirrored left-right, read with the report's
+    左 and 右 exchanged and its site maps mirrored, mirrored back onto the scan: the patient
+    seen as the training's flip augmentation shows it (``postprocess.flip_average``)."""
+    from boneread_ml.data.datasets import swap_sides
+
+    ids, mask = _tokenize(model, swap_sides(report_text or ""), device)
+    sites = None if maps is None else maps[None, ..., ::-1]
+    return _run_2d(forward, x[None, ..., ::-1], ids, mask, device, site_maps=sites)[0][..., ::-1]
+
+
 def report_site_maps(
     model: LoadedModel,
     report_text: str,
@@ -400,6 +419,8 @@ def predict(
         probs = _run_2d(
             forward, x[None], ids, mask, device, site_maps=None if maps is None else maps[None]
         )[0]
+        if model.flip_average:
+            probs = 0.5 * (probs + _mirrored_planar(forward, x, report_text, model, maps, device))
     elif spatial_dims == 3:
         t = torch.from_numpy(x[None]).to(device)
         probs = torch.softmax(network(t, ids, mask).float(), 1)[0].cpu().numpy()

@@ -267,3 +267,52 @@ def test_postprocess_hash_is_canonical_and_follows_every_setting():
     assert postprocess_sha256(a) != postprocess_sha256({"postprocess": {"lesion_threshold": 0.9}})
     changed = {"postprocess": {"lesion_threshold": 0.9, "site_rule": {"min_cover": 0.6}}}
     assert postprocess_sha256(a) != postprocess_sha256(changed)
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnxruntime"])
+def test_flip_average_reads_the_mirrored_scan_with_the_reports_sides_exchanged(
+    planar_release, tmp_path, runtime
+):
+    """postprocess.flip_average: the softmax is the mean of the scan's and of the mirrored
+    scan's (read with 左 and 右 exchanged), mirrored back; the lesions come from that mean."""
+    from boneread_ml.data.datasets import swap_sides
+    from boneread_ml.evaluation.calibrate import labels_at
+    from boneread_ml.models.release import update_release_config
+
+    if runtime == "onnxruntime":
+        pytest.importorskip("onnxruntime")
+    release, root = planar_release
+    images = np.load(root / "arrays/toy000.npz")["image"]
+    report = "左侧第5肋骨放射性浓聚，右侧髂骨放射性浓聚，考虑骨转移。"
+    plain = load_model(release, runtime=runtime)
+    base = predict(images, report, plain).probabilities
+    mirrored = predict(images[..., ::-1], swap_sides(report), plain).probabilities[..., ::-1]
+    # the two readings differ, so the mean below is not either one of them
+    assert np.abs(base - mirrored).max() > 1e-4
+    copy = tmp_path / "flip"
+    shutil.copytree(release, copy)
+    update_release_config(copy, postprocess={"flip_average": True})
+    averaged = predict(images, report, load_model(copy, runtime=runtime))
+    np.testing.assert_allclose(averaged.probabilities, 0.5 * (base + mirrored), atol=1e-6)
+    expected_labels = labels_at(averaged.probabilities, load_model(copy).lesion_threshold)
+    np.testing.assert_array_equal(averaged.label_map, expected_labels)
+    # with the sides left as they are, the mirrored reading is another one
+    unswapped = predict(images[..., ::-1], report, plain).probabilities[..., ::-1]
+    assert np.abs(averaged.probabilities - 0.5 * (base + unswapped)).max() > 1e-6
+
+
+@pytest.mark.parametrize(
+    ("task", "value", "message"),
+    [
+        ("planar", "yes", r"postprocess\.flip_average must be true or false, got 'yes'"),
+        ("planar", 1, r"postprocess\.flip_average must be true or false, got 1"),
+        ("spectct", True, r"postprocess\.flip_average is for planar scans.*'spectct'"),
+    ],
+)
+def test_a_flip_average_setting_predict_cannot_apply_stops_the_load(task, value, message):
+    from boneread_ml.models.release import check_postprocess
+
+    check_postprocess({"task": "planar", "postprocess": {"flip_average": True}})
+    check_postprocess({"task": "spectct", "postprocess": {"flip_average": False}})
+    with pytest.raises(CheckpointError, match=message):
+        check_postprocess({"task": task, "postprocess": {"flip_average": value}})

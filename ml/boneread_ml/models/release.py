@@ -206,8 +206,8 @@ def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
     """Check a release's ``postprocess`` section before anything runs with it.
 
     :func:`boneread_ml.predict.predict` applies what this section records (the lesion
-    threshold, the lesion-probability recalibration and floor, the report-site class rule and
-    gate). A value it cannot use must stop the load with the field named, not fail in the
+    threshold, the lesion-probability recalibration and floor, the flip average, the report-site
+    class rule and gate). A value it cannot use must stop the load with the field named, not fail in the
     middle of a job or, worse, run with a silently different meaning.
 
     Raises:
@@ -261,6 +261,16 @@ def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
         if not ((q := _finite(prob)) is not None and 0.0 <= q <= 1.0):
             raise CheckpointError(
                 f"{field}.min_probability must be a number in [0, 1], got {prob!r}"
+            )
+    flip = section.get("flip_average")
+    if flip is not None:
+        field = f"{where}: postprocess.flip_average"
+        if not isinstance(flip, bool):
+            raise CheckpointError(f"{field} must be true or false, got {flip!r}")
+        if flip and config.get("task") != "planar":
+            raise CheckpointError(
+                f"{field} is for planar scans (the mirrored scan with the report's sides "
+                f"exchanged); this release is {config.get('task')!r}"
             )
     for key, check in REPORT_SITE_SETTINGS.items():
         if section.get(key) is None:

@@ -316,3 +316,20 @@ def test_a_flip_average_setting_predict_cannot_apply_stops_the_load(task, value,
     check_postprocess({"task": "spectct", "postprocess": {"flip_average": False}})
     with pytest.raises(CheckpointError, match=message):
         check_postprocess({"task": task, "postprocess": {"flip_average": value}})
+
+
+def test_recalibrating_a_release_keeps_its_flip_average(planar_release, tmp_path):
+    """calibrate_release refits the threshold with the flip average in effect and keeps the
+    setting (it wrote the postprocess section without it: a probe then evaluated the plain
+    network at the threshold fitted for the averaged one)."""
+    from boneread_ml.data.manifest import load_manifest
+    from boneread_ml.evaluation.calibrate import calibrate_release
+    from boneread_ml.models.release import update_release_config
+
+    release, root = planar_release
+    copy = tmp_path / "flip"
+    shutil.copytree(release, copy)
+    update_release_config(copy, postprocess={"flip_average": True})
+    section = calibrate_release(copy, root, load_manifest(root)["cases"][:3])
+    assert section["flip_average"] is True
+    assert load_model(copy).flip_average

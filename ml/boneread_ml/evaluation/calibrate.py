@@ -337,9 +337,9 @@ def calibrate_release(
         ),
     }
     section["lesion_calibration"] = fit_lesion_calibration(outcomes)
-    from boneread_ml.models.release import REPORT_SITE_SETTINGS
+    from boneread_ml.models.release import RELEASE_SETTINGS
 
-    for key in REPORT_SITE_SETTINGS:  # settings of the release, not fitted here: kept
+    for key in RELEASE_SETTINGS:  # settings of the release, not fitted here: kept
         if (model.config.get("postprocess") or {}).get(key) is not None:
             section[key] = model.config["postprocess"][key]
     update_release_config(release, postprocess=section)

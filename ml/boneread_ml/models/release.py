@@ -200,6 +200,9 @@ def check_site_gate(gate: Any, field: str = "postprocess.site_gate") -> None:
 
 #: postprocess settings that read the report's site maps, and their shape checks
 REPORT_SITE_SETTINGS = {"site_rule": check_site_rule, "site_gate": check_site_gate}
+#: postprocess settings chosen for a release, not fitted by calibration: recalibrating keeps them
+#: (the threshold, recalibration and floor are refitted with them in effect)
+RELEASE_SETTINGS = ("flip_average", *REPORT_SITE_SETTINGS)
 
 
 def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:

@@ -188,10 +188,17 @@ def main(argv: list[str] | None = None) -> int:
         return np.array([[_value(r.get(key)) for r in rows[name][s]] for s in args.seeds])
 
     comparison = seeds.compare_rows(matrix, ref, list(rows), args.n_boot, args.data_seed)
+    compared = {(c["reference"], c["model"]) for c in comparison}
     for a, b in pairs:
         missing = [n for n in (a, b) if n not in rows]
         if missing:
             raise SystemExit(f"--pair {a}={b}: no rows named {', '.join(missing)}")
+        if a == b:
+            raise SystemExit(f"--pair {a}={b}: a row minus itself")
+        if (a, b) in compared:  # the reference's own difference, or a pair given twice
+            logger.info("--pair %s=%s: already compared", a, b)
+            continue
+        compared.add((a, b))
         comparison += seeds.compare_rows(matrix, a, [b], args.n_boot, args.data_seed)
     mixed = sum(r.get("mixed_classes") == "True" for r in rows[ref][args.seeds[0]])
     record = {

@@ -196,6 +196,22 @@ def test_a_pair_compares_two_other_rows_with_the_same_bootstrap(data_root, tmp_p
         main([*_args(data_root), "--pair", "other=absent"])
 
 
+def test_a_pair_already_compared_is_not_compared_again(data_root, tmp_path):
+    """--pair ref=other is the reference's own difference and --pair given twice the same
+    difference: each is in the table once (they were twice); a row minus itself is refused."""
+    from folds import main
+
+    earlier = _with_earlier_keyword_rows(data_root, tmp_path / "earlier", 0.25)
+    argv = [*_args(data_root), "--reuse", f"keyword={earlier}", "--pair", "ref=other"]
+    argv += ["--pair", "other=keyword", "--pair", "other=keyword"]
+    assert main(argv) == 0
+    record = json.loads((data_root / "pooled.json").read_text())
+    pairs = [(c["reference"], c["model"]) for c in record["comparison"]]
+    assert sorted(pairs) == [("other", "keyword"), ("ref", "keyword"), ("ref", "other")]
+    with pytest.raises(SystemExit, match="--pair other=other: a row minus itself"):
+        main([*_args(data_root), "--pair", "other=other"])
+
+
 def test_an_earlier_evaluation_without_a_named_model_is_refused_by_name(data_root, capsys):
     """A seed's results.json is reused; when it was written for other model names the run
     stopped with a bare StopIteration. Now the reused file and the missing name are named."""

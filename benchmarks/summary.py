@@ -338,9 +338,10 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
     ),
     "inference_faster_epyc": (
         "Model inference latency (CPU), a faster machine of the same kind",
-        "The same benchmark on a faster 2-core AMD EPYC (the MONAI UNet's forward 0.024 s planar "
-        "and 0.145 s SPECT/CT there, against 0.034 s and 0.271 s in the run above), with the "
-        "SPECT/CT weights shipped before 2026-12-05 (`checkpoint_sha256` c31d2a31..., same "
+        "The same benchmark on a 2-core AMD EPYC (the MONAI UNet's forward 0.024 s planar "
+        "and 0.145 s SPECT/CT there, against 0.025 s and 0.179 s in the run above, on a Xeon, "
+        "and 0.034 s and 0.271 s on a slower EPYC: commit c56c9da's `inference.json`), with "
+        "the SPECT/CT weights shipped before 2026-12-05 (`checkpoint_sha256` c31d2a31..., same "
         "architecture, 7 lesions stated on the same case); kept to show how much the figures "
         "move with the machine.",
         "python benchmarks/inference.py --threads 2 --repeats 9 (as of 2026-12-04 03:47 UTC)",

@@ -198,7 +198,7 @@ def test_a_pair_compares_two_other_rows_with_the_same_bootstrap(data_root, tmp_p
 
 def test_a_pair_already_compared_is_not_compared_again(data_root, tmp_path):
     """--pair ref=other is the reference's own difference and --pair given twice the same
-    difference: each is in the table once (they were twice); a row minus itself is refused."""
+    difference: each is in the table once (they were twice)."""
     from folds import main
 
     earlier = _with_earlier_keyword_rows(data_root, tmp_path / "earlier", 0.25)
@@ -208,8 +208,19 @@ def test_a_pair_already_compared_is_not_compared_again(data_root, tmp_path):
     record = json.loads((data_root / "pooled.json").read_text())
     pairs = [(c["reference"], c["model"]) for c in record["comparison"]]
     assert sorted(pairs) == [("other", "keyword"), ("ref", "keyword"), ("ref", "other")]
+
+
+def test_a_row_minus_itself_is_refused_before_any_fold_is_evaluated(data_root, monkeypatch):
+    """--pair A=A was refused only after every fold had been evaluated (minutes of training
+    evaluation each); now before the first."""
+    import folds
+    import seeds
+
+    evaluated = []
+    monkeypatch.setattr(seeds, "main", lambda argv: evaluated.append(argv) or 0)
     with pytest.raises(SystemExit, match="--pair other=other: a row minus itself"):
-        main([*_args(data_root), "--pair", "other=other"])
+        folds.main([*_args(data_root), "--pair", "other=other"])
+    assert evaluated == []
 
 
 def test_an_earlier_evaluation_without_a_named_model_is_refused_by_name(data_root, capsys):

@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 SHIPPED = Path(django_settings.MODEL_DIR) / "spectct"
 
 
-def test_the_shipped_spectct_release_states_both_classes_on_the_viewer_tests_case(
+def test_the_shipped_spectct_release_finds_a_true_lesion_of_each_class_on_the_viewer_case(
     studies,  # noqa: F811
     phantom_root,  # noqa: F811
 ):

@@ -55,6 +55,25 @@ def test_ece_with_ci_and_reliability_by_hand(cal):
     assert table[1]["fraction_right"] == pytest.approx(0.5)
 
 
+def test_ece_a_perfectly_calibrated_model_would_show_by_hand():
+    """Binning noise: 20 lesions stated at 0.25 and right with that probability have an expected
+    ECE of E|k/20 - 0.25| (k binomial), not 0; the band shrinks with more lesions, and a clearly
+    overconfident set lies far above its 95th percentile."""
+    from math import comb
+
+    from boneread_ml.evaluation.metrics import ece_if_calibrated, expected_calibration_error
+
+    exact = sum(comb(20, k) * 0.25**k * 0.75 ** (20 - k) * abs(k / 20 - 0.25) for k in range(21))
+    band = ece_if_calibrated(np.full(20, 0.25), draws=4000)
+    assert band["mean"] == pytest.approx(exact, abs=0.01)
+    assert band["p95"] > band["mean"]
+    assert ece_if_calibrated(np.full(2000, 0.25))["mean"] < band["mean"] / 4
+    stated = np.full(200, 0.95)
+    right = np.arange(200) % 2 == 0
+    assert expected_calibration_error(stated, right) > 10 * ece_if_calibrated(stated)["p95"]
+    assert np.isnan(ece_if_calibrated(np.array([]))["mean"])
+
+
 def test_stated_probability_applies_a_calibration_or_keeps_the_raw_one(cal):
     lesions = [[(0.99, 30, True), (0.999, 5, False)]]
     assert cal.stated(lesions, None) == [[(0.99, True), (0.999, False)]]
@@ -137,7 +156,7 @@ def test_a_release_may_name_either_feature_set_and_nothing_else():
 
 @pytest.mark.slow
 def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_weights(
-    tmp_path, cal
+    tmp_path, cal, monkeypatch
 ):
     release = tmp_path / "planar"
     shutil.copytree(REPO / "ml" / "checkpoints" / "planar", release)
@@ -170,3 +189,19 @@ def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_we
     assert np.isfinite(run["rows"]["held_out"]["evaluation"]["ece"])
     assert "lesion_floor" not in config["postprocess"]
     assert any(r["bin"][1] <= 0.9 and r["lesions"] for r in run["rows"]["current"]["reliability"])
+    band = run["rows"]["held_out"]["evaluation"]["ece_if_calibrated"]
+    assert 0 < band["mean"] <= band["p95"]
+    # the predicted lesions are kept: a refit with other features predicts nothing again
+    kept = sorted((tmp_path / "data").glob("*/lesions-*.json"))
+    assert len(kept) == 2, kept
+
+    def no_prediction(*args, **kwargs):
+        raise AssertionError("predicted again")
+
+    monkeypatch.setattr(cal, "lesions_of", no_prediction)
+    refit = tmp_path / "refit.json"
+    argv[argv.index(str(out))] = str(refit)
+    assert cal.main([*argv, "--features", "linear"]) == 0
+    again = json.loads(refit.read_text("utf-8"))
+    assert again["rows"]["raw"]["evaluation"]["ece"] == run["rows"]["raw"]["evaluation"]["ece"]
+    assert again["rows"]["held_out"]["feature_set"] == "linear"

@@ -25,7 +25,8 @@ a third, separate evaluation set:
   0.04 for 500 lesions), so a measured ECE is read against it.
 
 The predicted lesions of each set are kept beside it (``lesions-<sha>.json``, for these weights,
-lesion threshold and cases), so a refit with other ``--features`` does not predict again.
+post-processing but the recalibration and floor, and cases), so a refit with other
+``--features`` does not predict again.
 
 ``--write-release`` records the refitted recalibration in the release's ``config.json`` (the
 weights and their sha256 are untouched), with the calibration set it came from. A lesion floor
@@ -96,13 +97,18 @@ def data_set(kind: str, cases: int, seed: int, root: Path) -> tuple[Path, list[d
 def lesions_cached(
     model, root: Path, cases: list[dict], config: dict
 ) -> list[list[tuple[float, int, bool]]]:
-    """:func:`lesions_of`, kept beside the data set for these weights, lesion threshold and cases
+    """:func:`lesions_of`, kept beside the data set for these weights, post-processing and cases
     (a refit with other ``--features`` then skips the predictions; the recalibration and a
-    floor do not change what is kept: raw probabilities of every stated lesion)."""
-    threshold = (config.get("postprocess") or {}).get("lesion_threshold")
+    floor do not change what is kept: raw probabilities of every stated lesion; the lesion
+    threshold and the report-site rule do)."""
+    post = {
+        k: v
+        for k, v in (config.get("postprocess") or {}).items()
+        if k not in ("lesion_calibration", "lesion_floor")
+    }
     key = {
         "weights_sha256": config.get("weights_sha256"),
-        "lesion_threshold": threshold,
+        "postprocess": post,
         "cases": [c["case_id"] for c in cases],
     }
     path = root / f"lesions-{str(key['weights_sha256'])[:12]}.json"

@@ -205,3 +205,11 @@ def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_we
     again = json.loads(refit.read_text("utf-8"))
     assert again["rows"]["raw"]["evaluation"]["ece"] == run["rows"]["raw"]["evaluation"]["ece"]
     assert again["rows"]["held_out"]["feature_set"] == "linear"
+    # another report-site rule states other lesions: predicted again, not reused (the kept
+    # lesions were once keyed by the weights and the lesion threshold only)
+    config = json.loads((release / "config.json").read_text("utf-8"))
+    assert config["postprocess"]["site_rule"] == {"min_cover": 0.5}
+    config["postprocess"]["site_rule"] = {"min_cover": 0.9}
+    (release / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(AssertionError, match="predicted again"):
+        cal.main(argv)

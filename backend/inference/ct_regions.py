@@ -3,18 +3,18 @@
 The model's lesion table names a SPECT/CT lesion's bone and level from the CT
 (``boneread_ml.ct_regions``: "第3腰椎", "左侧第7肋", "右侧髂骨") on the volume the
 archive reader builds: slices superior first, and, for the standard axial CT it
-assumes, columns running to the patient's left and rows to the back. This module
-checks that assumption against the CT's ImageOrientationPatient: columns running
-to the patient's right swap 左侧 and 右侧; rows that do not run to the back (a
-prone or unusual reconstruction) leave the lesions without a region rather than
-with a wrong one.
+assumes and was trained on, columns running to the patient's left and rows to the
+back. This module checks that assumption against the CT's ImageOrientationPatient:
+a CT whose columns run to the patient's right is mirrored into the standard frame
+before the model reads it and its result mirrored back (the same patient gives the
+same lesions, classes and names however the CT was stored); rows that do not run to
+the back (a prone or unusual reconstruction) leave the lesions without a region and
+the report's sites unplaced rather than wrong.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-SWAP_SIDES = {"左侧": "右侧", "右侧": "左侧"}
 
 
 def ct_frame(model_input) -> str:
@@ -37,34 +37,42 @@ def ct_frame(model_input) -> str:
     return "mirrored" if row_dir[0] < 0 else "standard"
 
 
-def frame_report(report_text: str, model_input) -> tuple[str, bool]:
-    """The report as the model must read it on this CT, and whether its sites can be placed.
+def to_standard(model_input) -> tuple[np.ndarray, bool]:
+    """The images as the model reads them, and whether the report's sites can be placed on them.
 
-    A model that reads where the report puts each finding on the CT (SPECT/CT site maps)
-    names bones in the reading's frame: on a mirrored CT the report's 左 and 右 are exchanged
-    (the image and the report then agree, as in the flip augmentation the model was trained
-    with, and :func:`orient_regions` turns the lesion names back); on a CT whose orientation
-    the reading cannot use, no site is placed (``False``) rather than a wrong one.
+    The model was trained, and its CT reading names bones, on the standard axial frame. A CT
+    whose columns run to the patient's right is mirrored into it (its SPECT, resampled onto the
+    CT grid, with it), so the same patient gives the same prediction however the CT was stored;
+    :func:`from_standard` puts the result back on the stored columns. The report is read as
+    written. On a CT whose rows do not run to the back no site is placed (``False``) rather than
+    a wrong one.
     """
     frame = ct_frame(model_input)
     if frame == "mirrored":
-        from boneread_ml.data.datasets import swap_sides
-
-        return swap_sides(report_text), True
-    return report_text, frame == "standard"
+        return np.ascontiguousarray(model_input.images[..., ::-1]), True
+    return model_input.images, frame == "standard"
 
 
-def orient_regions(lesions: list[dict], model_input) -> None:
-    """Make SPECT/CT lesion regions follow the stored CT's orientation (in place)."""
-    if model_input.task != "spectct" or not lesions:
+def from_standard(prediction, model_input) -> None:
+    """Put a prediction made on :func:`to_standard`'s images back on the stored CT (in place).
+
+    Mirrored CT: the label, instance and probability maps are mirrored back and each lesion's
+    centroid and bbox given in the stored columns (its region, read in the standard frame,
+    already names the patient's side). A CT whose rows do not run to the back: no region.
+    """
+    if model_input.task != "spectct":
         return
     frame = ct_frame(model_input)
     if frame == "unknown":
-        for lesion in lesions:
+        for lesion in prediction.lesions:
             lesion["region"] = None
+    if frame != "mirrored":
         return
-    if frame == "mirrored":
-        for lesion in lesions:
-            region = lesion.get("region")
-            if region and region[:2] in SWAP_SIDES:
-                lesion["region"] = SWAP_SIDES[region[:2]] + region[2:]
+    for name in ("label_map", "instance_map", "probabilities"):
+        setattr(prediction, name, np.ascontiguousarray(getattr(prediction, name)[..., ::-1]))
+    width = int(prediction.label_map.shape[-1])
+    for lesion in prediction.lesions:
+        z, y, x = lesion["centroid"]
+        lesion["centroid"] = [z, y, width - 1 - x]
+        z0, y0, x0, z1, y1, x1 = lesion["bbox"]
+        lesion["bbox"] = [z0, y0, width - x1, z1, y1, width - x0]

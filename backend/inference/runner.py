@@ -291,14 +291,14 @@ def _run_stages(job: InferenceJob, token: uuid.UUID, timings: dict[str, float]) 
         )
     _test_pause(job.id)
     _check(job.id, token, stage="predicting", progress=0.3)
-    from inference.ct_regions import frame_report
+    from inference.ct_regions import from_standard, to_standard
 
-    # on a mirrored CT the report's sides follow the image (the lesion names are turned back)
-    report_text, ct_sites = frame_report(job_conditioning_text(job), model_input)
+    # a CT stored with its columns to the patient's right is read in the standard frame
+    images, ct_sites = to_standard(model_input)
     with _timed(timings, "predict"):
         try:
             prediction = predict(
-                model_input.images, report_text, model, spacing_mm=model_input.spacing_mm,
+                images, job_conditioning_text(job), model, spacing_mm=model_input.spacing_mm,
                 ct_sites=ct_sites,
             )  # fmt: skip
         except ValueError as exc:  # predict() refuses input it cannot segment
@@ -309,11 +309,8 @@ def _run_stages(job: InferenceJob, token: uuid.UUID, timings: dict[str, float]) 
                 "result was stored; an admin can see the details.",
                 detail=f"{exc}\n{traceback.format_exc()}",
             ) from exc
+        from_standard(prediction, model_input)  # back on the stored CT's columns
     _check(job.id, token, stage="writing_results", progress=0.8)
-    with _timed(timings, "regions"):
-        from inference.ct_regions import orient_regions
-
-        orient_regions(prediction.lesions, model_input)
     with _timed(timings, "write_results"):
         frames = labelmap_frames(model_input.task, prediction.label_map)
         from inference.results import labelmap_store, seg_build

@@ -1,4 +1,5 @@
-"""SPECT/CT lesion regions follow the stored CT's orientation (the model assumes the standard one)."""
+"""SPECT/CT: the model reads a CT in the standard frame it was trained on, whatever the stored
+CT's orientation, and its result is put back on the stored CT."""
 
 from __future__ import annotations
 
@@ -6,67 +7,84 @@ import numpy as np
 import pytest
 from pydicom.dataset import Dataset
 
-from inference.ct_regions import frame_report, orient_regions
+from boneread_ml.predict import Prediction
+from inference.ct_regions import from_standard, to_standard
 from inference.imaging import ModelInput
 from inference.regions import region_code
 
 NAMES = ["第3腰椎", "左侧第7肋", "右侧髂骨", "胸骨", "左侧肋骨"]
+STANDARD, MIRRORED = [1, 0, 0, 0, 1, 0], [-1, 0, 0, 0, 1, 0]
+UNUSABLE = [[1, 0, 0, 0, -1, 0], [0, 1, 0, 1, 0, 0]]  # rows not running to the back
 
 
 def _input(orientation, task="spectct") -> ModelInput:
     ds = Dataset()
     ds.ImageOrientationPatient = [float(v) for v in orientation]
-    return ModelInput(task, np.zeros((2, 2, 4, 4), np.float32), (3.0, 3.9, 3.9), [], [([ds], [0])])
+    images = np.arange(2 * 2 * 3 * 4, dtype=np.float32).reshape(2, 2, 3, 4)
+    return ModelInput(task, images, (3.0, 3.9, 3.9), [], [([ds], [0])])
 
 
-def _regions(orientation, task="spectct"):
-    lesions = [{"region": name} for name in NAMES]
-    orient_regions(lesions, _input(orientation, task))
-    return [lesion["region"] for lesion in lesions]
+def _prediction() -> Prediction:
+    """One lesion over columns 0-1 of a (2, 3, 4) volume (the patient's right on a standard CT)."""
+    label = np.zeros((2, 3, 4), np.uint8)
+    label[1, 1:3, 0:2] = 2
+    probs = np.stack([1.0 - label / 2, label / 4, label / 4]).astype(np.float32)
+    lesion = {"id": 1, "label": 2, "centroid": [1.0, 1.5, 0.5], "bbox": [1, 1, 0, 2, 3, 2],
+              "region": NAMES[2]}  # fmt: skip
+    return Prediction(label, probs, [dict(lesion)], label.astype(np.uint16))
 
 
-def test_standard_axial_ct_keeps_the_models_names():
-    assert _regions([1, 0, 0, 0, 1, 0]) == NAMES
+def test_a_standard_ct_is_read_as_stored_and_its_result_kept():
+    model_input = _input(STANDARD)
+    images, sites = to_standard(model_input)
+    assert sites and images is model_input.images
+    prediction = _prediction()
+    from_standard(prediction, model_input)
+    assert prediction.lesions == _prediction().lesions
+    assert np.array_equal(prediction.label_map, _prediction().label_map)
 
 
-def test_columns_running_to_the_patients_right_swap_the_sides():
-    assert _regions([-1, 0, 0, 0, 1, 0]) == ["第3腰椎", "右侧第7肋", "左侧髂骨", "胸骨", "右侧肋骨"]
+def test_a_mirrored_ct_is_read_in_the_standard_frame_and_its_result_mirrored_back():
+    """Before: the model read the mirrored volume with the report's sides exchanged and the
+    lesion names were swapped afterwards, so the same patient stored the other way gave other
+    probabilities (and, at a lesion floor, other lesions)."""
+    model_input = _input(MIRRORED)
+    images, sites = to_standard(model_input)
+    assert sites and np.array_equal(images, model_input.images[..., ::-1])
+    assert images.flags["C_CONTIGUOUS"]
+    prediction = _prediction()  # as the model states it in the standard frame
+    from_standard(prediction, model_input)
+    assert np.array_equal(prediction.label_map, _prediction().label_map[..., ::-1])
+    assert np.array_equal(prediction.instance_map, _prediction().instance_map[..., ::-1])
+    assert np.array_equal(prediction.probabilities, _prediction().probabilities[..., ::-1])
+    (lesion,) = prediction.lesions
+    # stored columns 2-3; the region, read in the standard frame, already names the patient's side
+    assert lesion["centroid"] == [1.0, 1.5, 2.5]
+    assert lesion["bbox"] == [1, 1, 2, 2, 3, 4]
+    assert lesion["region"] == "右侧髂骨"
+    zs, ys, xs = np.nonzero(prediction.label_map)
+    assert [xs.min(), xs.max() + 1] == lesion["bbox"][2::3]
+    assert xs.mean() == pytest.approx(lesion["centroid"][2])
 
 
-@pytest.mark.parametrize("orientation", [[1, 0, 0, 0, -1, 0], [0, 1, 0, 1, 0, 0]])
-def test_rows_not_running_to_the_back_give_no_region_rather_than_a_wrong_one(orientation):
-    assert _regions(orientation) == [None] * len(NAMES)
+@pytest.mark.parametrize("orientation", UNUSABLE)
+def test_a_ct_the_reading_cannot_use_places_no_site_and_names_no_region(orientation):
+    model_input = _input(orientation)
+    images, sites = to_standard(model_input)
+    assert not sites and images is model_input.images
+    prediction = _prediction()
+    from_standard(prediction, model_input)
+    assert [lesion["region"] for lesion in prediction.lesions] == [None]
+    assert np.array_equal(prediction.label_map, _prediction().label_map)
 
 
-REPORT = "检查所见：左侧第7肋见点状浓聚，考虑骨折。右侧髂骨见放射性浓聚，考虑骨转移。"
-
-
-def test_a_standard_ct_reads_the_report_as_written():
-    assert frame_report(REPORT, _input([1, 0, 0, 0, 1, 0])) == (REPORT, True)
-
-
-def test_a_mirrored_ct_reads_the_report_with_its_sides_exchanged():
-    """The CT reading's left is the patient's right there: the report's 左侧第7肋 lies on the
-    bone the reading calls 右侧第7肋, so the site maps must be painted from the swapped report
-    (and orient_regions turns the lesions' names back)."""
-    text, sites = frame_report(REPORT, _input([-1, 0, 0, 0, 1, 0]))
-    assert (
-        sites
-        and text == "检查所见：右侧第7肋见点状浓聚，考虑骨折。左侧髂骨见放射性浓聚，考虑骨转移。"
-    )
-
-
-@pytest.mark.parametrize("orientation", [[1, 0, 0, 0, -1, 0], [0, 1, 0, 1, 0, 0]])
-def test_a_ct_the_reading_cannot_use_places_no_site(orientation):
-    assert frame_report(REPORT, _input(orientation)) == (REPORT, False)
-
-
-def test_planar_reports_are_read_as_written():
-    assert frame_report(REPORT, _input([-1, 0, 0, 0, 1, 0], task="planar")) == (REPORT, True)
-
-
-def test_planar_lesions_are_left_alone():
-    assert _regions([-1, 0, 0, 0, 1, 0], task="planar") == NAMES
+def test_planar_images_and_lesions_are_left_alone():
+    model_input = _input(MIRRORED, task="planar")
+    images, sites = to_standard(model_input)
+    assert sites and images is model_input.images
+    prediction = _prediction()
+    from_standard(prediction, model_input)
+    assert prediction.lesions == _prediction().lesions
 
 
 def test_every_name_the_ct_labeller_gives_has_a_region_code():

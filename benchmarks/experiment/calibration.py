@@ -31,8 +31,10 @@ post-processing but the recalibration and floor, and cases), so a refit with oth
 ``--write-release`` records the refitted recalibration in the release's ``config.json`` (the
 weights and their sha256 are untouched), with the calibration set it came from. A lesion floor
 the release had (``postprocess.lesion_floor``, chosen on the old calibration's probabilities) is
-removed, with a warning: refit it with ``boneread-ml floor``. The fit and the measurement always
-see every lesion the network states (no floor).
+removed, with a warning: refit it with ``boneread-ml floor``. The fit and the raw, current and
+held-out rows always see every lesion the network states (no floor); a release with a floor adds
+the row ``shown``: its current recalibration measured on the lesions its floor keeps, the ones a
+reader is shown.
 
 Run (the numbers in docs/results/calibration/ come from it)::
 
@@ -206,6 +208,14 @@ def stated(lesions, calibration) -> list[list[tuple[float, bool]]]:
     ]
 
 
+def shown(per_case: list[list[tuple[float, bool]]], floor: float | None):
+    """The lesions the lesion list keeps under a floor on the stated probability (None: all),
+    as ``apply_lesion_floor`` does: stated below the floor is dropped."""
+    if floor is None:
+        return per_case
+    return [[(q, r) for q, r in case if q >= floor] for case in per_case]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", choices=("planar", "spectct"), required=True)
@@ -256,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     ev = lesions_cached(model, ev_root, ev_cases, config)
 
     current = (config.get("postprocess") or {}).get("lesion_calibration")
+    floor = ((config.get("postprocess") or {}).get("lesion_floor") or {}).get("min_probability")
     chosen, cv_scores = args.features, None
     if args.features == "cv":
         try:
@@ -281,11 +292,14 @@ def main(argv: list[str] | None = None) -> int:
             "feature_sets_cv": cv_scores,
         },
     }
+    if floor is not None:
+        # what a reader is shown: the release as it stands, its floor dropping the low ones
+        rows["shown"] = {**rows["current"], "floor": float(floor)}
     for row in rows.values():
-        probs = stated(ev, row["calibration"])
+        probs = shown(stated(ev, row["calibration"]), row.get("floor"))
         row["evaluation"] = with_ci(probs)
         row["reliability"] = reliability(probs)
-        row["calibration_set"] = scores(stated(cal, row["calibration"]))
+        row["calibration_set"] = scores(shown(stated(cal, row["calibration"]), row.get("floor")))
 
     record = {
         "benchmark": "lesion calibration",

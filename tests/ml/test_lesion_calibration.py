@@ -38,6 +38,16 @@ def test_shipped_release_carries_the_held_out_calibration_of_the_committed_run(k
     assert run["calibration_set"]["data_seed"] != 0
     assert run["evaluation_set"]["data_seed"] not in (0, run["calibration_set"]["data_seed"])
     assert run["weights_sha256"] == config["weights_sha256"]
+    # the lesions a reader is shown: measured under the release's floor where it has one
+    # (SPECT/CT since 2026-12-05; the planar release lists every lesion)
+    floor = config["postprocess"].get("lesion_floor")
+    assert (floor is not None) == (kind == "spectct")
+    if floor is not None:
+        assert run["rows"]["shown"]["floor"] == floor["min_probability"]
+        shown, every = (run["rows"][r]["evaluation"]["lesions"] for r in ("shown", "current"))
+        assert 0 < shown < every
+    else:
+        assert "shown" not in run["rows"]
 
 
 def test_ece_with_ci_and_reliability_by_hand(cal):
@@ -72,6 +82,13 @@ def test_ece_a_perfectly_calibrated_model_would_show_by_hand():
     right = np.arange(200) % 2 == 0
     assert expected_calibration_error(stated, right) > 10 * ece_if_calibrated(stated)["p95"]
     assert np.isnan(ece_if_calibrated(np.array([]))["mean"])
+
+
+def test_shown_lesions_are_those_the_floor_keeps(cal):
+    per_case = [[(0.2, False), (0.6, True)], [(0.59, True)], []]
+    assert cal.shown(per_case, None) is per_case
+    assert cal.shown(per_case, 0.6) == [[(0.6, True)], [], []]  # below is dropped, at is kept
+    assert cal.with_ci(cal.shown(per_case, 0.6))["ece"] == pytest.approx(0.4)
 
 
 def test_stated_probability_applies_a_calibration_or_keeps_the_raw_one(cal):
@@ -164,7 +181,7 @@ def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_we
     # a floor fitted on the old calibration: it must neither hide lesions from the fit nor
     # survive it (it would cut the new probabilities at another point)
     config = json.loads((release / "config.json").read_text("utf-8"))
-    config["postprocess"]["lesion_floor"] = {"min_probability": 0.99}
+    config["postprocess"]["lesion_floor"] = {"min_probability": 0.3}
     (release / "config.json").write_text(json.dumps(config), encoding="utf-8")
     out = tmp_path / "planar.json"
     argv = ["--kind", "planar", "--release", str(release), "--calibration-cases", "6",
@@ -172,9 +189,18 @@ def test_calibration_run_records_a_fit_in_a_release_copy_without_touching_its_we
             "--threads", "1", "--write-release"]  # fmt: skip
     assert cal.main(argv) == 0
     run = json.loads(out.read_text("utf-8"))
-    assert set(run["rows"]) == {"raw", "current", "held_out"}
+    assert set(run["rows"]) == {"raw", "current", "held_out", "shown"}
     lesions = run["rows"]["raw"]["evaluation"]["lesions"]
     assert lesions == run["rows"]["held_out"]["evaluation"]["lesions"] > 0
+    # the lesions a reader is shown: the release's own recalibration, its floor applied
+    shown_row = run["rows"]["shown"]
+    assert shown_row["floor"] == 0.3
+    assert shown_row["calibration"] == run["rows"]["current"]["calibration"]
+    (kept_ev,) = (tmp_path / "data").glob("planar-s2/lesions-*.json")
+    ev = [[tuple(les) for les in case] for case in json.loads(kept_ev.read_text())["lesions"]]
+    stated_now = cal.stated(ev, shown_row["calibration"])
+    above = sum(q >= 0.3 for case in stated_now for q, _ in case)
+    assert shown_row["evaluation"]["lesions"] == above
     config = json.loads((release / "config.json").read_text("utf-8"))
     written = config["postprocess"]["lesion_calibration"]
     assert run["rows"]["held_out"]["calibration"] is not None  # right and wrong lesions both

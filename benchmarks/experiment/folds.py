@@ -140,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", nargs="+", default=None, metavar="NAME",
                         help="pool only these rows (default: every row found), e.g. to leave "
                              "out probe rows that one fold's earlier evaluation does not have")  # fmt: skip
+    parser.add_argument("--pool-only", action="store_true",
+                        help="evaluate nothing: refuse, naming them, when a fold and seed has no "
+                             "evaluation under --out (an evaluation takes minutes of CPU; a "
+                             "mistyped --out evaluated every fold again)")  # fmt: skip
     args = parser.parse_args(argv)
     reuse = dict(r.split("=", 1) for r in args.reuse if "=" in r)
     if len(reuse) != len(args.reuse):
@@ -160,6 +164,18 @@ def main(argv: list[str] | None = None) -> int:
     ref = args.reference or names[0]
     if ref not in names and ref not in reuse:
         parser.error(f"--reference {ref}: neither a --model nor a --reuse row")
+    if args.pool_only:
+        missing = [
+            str(out / f"fold{fold}" / f"seed{seed}" / "results.json")
+            for fold in args.folds
+            for seed in args.seeds
+            if not (out / f"fold{fold}" / f"seed{seed}" / "results.json").exists()
+        ]
+        if missing:
+            raise SystemExit(
+                f"--pool-only: no evaluation at {', '.join(missing)}; is --out the folder that "
+                "holds the evaluations? Without --pool-only they are evaluated (minutes each)"
+            )
     for fold in args.folds:
         per_fold = [m.replace("{fold}", str(fold)) for m in args.model]
         seeds.main(

@@ -362,3 +362,35 @@ def test_a_row_one_seeds_earlier_evaluation_has_and_the_others_lack_is_left_out(
     assert {s["model"] for s in record["summary"]} == {"ref", "other"}
     fold0 = json.loads((data_root / "fold0" / "pooled.json").read_text())
     assert {s["model"] for s in fold0["summary"]} == {"ref", "other"}
+
+
+def test_pool_only_names_the_missing_evaluations_and_evaluates_nothing(data_root, monkeypatch):
+    """A mistyped --out made folds.py evaluate every fold and seed again (10 minutes on the
+    last run); --pool-only refuses instead and names what is missing."""
+    import folds
+    import seeds
+
+    _fold_seed(data_root / "fold0" / "seed0", ["c0", "c2", "c4", "c6"], 0.5, 0.4)
+    evaluated = []
+    monkeypatch.setattr(seeds, "main", lambda argv: evaluated.append(argv) or 0)
+    with pytest.raises(SystemExit) as stop:
+        folds.main([*_args(data_root), "--pool-only"])
+    message = str(stop.value)
+    assert message.startswith("--pool-only: no evaluation at ")
+    for fold, seed in ((0, 1), (1, 0), (1, 1)):
+        assert str(data_root / f"fold{fold}" / f"seed{seed}" / "results.json") in message
+    assert str(data_root / "fold0" / "seed0") not in message
+    assert evaluated == []
+
+
+def test_pool_only_pools_what_was_evaluated(data_root):
+    from folds import main
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
+    assert main([*_args(data_root), "--pool-only"]) == 0
+    pooled = json.loads((data_root / "pooled.json").read_text())
+    (other,) = pooled["comparison"]
+    assert other["mean_class_dice"]["difference"] == pytest.approx(0.1)

@@ -144,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="evaluate nothing: refuse, naming them, when a fold and seed has no "
                              "evaluation under --out (an evaluation takes minutes of CPU; a "
                              "mistyped --out evaluated every fold again)")  # fmt: skip
+    parser.add_argument("--pooled", default=None, metavar="FILE",
+                        help="where the pooled table goes (default: OUT/pooled.json), e.g. a "
+                             "second pooling of other rows or seeds of the same evaluations")  # fmt: skip
     args = parser.parse_args(argv)
     reuse = dict(r.split("=", 1) for r in args.reuse if "=" in r)
     if len(reuse) != len(args.reuse):
@@ -233,9 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         "comparison": comparison,
         "synthetic": True,
     }
-    (out / "pooled.json").write_text(
-        json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"
-    )
+    pooled = Path(args.pooled) if args.pooled else out / "pooled.json"
+    pooled.parent.mkdir(parents=True, exist_ok=True)
+    pooled.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    logger.info("pooled table: %s", pooled)
     for entry in summary:
         logger.info("%-36s Dice %.3f met %.3f mixed-acc %.3f (described %.3f) acc %.3f sens %.3f FP %.2f",
                     entry["model"], entry["mean_class_dice"], entry["metastatic_dice"],

@@ -394,3 +394,24 @@ def test_pool_only_pools_what_was_evaluated(data_root):
     pooled = json.loads((data_root / "pooled.json").read_text())
     (other,) = pooled["comparison"]
     assert other["mean_class_dice"]["difference"] == pytest.approx(0.1)
+
+
+def test_a_second_pooling_goes_where_pooled_says_and_leaves_the_first(data_root, tmp_path):
+    """Pooling the same evaluations again (other seeds or rows) overwrote OUT/pooled.json."""
+    from folds import main
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5 + seed / 10, 0.4)
+    assert main(_args(data_root)) == 0
+    first = (data_root / "pooled.json").read_text()
+    second = tmp_path / "second" / "seed1.json"
+    argv = _args(data_root)
+    argv[argv.index("--seeds") + 1 : argv.index("--seeds") + 3] = ["1"]
+    assert main([*argv, "--pooled", str(second)]) == 0
+    assert (data_root / "pooled.json").read_text() == first
+    record = json.loads(second.read_text())
+    assert record["seeds"] == [1]
+    (other,) = record["comparison"]
+    assert other["mean_class_dice"]["difference"] == pytest.approx(0.2)

@@ -21,6 +21,10 @@ SUMMARY_COLUMNS = (
     ("all-case Dice", "case_dice", 3),
     ("1-px tolerant", "mean_class_dice_tol1", 3),
     ("metastatic Dice", "metastatic_dice", 3),
+    # lesion against background, classes ignored; each row's mean over the volumes where it has
+    # a value (NaN where neither truth nor prediction has a lesion), so two rows' means may
+    # cover different volumes: the comparison table's difference is paired on the common ones
+    ("class-agnostic lesion Dice", "lesion_dice", 3),
     ("detection sens.", "lesion_detection_sensitivity", 2),
     ("FP / case", "false_positives_per_case", 2),
     ("class acc.", "lesion_class_accuracy", 2),
@@ -32,6 +36,7 @@ COMPARISON_COLUMNS = (
     ("all-case Dice", "case_dice"),
     ("1-px tolerant", "mean_class_dice_tol1"),
     ("metastatic Dice", "metastatic_dice"),
+    ("class-agnostic lesion Dice (paired volumes)", "lesion_dice"),
     ("FP / case", "false_positives"),
 )
 

@@ -22,6 +22,7 @@ def _record() -> dict:
         "mean_class_dice_per_seed": [0.41, 0.42, 0.4069],
         "case_dice": 0.6021,
         "false_positives_per_case": 0.75,
+        "lesion_dice": 0.38,
     }
     other = {"model": "plain", **dict.fromkeys(keys, float("nan"))}
     diff = {"difference": 0.0312, "ci": [-0.0049, 0.071], "ci_above_zero": False}
@@ -44,12 +45,17 @@ def test_the_tables_carry_the_json_values_and_say_what_is_missing(tmp_path, caps
     assert tables.main([str(pooled)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert (
-        "| gated | 0.412 (0.410/0.420/0.407) | 0.602 | 0.500 | 0.500 | 0.50 | 0.75 | 0.50 "
-        "| 0.50 (0.50) |" in out
+        "| gated | 0.412 (0.410/0.420/0.407) | 0.602 | 0.500 | 0.500 | 0.380 | 0.50 | 0.75 "
+        "| 0.50 | 0.50 (0.50) |" in out
     )
     assert any(line.startswith("| plain | n/a (") for line in out)
     # a comparison pooled before case_dice existed: n/a in its column
-    assert "| plain | +0.031 (-0.005 to +0.071) | n/a | n/a | n/a | n/a |" in out
+    assert "| plain | +0.031 (-0.005 to +0.071) | n/a | n/a | n/a | n/a | n/a |" in out
+    # the class-agnostic lesion Dice: the row's mean in the summary, the paired one in the
+    # comparison (before, neither table had it and the docs computed it by hand)
+    heads = [line for line in out if line.startswith("| |") or line.startswith("| gated minus")]
+    assert "class-agnostic lesion Dice |" in heads[0]
+    assert "class-agnostic lesion Dice (paired volumes) |" in heads[1]
     # false positives: (2 + 4) / 2 cases with lesions, (0 + 1) / 2 lesion-free cases
     assert "| gated | 3.00 (n=2) | 0.50 (n=2) |" in out
 

@@ -63,15 +63,16 @@ def from_standard(prediction, model_input) -> None:
     if model_input.task != "spectct":
         return
     frame = ct_frame(model_input)
+    found = [*prediction.lesions, *prediction.held_back]  # held back: still shown on request
     if frame == "unknown":
-        for lesion in prediction.lesions:
+        for lesion in found:
             lesion["region"] = None
     if frame != "mirrored":
         return
     for name in ("label_map", "instance_map", "probabilities"):
         setattr(prediction, name, np.ascontiguousarray(getattr(prediction, name)[..., ::-1]))
     width = int(prediction.label_map.shape[-1])
-    for lesion in prediction.lesions:
+    for lesion in found:
         z, y, x = lesion["centroid"]
         lesion["centroid"] = [z, y, width - 1 - x]
         z0, y0, x0, z1, y1, x1 = lesion["bbox"]

@@ -163,3 +163,37 @@ def lesion_locations(task: str, lesion: dict[str, Any], model_input: ModelInput)
     k = int(round(centroid[0]))
     k = max(0, min(k, len(model_input.frames) - 1))
     return {"slice": k, "sop_instance_uid": model_input.frames[k]["sop_instance_uid"]}
+
+
+def _optional(value: Any, kind: type) -> Any:
+    return None if value is None else kind(value)
+
+
+def lesion_record(task: str, lesion: dict[str, Any], model_input: ModelInput) -> dict[str, Any]:
+    """One of predict's lesion dicts as stored: the fields of ``inference.models.Lesion``, in
+    plain Python types (a held-back finding is kept as this dict in the job's summary)."""
+    return {
+        "number": int(lesion["id"]),
+        "label": int(lesion["label"]),
+        "class_name": lesion["class_name"],
+        "probability": float(lesion["probability"]),
+        "area_px": _optional(lesion.get("area_px"), int),
+        "area_mm2": _optional(lesion.get("area_mm2"), float),
+        "volume_vox": _optional(lesion.get("volume_vox"), int),
+        "volume_ml": _optional(lesion.get("volume_ml"), float),
+        "max_counts": _optional(lesion.get("max_counts"), float),
+        "region": lesion.get("region") or "",
+        "class_source": lesion.get("class_source") or "",
+        "centroid": [round(float(v), 2) for v in lesion["centroid"]],
+        "bbox": [int(v) for v in lesion["bbox"]],
+        "locations": _plain(lesion_locations(task, lesion, model_input)),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars made Python numbers (for a JSON field)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value

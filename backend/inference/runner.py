@@ -329,7 +329,7 @@ def _run_stages(job: InferenceJob, token: uuid.UUID, timings: dict[str, float]) 
 
 def _commit(job_id, token, model_input, prediction, segs, frames, labelmap_file, timings) -> bool:
     """Write every result and state=succeeded in one transaction, if this run still owns it."""
-    from inference.results import lesion_locations
+    from inference.results import lesion_record
     from studies.models import IngestSource
     from studies.services import instance_ingest
 
@@ -354,23 +354,7 @@ def _commit(job_id, token, model_input, prediction, segs, frames, labelmap_file,
         Lesion.objects.filter(job=job).delete()  # none can exist; keeps the write idempotent
         Lesion.objects.bulk_create(
             [
-                Lesion(
-                    job=job,
-                    number=int(lesion["id"]),
-                    label=int(lesion["label"]),
-                    class_name=lesion["class_name"],
-                    probability=float(lesion["probability"]),
-                    area_px=lesion.get("area_px"),
-                    area_mm2=lesion.get("area_mm2"),
-                    volume_vox=lesion.get("volume_vox"),
-                    volume_ml=lesion.get("volume_ml"),
-                    max_counts=lesion.get("max_counts"),
-                    region=lesion.get("region") or "",
-                    class_source=lesion.get("class_source") or "",
-                    centroid=[round(float(v), 2) for v in lesion["centroid"]],
-                    bbox=[int(v) for v in lesion["bbox"]],
-                    locations=lesion_locations(model_input.task, lesion, model_input),
-                )
+                Lesion(job=job, **lesion_record(model_input.task, lesion, model_input))
                 for lesion in prediction.lesions
             ]
         )
@@ -390,6 +374,15 @@ def _commit(job_id, token, model_input, prediction, segs, frames, labelmap_file,
             "suppressed_outside_report": prediction.meta.get("suppressed_outside_report"),
             # lesions below the release's probability floor; None: the release has no floor
             "suppressed_below_floor": prediction.meta.get("suppressed_below_floor"),
+            # what the gate and the floor took out, kept so that the viewer can show them on
+            # request (not in the SEG, the label map or the lesion rows)
+            "held_back": [
+                {
+                    **lesion_record(model_input.task, lesion, model_input),
+                    "reason": lesion["held_back"],
+                }
+                for lesion in prediction.held_back
+            ],
             "spacing_mm": list(model_input.spacing_mm) if model_input.spacing_mm else None,
         }
         timings["store"] = round(time.perf_counter() - started, 4)

@@ -95,6 +95,14 @@ class LesionOutputSerializer(serializers.Serializer):
     locations = serializers.JSONField()
 
 
+class HeldBackOutputSerializer(LesionOutputSerializer):
+    held_back = serializers.ChoiceField(
+        choices=["below_floor", "outside_report"],
+        help_text="Why it is not in the lesion list: below the model's lesion-probability floor, "
+        "or an unlikely lesion outside every site the report names (the report-site gate).",
+    )
+
+
 class SegOutputSerializer(serializers.Serializer):
     instance_id = serializers.UUIDField()
     sop_instance_uid = serializers.CharField()
@@ -124,6 +132,12 @@ class AiResultOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="As on the job: lesions below the lesion-probability floor."
     )
     lesions = LesionOutputSerializer(many=True)
+    held_back = HeldBackOutputSerializer(
+        many=True,
+        help_text="Findings the model's floor or gate left out of the list, the SEG and the "
+        "label map (their id follows the listed lesions'); the viewer shows them on request. "
+        "Empty for jobs that ran before they were kept.",
+    )
     seg = SegOutputSerializer(many=True)
     labelmap = LabelmapOutputSerializer()
 

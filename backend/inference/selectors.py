@@ -10,7 +10,7 @@ from django.db.models import Q
 from accounts.models import Role
 from accounts.permissions import has_role
 from core.exceptions import NotFoundError
-from inference.models import InferenceJob, JobState, ModelVersion
+from inference.models import InferenceJob, JobState, Lesion, ModelVersion
 from inference.regions import region_code
 from studies.models import Instance, Study
 from studies.selectors import study_queryset_for_user, wado_uri
@@ -177,6 +177,13 @@ def _lesion_output(lesion) -> dict[str, Any]:
     }
 
 
+def _held_back_output(record: dict[str, Any]) -> dict[str, Any]:
+    """A finding the release's gate or floor held back (stored in the job's summary as
+    ``inference.results.lesion_record`` wrote it), in the lesion list's shape."""
+    fields = {k: v for k, v in record.items() if k != "reason"}
+    return {**_lesion_output(Lesion(**fields)), "held_back": record["reason"]}
+
+
 def job_result_output(job: InferenceJob) -> dict[str, Any] | None:
     """What the viewer needs to draw a succeeded job's result."""
     if job.state != JobState.SUCCEEDED:
@@ -206,6 +213,8 @@ def job_result_output(job: InferenceJob) -> dict[str, Any] | None:
         "suppressed_outside_report": job.summary.get("suppressed_outside_report"),
         "suppressed_below_floor": job.summary.get("suppressed_below_floor"),
         "lesions": [_lesion_output(lesion) for lesion in job.lesions.order_by("number")],
+        # not in the list, the SEG or the label map: the viewer shows them on request
+        "held_back": [_held_back_output(r) for r in job.summary.get("held_back") or []],
         "seg": segs,
         "labelmap": {
             "url": f"/api/inference/jobs/{job.id}/labelmap",

@@ -185,6 +185,11 @@ class Prediction:
         instance_map: uint16 component ids, same shape as ``label_map``.
         model_name: registry name of the network.
         checksum: sha256 of its weights.
+        held_back: the lesions the release's post-processing took out of the maps and the
+            list, so that a reader can still look at them on request: the report-site gate's
+            (``held_back`` "outside_report") and the lesion-probability floor's
+            ("below_floor"); the keys of ``lesions``, ``id`` numbered on after the listed
+            lesions (no pixel of ``instance_map`` carries it).
     """
 
     label_map: np.ndarray
@@ -194,6 +199,7 @@ class Prediction:
     model_name: str = ""
     checksum: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    held_back: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_model(
@@ -466,6 +472,13 @@ def predict(
         below_floor = apply_lesion_floor(
             label_map, instance_map, lesions, probs, model.lesion_floor
         )
+    held_back = [
+        {**lesion, "id": number, "held_back": reason}
+        for number, (reason, lesion) in enumerate(
+            [*(("outside_report", x) for x in suppressed), *(("below_floor", x) for x in below_floor)],
+            start=len(lesions) + 1,
+        )
+    ]  # fmt: skip
     return Prediction(
         label_map=label_map,
         probabilities=probs,
@@ -473,6 +486,7 @@ def predict(
         instance_map=instance_map,
         model_name=model.name,
         checksum=model.checksum,
+        held_back=held_back,
         meta={
             "task": task,
             "report_used": bool(report_text) and model.tokenizer is not None,

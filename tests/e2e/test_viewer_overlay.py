@@ -537,8 +537,8 @@ def test_planar_panel_says_what_the_floor_and_the_report_site_gate_left_out(
     live_server, signed_in, studies, phantom_root, run_ai, tmp_path
 ):
     """The panel lists exactly the job's lesions and says, with the job's own counts, how many
-    the release's lesion-probability floor and report-site gate left out; with neither (the
-    shipped release) it says nothing of them."""
+    the release's lesion-probability floor and report-site gate left out, and shows those on
+    request, each with its reason; with neither (the shipped release) it says nothing of them."""
     from boneread_ml.predict import load_model, predict
     from inference.imaging import read_model_input
     from reports.services import report_save
@@ -551,6 +551,7 @@ def test_planar_panel_says_what_the_floor_and_the_report_site_gate_left_out(
     expect(page.get_by_test_id("lesion-item")).to_have_count(shipped.lesions.count())
     expect_count_line(page, "ai-below-floor", None)
     expect_count_line(page, "ai-suppressed", None)
+    expect(page.get_by_test_id("ai-held-back-toggle")).to_have_count(0)
 
     # A floor between the two least likely lesions the shipped release states: it removes the
     # least likely one(s) and keeps the rest.
@@ -567,6 +568,28 @@ def test_planar_panel_says_what_the_floor_and_the_report_site_gate_left_out(
     expect_count_line(page, "ai-below-floor", removed)
     expect_count_line(page, "ai-suppressed", None)
     assert min(listed_probabilities(page)) >= round(floor * 100) / 100 - 0.01
+
+    # What the floor left out is shown on request (before, only counted): the held-back
+    # findings, each with its reason, and selecting one goes to it on the image.
+    expect(page.get_by_test_id("held-back-list")).to_have_count(0)
+    page.get_by_test_id("ai-held-back-toggle").click()
+    held = page.get_by_test_id("held-back-item")
+    expect(held).to_have_count(removed)
+    # (the interface's default language: 低于概率下限, "below the floor")
+    expect(page.get_by_test_id("held-back-reason")).to_have_text(["低于概率下限"] * removed)
+    held_ids = [int(x) for x in held.evaluate_all("els => els.map(e => e.dataset.lesionId)")]
+    kept = floored.lesions.count()
+    assert sorted(held_ids) == list(range(kept + 1, kept + removed + 1))
+    least = probabilities[0]
+    shown = page.locator("[data-testid=held-back-item] .lesion-probability").all_inner_texts()
+    assert any(abs(float(re.sub(r"[^\d.]", "", t)) / 100 - least) <= 0.01 for t in shown), shown
+    settle(page, 800)
+    before = shots(page, ["anterior"])["anterior"]
+    held.first.click()
+    settle(page, 800)
+    assert changed(before, shots(page, ["anterior"])["anterior"]) > 500  # the view went to it
+    page.get_by_test_id("ai-held-back-toggle").click()
+    expect(page.get_by_test_id("held-back-list")).to_have_count(0)
 
     # A report that names only a rib the lesions are not on: the gate leaves them out, and the
     # panel says there are none listed and how many the gate removed.
@@ -593,4 +616,6 @@ def test_planar_panel_says_what_the_floor_and_the_report_site_gate_left_out(
     expect(page.get_by_test_id("lesion-item")).to_have_count(job.lesions.count())
     expect_count_line(page, "ai-suppressed", gated)
     expect_count_line(page, "ai-below-floor", None)
+    page.get_by_test_id("ai-held-back-toggle").click()
+    expect(page.get_by_test_id("held-back-reason")).to_have_text(["位于报告未提及部位"] * gated)
     assert page.console_errors == []

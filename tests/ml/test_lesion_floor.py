@@ -116,6 +116,14 @@ def test_predict_applies_the_releases_floor_to_phantom_scans(planar_set, tmp_pat
         np.testing.assert_array_equal(b.label_map[~gone], a.label_map[~gone])
         assert not b.label_map[gone].any() and not b.instance_map[gone].any()
         assert (b.probabilities[0][gone] == 1.0).all()
+        # what the floor removed is held back for the viewer, as the plain release listed it
+        assert a.held_back == []
+        assert [h["held_back"] for h in b.held_back] == ["below_floor"] * len(low)
+        assert [h["id"] for h in b.held_back] == list(
+            range(len(b.lesions) + 1, len(b.lesions) + len(low) + 1)
+        )
+        keys = ("class_name", "probability", "centroid", "bbox", "area_px")
+        assert [[h[k] for k in keys] for h in b.held_back] == [[x[k] for k in keys] for x in low]
         removed_total += len(low)
     assert removed_total > 0, "the fixed cases gave the floor nothing to remove; pick other cases"
 

@@ -67,6 +67,11 @@ export interface Lesion {
   locations: Record<string, unknown> | null;
 }
 
+/** A finding not listed: below the lesion-probability floor, or outside the report's sites. */
+export interface HeldBackLesion extends Lesion {
+  held_back: "below_floor" | "outside_report";
+}
+
 export interface LabelmapFrame {
   sop_instance_uid: string;
   /** 1-based frame in that instance. */
@@ -86,6 +91,12 @@ export interface AiResult {
   /** Lesions below the model's lesion-probability floor; null/absent: the model has no floor. */
   suppressed_below_floor?: number | null;
   lesions: Lesion[];
+  /**
+   * Findings the model's floor or report-site gate left out of the list, the
+   * SEG and the label map (ids follow the listed lesions'); shown on request.
+   * Absent from older servers, empty for jobs that ran before they were kept.
+   */
+  held_back?: HeldBackLesion[];
   seg: { instance_id: string; sop_instance_uid: string; wado_uri: string }[];
   labelmap: {
     url: string;

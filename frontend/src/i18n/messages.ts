@@ -143,6 +143,12 @@ export const en = {
     "{count} unlikely finding(s) outside the sites the report names are not listed (the model's report-site gate).",
   "ai.suppressedBelowFloor":
     "{count} finding(s) below the model's lesion-probability floor are not listed.",
+  "ai.heldBack.show": "Show the {count} finding(s) not listed",
+  "ai.heldBack.hide": "Hide the findings not listed",
+  "ai.heldBack.note":
+    "Not drawn on the images and not in the AI segmentation: the model judged them unlikely. Select one to go to it.",
+  "ai.heldBack.below_floor": "below the floor",
+  "ai.heldBack.outside_report": "outside the report's sites",
   "ai.lesion.probability": "{percent}%",
   "ai.lesion.fromReport": "class from the report's site",
   "ai.lesion.fromReportTitle":
@@ -318,6 +324,12 @@ export const zh: Dictionary = {
   "ai.suppressedOutsideReport":
     "另有 {count} 处位于报告未提及部位的低概率病灶未列出（模型的报告部位过滤）。",
   "ai.suppressedBelowFloor": "另有 {count} 处低于模型病灶概率下限的可疑灶未列出。",
+  "ai.heldBack.show": "显示未列出的 {count} 处可疑灶",
+  "ai.heldBack.hide": "隐藏未列出的可疑灶",
+  "ai.heldBack.note":
+    "未在图像上标出，也不在 AI 分割结果中：模型判断其可能性低。点击可跳转至该处。",
+  "ai.heldBack.below_floor": "低于概率下限",
+  "ai.heldBack.outside_report": "位于报告未提及部位",
   "ai.lesion.probability": "{percent}%",
   "ai.lesion.fromReport": "类别依据报告部位",
   "ai.lesion.fromReportTitle":

@@ -67,6 +67,24 @@ def test_a_mirrored_ct_is_read_in_the_standard_frame_and_its_result_mirrored_bac
     assert xs.mean() == pytest.approx(lesion["centroid"][2])
 
 
+def test_held_back_findings_are_mirrored_back_and_unnamed_like_the_listed_ones():
+    """The floor's held-back findings are shown on request, so they must point at the stored
+    CT's columns too (before, only the listed lesions were mirrored back: a held-back finding
+    on a mirrored CT pointed at the patient's other side)."""
+    held = {"id": 2, "label": 1, "centroid": [0.0, 0.5, 0.5], "bbox": [0, 0, 0, 1, 1, 2],
+            "region": NAMES[1], "held_back": "below_floor"}  # fmt: skip
+    prediction = _prediction()
+    prediction.held_back = [dict(held)]
+    from_standard(prediction, _input(MIRRORED))
+    (moved,) = prediction.held_back
+    assert moved["centroid"] == [0.0, 0.5, 2.5] and moved["bbox"] == [0, 0, 2, 1, 1, 4]
+    assert moved["region"] == NAMES[1]
+    prediction = _prediction()
+    prediction.held_back = [dict(held)]
+    from_standard(prediction, _input(UNUSABLE[0]))
+    assert [x["region"] for x in prediction.held_back] == [None]
+
+
 @pytest.mark.parametrize("orientation", UNUSABLE)
 def test_a_ct_the_reading_cannot_use_places_no_site_and_names_no_region(orientation):
     model_input = _input(orientation)

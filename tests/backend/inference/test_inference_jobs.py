@@ -155,6 +155,15 @@ def test_the_job_stores_what_the_releases_report_site_gate_removed(
     assert viewer.status_code == 200
     assert viewer.json()["result"]["job_id"] == str(job.id)
     assert viewer.json()["result"]["suppressed_outside_report"] == removed
+    # the gated lesions are held back, not lost: the plain job listed them with the same class
+    # and probability (the gate and the floor only remove)
+    held = viewer.json()["result"]["held_back"]
+    assert [h["held_back"] for h in held] == ["outside_report"] * removed
+    listed = {
+        (les.class_name, round(les.probability, 4), tuple(les.bbox))
+        for les in Lesion.objects.filter(job=plain)
+    }
+    assert {(h["class_name"], h["probability"], tuple(h["bbox"])) for h in held} <= listed
 
 
 def test_the_job_stores_what_the_releases_lesion_floor_removed(
@@ -197,6 +206,25 @@ def test_the_job_stores_what_the_releases_lesion_floor_removed(
     viewer = api.get(f"/api/studies/{study.id}/ai")
     assert viewer.status_code == 200
     assert viewer.json()["result"]["suppressed_below_floor"] == removed
+    # the held-back findings come with the result, where predict put them, numbered on after
+    # the listed lesions (before, the viewer could only say how many there were)
+    held = viewer.json()["result"]["held_back"]
+    assert len(held) == removed
+    assert [h["held_back"] for h in held] == ["below_floor"] * removed
+    assert [h["id"] for h in held] == list(range(len(stored) + 1, len(stored) + removed + 1))
+    assert [h["probability"] for h in held] == pytest.approx(
+        [les["probability"] for les in expected.held_back], abs=1e-4
+    )
+    assert all(h["probability"] < 0.6 for h in held)
+    assert [h["bbox"] for h in held] == [
+        [int(v) for v in les["bbox"]] for les in expected.held_back
+    ]
+    for finding in held:  # where the viewer jumps: a view frame of the stored images
+        assert finding["locations"]["anterior"]["frame"] == 0
+        assert finding["locations"]["posterior"]["frame"] == 1
+    # nothing held back is a lesion row, counted, or in the label map
+    assert Lesion.objects.filter(job=job).count() == len(stored)
+    assert sum(job.summary["lesion_counts"].values()) == len(stored)
 
 
 def test_seg_reads_back_with_highdicom_and_matches_the_predicted_mask(ingest_case, model_version):

@@ -1,3 +1,5 @@
+import { useState } from "react";
+
 import { ApiError } from "../../api/ApiError";
 import type { Lesion, StudySegmentation } from "../../api/inference";
 import { ErrorBox } from "../../components/ErrorBox";
@@ -6,6 +8,7 @@ import { useI18n } from "../../i18n/useI18n";
 import { cssColor, type OverlayStyle } from "../overlay/overlayStyle";
 import { AiResultChooser } from "./AiResultChooser";
 import {
+  heldBackLesions,
   probabilityPercent,
   sortedLesions,
   suppressedCount,
@@ -44,6 +47,65 @@ function lesionSize(lesion: Lesion, t: ReturnType<typeof useI18n>["t"]): string 
   return lesion.area_px !== null ? `${lesion.area_px} px` : "";
 }
 
+const classKey = (name: string): MessageKey =>
+  name === "metastatic" ? "ai.class.metastatic" : "ai.class.benign";
+
+/** One finding of a list: class, probability, size, region; selecting it goes to it. */
+function LesionButton({
+  lesion,
+  testId,
+  onLesion,
+  reason,
+}: {
+  lesion: Lesion;
+  testId: string;
+  onLesion: (lesion: Lesion) => void;
+  /** Why it is not listed (a held-back finding): drawn without the overlay's colour. */
+  reason?: string;
+}) {
+  const { t } = useI18n();
+  return (
+    <button
+      type="button"
+      className="lesion-item"
+      data-testid={testId}
+      data-lesion-id={lesion.id}
+      onClick={() => onLesion(lesion)}
+    >
+      <span
+        className={reason ? "swatch swatch-held-back" : "swatch"}
+        style={reason ? undefined : { background: cssColor(lesion.label) }}
+      />
+      <span className="lesion-class">{t(classKey(lesion.class_name))}</span>
+      <span className="lesion-probability">
+        {t("ai.lesion.probability", {
+          percent: probabilityPercent(lesion.probability),
+        })}
+      </span>
+      <span className="muted">{lesionSize(lesion, t)}</span>
+      <span className="lesion-region" data-testid="lesion-region">
+        {regionName(lesion.region_code, lesion.region, t)}
+        {lesion.class_source === "report_site" && (
+          <span
+            className="lesion-source"
+            data-testid="lesion-source"
+            title={t("ai.lesion.fromReportTitle", {
+              class: t(classKey(lesion.class_name)),
+            })}
+          >
+            {t("ai.lesion.fromReport")}
+          </span>
+        )}
+        {reason && (
+          <span className="lesion-source" data-testid="held-back-reason">
+            {reason}
+          </span>
+        )}
+      </span>
+    </button>
+  );
+}
+
 /** AI status, run / re-run, legend with per-class toggles, opacity, outline and the lesion list. */
 export function AiPanel({
   state,
@@ -59,8 +121,8 @@ export function AiPanel({
   const result = ai?.result ?? null;
   const blinded =
     error instanceof ApiError && (error.status === 403 || error.status === 404);
-  const classKey = (name: string) =>
-    name === "metastatic" ? "ai.class.metastatic" : ("ai.class.benign" as const);
+  const heldBack = result ? heldBackLesions(result) : [];
+  const [showHeldBack, setShowHeldBack] = useState(false);
 
   return (
     <div
@@ -149,42 +211,46 @@ export function AiPanel({
             <ul className="lesion-list" data-testid="lesion-list">
               {sortedLesions(result.lesions).map((lesion) => (
                 <li key={lesion.id}>
-                  <button
-                    type="button"
-                    className="lesion-item"
-                    data-testid="lesion-item"
-                    data-lesion-id={lesion.id}
-                    onClick={() => onLesion(lesion)}
-                  >
-                    <span
-                      className="swatch"
-                      style={{ background: cssColor(lesion.label) }}
-                    />
-                    <span className="lesion-class">{t(classKey(lesion.class_name))}</span>
-                    <span className="lesion-probability">
-                      {t("ai.lesion.probability", {
-                        percent: probabilityPercent(lesion.probability),
-                      })}
-                    </span>
-                    <span className="muted">{lesionSize(lesion, t)}</span>
-                    <span className="lesion-region" data-testid="lesion-region">
-                      {regionName(lesion.region_code, lesion.region, t)}
-                      {lesion.class_source === "report_site" && (
-                        <span
-                          className="lesion-source"
-                          data-testid="lesion-source"
-                          title={t("ai.lesion.fromReportTitle", {
-                            class: t(classKey(lesion.class_name)),
-                          })}
-                        >
-                          {t("ai.lesion.fromReport")}
-                        </span>
-                      )}
-                    </span>
-                  </button>
+                  <LesionButton
+                    lesion={lesion}
+                    testId="lesion-item"
+                    onLesion={onLesion}
+                  />
                 </li>
               ))}
             </ul>
+          )}
+          {heldBack.length > 0 && (
+            <>
+              <button
+                type="button"
+                className="btn btn-ghost"
+                data-testid="ai-held-back-toggle"
+                aria-expanded={showHeldBack}
+                onClick={() => setShowHeldBack((shown) => !shown)}
+              >
+                {showHeldBack
+                  ? t("ai.heldBack.hide")
+                  : t("ai.heldBack.show", { count: heldBack.length })}
+              </button>
+              {showHeldBack && (
+                <>
+                  <p className="muted">{t("ai.heldBack.note")}</p>
+                  <ul className="lesion-list held-back" data-testid="held-back-list">
+                    {heldBack.map((lesion) => (
+                      <li key={lesion.id}>
+                        <LesionButton
+                          lesion={lesion}
+                          testId="held-back-item"
+                          onLesion={onLesion}
+                          reason={t(`ai.heldBack.${lesion.held_back}`)}
+                        />
+                      </li>
+                    ))}
+                  </ul>
+                </>
+              )}
+            </>
           )}
         </>
       )}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Lesion } from "../../api/inference";
+import type { HeldBackLesion, Lesion } from "../../api/inference";
 import {
+  heldBackLesions,
   probabilityPercent,
   sortedLesions,
   suppressedCount,
@@ -72,5 +73,29 @@ describe("lesion display", () => {
     expect(
       suppressedCount({ suppressed_outside_report: 4 }, "suppressed_below_floor"),
     ).toBe(0);
+  });
+});
+
+describe("heldBackLesions", () => {
+  const held = (id: number, cls: string, p: number, reason: string) =>
+    ({ ...lesion(id, cls, p, 0.1), held_back: reason }) as HeldBackLesion;
+
+  it("lists the held-back findings in the lesion list's order", () => {
+    const result = {
+      held_back: [
+        held(5, "benign", 0.3, "below_floor"),
+        held(6, "metastatic", 0.2, "outside_report"),
+        held(7, "benign", 0.4, "below_floor"),
+      ],
+    };
+    expect(heldBackLesions(result).map((l) => l.id)).toEqual([6, 7, 5]);
+  });
+
+  it("shows none for an older server, and none whose reason it cannot name", () => {
+    expect(heldBackLesions({})).toEqual([]);
+    expect(heldBackLesions({ held_back: null })).toEqual([]);
+    expect(heldBackLesions({ held_back: [held(3, "benign", 0.2, "tomorrow")] })).toEqual(
+      [],
+    );
   });
 });

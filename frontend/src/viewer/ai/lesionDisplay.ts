@@ -1,4 +1,4 @@
-import type { Lesion } from "../../api/inference";
+import type { HeldBackLesion, Lesion } from "../../api/inference";
 
 /**
  * The lesion list's order: metastatic lesions first (what changes the
@@ -54,4 +54,17 @@ export function suppressedCount(
 ): number {
   const n = result[step];
   return typeof n === "number" && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+}
+
+/**
+ * The findings the model's floor or report-site gate held back, in the list's
+ * order; only those with a known reason (an older server sends none).
+ */
+export function heldBackLesions(result: {
+  held_back?: readonly HeldBackLesion[] | null;
+}): HeldBackLesion[] {
+  const known = (result.held_back ?? []).filter(
+    (l) => l.held_back === "below_floor" || l.held_back === "outside_report",
+  );
+  return sortedLesions(known) as HeldBackLesion[];
 }

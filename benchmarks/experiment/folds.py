@@ -94,6 +94,34 @@ def select_rows(rows: dict, names: list[str] | None, reference: str, where: Path
     return {n: r for n, r in rows.items() if n in names or n == reference}
 
 
+#: --cases: which test cases are pooled, by the per-case row's mixed_classes column
+CASE_SETS = {"all": None, "mixed": "True", "single": "False"}
+
+
+def case_subset(rows: dict, which: str) -> dict:
+    """``rows`` (of :func:`read_rows`) limited to the cases ``--cases`` names; every row of
+    every seed must say whether its case has both classes (evaluations since the mixed-class
+    metrics have the column)."""
+    wanted = CASE_SETS[which]
+    if wanted is None:
+        return rows
+    for name, by_seed in rows.items():
+        for seed, seed_rows in by_seed.items():
+            if any(r.get("mixed_classes") not in ("True", "False") for r in seed_rows):
+                raise SystemExit(
+                    f"--cases {which}: the rows of {name} (seed {seed}) do not say which cases "
+                    "have both classes (no mixed_classes column): an evaluation from before it"
+                )
+    subset = {
+        name: {seed: [r for r in seed_rows if r["mixed_classes"] == wanted]
+               for seed, seed_rows in by_seed.items()}
+        for name, by_seed in rows.items()
+    }  # fmt: skip
+    if not any(subset[name][seed] for name in subset for seed in subset[name]):
+        raise SystemExit(f"--cases {which}: no such test case in the pooled folds")
+    return subset
+
+
 def summarise(rows: list[dict]) -> dict[str, float]:
     """One seed's summary over all its test cases."""
     out = {
@@ -147,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pooled", default=None, metavar="FILE",
                         help="where the pooled table goes (default: OUT/pooled.json), e.g. a "
                              "second pooling of other rows or seeds of the same evaluations")  # fmt: skip
+    parser.add_argument("--cases", choices=sorted(CASE_SETS), default="all",
+                        help="pool only these test cases: mixed, the scans whose report "
+                             "describes both classes (where the report must say which lesion is "
+                             "which); single, the others; all (default)")  # fmt: skip
     args = parser.parse_args(argv)
     reuse = dict(r.split("=", 1) for r in args.reuse if "=" in r)
     if len(reuse) != len(args.reuse):
@@ -191,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             + (["--fit-lesion-floor", *args.fit_lesion_floor] if args.fit_lesion_floor else [])
         )  # fmt: skip
     rows = select_rows(read_rows(out, args.folds, args.seeds, reuse), args.rows, ref, out)
+    rows = case_subset(rows, args.cases)
     cases = [r["case_id"] for r in rows[ref][args.seeds[0]]]
     for name, by_seed in rows.items():
         for seed, seed_rows in by_seed.items():
@@ -226,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         + shlex.join(argv if argv is not None else sys.argv[1:]),
         "folds": args.folds,
         "seeds": args.seeds,
+        "cases": args.cases,
         "test_cases": len(cases),
         "mixed_class_test_cases": mixed,
         "models": dict(m.split("=", 1) for m in args.model),

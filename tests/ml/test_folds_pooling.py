@@ -415,3 +415,44 @@ def test_a_second_pooling_goes_where_pooled_says_and_leaves_the_first(data_root,
     assert record["seeds"] == [1]
     (other,) = record["comparison"]
     assert other["mean_class_dice"]["difference"] == pytest.approx(0.2)
+
+
+def _mixed_gap(data_root: Path, gap: float) -> None:
+    """ref and other: equal on single-class cases, ref ``gap`` ahead on mixed-class cases."""
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            folder = data_root / f"fold{fold}" / f"seed{seed}"
+            _fold_seed(folder, cases, 0.5, 0.5)
+            lines = [COLUMNS]
+            for name in ("ref", "other"):
+                for i, case in enumerate(cases):
+                    mixed = i % 2 == 0
+                    dice = 0.5 + (gap if mixed and name == "ref" else 0.0)
+                    lines.append(f"{name},{case},{mixed},{dice},3,2,1,1,1,0")
+            (folder / "per_case.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(("cases", "n", "difference"), [("mixed", 4, 0.3), ("single", 4, 0.0),
+                                                        ("all", 8, 0.15)])  # fmt: skip
+def test_cases_pools_only_the_mixed_or_the_single_class_cases(data_root, cases, n, difference):
+    """Before, a lead on the scans with both classes (where the report must say which lesion is
+    which) was averaged with the single-class scans, where a keyword rule is right by design."""
+    from folds import main
+
+    _mixed_gap(data_root, 0.3)
+    assert main([*_args(data_root), "--pool-only", "--cases", cases]) == 0
+    record = json.loads((data_root / "pooled.json").read_text())
+    assert record["cases"] == cases and record["test_cases"] == n
+    (other,) = record["comparison"]
+    assert other["mean_class_dice"]["difference"] == pytest.approx(difference)
+
+
+def test_cases_refuses_rows_that_do_not_say_which_cases_are_mixed(data_root):
+    from folds import main
+
+    _mixed_gap(data_root, 0.3)
+    path = data_root / "fold1" / "seed0" / "per_case.csv"
+    path.write_text(path.read_text().replace(",True,", ",,"), encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"--cases mixed: the rows of ref \(seed 0\) do not say"):
+        main([*_args(data_root), "--pool-only", "--cases", "mixed"])

@@ -60,6 +60,49 @@ def test_the_shipped_spectct_release_finds_a_true_lesion_of_each_class_on_the_vi
     ]
 
 
+def test_spectct_findings_below_a_floor_are_held_back_on_the_studys_ct_slices(
+    studies,  # noqa: F811
+    phantom_root,  # noqa: F811
+    tmp_path,
+):
+    """The shipped release with a floor between its stated probabilities (the shipped floor
+    removes nothing on this case): the job keeps what the floor removed for the viewer, below
+    the floor, numbered after the listed lesions, each placed on a CT slice of the study and
+    on the stored CT's grid (where the viewer jumps)."""
+    import json
+    import shutil
+
+    plain, _ = services.model_version_register(path=SHIPPED, activate=True)
+    study = study_with_lesions(phantom_root, "spectct")
+    job, _ = services.inference_job_create(study=study, model_version_id=plain.id)
+    assert inference_job_run(job_id=str(job.id)) == "succeeded"
+    listed = sorted(Lesion.objects.filter(job=job).values_list("probability", flat=True))
+    assert len(listed) >= 2, "the viewer case needs two stated lesions; pick another case"
+    floor = (listed[0] + listed[-1]) / 2
+    release = shutil.copytree(SHIPPED, tmp_path / "spectct-floor")
+    config = json.loads((release / "config.json").read_text("utf-8"))
+    config["postprocess"]["lesion_floor"] = {"min_probability": floor}
+    (release / "config.json").write_text(json.dumps(config), "utf-8")
+    floored, _ = services.model_version_register(path=release, activate=True)
+    job, _ = services.inference_job_create(study=study, model_version_id=floored.id)
+    assert inference_job_run(job_id=str(job.id)) == "succeeded"
+    job.refresh_from_db()
+    kept = Lesion.objects.filter(job=job).count()
+    held = job.summary["held_back"]
+    assert len(held) == job.summary["suppressed_below_floor"] == sum(p < floor for p in listed)
+    assert kept + len(held) == len(listed) and held
+    assert [h["number"] for h in held] == list(range(kept + 1, kept + len(held) + 1))
+    slices = {f["sop_instance_uid"]: i for i, f in enumerate(job.labelmap_frames)}
+    depth, rows, cols = job.labelmap_shape
+    for finding in held:
+        assert finding["reason"] == "below_floor" and finding["probability"] < floor
+        where = finding["locations"]
+        assert slices[where["sop_instance_uid"]] == where["slice"] == round(finding["centroid"][0])
+        z0, y0, x0, z1, y1, x1 = finding["bbox"]
+        assert 0 <= z0 < z1 <= depth and 0 <= y0 < y1 <= rows and 0 <= x0 < x1 <= cols
+        assert finding["volume_ml"] is not None
+
+
 def over_true_lesion(lesion, truth: list[dict], *, any_class: bool = False) -> str | None:
     """The class of ``lesion`` (a stated one) when a true lesion of that class has its centre
     inside the stated lesion's box (1 voxel of margin), else None; ``any_class``: the class of

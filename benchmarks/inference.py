@@ -116,23 +116,24 @@ def synthetic_input(task: str, rng: np.random.Generator) -> tuple[np.ndarray, tu
     return arrays["image"], spacing, source, case["report"]["text"]
 
 
-def monai_unet() -> torch.nn.Module:
+def monai_unet(in_channels: int = 2) -> torch.nn.Module:
+    """MONAI's UNet (16..256) on the same input channels as the model it is timed beside."""
     from monai.networks.nets import UNet
 
     torch.manual_seed(0)
-    return UNet(2, 2, 3, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2)).eval()
+    return UNet(2, in_channels, 3, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2)).eval()
 
 
 def network_batches(
-    task: str, images: np.ndarray, device: str, per_batch: int = SLICE_BATCH
+    task: str, images: np.ndarray, device: str, per_batch: int = SLICE_BATCH, context: int = 0
 ) -> list[torch.Tensor]:
-    """The network's input batches for one study (normalised like predict())."""
-    from boneread_ml.data.transforms import normalize
+    """The network's input batches for one study (normalised and stacked like predict())."""
+    from boneread_ml.data.transforms import normalize, slice_inputs
 
     x = normalize(task, images)
     if task == "planar":
         return [torch.from_numpy(np.ascontiguousarray(x[None])).to(device)]
-    slices = np.ascontiguousarray(np.moveaxis(x, 1, 0))  # (D, 2, H, W)
+    slices = slice_inputs(x, np.arange(x.shape[1]), context)  # (D, 2 + 2 context, H, W)
     return [
         torch.from_numpy(slices[s : s + per_batch]).to(device)
         for s in range(0, len(slices), per_batch)
@@ -190,10 +191,11 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
     load_s = time.perf_counter() - t0
     fast = load_model(checkpoint, device=device, runtime="torch")
     eager = load_model(checkpoint, device=device, optimize=False)
-    unet = monai_unet().to(device)
+    unet = monai_unet(fast.network.in_channels).to(device)
     images, spacing, source, report = synthetic_input(task, np.random.default_rng(0))
     slices_per_batch = slice_batch(torch.device(device))  # what predict() uses there
-    batches = network_batches(task, images, device, slices_per_batch)
+    context = int(getattr(fast.network, "slice_context", 0))  # 2.5D: neighbouring SPECT slices
+    batches = network_batches(task, images, device, slices_per_batch, context)
     ids, mask = _tokenize(fast, report, device)
     slice_wise = task != "planar"
     depth = images.shape[1]
@@ -224,7 +226,7 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
     sweep_batches = {}
     if slice_wise:
         for n in SLICE_BATCHES:
-            nb = network_batches(task, images, device, n)
+            nb = network_batches(task, images, device, n, context)
             sweep_batches[n] = (nb, slice_extents(nb, depth, device))
             for name, net in (("product", product_net), ("torch", fast.network)):
                 runs[f"sweep_{name}_{n}"] = lambda net=net, nb=sweep_batches[n]: forward(net, *nb)

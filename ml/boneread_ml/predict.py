@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from boneread_ml.data.transforms import normalize
+from boneread_ml.data.transforms import normalize, slice_inputs
 from boneread_ml.evaluation.calibrate import labels_at
 from boneread_ml.models.inference import optimize_for_inference
 from boneread_ml.models.onnx_runtime import OrtNetwork, ort_network
@@ -438,9 +438,10 @@ def predict(
         text = encode(ids, mask, 1) if encode is not None and ids is not None else None
         inputs = maps if getattr(network, "site_map_channels", 0) else None
         step = slice_batch(device)
+        context = int(getattr(network, "slice_context", 0))
         for start in range(0, depth, step):
             stop = min(depth, start + step)
-            batch = np.moveaxis(x[:, start:stop], 1, 0)  # (S, 2, H, W)
+            batch = slice_inputs(x, np.arange(start, stop), context)  # (S, 2 + 2 context, H, W)
             z = -1.0 + 2.0 * np.arange(start, stop) / max(1, depth - 1)
             sites = None if inputs is None else np.moveaxis(inputs[:, start:stop], 1, 0)
             out = _run_2d(forward, batch, ids, mask, device, z, text=text, site_maps=sites)

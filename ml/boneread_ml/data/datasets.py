@@ -24,7 +24,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from boneread_ml.data.transforms import normalize, random_intensity
+from boneread_ml.data.transforms import (
+    normalize,
+    random_intensity,
+    slice_count_channels,
+    slice_inputs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -241,8 +246,10 @@ class SegmentationDataset(Dataset):
         flip_prob: (with ``augment``) probability of mirroring an item left-right;
             its report is served with 左 and 右 exchanged (:func:`swap_sides`), so
             image and report still agree.
+        slice_context: SPECT/CT only, SPECT slices on each side of a served slice added as
+            channels (:func:`boneread_ml.data.transforms.slice_inputs`; 0: the slice alone).
 
-    Items are dicts: ``image`` float32 (2, h, w), ``label`` int64 (h, w),
+    Items are dicts: ``image`` float32 (2, h, w) (SPECT/CT: 2 + 2 * slice_context), ``label`` int64 (h, w),
     ``extent`` float32 (2, 2) (the crop's rows and columns in whole-image
     coordinates [-1, 1]; SPECT/CT slices (3, 2), led by the slice's axial
     position ``[z, z]``), ``case_classes`` float32 (2,) (1 where the whole
@@ -264,9 +271,12 @@ class SegmentationDataset(Dataset):
         flip_prob: float = 0.0,
         lesion_crop_by: str = "pixel",
         lesion_balance: bool = False,
+        slice_context: int = 0,
     ) -> None:
         if task not in ("planar", "spectct"):
             raise ValueError(f"task must be planar or spectct, got {task!r}")
+        if slice_context and task != "spectct":
+            raise ValueError(f"slice_context needs SPECT/CT slices, got task {task!r}")
         if not cases:
             raise ValueError("no cases to serve")
         self.root = Path(root)
@@ -281,6 +291,7 @@ class SegmentationDataset(Dataset):
             )
         self.lesion_crop_by = lesion_crop_by
         self.lesion_balance = bool(lesion_balance)
+        self.slice_context = int(slice_context)
         # lesion ids per pixel: kept only when a crop or a weight needs them
         self.keep_instances = lesion_crop_by == "lesion" or self.lesion_balance
         self.instances: list[np.ndarray] = []
@@ -324,7 +335,7 @@ class SegmentationDataset(Dataset):
                 )
                 self.maps.append(maps[:, keep])
             # keep only the slices served: a full volume per case would not fit in memory
-            self.images.append(image[:, keep])
+            self.images.append(np.moveaxis(slice_inputs(image, keep, self.slice_context), 0, 1))
             self.labels.append(label[keep])
             if self.keep_instances:
                 self.instances.append(_instance_map(arrays, label)[keep])
@@ -373,7 +384,11 @@ class SegmentationDataset(Dataset):
             extent = np.concatenate([np.array([[z, z]], np.float32), extent])
         if self.augment:
             image = random_intensity(
-                image, self.rng, count_channels=2 if self.task == "planar" else 1
+                image,
+                self.rng,
+                count_channels=2
+                if self.task == "planar"
+                else [slice_count_channels(self.slice_context)],
             )
         out = {
             "image": torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)),

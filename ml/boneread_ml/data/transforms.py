@@ -100,11 +100,48 @@ def pad_to_multiple(
     return np.pad(array, pad), tuple(crop)
 
 
+def slice_inputs(volume: np.ndarray, slices: np.ndarray, context: int = 0) -> np.ndarray:
+    """The 2D network's input for axial slices of a normalised SPECT/CT volume.
+
+    Args:
+        volume: (2, D, H, W) normalised (SPECT, CT), as :func:`normalize_spectct` gives.
+        slices: (S,) slice indices.
+        context: SPECT slices on each side added as channels (2.5D input; 0: the slice only).
+
+    Returns:
+        (S, 2 + 2 * context, H, W) float32: SPECT and CT of each slice, then the SPECT of
+        slices z-1, z+1, z-2, z+2, ... (repeated at the volume's ends). The CT stays the
+        slice's own: the anatomy is sharp, it is the blurred SPECT uptake that spreads over
+        neighbouring slices.
+    """
+    if not isinstance(context, int) or isinstance(context, bool) or context < 0:
+        raise ValueError(f"slice context must be a non-negative integer, got {context!r}")
+    slices = np.asarray(slices, dtype=int)
+    depth = volume.shape[1]
+    planes = [volume[0, slices], volume[1, slices]]
+    for offset in range(1, context + 1):
+        for side in (-offset, offset):
+            planes.append(volume[0, np.clip(slices + side, 0, depth - 1)])
+    return np.ascontiguousarray(np.stack(planes, axis=1), dtype=np.float32)
+
+
+def slice_count_channels(context: int) -> list[int]:
+    """Channels of :func:`slice_inputs` that hold SPECT counts (one count level for all)."""
+    return [0, *range(2, 2 + 2 * context)]
+
+
 def random_intensity(
-    image: np.ndarray, rng: np.random.Generator, count_channels: int = 1
+    image: np.ndarray, rng: np.random.Generator, count_channels: int | list[list[int]] = 1
 ) -> np.ndarray:
-    """Scale each count channel by a random factor in [0.8, 1.25] (count-level variation)."""
+    """Scale count channels by a random factor in [0.8, 1.25] (count-level variation).
+
+    ``count_channels``: how many leading channels, each with its own factor, or groups of
+    channels that share one factor (a SPECT slice and its neighbours are one acquisition).
+    """
+    groups = (
+        [[c] for c in range(count_channels)] if isinstance(count_channels, int) else count_channels
+    )
     out = image.copy()
-    for c in range(count_channels):
-        out[c] = out[c] * float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
+    for group in groups:
+        out[group] = out[group] * float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
     return out

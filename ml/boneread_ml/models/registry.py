@@ -207,6 +207,7 @@ def build_model(
     vocab_size: int | None = None,
     text: dict[str, Any] | None = None,
     mt_unet: dict[str, Any] | None = None,
+    slice_context: int = 0,
 ) -> nn.Module:
     """Build any registered model.
 
@@ -220,10 +221,25 @@ def build_model(
         vocab_size: tokenizer vocabulary size (text models).
         text: text encoder section (see :func:`build_text_encoder`).
         mt_unet: extra MTUNet keyword arguments (features, gate_init...).
+        slice_context: a 2D network of SPECT/CT slices reads this many SPECT slices on each
+            side as extra channels (``in_channels`` counts them); kept as the network's
+            ``slice_context`` for :func:`boneread_ml.predict.predict`.
 
     Returns:
         The network; call it as ``model(image, input_ids, attention_mask)``.
     """
+    if slice_context and spatial_dims != 2:
+        raise ValueError(f"slice_context needs a 2D network, got spatial_dims={spatial_dims}")
+    net = _build(name, spatial_dims, in_channels, out_channels, input_size, input_scale,
+                 vocab_size, text, mt_unet)  # fmt: skip
+    net.slice_context = int(slice_context)
+    return net
+
+
+def _build(
+    name, spatial_dims, in_channels, out_channels, input_size, input_scale, vocab_size, text,
+    mt_unet,
+) -> nn.Module:  # fmt: skip
     if name in MTUNET_VARIANTS:
         encoder = None
         if MTUNET_VARIANTS[name] != "none":

@@ -15,6 +15,9 @@ DEFAULTS: dict[str, Any] = {
     "model": "mt_unet",
     "data_root": None,  # or --data-root / BONEREAD_DATA_ROOT
     "input_scale": 0.5,
+    # SPECT/CT: SPECT slices on each side of an axial slice given to the 2D network as extra
+    # channels (2.5D; boneread_ml.data.transforms.slice_inputs); 0: the slice alone
+    "slice_context": 0,
     "text": {
         "hidden_size": 128,
         "num_hidden_layers": 2,
@@ -123,6 +126,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             f"got {rate!r}"
         )
     _check_count_transform(cfg, str(path or "config"))
+    _check_slice_context(cfg, str(path or "config"))
     from boneread_ml.models.release import REPORT_SITE_SETTINGS, CheckpointError
 
     for key, check in REPORT_SITE_SETTINGS.items():
@@ -168,6 +172,24 @@ def _check_count_transform(cfg: dict[str, Any], where: str) -> None:
             f"(its count channels), got {channels!r}"
         )
     cfg["mt_unet"] = {**section, "count_channels": expected}
+
+
+def _check_slice_context(cfg: dict[str, Any], where: str) -> None:
+    """``slice_context``: a non-negative integer, SPECT/CT only, linear counts only."""
+    context = cfg.get("slice_context")
+    if isinstance(context, bool) or not isinstance(context, int) or context < 0:
+        raise ValueError(f"{where}: slice_context must be an integer >= 0, got {context!r}")
+    if not context:
+        return
+    if cfg["task"] != "spectct":
+        raise ValueError(
+            f"{where}: slice_context needs task spectct (axial slices), got {cfg['task']!r}"
+        )
+    if (cfg.get("mt_unet") or {}).get("count_transform", "linear") != "linear":
+        raise ValueError(
+            f"{where}: slice_context with mt_unet.count_transform other than linear is not "
+            "supported (the transform reads the leading count channel only)"
+        )
 
 
 def resolve_data_root(cfg: dict[str, Any], cli_value: str | None = None) -> Path:

@@ -52,9 +52,11 @@ def input_size_of(dataset: SegmentationDataset) -> tuple[int, ...]:
 def build_args_for(cfg: dict[str, Any], input_size, vocab_size: int) -> dict[str, Any]:
     """Keyword arguments of :func:`build_model` for this experiment."""
     spatial_dims, in_channels = TASK_SHAPES[cfg["task"]]
+    context = int(cfg.get("slice_context") or 0)
     return {
         "spatial_dims": spatial_dims,
-        "in_channels": in_channels,
+        "in_channels": in_channels + 2 * context,
+        "slice_context": context,
         "out_channels": 3,
         "input_size": list(input_size),
         "input_scale": float(cfg["input_scale"]),
@@ -125,6 +127,7 @@ def train_fold(
         site_maps=site_maps, flip_prob=float(tcfg.get("flip_prob") or 0.0),
         lesion_crop_by=str(tcfg.get("lesion_crop_by") or "pixel"),
         lesion_balance=bool(tcfg.get("lesion_balance")),
+        slice_context=int(cfg.get("slice_context") or 0),
     )  # fmt: skip
     tokenizer = make_tokenizer(cfg, out_dir)
     uses_text = mode != "none"
@@ -140,6 +143,7 @@ def train_fold(
         val_ds = SegmentationDataset(
             data_root, val_cases, cfg["task"], text_mode=mode, augment=False,
             background_slices=tcfg.get("background_slices"), seed=seed, site_maps=site_maps,
+            slice_context=int(cfg.get("slice_context") or 0),
         )  # fmt: skip
         val_loader = DataLoader(
             val_ds, batch_size=int(tcfg["batch_size"]), shuffle=False,

@@ -500,8 +500,9 @@ def test_planar_overlay_colours_stand_out_on_both_grey_scales(
     assert page.console_errors == []
 
 
-def _release_with(tmp_path, name: str, **postprocess):
-    """A copy of the shipped planar release with extra post-processing, registered and active."""
+def _release_with(tmp_path, name: str, kind: str = "planar", **postprocess):
+    """A copy of the shipped release of ``kind`` with extra post-processing, registered and
+    active."""
     import shutil
 
     from django.conf import settings
@@ -509,12 +510,50 @@ def _release_with(tmp_path, name: str, **postprocess):
     from inference.services import model_version_register
 
     path = tmp_path / name
-    shutil.copytree(Path(settings.MODEL_DIR) / "planar", path)
+    shutil.copytree(Path(settings.MODEL_DIR) / kind, path)
     config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     config["postprocess"].update(postprocess)
     (path / "config.json").write_text(json.dumps(config), encoding="utf-8")
     version, _ = model_version_register(path=path, activate=True)
     return version
+
+
+#: the ring round a finding without an outline (frontend focusMarker.ts MARKER_COLOR, cyan)
+RING_JS = """root => [...root.querySelectorAll("canvas.labelmap-overlay")].map(c => {
+  const out = {width: c.width, height: c.height, marker: c.dataset.marker || null, xs: [], ys: []};
+  if (!c.width || !c.height) return out;
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i + 3] > 128 && d[i] < 80 && d[i + 1] > 120 && d[i + 2] > 200) {
+      out.xs.push((i / 4) % c.width); out.ys.push(Math.floor(i / 4 / c.width));
+    }
+  }
+  return out;
+})"""
+
+
+def ring(page, view: str) -> dict | None:
+    """The cyan ring drawn over ``view`` (None when there is none): its pixels' centre and
+    their distances from it, the canvas size, and the marker the canvas says it drew."""
+    for canvas in page.get_by_test_id(f"viewport-{view}").evaluate(RING_JS):
+        if len(canvas["xs"]) < 30:
+            continue
+        xs, ys = np.array(canvas["xs"], float), np.array(canvas["ys"], float)
+        cx, cy = xs.mean(), ys.mean()
+        radii = np.hypot(xs - cx, ys - cy)
+        return {"centre": (cx, cy), "radius": radii.mean(), "spread": radii.std() / radii.mean(),
+                "size": (canvas["width"], canvas["height"]), "marker": canvas["marker"]}  # fmt: skip
+    return None
+
+
+def assert_ring_round_the_centre(found: dict | None) -> None:
+    """A ring (its pixels at one distance from their centre) centred in the view, where the
+    viewer has just moved the finding."""
+    assert found is not None, "no ring drawn"
+    width, height = found["size"]
+    offset = (found["centre"][0] - width / 2, found["centre"][1] - height / 2)
+    assert max(abs(offset[0]), abs(offset[1])) < 4, found
+    assert found["spread"] < 0.1 and found["radius"] > 5, found
 
 
 def listed_probabilities(page) -> list[float]:
@@ -585,11 +624,33 @@ def test_planar_panel_says_what_the_floor_and_the_report_site_gate_left_out(
     assert any(abs(float(re.sub(r"[^\d.]", "", t)) / 100 - least) <= 0.01 for t in shown), shown
     settle(page, 800)
     before = shots(page, ["anterior"])["anterior"]
+    assert ring(page, "anterior") is None
     held.first.click()
     settle(page, 800)
     assert changed(before, shots(page, ["anterior"])["anterior"]) > 500  # the view went to it
+    # It has no outline (not in the label map), so a ring goes round it: centred where the view
+    # moved, round this finding's own position and box (before, nothing marked it).
+    first = int(held.first.get_attribute("data-lesion-id"))
+    finding = next(x for x in floored.summary["held_back"] if x["number"] == first)
+    row, col = finding["locations"]["anterior"]["centroid"]
+    (r0, c0, r1, c1) = finding["bbox"]
+    drawn = ring(page, "anterior")
+    assert_ring_round_the_centre(drawn)
+    marker = [float(v) for v in drawn["marker"].split(",")]
+    assert marker[:2] == pytest.approx([row, col])
+    assert marker[2] == pytest.approx(max(6, np.hypot(r1 - r0, c1 - c0) / 2 + 3))
+    # a listed lesion has its outline: selecting one takes the ring away
+    page.get_by_test_id("lesion-item").first.click()
+    settle(page, 800)
+    assert ring(page, "anterior") is None
+    held.first.click()
+    settle(page, 800)
+    assert ring(page, "anterior") is not None
+    # and hiding the held-back list does too
     page.get_by_test_id("ai-held-back-toggle").click()
     expect(page.get_by_test_id("held-back-list")).to_have_count(0)
+    settle(page, 400)
+    assert ring(page, "anterior") is None
 
     # A report that names only a rib the lesions are not on: the gate leaves them out, and the
     # panel says there are none listed and how many the gate removed.
@@ -618,4 +679,63 @@ def test_planar_panel_says_what_the_floor_and_the_report_site_gate_left_out(
     expect_count_line(page, "ai-below-floor", None)
     page.get_by_test_id("ai-held-back-toggle").click()
     expect(page.get_by_test_id("held-back-reason")).to_have_text(["位于报告未提及部位"] * gated)
+    assert page.console_errors == []
+
+
+@pytest.mark.slow
+def test_spectct_held_back_finding_is_ringed_on_the_slices_that_cross_it(
+    live_server, signed_in, studies, phantom_root, run_ai, tmp_path
+):
+    """A finding the floor held back has no outline in the SEG: selecting it centres the three
+    views on it and rings it there; the ring shrinks on the neighbouring axial slices, is gone
+    past the finding and back on it, and selecting a listed lesion takes it away."""
+    page = signed_in
+    study = study_with_lesions(phantom_root, "spectct")
+    shipped = run_ai(study)
+    probabilities = sorted(shipped.lesions.values_list("probability", flat=True))
+    assert len(probabilities) >= 2, "the phantom case needs two lesions; pick another case"
+    floor = (probabilities[0] + probabilities[1]) / 2
+    _release_with(tmp_path, "floor", "spectct", lesion_floor={"min_probability": floor})
+    job = run_ai(study)
+    assert job.summary["held_back"], job.summary
+    open_ai_case(page, live_server, study)
+    for plane in PLANES:
+        assert ring(page, plane) is None
+    page.get_by_test_id("ai-held-back-toggle").click()
+    held = page.get_by_test_id("held-back-item").first
+    number = int(held.get_attribute("data-lesion-id"))
+    finding = next(x for x in job.summary["held_back"] if x["number"] == number)
+    held.click()
+    settle(page, 800)
+    for plane in PLANES:
+        assert_ring_round_the_centre(ring(page, plane))
+    # its sphere: half the box's diagonal in mm (CT voxels 3.0 x 3.9 x 3.9 mm) plus 4 mm
+    z0, y0, x0, z1, y1, x1 = finding["bbox"]
+    extents_mm = (3.0 * (z1 - z0), 3.9 * (y1 - y0), 3.9 * (x1 - x0))
+    sphere = max(8.0, float(np.linalg.norm(extents_mm)) / 2 + 4)
+    on_it = ring(page, "axial")["radius"]
+    box = page.get_by_test_id("viewport-axial").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    def scroll(steps: int, direction: int) -> None:
+        for _ in range(steps):
+            page.mouse.wheel(0, 120 * direction)
+            page.wait_for_timeout(60)
+        settle(page, 300)
+
+    # one slice (3 mm) off: still crossed, a smaller circle
+    scroll(1, 1)
+    beside = ring(page, "axial")
+    assert beside is not None and beside["radius"] < on_it, (beside, on_it)
+    # past the sphere (the wheel moves a slice at a time; this finding lies far enough from the
+    # volume's end): gone; back on its slice: the whole circle again
+    beyond = int(sphere // 3.0) + 2
+    scroll(beyond - 1, 1)
+    assert ring(page, "axial") is None, sphere
+    scroll(beyond, -1)
+    back = ring(page, "axial")
+    assert back is not None and abs(back["radius"] - on_it) < 1.5, (back, on_it)
+    page.get_by_test_id("lesion-item").first.click()
+    settle(page, 800)
+    assert all(ring(page, plane) is None for plane in PLANES)
     assert page.console_errors == []

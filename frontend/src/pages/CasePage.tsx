@@ -12,17 +12,18 @@ import { ApiError } from "../api/ApiError";
 import { navigate } from "../router/history";
 import { Link } from "../router/Link";
 import { CaseHeader } from "../viewer/CaseHeader";
-import type { Lesion } from "../api/inference";
 import { AiPanel } from "../viewer/ai/AiPanel";
+import { isHeldBack } from "../viewer/ai/lesionDisplay";
 import { useStudyAi } from "../viewer/ai/useStudyAi";
 import { useStudySegmentation } from "../viewer/ai/useStudySegmentation";
+import { markerRadius } from "../viewer/overlay/focusMarker";
 import { lesionTargets, planarLabelmap } from "../viewer/overlay/planarLabelmap";
 import { DEFAULT_OVERLAY_STYLE, type OverlayStyle } from "../viewer/overlay/overlayStyle";
 import { PlanarViewer, type FocusRequest } from "../viewer/planar/PlanarViewer";
 import { prefetchPlanarImages } from "../viewer/planar/prefetchPlanarImages";
 import { ReportPanel } from "../viewer/report/ReportPanel";
 import { useAuth } from "../auth/useAuth";
-import { SpectCtViewer } from "../viewer/spectct/SpectCtViewer";
+import { SpectCtViewer, type VolumeFocus } from "../viewer/spectct/SpectCtViewer";
 import type { ViewerAction } from "../viewer/shortcuts";
 import { ShortcutsHelp } from "../viewer/ShortcutsHelp";
 import { useShortcuts } from "../viewer/useShortcuts";
@@ -50,10 +51,7 @@ export function CasePage({ studyId }: { studyId: string }) {
   const [panel, setPanel] = useState<"ai" | "report">("ai");
   const [overlayStyle, setOverlayStyle] = useState<OverlayStyle>(DEFAULT_OVERLAY_STYLE);
   const [focus, setFocus] = useState<FocusRequest | null>(null);
-  const [volumeFocus, setVolumeFocus] = useState<{
-    lesion: Lesion;
-    nonce: number;
-  } | null>(null);
+  const [volumeFocus, setVolumeFocus] = useState<VolumeFocus | null>(null);
   const live = useLiveStatus([studyId]).get(studyId) ?? null;
   // A new job, a state change or a new result: the AI panel reloads (it polls itself only
   // while a job it knows of runs, so a job queued by signing would otherwise go unseen).
@@ -210,10 +208,26 @@ export function CasePage({ studyId }: { studyId: string }) {
               canRun={user !== null && user.role !== "reader"}
               onLesion={(lesion) => {
                 if (study?.kind === "spectct") {
-                  setVolumeFocus({ lesion, nonce: Date.now() });
+                  setVolumeFocus({
+                    lesion,
+                    nonce: Date.now(),
+                    marker: isHeldBack(lesion),
+                  });
                   return;
                 }
-                setFocus({ targets: lesionTargets(lesion.locations), nonce: Date.now() });
+                setFocus({
+                  targets: lesionTargets(lesion.locations),
+                  nonce: Date.now(),
+                  // no outline on the image: a ring shows where it is
+                  markerRadius: isHeldBack(lesion) ? markerRadius(lesion.bbox) : null,
+                });
+              }}
+              onHeldBackHidden={() => {
+                if (study?.kind === "spectct") {
+                  setVolumeFocus({ lesion: null, nonce: Date.now(), marker: false });
+                  return;
+                }
+                setFocus({ targets: {}, nonce: Date.now(), markerRadius: null });
               }}
             />
           ) : null}

@@ -25,6 +25,8 @@ interface Props {
   style: OverlayStyle;
   onStyle: (style: OverlayStyle) => void;
   onLesion: (lesion: Lesion) => void;
+  /** The held-back list was hidden (the viewer removes its ring). */
+  onHeldBackHidden?: () => void;
   canRun: boolean;
 }
 
@@ -113,6 +115,7 @@ export function AiPanel({
   style,
   onStyle,
   onLesion,
+  onHeldBackHidden,
   canRun,
 }: Props) {
   const { t } = useI18n();
@@ -227,7 +230,11 @@ export function AiPanel({
                 className="btn btn-ghost"
                 data-testid="ai-held-back-toggle"
                 aria-expanded={showHeldBack}
-                onClick={() => setShowHeldBack((shown) => !shown)}
+                onClick={() => {
+                  // hiding the list also removes the ring round a held-back finding
+                  if (showHeldBack) onHeldBackHidden?.();
+                  setShowHeldBack(!showHeldBack);
+                }}
               >
                 {showHeldBack
                   ? t("ai.heldBack.hide")

@@ -56,6 +56,11 @@ export function suppressedCount(
   return typeof n === "number" && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
 }
 
+/** A finding the model held back (in neither the label map nor the SEG: no outline). */
+export function isHeldBack(lesion: Lesion | HeldBackLesion): lesion is HeldBackLesion {
+  return "held_back" in lesion && typeof lesion.held_back === "string";
+}
+
 /**
  * The findings the model's floor or report-site gate held back, in the list's
  * order; only those with a known reason (an older server sends none).

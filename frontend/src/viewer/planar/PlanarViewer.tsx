@@ -15,6 +15,8 @@ export interface FocusRequest {
   targets: Partial<Record<"anterior" | "posterior", { row: number; col: number }>>;
   /** Changes on every click, so clicking the same lesion twice re-centres. */
   nonce: number;
+  /** A ring of this radius (pixels) round a finding without an outline; null: none. */
+  markerRadius?: number | null;
 }
 
 interface Props {
@@ -67,7 +69,8 @@ export function PlanarViewer({
   }, [overlayStyle, load]);
 
   useEffect(() => {
-    if (focus) controllerRef.current?.focusOnLesion(focus.targets);
+    if (focus)
+      controllerRef.current?.focusOnLesion(focus.targets, focus.markerRadius ?? null);
   }, [focus]);
 
   const choosePreset = (p: PresetId) => {

@@ -164,14 +164,26 @@ export class PlanarViewerController {
   /**
    * Centres each view on its own position of a lesion. The posterior view is
    * stored as acquired (mirrored), so the same pan would show the wrong side:
-   * zoom/pan linking is paused while both cameras are set.
+   * zoom/pan linking is paused while both cameras are set. With `markerRadius`
+   * (a finding without an outline: one the model held back) a ring of that
+   * radius (pixels) goes round it in each view; without, any ring goes.
    */
-  focusOnLesion(targets: Partial<Record<ViewName, { row: number; col: number }>>): void {
+  focusOnLesion(
+    targets: Partial<Record<ViewName, { row: number; col: number }>>,
+    markerRadius: number | null = null,
+  ): void {
     this.zoomPan?.setEnabled(false);
     try {
       for (const view of this.mounted) {
         const target = targets[view];
         if (target) this.focusOn(view, target.row, target.col);
+        this.overlays
+          .get(view)
+          ?.setMarker(
+            target && markerRadius !== null
+              ? { row: target.row, col: target.col, radius: markerRadius }
+              : null,
+          );
       }
     } finally {
       this.zoomPan?.setEnabled(true);

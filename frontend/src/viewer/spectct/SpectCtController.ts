@@ -42,6 +42,8 @@ import {
   type OverlayStyle,
 } from "../overlay/overlayStyle";
 import { labelmapInVolumeOrder, lesionVoxel } from "./volumeLabelmap";
+import { markerRadiusMm } from "../overlay/focusMarker";
+import { VolumeMarkerOverlay, type WorldMarker } from "../overlay/VolumeMarkerOverlay";
 
 export type Plane = "axial" | "coronal" | "sagittal";
 export const PLANES: readonly Plane[] = ["axial", "coronal", "sagittal"];
@@ -99,6 +101,7 @@ export class SpectCtController {
   private readonly segVolumeId = `${VOLUME_SCHEME}:${this.resources.id("seg")}`;
   private readonly segmentationId = this.resources.id("ai");
   private segmentationShown = false;
+  private readonly markers = new Map<string, VolumeMarkerOverlay>();
   private shownLabelmap: Labelmap | null = null;
   private pendingLabelmap: { labelmap: Labelmap; frames: LabelmapFrame[] } | null = null;
   private overlayStyle: OverlayStyle = DEFAULT_OVERLAY_STYLE;
@@ -550,6 +553,7 @@ export class SpectCtController {
     centroid: number[],
     locations: Record<string, unknown> | null,
     frames: LabelmapFrame[],
+    markerBbox: readonly number[] | null = null,
   ): void {
     const ct = cache.getVolume(this.ctVolumeId);
     if (!ct || this.isDestroyed) return;
@@ -557,6 +561,20 @@ export class SpectCtController {
     if (!voxel) return;
     const world = ct.imageData?.indexToWorld(voxel) as Types.Point3 | undefined;
     if (!world) return;
+    // A finding without an outline (held back by the model): a ring where it is.
+    const spacing = ct.imageData?.getSpacing() ?? [1, 1, 1];
+    this.setMarker(
+      markerBbox
+        ? {
+            centre: world,
+            radiusMm: markerRadiusMm(markerBbox, [
+              spacing[2] ?? 1,
+              spacing[1] ?? 1,
+              spacing[0] ?? 1,
+            ]),
+          }
+        : null,
+    );
     for (const vp of this.viewports()) {
       const camera = vp.getCamera();
       const { focalPoint, position } = camera;
@@ -576,6 +594,20 @@ export class SpectCtController {
         parallelScale: Math.min(camera.parallelScale ?? 120, 120),
       });
       vp.render();
+    }
+  }
+
+  /** The ring round a finding without an outline in every view (null removes it). */
+  setMarker(marker: WorldMarker | null): void {
+    for (const vp of this.viewports()) {
+      let overlay = this.markers.get(vp.id);
+      if (!overlay && marker) {
+        const created = new VolumeMarkerOverlay(vp, vp.element);
+        this.markers.set(vp.id, created);
+        this.resources.onDestroy(() => created.destroy());
+        overlay = created;
+      }
+      overlay?.setMarker(marker);
     }
   }
 

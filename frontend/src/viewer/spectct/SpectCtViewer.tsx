@@ -30,7 +30,17 @@ interface Props {
   labelmap?: Labelmap | null;
   labelmapFrames?: LabelmapFrame[];
   overlayStyle?: OverlayStyle;
-  focusLesion?: { lesion: Lesion; nonce: number } | null;
+  /**
+   * Centre the views on a lesion; `marker`: also ring it (a finding without an outline);
+   * `lesion` null: only remove the ring.
+   */
+  focusLesion?: VolumeFocus | null;
+}
+
+export interface VolumeFocus {
+  lesion: Lesion | null;
+  nonce: number;
+  marker: boolean;
 }
 
 const NO_FRAMES: LabelmapFrame[] = [];
@@ -99,11 +109,16 @@ export function SpectCtViewer({
 
   useEffect(() => {
     if (!focusLesion) return;
-    const { lesion } = focusLesion;
+    const { lesion, marker } = focusLesion;
+    if (!lesion) {
+      controllerRef.current?.setMarker(null);
+      return;
+    }
     controllerRef.current?.focusOnLesion(
       lesion.centroid,
       lesion.locations,
       labelmapFrames,
+      marker ? lesion.bbox : null,
     );
     // Runs once per click.
   }, [focusLesion]);

@@ -651,6 +651,16 @@ def test_planar_panel_says_what_the_floor_and_the_report_site_gate_left_out(
     expect(page.get_by_test_id("held-back-list")).to_have_count(0)
     settle(page, 400)
     assert ring(page, "anterior") is None
+    # a ring belongs to the result it came from: showing another result takes it away (before,
+    # it stayed over the other result's image where the held-back finding had been)
+    page.get_by_test_id("ai-held-back-toggle").click()
+    held.first.click()
+    settle(page, 800)
+    assert ring(page, "anterior") is not None
+    page.get_by_test_id("ai-result-picker").select_option(str(shipped.id))
+    expect(page.get_by_test_id("lesion-item")).to_have_count(shipped.lesions.count())
+    settle(page, 800)
+    assert ring(page, "anterior") is None
 
     # A report that names only a rib the lesions are not on: the gate leaves them out, and the
     # panel says there are none listed and how many the gate removed.
@@ -688,7 +698,8 @@ def test_spectct_held_back_finding_is_ringed_on_the_slices_that_cross_it(
 ):
     """A finding the floor held back has no outline in the SEG: selecting it centres the three
     views on it and rings it there; the ring shrinks on the neighbouring axial slices, is gone
-    past the finding and back on it, and selecting a listed lesion takes it away."""
+    past the finding and back on it, and selecting a listed lesion or showing another result
+    takes it away."""
     page = signed_in
     study = study_with_lesions(phantom_root, "spectct")
     shipped = run_ai(study)
@@ -736,6 +747,14 @@ def test_spectct_held_back_finding_is_ringed_on_the_slices_that_cross_it(
     back = ring(page, "axial")
     assert back is not None and abs(back["radius"] - on_it) < 1.5, (back, on_it)
     page.get_by_test_id("lesion-item").first.click()
+    settle(page, 800)
+    assert all(ring(page, plane) is None for plane in PLANES)
+    # showing another result (here the shipped release's) takes the ring away too
+    held.click()
+    settle(page, 800)
+    assert ring(page, "axial") is not None
+    page.get_by_test_id("ai-result-picker").select_option(str(shipped.id))
+    expect(page.get_by_test_id("lesion-item")).to_have_count(shipped.lesions.count())
     settle(page, 800)
     assert all(ring(page, plane) is None for plane in PLANES)
     assert page.console_errors == []

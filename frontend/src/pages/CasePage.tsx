@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { getStudy } from "../api/studies";
 import { CenteredMessage } from "../components/CenteredMessage";
 import { ErrorBox } from "../components/ErrorBox";
@@ -107,6 +107,24 @@ export function CasePage({ studyId }: { studyId: string }) {
 
   const study = state.status === "success" ? state.data : null;
   const kind = study?.kind;
+  // The ring round a held-back finding (it has no outline) belongs to the result it came
+  // from: hiding the held-back list or showing another result takes it away.
+  const clearMarker = () => {
+    if (kind === "spectct") {
+      setVolumeFocus({ lesion: null, nonce: Date.now(), marker: false });
+      return;
+    }
+    setFocus({ targets: {}, nonce: Date.now(), markerRadius: null });
+  };
+  const shownJob = result?.job_id ?? null;
+  const markedJob = useRef(shownJob);
+  useEffect(() => {
+    if (markedJob.current === shownJob) return;
+    markedJob.current = shownJob;
+    clearMarker();
+    // Only when another result is shown, not on every render.
+  }, [shownJob]);
+
   useEffect(() => {
     // On fused SPECT/CT a red fill blends into the SPECT colour map: outline instead.
     if (kind === "spectct") setOverlayStyle((style) => ({ ...style, outline: true }));
@@ -222,13 +240,7 @@ export function CasePage({ studyId }: { studyId: string }) {
                   markerRadius: isHeldBack(lesion) ? markerRadius(lesion.bbox) : null,
                 });
               }}
-              onHeldBackHidden={() => {
-                if (study?.kind === "spectct") {
-                  setVolumeFocus({ lesion: null, nonce: Date.now(), marker: false });
-                  return;
-                }
-                setFocus({ targets: {}, nonce: Date.now(), markerRadius: null });
-              }}
+              onHeldBackHidden={clearMarker}
             />
           ) : null}
           {/* Kept mounted behind the AI tab: switching tabs must not drop the draft. */}

@@ -46,11 +46,16 @@ FP_BUDGETS = (0.5, 1.0, 2.0)
 TARGET_SENSITIVITY = 0.9
 
 
-def case_lesions(model: Any, image: np.ndarray, text: str, truth: np.ndarray) -> dict[str, Any]:
-    """One case: its true lesion count and, per predicted lesion, probability and hit true ids."""
+def case_lesions(
+    model: Any, image: np.ndarray, text: str, truth: np.ndarray, spacing_mm=None
+) -> dict[str, Any]:
+    """One case: its true lesion count and, per predicted lesion, probability and hit true ids.
+
+    ``spacing_mm``: the voxel spacing, as the product passes it (a SPECT/CT release reads the
+    report's sites on the CT with it)."""
     from boneread_ml.predict import predict
 
-    result = predict(image, text, model)
+    result = predict(image, text, model, spacing_mm=spacing_mm)
     lesions = []
     for lesion in result.lesions:
         hits = np.unique(truth[result.instance_map == lesion["id"]])
@@ -60,7 +65,7 @@ def case_lesions(model: Any, image: np.ndarray, text: str, truth: np.ndarray) ->
 
 #: the true lesions' phantom properties for the missed-lesion table: groups and bins
 MISS_GROUPS = ("class_name", "site", "depth_layer")
-MISS_BINS = {"uptake_ratio": (1.5, 2.5), "area_px": (15, 40)}
+MISS_BINS = {"uptake_ratio": (1.5, 2.5), "area_px": (15, 40), "volume_vox": (50, 200)}
 
 
 def missed_lesions(per_seed: dict[int, list[dict]], manifest: dict) -> dict[str, Any]:
@@ -68,8 +73,9 @@ def missed_lesions(per_seed: dict[int, list[dict]], manifest: dict) -> dict[str,
     body (which view shows it best), uptake and size.
 
     The phantom records these per lesion (``manifest.json``: ``class_name``, ``site``,
-    ``depth_layer``, ``uptake_ratio`` over the bone around it, ``area_px``); a lesion counts once
-    per training seed.
+    ``depth_layer``, ``uptake_ratio`` over the bone around it, ``area_px`` on planar scans,
+    ``volume_vox`` on SPECT/CT; a property the phantom does not record is left out); a lesion
+    counts once per training seed.
     """
     truth = {c["case_id"]: {int(les["id"]): les for les in c["lesions"]} for c in manifest["cases"]}
     rows = []
@@ -87,6 +93,8 @@ def missed_lesions(per_seed: dict[int, list[dict]], manifest: dict) -> dict[str,
         out[key] = {value: share([r for r in rows if r[0].get(key) == value])
                     for value in sorted({str(r[0].get(key)) for r in rows})}  # fmt: skip
     for key, (low, high) in MISS_BINS.items():
+        if not any(key in les for les, _ in rows):
+            continue
         out[key] = {
             f"< {low:g}": share([r for r in rows if r[0][key] < low]),
             f"{low:g} to < {high:g}": share([r for r in rows if low <= r[0][key] < high]),
@@ -324,7 +332,9 @@ def main(argv: list[str] | None = None) -> int:
             mode = model.config.get("text_mode", "report") if model.tokenizer else "none"
             for case, text in zip(cases, case_texts(cases, mode, 0), strict=True):
                 arrays = load_arrays(args.data_root, case)
-                row = case_lesions(model, arrays["image"], text, arrays["instance"])
+                row = case_lesions(
+                    model, arrays["image"], text, arrays["instance"], arrays.get("spacing_mm")
+                )
                 per_seed[seed].append({"case_id": case["case_id"], "fold": fold, **row})
     tables = [case_table(per_seed[s]) for s in args.seeds]
     sens, fp, points = pooled_points(tables)

@@ -190,3 +190,31 @@ def test_folds_of_an_earlier_record_are_taken_from_it_and_the_rest_evaluated(
     with pytest.raises(SystemExit, match="fold 0 seed 0 has other cases"):
         froc.main([*argv, "--evaluated", str(tmp_path / "bad.json"), "--out", str(out)])
     assert json.loads(out.read_text()) == joined  # nothing written over
+
+
+@pytest.mark.slow
+def test_a_spectct_release_that_reads_the_reports_sites_on_the_ct_is_swept(
+    spectct_set, tmp_path, froc
+):
+    """The shipped SPECT/CT release reads where the report puts each finding from the CT, which
+    needs the voxel spacing: the sweep passes it as the product does (it stopped with "needs the
+    voxel spacing" before), and counts every case's true lesions."""
+    from pathlib import Path
+
+    manifest = json.loads((Path(spectct_set) / "manifest.json").read_text(encoding="utf-8"))
+    folds = sorted({str(c["fold"]) for c in manifest["cases"]})
+    release = Path(__file__).resolve().parents[2] / "ml" / "checkpoints" / "spectct"
+    out = tmp_path / "froc.json"
+    froc.main(["--folds", *folds, "--seeds", "0", "--model", f"shipped={release}",
+               "--data-root", str(spectct_set), "--out", str(out)])  # fmt: skip
+    record = json.loads(out.read_text(encoding="utf-8"))
+    rows = record["per_case"]["0"]
+    assert sorted(r["case_id"] for r in rows) == sorted(c["case_id"] for c in manifest["cases"])
+    truth = {c["case_id"]: len(c["lesions"]) for c in manifest["cases"]}
+    assert all(r["n_true"] == truth[r["case_id"]] for r in rows)
+    assert any(r["lesions"] for r in rows)  # the release states lesions on them
+    # missed lesions by the SPECT/CT phantom's size (voxels), not the planar one's area
+    missed = record["missed_lesions"]
+    assert "area_px" not in missed and sum(
+        v["lesions"] for v in missed["volume_vox"].values()
+    ) == sum(truth.values())

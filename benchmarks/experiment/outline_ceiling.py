@@ -223,7 +223,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"--data-root {args.data_root} holds {manifest.get('kind')} cases, not spectct"
         )
-    model = load_model(args.release)
+    from boneread_ml.models.release import CheckpointError
+
+    try:
+        model = load_model(args.release)
+    except (CheckpointError, OSError, ValueError) as exc:
+        parser.error(f"--release {args.release}: {exc}")
     if model.task != "spectct":
         parser.error(f"--release {args.release} is a {model.task} model, not spectct")
     postprocess = {

@@ -216,3 +216,23 @@ def test_a_case_gives_one_row_per_lesion_with_what_the_network_drew(script):
     assert (summary["found_share"], summary["found_share_unfloored"]) == (0.5, 1.0)
     assert summary["network_found"][0] == 1.0
     assert "| all | 2 | 0.50 / 1.00 |" in script.markdown({"all": summary, "found": summary})
+
+
+def test_bad_arguments_are_refused_with_what_is_wrong(script, tmp_path, capsys):
+    def refused(*argv) -> str:
+        with pytest.raises(SystemExit):
+            script.main([*argv, "--out", str(tmp_path / "o.json")])
+        return capsys.readouterr().err
+
+    assert "--margin must be 0 or more" in refused("--data-root", str(tmp_path), "--margin", "-1")
+    assert "no manifest.json" in refused("--data-root", str(tmp_path))
+    planar = tmp_path / "planar"
+    planar.mkdir()
+    (planar / "manifest.json").write_text('{"kind": "planar", "cases": []}', encoding="utf-8")
+    assert "holds planar cases, not spectct" in refused("--data-root", str(planar))
+    spectct = tmp_path / "spectct"
+    spectct.mkdir()
+    (spectct / "manifest.json").write_text('{"kind": "spectct", "cases": []}', encoding="utf-8")
+    error = refused("--data-root", str(spectct), "--release", str(tmp_path / "none"))
+    assert "--release" in error and "none" in error
+    assert not (tmp_path / "o.json").exists()  # nothing written on a refusal

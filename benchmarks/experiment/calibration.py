@@ -31,10 +31,10 @@ post-processing but the recalibration and floor, and cases), so a refit with oth
 ``--write-release`` records the refitted recalibration in the release's ``config.json`` (the
 weights and their sha256 are untouched), with the calibration set it came from. A lesion floor
 the release had (``postprocess.lesion_floor``, chosen on the old calibration's probabilities) is
-removed, with a warning: refit it with ``boneread-ml floor``. The fit and the raw, current and
-held-out rows always see every lesion the network states (no floor); a release with a floor adds
-the row ``shown``: its current recalibration measured on the lesions its floor keeps, the ones a
-reader is shown.
+removed, with a warning: refit it on the calibration set with ``boneread-ml floor --held-out``.
+The fit and the raw, current and held-out rows always see every lesion the network states (no
+floor); a release with a floor adds the row ``shown``: its current recalibration measured on the
+lesions its floor keeps, the ones a reader is shown.
 
 Run (the numbers in docs/results/calibration/ come from it)::
 
@@ -345,9 +345,10 @@ def main(argv: list[str] | None = None) -> int:
         if postprocess.pop("lesion_floor", None) is not None:
             # chosen on the old calibration's probabilities: it would cut at another point
             logger.warning(
-                "removed the release's lesion floor (fitted on the old calibration); refit it: "
-                "boneread-ml floor --release %s --data-root DATA_ROOT_OF_ITS_CALIBRATED_ON_CASES",
+                "removed the release's lesion floor (fitted on the old calibration); refit it on "
+                "the calibration set: boneread-ml floor --release %s --held-out --data-root %s",
                 args.release,
+                cal_root,
             )
         update_release_config(args.release, postprocess=postprocess)
         logger.info("recorded in %s", args.release / "config.json")

@@ -209,6 +209,67 @@ def paired_difference(
     return out
 
 
+def floor_points(tables: list[np.ndarray], i: int) -> dict[str, float]:
+    """Sensitivity, false positives per case and lesion F1 (2 found / (2 found + false
+    positives + missed), pooled over cases) at the ``i``-th floor of per-seed case tables
+    (:func:`case_table`), seed-averaged."""
+    found, missed, false_pos = 0.0, 0.0, 0.0
+    sens, fps = [], []
+    for t in tables:
+        n_true, hit, fp = t[i].sum(axis=0)
+        found, missed, false_pos = found + hit, missed + n_true - hit, false_pos + fp
+        sens.append(hit / n_true if n_true else np.nan)
+        fps.append(fp / max(1, t.shape[1]))
+    denominator = 2 * found + false_pos + missed
+    return {
+        "sensitivity": float(np.nanmean(sens)) if np.isfinite(sens).any() else float("nan"),
+        "fp_per_case": float(np.mean(fps)),
+        "lesion_f1": float(2 * found / denominator) if denominator else float("nan"),
+    }
+
+
+def compare_floors(
+    per_seed: list[list[dict[str, Any]]], floors: list[float], n_boot: int, seed: int
+) -> dict[str, Any]:
+    """:func:`floor_points` at each floor (any, not only the swept ones) with 95% CIs, and each
+    floor minus the first, paired (the same seeds and cases drawn for all: two-level bootstrap
+    as :func:`bootstrap`)."""
+    tables = [case_table(cases, floors) for cases in per_seed]
+    rng = np.random.default_rng(seed)
+    n = tables[0].shape[1]
+    draws: list[list[dict[str, float]]] = []
+    for _ in range(n_boot):
+        s, c = rng.integers(0, len(tables), len(tables)), rng.integers(0, n, n)
+        drawn = [tables[i][:, c] for i in s]
+        draws.append([floor_points(drawn, j) for j in range(len(floors))])
+
+    def ci(values: list[float]) -> list[float] | None:
+        v = np.array(values, dtype=float)
+        v = v[np.isfinite(v)]
+        if v.size < 0.95 * n_boot:
+            return None
+        return [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))]
+
+    points = [floor_points(tables, j) for j in range(len(floors))]
+    keys = ("sensitivity", "fp_per_case", "lesion_f1")
+    out: dict[str, Any] = {
+        "at_floor": {
+            f"{q:g}": {k: {"value": points[j][k], "ci": ci([d[j][k] for d in draws])} for k in keys}
+            for j, q in enumerate(floors)
+        },
+        "minus_first": {},
+    }
+    for j, q in enumerate(floors[1:], start=1):
+        out["minus_first"][f"{q:g}"] = {
+            k: {
+                "difference": points[j][k] - points[0][k],
+                "ci": ci([d[j][k] - d[0][k] for d in draws]),
+            }
+            for k in keys
+        }
+    return out
+
+
 def tables_of(record: dict[str, Any], seeds: list[int]) -> list[np.ndarray]:
     """Per-seed case tables of a written FROC record (its ``per_case``)."""
     per_case = {int(k): v for k, v in record["per_case"].items()}
@@ -277,8 +338,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="an earlier froc.py record of this model (same name, seeds and lesion "
                              "threshold): the run's folds it covers are taken from it, not "
                              "evaluated again (their releases may be gone)")  # fmt: skip
+    parser.add_argument("--floors", nargs="+", type=float, default=[], metavar="Q",
+                        help="floors to compare (the first is the reference): "
+                             "sensitivity, false positives per case and lesion F1 at each, with "
+                             "CIs, and each minus the first, paired")  # fmt: skip
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    outside = [q for q in args.floors if not 0 <= q <= 1]
+    if outside:
+        parser.error(f"--floors {outside[0]:g}: a floor is a probability, from 0 to 1")
     name, template, manifest = check_release_arguments(parser, args)
     earlier: dict[int, dict[int, list[dict]]] = {}  # fold -> seed -> rows
     if args.evaluated:
@@ -359,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
         else None,
         "per_case": per_seed,
     }
+    if args.floors:
+        record["floors_compared"] = compare_floors(
+            [per_seed[s] for s in args.seeds], args.floors, args.n_boot, args.boot_seed
+        )
     if other is not None:
         for seed in args.seeds:
             theirs = [c["case_id"] for c in other["per_case"][str(seed)]]
@@ -372,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
-    keys = ("operating_points", "operating_points_ci", "missed_lesions", "paired_with")
+    keys = ("operating_points", "operating_points_ci", "missed_lesions", "paired_with",
+            "floors_compared")  # fmt: skip
     print(json.dumps({key: record[key] for key in keys if key in record}, indent=1))
     return 0
 

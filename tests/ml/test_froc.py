@@ -218,3 +218,43 @@ def test_a_spectct_release_that_reads_the_reports_sites_on_the_ct_is_swept(
     assert "area_px" not in missed and sum(
         v["lesions"] for v in missed["volume_vox"].values()
     ) == sum(truth.values())
+
+
+def test_floors_compared_by_hand_with_paired_differences(froc):
+    """Two floors of a release read side by side (the shipped one and a refit) on the same
+    cases: sensitivity, false positives per case and lesion F1 at each, by hand, and the second
+    minus the first with a paired CI; a floor off the swept grid (0.35) is read as well."""
+    out = froc.compare_floors([[CASE_A, CASE_B]], [0.0, 0.35, 0.8], n_boot=300, seed=2)
+    at = out["at_floor"]
+    # floor 0: 2 of 2 found, 3 false positives over 2 cases; F1 = 4 / (4 + 3 + 0)
+    assert at["0"]["sensitivity"]["value"] == 1.0
+    assert at["0"]["fp_per_case"]["value"] == 1.5
+    assert at["0"]["lesion_f1"]["value"] == pytest.approx(4 / 7)
+    # 0.35: CASE_A's 0.3 piece goes (lesion 2 stays found by its 0.7 piece), its 0.5 false
+    # positive stays, and CASE_B's 0.95: F1 = 4 / (4 + 2)
+    assert at["0.35"]["sensitivity"]["value"] == 1.0
+    assert at["0.35"]["fp_per_case"]["value"] == 1.0
+    assert at["0.35"]["lesion_f1"]["value"] == pytest.approx(4 / 6)
+    # 0.8: lesion 1 found, lesion 2 missed, CASE_B's 0.95 left: F1 = 2 / (2 + 1 + 1)
+    assert at["0.8"]["sensitivity"]["value"] == 0.5
+    assert at["0.8"]["fp_per_case"]["value"] == 0.5
+    assert at["0.8"]["lesion_f1"]["value"] == pytest.approx(2 / 4)
+    diff = out["minus_first"]
+    assert set(diff) == {"0.35", "0.8"}
+    assert diff["0.35"]["lesion_f1"]["difference"] == pytest.approx(4 / 6 - 4 / 7)
+    assert diff["0.8"]["sensitivity"]["difference"] == -0.5
+    # paired: a floor removes only, so no resample gives it more false positives
+    low, high = diff["0.35"]["fp_per_case"]["ci"]
+    assert low <= high <= 0.0
+    # resamples: A twice (F1 0.8), B twice (0: no lesion, two false positives), one each (2/3)
+    assert at["0.35"]["lesion_f1"]["ci"] == pytest.approx([0.0, 0.8])
+    # B twice has no true lesion, so no sensitivity: too few resamples for a CI
+    assert at["0.35"]["sensitivity"]["ci"] is None
+
+
+def test_a_floor_to_compare_must_be_a_probability(tmp_path, capsys, froc):
+    with pytest.raises(SystemExit):
+        froc.main(["--folds", "0", "--seeds", "0", "--model", "m=x", "--data-root",
+                   str(tmp_path), "--floors", "0.6", "1.5", "--out", str(tmp_path / "x.json")])  # fmt: skip
+    assert "--floors 1.5: a floor is a probability, from 0 to 1" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()

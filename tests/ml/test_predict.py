@@ -168,7 +168,7 @@ SHIPPED = {
 }
 #: Lesion (any class) Dice pooled over the fixed cases; set below what the shipped weights reach
 #: (docs/model-card.md) so that a broken checkpoint, preprocessing or interface fails.
-#: The SPECT/CT release reaches 0.470 (6 cases) here with its lesion floor, 0.472 without (the two
+#: The SPECT/CT release reaches 0.473 (6 cases) here with its lesion floor (0.30), 0.472 without (the two
 #: shipped before it 0.475 and 0.453); the planar weights 0.438 (10 cases; those
 #: shipped before, 1,200 steps without lesion balance, 0.388; those trained on 64 x 64 crops
 #: before the context comparison, about 0.26).

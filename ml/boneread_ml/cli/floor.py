@@ -1,14 +1,26 @@
-"""Choose a release's lesion-probability floor on its calibration cases and record it.
+"""Choose a release's lesion-probability floor and record it.
 
 The floor (``postprocess.lesion_floor``) drops the lesions whose stated probability is below it
-(``boneread_ml.predict.apply_lesion_floor``). It is chosen on the cases the release's threshold
-was calibrated on (``postprocess.calibrated_on``, training cases), never on test cases, with the
-release's threshold, recalibration and site rule as they are. Training does the same when the
-YAML sets ``train.fit_lesion_floor``.
+(``boneread_ml.predict.apply_lesion_floor``). It is never chosen on test cases. Two sources:
 
-Example (the shipped planar release; its calibration cases are in the seed-0 phantom)::
+* ``--held-out`` (recommended): every case of ``--data-root``, a synthetic set the release was
+  never trained on (a fresh data seed, as the 480-case recalibration of
+  ``benchmarks/experiment/calibration.py`` uses). A network is surer of its training cases'
+  lesions, so a floor chosen on them cuts deeper than it should on new cases
+  (``docs/results/spectct-outline/``). A data root that holds any of the release's training
+  cases (its ``calibrated_on`` case ids, which name their data seed) is refused.
+* otherwise the release's calibration cases (``postprocess.calibrated_on``: training cases, the
+  ones its threshold was chosen on), which training uses when the YAML sets
+  ``train.fit_lesion_floor``.
 
-    boneread-ml floor --release ml/checkpoints/planar --data-root var/data/planar
+The release's threshold, recalibration and site rule stay as they are.
+
+Example (the shipped SPECT/CT release, on its held-out calibration set of data seed 1)::
+
+    boneread-ml synth --kind spectct --cases 480 --seed 1 --no-dicom --workers 2 \\
+        --out var/data/calibration/spectct-s1
+    boneread-ml floor --release ml/checkpoints/spectct --held-out \\
+        --data-root var/data/calibration/spectct-s1
 """
 
 from __future__ import annotations
@@ -16,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -26,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--release", required=True, help="release dir (config.json is updated)")
     parser.add_argument("--data-root", required=True, help="phantom data holding its cases")
+    parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help="fit on every case of --data-root, a set the release was not trained on "
+        "(default: the release's calibrated_on training cases)",
+    )
     parser.add_argument("--objective", choices=FLOOR_OBJECTIVES, default="lesion_f1")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
 
@@ -42,16 +61,51 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise SystemExit(f"{what} {path.parent}: no {path.name}")
     config = json.loads(config_file.read_text(encoding="utf-8"))
-    wanted = (config.get("postprocess") or {}).get("calibrated_on") or []
-    if not wanted:
-        raise SystemExit(f"{release}: no postprocess.calibrated_on (calibrate the threshold first)")
-    by_id = {c["case_id"]: c for c in json.loads(manifest_file.read_text("utf-8"))["cases"]}
-    missing = [case_id for case_id in wanted if case_id not in by_id]
-    if missing:
-        raise SystemExit(
-            f"{root}: {len(missing)} of the release's {len(wanted)} calibration cases are not "
-            f"in it (first: {missing[0]}); generate the phantom they come from"
-        )
-    section = fit_lesion_floor(release, root, [by_id[i] for i in wanted], args.objective)
+    manifest = json.loads(manifest_file.read_text("utf-8"))
+    training = (config.get("postprocess") or {}).get("calibrated_on") or []
+    if args.held_out:
+        cases, fitted_on = held_out_cases(manifest, training, root, config)
+        fitted_on["command"] = shlex.join(
+            ["boneread-ml", "floor", "--release", args.release, "--held-out",
+             "--data-root", args.data_root, "--objective", args.objective]
+        )  # fmt: skip
+    else:
+        if not training:
+            raise SystemExit(
+                f"{release}: no postprocess.calibrated_on (calibrate the threshold first, or "
+                "fit on a held-out set with --held-out)"
+            )
+        by_id = {c["case_id"]: c for c in manifest["cases"]}
+        missing = [case_id for case_id in training if case_id not in by_id]
+        if missing:
+            raise SystemExit(
+                f"{root}: {len(missing)} of the release's {len(training)} calibration cases "
+                f"are not in it (first: {missing[0]}); generate the phantom they come from"
+            )
+        cases, fitted_on = [by_id[i] for i in training], None
+    section = fit_lesion_floor(release, root, cases, args.objective, fitted_on=fitted_on)
     print(json.dumps({k: v for k, v in section.items() if k != "scores_by_floor"}))  # noqa: T201
     return 0
+
+
+def held_out_cases(
+    manifest: dict, training: list[str], root: Path, config: dict
+) -> tuple[list[dict], dict]:
+    """Every case of a held-out data root, and what the floor records it was fitted on;
+    refused when the root is not of the release's task, is empty, or shares the data seed of
+    the release's training cases (a case id is ``<kind>-s<seed>-<index>``)."""
+    cases = manifest.get("cases") or []
+    if not cases:
+        raise SystemExit(f"{root}: no cases to fit the floor on")
+    task = config.get("task")
+    if manifest.get("kind") != task:
+        raise SystemExit(f"{root}: {manifest.get('kind')} cases, the release reads {task}")
+    trained = {case_id.rsplit("-", 1)[0] for case_id in training}
+    shared = [c["case_id"] for c in cases if c["case_id"].rsplit("-", 1)[0] in trained]
+    if shared:
+        raise SystemExit(
+            f"{root}: {len(shared)} of its {len(cases)} cases come from the data seed the "
+            f"release was trained on (first: {shared[0]}); generate a set with another "
+            "--seed for --held-out"
+        )
+    return cases, {"data_seed": manifest.get("seed"), "cases": len(cases)}

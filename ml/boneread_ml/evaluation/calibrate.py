@@ -24,7 +24,7 @@ quadratic one (their squares too, for a reliability curve that bends), which
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +213,7 @@ FLOOR_OBJECTIVES = ("dice", "lesion_f1")
 
 
 def choose_lesion_floor(
-    cases: Sequence[tuple[np.ndarray, np.ndarray, Sequence[dict[str, Any]], dict[str, np.ndarray]]],
+    cases: Iterable[tuple[np.ndarray, np.ndarray, Sequence[dict[str, Any]], dict[str, np.ndarray]]],
     objective: str = "lesion_f1",
     floors: Sequence[float] = FLOORS,
 ) -> tuple[float, dict[str, dict[str, float]]]:
@@ -222,7 +222,8 @@ def choose_lesion_floor(
     Args:
         cases: per case (label map, instance map, lesion list as predict states it, the case's
             arrays with ``label`` and ``instance``); a lesion's ``probability`` is the
-            (recalibrated) one the floor acts on.
+            (recalibrated) one the floor acts on. Read once, case by case (a generator keeps
+            one case in memory: hundreds of SPECT/CT volumes do not fit side by side).
         objective: one of :data:`FLOOR_OBJECTIVES`. The lesion F1 is the default: a small
             false-positive blob barely moves a Dice, but it is a spot a reader has to look at.
         floors: candidates; ties go to the lowest (the one that removes least).
@@ -236,26 +237,32 @@ def choose_lesion_floor(
 
     if objective not in FLOOR_OBJECTIVES:
         raise ValueError(f"floor objective must be one of {FLOOR_OBJECTIVES}, got {objective!r}")
-    if not cases:
+    # per floor: Dices, then found, missed, false positives summed over the cases
+    dices: dict[float, list[float]] = {q: [] for q in floors}
+    counts = {q: np.zeros(3) for q in floors}
+    n_cases = 0
+    for label_map, instance_map, lesions, truth in cases:
+        n_cases += 1
+        for q in floors:
+            low = [les["id"] for les in lesions if float(les["probability"]) < q]
+            pred = np.where(np.isin(instance_map, low), 0, label_map) if low else label_map
+            dices[q].append(case_metrics(pred, truth["label"])["mean_class_dice"])
+            det = lesion_detection(pred, truth["instance"], truth["label"])
+            counts[q] += (
+                det["detected"], det["n_lesions"] - det["detected"], det["false_positives"]
+            )  # fmt: skip
+    if not n_cases:
         raise ValueError("no cases to choose a lesion floor on")
     scores: dict[str, dict[str, float]] = {}
     for q in floors:
-        dices, found, missed, false_pos = [], 0.0, 0.0, 0.0
-        for label_map, instance_map, lesions, truth in cases:
-            low = [les["id"] for les in lesions if float(les["probability"]) < q]
-            pred = np.where(np.isin(instance_map, low), 0, label_map) if low else label_map
-            dices.append(case_metrics(pred, truth["label"])["mean_class_dice"])
-            det = lesion_detection(pred, truth["instance"], truth["label"])
-            found += det["detected"]
-            missed += det["n_lesions"] - det["detected"]
-            false_pos += det["false_positives"]
-        dices = [v for v in dices if not np.isnan(v)]
+        found, missed, false_pos = (float(v) for v in counts[q])
+        defined = [v for v in dices[q] if not np.isnan(v)]
         denominator = 2 * found + false_pos + missed
         scores[f"{q:g}"] = {
-            "dice": float(np.mean(dices)) if dices else float("nan"),
+            "dice": float(np.mean(defined)) if defined else float("nan"),
             "lesion_f1": float(2 * found / denominator) if denominator else float("nan"),
             "sensitivity": float(found / (found + missed)) if found + missed else float("nan"),
-            "false_positives_per_case": float(false_pos / len(cases)),
+            "false_positives_per_case": float(false_pos / n_cases),
         }
 
     def rank(q: float) -> tuple[float, float]:
@@ -362,6 +369,7 @@ def fit_lesion_floor(
     cases: Sequence[dict[str, Any]],
     objective: str = "lesion_f1",
     seed: int = 0,
+    fitted_on: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Choose and record a release's lesion-probability floor on ``cases``.
 
@@ -373,9 +381,15 @@ def fit_lesion_floor(
     Args:
         release: release directory.
         data_root: data root of ``cases``.
-        cases: cases the floor is chosen on (the release's calibration cases, never test cases).
+        cases: cases the floor is chosen on: the release's calibration cases (training
+            cases) or, better, a held-out calibration set it was never trained on (a network
+            is surer of its training cases' lesions, so a floor chosen there cuts too deep);
+            never test cases.
         objective: :data:`FLOOR_OBJECTIVES`.
         seed: text shuffling seed (shuffled-text models).
+        fitted_on: what to record as ``fitted_on`` for a held-out set (``{"data_seed",
+            "cases", "command"}``, as ``lesion_calibration`` records its set); by default
+            the list of the case ids.
 
     Returns:
         The ``lesion_floor`` section written.
@@ -387,16 +401,18 @@ def fit_lesion_floor(
     model = load_model(release)
     model.config.setdefault("postprocess", {}).pop("lesion_floor", None)
     mode = model.config.get("text_mode", "report") if model.tokenizer is not None else "none"
-    floor_cases = []
-    for case, text in zip(cases, case_texts(cases, mode, seed), strict=True):
-        arrays = load_arrays(data_root, case)
-        result = predict(arrays["image"], text, model, spacing_mm=arrays.get("spacing_mm"))
-        floor_cases.append((result.label_map, result.instance_map, result.lesions, arrays))
-    floor, scores = choose_lesion_floor(floor_cases, objective)
+
+    def predicted():  # one case at a time
+        for case, text in zip(cases, case_texts(cases, mode, seed), strict=True):
+            arrays = load_arrays(data_root, case)
+            result = predict(arrays["image"], text, model, spacing_mm=arrays.get("spacing_mm"))
+            yield result.label_map, result.instance_map, result.lesions, arrays
+
+    floor, scores = choose_lesion_floor(predicted(), objective)
     section = {
         "min_probability": floor,
         "objective": objective,
-        "fitted_on": [c["case_id"] for c in cases],
+        "fitted_on": fitted_on if fitted_on is not None else [c["case_id"] for c in cases],
         "scores_by_floor": scores,
     }
     import json

@@ -270,7 +270,7 @@ def posterior_first_copy(path) -> bytes:
 
 @pytest.mark.slow
 def test_planar_posterior_first_file_shows_each_view_and_its_overlay_in_place(
-    live_server, signed_in, phantom_root, run_ai
+    live_server, signed_in, phantom_root, run_ai, tmp_path
 ):
     from studies.models import Study
     from studies.services import instances_ingest
@@ -290,6 +290,9 @@ def test_planar_posterior_first_file_shows_each_view_and_its_overlay_in_place(
     assert all(r.ok for r in results), [r.as_dict() for r in results]
     original = Study.objects.exclude(accession_number="POSTFIRST").get()
     swapped = Study.objects.get(accession_number="POSTFIRST")
+    # every lesion the network states (the shipped release without its lesion floor): the
+    # floor leaves too few mask pixels in a view to tell a drawn mask from none
+    _release_with(tmp_path, "every-lesion", lesion_floor=None)
     run_ai(original)
     run_ai(swapped)
 
@@ -577,13 +580,15 @@ def test_planar_panel_says_what_the_floor_and_the_report_site_gate_left_out(
 ):
     """The panel lists exactly the job's lesions and says, with the job's own counts, how many
     the release's lesion-probability floor and report-site gate left out, and shows those on
-    request, each with its reason; with neither (the shipped release) it says nothing of them."""
+    request, each with its reason; with neither (the shipped release with its floor taken off)
+    it says nothing of them."""
     from boneread_ml.predict import load_model, predict
     from inference.imaging import read_model_input
     from reports.services import report_save
 
     page = signed_in
     study = study_with_lesions(phantom_root, "planar")
+    _release_with(tmp_path, "plain", lesion_floor=None, site_gate=None)
     shipped = run_ai(study)
     assert shipped.summary["suppressed_below_floor"] is None
     open_case(page, live_server, study)

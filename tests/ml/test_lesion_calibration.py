@@ -29,8 +29,10 @@ def test_shipped_release_carries_the_held_out_calibration_of_the_committed_run(k
         (REPO / "docs" / "results" / "calibration" / f"{kind}.json").read_text("utf-8")
     )
     fitted = run["rows"]["held_out"]["calibration"]
-    assert shipped["coef"] == pytest.approx(fitted["coef"])
-    assert shipped["intercept"] == pytest.approx(fitted["intercept"])
+    # the same fit, up to the float noise of predicting with other CPU threads (a rerun that
+    # only measures, on one thread, refits the planar coefficients 3e-5 apart)
+    assert shipped["coef"] == pytest.approx(fitted["coef"], rel=1e-4)
+    assert shipped["intercept"] == pytest.approx(fitted["intercept"], rel=1e-4)
     # fitted on a data set other than the training one (case ids name the data seed)
     assert shipped["fitted_on"]["data_seed"] == run["calibration_set"]["data_seed"]
     training_ids = config["postprocess"]["calibrated_on"]  # threshold: training cases
@@ -38,16 +40,12 @@ def test_shipped_release_carries_the_held_out_calibration_of_the_committed_run(k
     assert run["calibration_set"]["data_seed"] != 0
     assert run["evaluation_set"]["data_seed"] not in (0, run["calibration_set"]["data_seed"])
     assert run["weights_sha256"] == config["weights_sha256"]
-    # the lesions a reader is shown: measured under the release's floor where it has one
-    # (SPECT/CT since 2026-12-05; the planar release lists every lesion)
-    floor = config["postprocess"].get("lesion_floor")
-    assert (floor is not None) == (kind == "spectct")
-    if floor is not None:
-        assert run["rows"]["shown"]["floor"] == floor["min_probability"]
-        shown, every = (run["rows"][r]["evaluation"]["lesions"] for r in ("shown", "current"))
-        assert 0 < shown < every
-    else:
-        assert "shown" not in run["rows"]
+    # the lesions a reader is shown: measured under the release's floor (SPECT/CT since
+    # 2026-12-05, planar since 2026-12-06)
+    floor = config["postprocess"]["lesion_floor"]
+    assert run["rows"]["shown"]["floor"] == floor["min_probability"]
+    shown, every = (run["rows"][r]["evaluation"]["lesions"] for r in ("shown", "current"))
+    assert 0 < shown < every
 
 
 def test_ece_with_ci_and_reliability_by_hand(cal):

@@ -109,6 +109,7 @@ def test_the_job_stores_what_the_releases_report_site_gate_removed(
     config = json.loads(config_file.read_text(encoding="utf-8"))
     post = config.setdefault("postprocess", {})
     post.pop("site_gate", None)
+    post.pop("lesion_floor", None)  # the gate alone (the shipped planar release has a floor)
     config_file.write_text(json.dumps(config), encoding="utf-8")
     services.model_version_register(path=tampered_model_dir, activate=True)
     gate = {"min_cover": 0.5, "min_probability": 0.999}  # all but near-certain lesions outside

@@ -112,8 +112,13 @@ def test_predict_applies_the_releases_gate_to_a_phantom_scan(planar_set, tmp_pat
     from boneread_ml.predict import load_model, predict
 
     low_bar = {"min_cover": 0.5, "min_probability": 0.999}  # removes every lesion outside
-    gated = load_model(_with_postprocess(tmp_path, "planar", site_gate=low_bar), optimize=False)
-    plain = load_model(_with_postprocess(tmp_path, "planar", site_gate=None), optimize=False)
+    # the gate alone: the shipped release's lesion floor taken off in both
+    gated = load_model(
+        _with_postprocess(tmp_path, "planar", site_gate=low_bar, lesion_floor=None), optimize=False
+    )
+    plain = load_model(
+        _with_postprocess(tmp_path, "planar", site_gate=None, lesion_floor=None), optimize=False
+    )
     removed_total = 0
     for case in load_manifest(planar_set)["cases"]:
         arrays = load_case_arrays(planar_set, case)

@@ -7,7 +7,7 @@ The floor (``postprocess.lesion_floor``) drops the lesions whose stated probabil
   never trained on (a fresh data seed, as the 480-case recalibration of
   ``benchmarks/experiment/calibration.py`` uses). A network is surer of its training cases'
   lesions, so a floor chosen on them cuts deeper than it should on new cases
-  (``docs/results/spectct-outline/``). A data root that holds any of the release's training
+  (``docs/results/spectct-floor-held-out/``). A data root that holds any of the release's training
   cases (its ``calibrated_on`` case ids, which name their data seed) is refused.
 * otherwise the release's calibration cases (``postprocess.calibrated_on``: training cases, the
   ones its threshold was chosen on), which training uses when the YAML sets

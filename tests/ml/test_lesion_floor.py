@@ -305,6 +305,7 @@ def test_the_floor_cli_fits_on_every_case_of_a_held_out_set(planar_set, tmp_path
         ("training_seed", "come from the data seed the release was trained on"),
         ("other_kind", "planar cases, the release reads spectct"),
         ("no_cases", "no cases to fit the floor on"),
+        ("no_training_cases", "which data seed it was trained on is unknown"),
     ],
 )
 def test_the_floor_cli_refuses_a_held_out_set_it_must_not_fit_on(
@@ -320,6 +321,10 @@ def test_the_floor_cli_refuses_a_held_out_set_it_must_not_fit_on(
         config = json.loads(config_file.read_text(encoding="utf-8"))
         first = load_manifest(planar_set)["cases"][0]["case_id"]
         config["postprocess"]["calibrated_on"] = [first.rsplit("-", 1)[0] + "-0999"]
+        config_file.write_text(json.dumps(config), encoding="utf-8")
+    elif change == "no_training_cases":  # before: any set passed the seed check
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        config["postprocess"].pop("calibrated_on")
         config_file.write_text(json.dumps(config), encoding="utf-8")
     elif change == "no_cases":
         root = tmp_path / "none"

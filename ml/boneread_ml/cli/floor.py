@@ -92,11 +92,17 @@ def held_out_cases(
     manifest: dict, training: list[str], root: Path, config: dict
 ) -> tuple[list[dict], dict]:
     """Every case of a held-out data root, and what the floor records it was fitted on;
-    refused when the root is not of the release's task, is empty, or shares the data seed of
-    the release's training cases (a case id is ``<kind>-s<seed>-<index>``)."""
+    refused when the root is empty or not of the release's task, when the release names no
+    training cases, or when the root shares their data seed (a case id is
+    ``<kind>-s<seed>-<index>``)."""
     cases = manifest.get("cases") or []
     if not cases:
         raise SystemExit(f"{root}: no cases to fit the floor on")
+    if not training:
+        raise SystemExit(
+            f"{root}: the release records no postprocess.calibrated_on, so which data seed it "
+            "was trained on is unknown; a held-out set cannot be checked"
+        )
     task = config.get("task")
     if manifest.get("kind") != task:
         raise SystemExit(f"{root}: {manifest.get('kind')} cases, the release reads {task}")

@@ -41,6 +41,9 @@ Run::
 
     .venv/bin/python benchmarks/inference.py            # writes benchmarks/results/inference.json
     .venv/bin/python benchmarks/inference.py --repeats 3 --tasks planar --out /tmp/x.json
+    # a candidate release timed beside the shipped one (each with its MONAI UNet, same run)
+    .venv/bin/python benchmarks/inference.py --tasks planar \
+        --release planar=ml/checkpoints/planar --release planar=var/exp/half_f4_s0/mt_unet/release
     python benchmarks/inference.py --devices cuda --repeats 9 --out benchmarks/results/inference_gpu.json
 """
 
@@ -246,6 +249,9 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
     flop_limit_s = gflop / rate
     result = {
         "task": task,
+        "release": str(checkpoint.resolve().relative_to(REPO))
+        if checkpoint.resolve().is_relative_to(REPO)
+        else str(checkpoint),
         "device": device,
         "threads": torch.get_num_threads(),
         "runtime": product.runtime,
@@ -282,6 +288,7 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
         "times_s": times,
         "targets": TARGETS[task],
         "parameters": sum(p.numel() for p in fast.network.parameters()),
+        "input_scale": float(getattr(fast.network, "input_scale", 1.0)),
         "checkpoint_sha256": fast.checksum,
     }
     if slice_wise:
@@ -314,8 +321,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", nargs="+", default=["planar", "spectct"])
     parser.add_argument("--devices", nargs="+", choices=["cpu", "cuda"], default=None,
                         help="default: cpu, and cuda where a GPU is present")  # fmt: skip
+    parser.add_argument("--release", action="append", default=[], metavar="TASK=PATH",
+                        help="time this release for TASK instead of the shipped one (repeatable; "
+                             "the same task twice times both, one after the other)")  # fmt: skip
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "inference.json"))
     args = parser.parse_args(argv)
+    releases = []
+    for text in args.release:
+        task, _, path = text.partition("=")
+        if task not in ("planar", "spectct") or not path:
+            parser.error(f"--release {text!r}: expected planar=PATH or spectct=PATH")
+        if not (Path(path) / "config.json").is_file():
+            parser.error(f"--release {text!r}: {path} has no config.json (not a release folder)")
+        releases.append((task, Path(path)))
+    if not releases:
+        releases = [(task, REPO / "ml" / "checkpoints" / task) for task in args.tasks]
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -324,12 +344,10 @@ def main(argv: list[str] | None = None) -> int:
     if "cuda" in devices and not torch.cuda.is_available():
         parser.error("--devices cuda: torch sees no GPU here")
     for device in devices:
-        for task in args.tasks:
-            ckpt = REPO / "ml" / "checkpoints" / task
-            repeats = args.repeats
-            r = time_task(task, ckpt, repeats, device)
+        for task, ckpt in releases:
+            r = time_task(task, ckpt, args.repeats, device)
             print(  # noqa: T201
-                f"{task:8s} {device} ({r['runtime']}, load {r['load_s']:.1f} s): predict "
+                f"{task:8s} {r['release']} {device} ({r['runtime']}, load {r['load_s']:.1f} s): predict "
                 f"{r['predict_median_s']:.3f} s (torch {r['torch_predict_median_s']:.3f} s), "
                 f"forward {r['forward_median_s']:.3f} s (torch {r['torch_forward_median_s']:.3f} s, "
                 f"eager {r['eager_forward_median_s']:.3f} s, "

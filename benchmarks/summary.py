@@ -45,8 +45,12 @@ def inference(d: dict) -> list[str]:
         met = r["meets_targets"]["predict_s"]
         runtime = r.get("runtime", "torch")
         torch_forward = r.get("torch_forward_median_s", r["forward_median_s"])
+        release = r.get("release", f"ml/checkpoints/{r['task']}")
+        which = "" if release == f"ml/checkpoints/{r['task']}" else f", `{release}`"
+        if r.get("input_scale", 1.0) != 1.0:
+            which += f", input_scale {r['input_scale']:g}"
         rows.append(
-            f"| {r['task']} ({r['device']}, {r['threads']} threads) | {shape} | {runtime} | "
+            f"| {r['task']}{which} ({r['device']}, {r['threads']} threads) | {shape} | {runtime} | "
             f"{r['predict_median_s']:.3f} s | <= {r['targets']['predict_s']} s ({yes(met)}) | "
             f"{r['forward_median_s']:.3f} s | {torch_forward:.3f} s | "
             f"{r['eager_forward_median_s']:.3f} s | "

@@ -5,6 +5,7 @@ checkpoint the shipped one, and its SPECT/CT input a phantom body (predict reads
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,38 @@ def test_the_spectct_input_is_a_phantom_body_on_which_predict_reads_the_ct_regio
     lesions = predict(images, report, model, spacing_mm=spacing).lesions
     assert lesions and reads == [1]
     assert all(lesion["region"] for lesion in lesions)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [("planar", "expected planar=PATH"), ("ct=ml/checkpoints/spectct", "expected planar=PATH"),
+     ("planar=ml/configs", "no config.json")],
+)  # fmt: skip
+def test_a_release_it_cannot_time_is_refused_by_name(value, says, tmp_path, bench, capsys):
+    out = tmp_path / "inference.json"
+    with pytest.raises(SystemExit) as exc:
+        bench.main(["--release", value, "--out", str(out)])
+    assert exc.value.code == 2
+    assert says in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.slow
+def test_a_candidate_release_at_half_resolution_is_timed_in_onnxruntime(tmp_path, bench):
+    """``--release`` times another release with the same harness and records which one. The
+    shipped planar weights built at input_scale 0.5 (parameters do not depend on it) run a
+    quarter of the FLOPs, in ONNX Runtime: before, the export of the input's area
+    downsampling failed, load_model fell back to torch, and the candidate was timed on the
+    slower path."""
+    release = tmp_path / "half"
+    shutil.copytree(REPO / "ml" / "checkpoints" / "planar", release)
+    config = json.loads((release / "config.json").read_text(encoding="utf-8"))
+    config["build_args"]["input_scale"] = 0.5
+    (release / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    out = tmp_path / "inference.json"
+    argv = ["--threads", "1", "--repeats", "1", "--release", f"planar={release}", "--out", str(out)]
+    assert bench.main(argv) == 0
+    [r] = json.loads(out.read_text(encoding="utf-8"))["results"]
+    assert r["release"] == str(release) and r["input_scale"] == 0.5
+    assert r["runtime"] == "onnxruntime"
+    assert r["network_batch"][-2:] == [1024, 256]  # the scan goes in whole; halved inside
+    assert 2.0 < r["gflop"] < 3.5 and 1.5 < r["monai_unet_gflop"] < 3.0

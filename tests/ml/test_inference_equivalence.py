@@ -328,3 +328,39 @@ def test_onnxruntime_stays_finite_when_the_report_rules_a_class_out(report):
     assert torch.isfinite(got).all(), f"{torch.isnan(got).float().mean().item():.2f} NaN"
     diff = (got - want).abs().max().item()
     assert diff <= TOLERANCE, f"{diff:.2e}"
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnxruntime"])
+def test_a_network_at_half_internal_resolution_runs_like_the_eager_one(runtime):
+    """``input_scale`` 0.5 (the half-resolution planar candidate, docs/results/planar-half-
+    resolution): the area downsampling of the input and the bilinear upsampling of the logits
+    go through the CPU rewrites and the ONNX export unchanged."""
+    needs(runtime)
+    from boneread_ml.models.registry import build_model
+
+    torch.manual_seed(0)
+    network = build_model(
+        "mt_unet",
+        vocab_size=64,
+        text={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+              "intermediate_size": 64},
+        mt_unet={"features": [8, 8, 16, 16, 32, 8], "grounding": True, "report_prior": True,
+                 "site_maps": True, "site_prior": 3.0},
+        input_scale=0.5,
+    ).eval()  # fmt: skip
+    assert network.input_scale == 0.5
+    fast = (
+        onnx_runtime.ort_network(network, strict=True)
+        if runtime == "onnxruntime"
+        else optimize_for_inference(copy.deepcopy(network))
+    )
+    x = torch.rand(2, 2, 128, 64) * 4
+    ids = torch.randint(1, 64, (1, 12))
+    mask = torch.ones_like(ids)
+    maps = (torch.rand(2, 2, 128, 64) > 0.7).float()
+    with torch.inference_mode():
+        want = network(x, ids, mask, site_maps=maps)
+        got = fast(x, ids, mask, site_maps=maps)
+    assert got.shape == want.shape == (2, 3, 128, 64)
+    diff = (got.softmax(1) - want.softmax(1)).abs().max().item()
+    assert diff <= TOLERANCE, f"{diff:.2e}"

@@ -148,6 +148,19 @@ def test_reduced_internal_resolution_and_3d(tokenizer):
     assert model3d(torch.randn(1, 2, 16, 32, 32), ids, mask).shape == (1, 3, 16, 32, 32)
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 64, 32), (1, 2, 8, 16, 16), (1, 2, 66, 32)])
+def test_half_resolution_input_is_the_area_average(shape):
+    """The pooled path of resize_input (traceable for ONNX) is area downsampling, also in 3-D;
+    a side that 2 does not divide takes the general path."""
+    from boneread_ml.models.mt_unet import resize_input
+
+    x = torch.rand(shape)
+    size = [round(s * 0.5) for s in shape[2:]]
+    want = torch.nn.functional.interpolate(x, size=size, mode="area")
+    torch.testing.assert_close(resize_input(x, 0.5), want, rtol=0, atol=1e-6)
+    assert resize_input(x, 1.0) is x
+
+
 def test_bad_input_raises_value_error(tokenizer):
     model = tiny_mt_unet(len(tokenizer))
     with pytest.raises(ValueError, match="channels"):

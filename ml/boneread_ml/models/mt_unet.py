@@ -48,10 +48,19 @@ def transform_counts(x: torch.Tensor, transform: str, channels: int) -> torch.Te
 
 
 def resize_input(x: torch.Tensor, scale: float) -> torch.Tensor:
-    """Area-downsample (B, C, *spatial) by ``scale`` (no-op at 1)."""
+    """Area-downsample (B, C, *spatial) by ``scale`` (no-op at 1).
+
+    Where ``1 / scale`` is a whole number k that divides every side, area downsampling is
+    k x k averaging: done as pooling, which ONNX export traces for any input size (the
+    size arithmetic of the general path cannot be traced: "Tensor doesn't define
+    __round__", and ``load_model`` fell back to torch for such a network).
+    """
     if scale == 1.0:
         return x
-    size = [max(1, round(s * scale)) for s in x.shape[2:]]
+    k = round(1.0 / scale)
+    if abs(k * scale - 1.0) < 1e-9 and all(int(s) % k == 0 for s in x.shape[2:]):
+        return (F.avg_pool2d if x.ndim == 4 else F.avg_pool3d)(x, k)
+    size = [max(1, round(int(s) * scale)) for s in x.shape[2:]]
     return F.interpolate(x, size=size, mode="area")
 
 

@@ -364,3 +364,31 @@ def test_a_network_at_half_internal_resolution_runs_like_the_eager_one(runtime):
     assert got.shape == want.shape == (2, 3, 128, 64)
     diff = (got.softmax(1) - want.softmax(1)).abs().max().item()
     assert diff <= TOLERANCE, f"{diff:.2e}"
+
+
+def test_a_map_one_position_wide_stays_finite_in_onnxruntime():
+    """The smallest width the network takes (16: one position at its deepest level): before,
+    the exported coordinate grid of the cross-attention was ``linspace``, which divides by
+    n - 1, and ONNX Runtime returned NaN for the whole image (the eager network did not)."""
+    needs("onnxruntime")
+    from boneread_ml.models.registry import build_model
+
+    torch.manual_seed(0)
+    network = build_model(
+        "mt_unet",
+        vocab_size=64,
+        text={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+              "intermediate_size": 64},
+        mt_unet={"features": [8, 8, 16, 16, 32, 8]},
+    ).eval()  # fmt: skip
+    ort_net = onnx_runtime.ort_network(network, strict=True)
+    ids = torch.randint(1, 64, (1, 9))
+    mask = torch.ones_like(ids)
+    for shape in ((1, 2, 64, 16), (2, 2, 32, 48)):
+        x = torch.rand(shape) * 4
+        with torch.inference_mode():
+            want = network(x, ids, mask)
+        got = ort_net(x, ids, mask)
+        assert torch.isfinite(got).all(), f"{shape}: ONNX Runtime returned non-finite logits"
+        diff = (got.softmax(1) - want.softmax(1)).abs().max().item()
+        assert diff <= TOLERANCE, f"{shape}: {diff:.2e}"

@@ -42,7 +42,7 @@ def coordinate_features(
     """
     dims = len(shape)
     coord_dims = coord_dims or dims
-    axes = [torch.linspace(0.0, 1.0, n, device=device, dtype=dtype) for n in shape]
+    axes = [_unit_axis(n, device, dtype) for n in shape]
     unit = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, dims)
     if extent is None:
         extent = torch.tensor([[-1.0, 1.0]] * dims, device=device, dtype=dtype)[None]
@@ -65,6 +65,17 @@ def coordinate_features(
     angles = grid.unsqueeze(-1) * freqs  # (B, N, dims, F)
     feats = torch.cat([angles.sin(), angles.cos()], dim=-1)
     return feats.reshape(grid.shape[0], grid.shape[1], -1)
+
+
+def _unit_axis(n, device: torch.device | None, dtype: torch.dtype | None) -> torch.Tensor:
+    """``n`` evenly spaced points from 0 to 1 (``linspace(0, 1, n)``; ``[0]`` for n = 1).
+
+    Written as ``arange(n) / max(n - 1, 1)`` with tensor operations: the ONNX export of
+    ``linspace`` divides by n - 1, so a map one position wide (the deepest level of the
+    smallest input the network takes) gave 0 / 0 and ONNX Runtime returned NaN.
+    """
+    steps = torch.arange(n, device=device, dtype=dtype)
+    return steps / steps[-1:].clamp_min(1.0)
 
 
 class CrossAttentionFusion(nn.Module):

@@ -249,8 +249,8 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
     flop_limit_s = gflop / rate
     result = {
         "task": task,
-        "release": str(checkpoint.resolve().relative_to(REPO))
-        if checkpoint.resolve().is_relative_to(REPO)
+        "release": str(checkpoint.absolute().relative_to(REPO))
+        if checkpoint.absolute().is_relative_to(REPO)
         else str(checkpoint),
         "device": device,
         "threads": torch.get_num_threads(),

@@ -340,11 +340,26 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
         "python benchmarks/inference.py --threads 2 --repeats 9",
         inference,
     ),
+    "inference_half_res": (
+        "Model inference latency (CPU), the planar release at half internal resolution against "
+        "the one before",
+        "The planar release shipped before 2026-12-06 (full internal resolution, its files "
+        "from git, `var/planar-before`) and the shipped one (`input_scale` 0.5: the scan 2 x 2 "
+        "averaged on the way in, the logits upsampled on the way out), one after the other in "
+        "one run of the same harness, each with its own MONAI UNet row "
+        "(`docs/results/planar-half-resolution/`).",
+        "python benchmarks/inference.py --threads 2 --repeats 9 --release "
+        "planar=var/planar-before --release planar=ml/checkpoints/planar --out "
+        "benchmarks/results/inference_half_res.json (as of 2026-12-06 08:06 UTC)",
+        inference,
+    ),
     "inference_faster_epyc": (
         "Model inference latency (CPU), a faster machine of the same kind",
         "The same benchmark on a 2-core AMD EPYC (the MONAI UNet's forward 0.024 s planar "
-        "and 0.145 s SPECT/CT there, against 0.025 s and 0.179 s in the run above, on a Xeon, "
+        "and 0.145 s SPECT/CT there, against 0.025 s and 0.202 s in the run above, on another "
+        "EPYC, 0.025 s and 0.179 s on a Xeon (commit a06409e's `inference.json`) "
         "and 0.034 s and 0.271 s on a slower EPYC: commit c56c9da's `inference.json`), with "
+        "the planar weights shipped before 2026-12-06 (full internal resolution, 10.5 GFLOP) and "
         "the SPECT/CT weights shipped before 2026-12-05 (`checkpoint_sha256` c31d2a31..., same "
         "architecture, 7 lesions stated on the same case); kept to show how much the figures "
         "move with the machine.",
@@ -353,7 +368,8 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
     ),
     "inference_avx512_amx": (
         "Model inference latency (CPU), the earlier machine",
-        "The same benchmark on another 2-core machine (fp32 GEMM 389 GFLOP/s), from before it "
+        "The same benchmark on another 2-core machine (fp32 GEMM 389 GFLOP/s), planar weights "
+        "at full internal resolution shipped before 2026-12-06, from before it "
         "timed `predict()` with the voxel spacing on a SPECT/CT phantom case (so SPECT/CT without "
         "the regions read from the CT, on noise); kept to show how much the figures move with "
         "the machine.",
@@ -363,7 +379,8 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
     "inference_gpu": (
         "Model inference latency (GPU)",
         "The same benchmark on the GPU of a lent machine (one NVIDIA H200, 16 CPU cores), the "
-        "shipped checkpoints in torch on CUDA (fp32; ONNX Runtime runs on the CPU only). Both "
+        "checkpoints shipped then (planar at full internal resolution, before 2026-12-06) in "
+        "torch on CUDA (fp32; ONNX Runtime runs on the CPU only). Both "
         "networks are launch-bound there: the FLOP-limit ratios are far from 1 and the MONAI "
         "UNet, with fewer and larger kernels, is 12x faster. Two things measured here changed "
         "`predict()` afterwards (not re-timed on a GPU since): on a GPU the network runs as built "

@@ -375,6 +375,7 @@ def test_live_status_and_a_new_ai_result_after_signing_is_announced(
     """A job finishing flips the worklist chip without a reload; signing re-runs the AI with the
     signed text and the open viewer announces the new result, the previous one still viewable;
     in English the lesion regions are English and the class never overprints the probability."""
+    import json
     import re
 
     from django.contrib.auth import get_user_model
@@ -390,8 +391,8 @@ def test_live_status_and_a_new_ai_result_after_signing_is_announced(
     study = study_with_lesions(phantom_root, "planar", with_report=False)
     wang = get_user_model().objects.get(username="wang")
     # The report's first version queues the AI (auto-run); no worker runs yet. It names uptake
-    # but no site: a report calling the scan normal makes the shipped planar model (3,600
-    # lesion-balanced steps) state no lesion at all on this case (docs/model-card.md, Limits).
+    # but no site: a report calling the scan normal makes the shipped planar model state no
+    # lesion at all on this case (docs/model-card.md, Limits).
     report_save(
         study=study,
         user=wang,
@@ -422,12 +423,20 @@ def test_live_status_and_a_new_ai_result_after_signing_is_announced(
     expect(header_report).to_have_attribute("data-status", "draft")
     guide_figure(page, "case-ai")
 
-    # Edit, save and sign: the header says signed at once; signing re-runs the AI.
+    # Edit, save and sign: the header says signed at once; signing re-runs the AI. The signed
+    # version names the sites where the scan shows uptake (the case's own lesions, as the
+    # reader who saw them writes): given sites elsewhere (第5胸椎、左侧多根肋骨, until
+    # 2026-12-06) the half-resolution planar release states no lesion on this case.
+    manifest = json.loads((phantom_root / "planar" / "manifest.json").read_text(encoding="utf-8"))
+    case = next(c for c in manifest["cases"] if c["lesions"])  # the study's (study_with_lesions)
+    sites = "、".join(dict.fromkeys(lesion["region"] for lesion in case["lesions"]))
     page.get_by_test_id("tab-report").click()
     page.get_by_test_id("report-panel").locator("textarea[name=findings]").fill(
-        "第5胸椎、左侧多根肋骨见异常放射性浓聚灶。"
+        f"{sites}见异常放射性浓聚灶。"
     )
-    page.get_by_test_id("report-panel").locator("textarea[name=impression]").fill("多发骨转移。")
+    page.get_by_test_id("report-panel").locator("textarea[name=impression]").fill(
+        case["report"]["impression"]
+    )
     page.get_by_test_id("report-save").click()
     expect(page.get_by_test_id("report-version")).to_have_text("第 2 版")
     guide_figure(page, "report")

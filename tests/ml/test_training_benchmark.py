@@ -20,7 +20,12 @@ def test_training_shape_is_the_configs(bench, tmp_path):
 
     cfg = load_config(REPO / "ml/configs/planar.yaml", {"train": {"crop_size": [96, 64],
                                                                 "batch_size": 3, "max_steps": 50}})  # fmt: skip
-    assert bench.training_shape(cfg) == ((96, 64), 1.0, 3, 50)
+    assert bench.training_shape(cfg) == (
+        (96, 64),
+        0.5,
+        3,
+        50,
+    )  # planar.yaml: half internal resolution
     shipped = load_config(REPO / "ml/configs/planar.yaml")
     assert bench.training_shape(shipped)[0] == tuple(shipped["train"]["crop_size"])
 

@@ -330,24 +330,31 @@ def test_onnxruntime_stays_finite_when_the_report_rules_a_class_out(report):
     assert diff <= TOLERANCE, f"{diff:.2e}"
 
 
-@pytest.mark.parametrize("runtime", ["torch", "onnxruntime"])
-def test_a_network_at_half_internal_resolution_runs_like_the_eager_one(runtime):
-    """``input_scale`` 0.5 (the half-resolution planar candidate, docs/results/planar-half-
-    resolution): the area downsampling of the input and the bilinear upsampling of the logits
-    go through the CPU rewrites and the ONNX export unchanged."""
-    needs(runtime)
+def tiny_text_network(input_scale: float = 1.0, **mt_unet) -> torch.nn.Module:
+    """A small MT-UNet with a report encoder (64-token vocabulary), seeded, in eval mode."""
     from boneread_ml.models.registry import build_model
 
     torch.manual_seed(0)
-    network = build_model(
+    return build_model(
         "mt_unet",
         vocab_size=64,
         text={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
               "intermediate_size": 64},
-        mt_unet={"features": [8, 8, 16, 16, 32, 8], "grounding": True, "report_prior": True,
-                 "site_maps": True, "site_prior": 3.0},
-        input_scale=0.5,
+        mt_unet={"features": [8, 8, 16, 16, 32, 8], **mt_unet},
+        input_scale=input_scale,
     ).eval()  # fmt: skip
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnxruntime"])
+def test_a_network_at_half_internal_resolution_runs_like_the_eager_one(runtime):
+    """``input_scale`` 0.5 (the shipped planar network since 2026-12-06, docs/results/planar-half-
+    resolution): the area downsampling of the input and the bilinear upsampling of the logits
+    go through the CPU rewrites and the ONNX export unchanged."""
+    needs(runtime)
+    network = tiny_text_network(
+        input_scale=0.5,
+        grounding=True, report_prior=True, site_maps=True, site_prior=3.0,
+    )  # fmt: skip
     assert network.input_scale == 0.5
     fast = (
         onnx_runtime.ort_network(network, strict=True)
@@ -371,16 +378,7 @@ def test_a_map_one_position_wide_stays_finite_in_onnxruntime():
     the exported coordinate grid of the cross-attention was ``linspace``, which divides by
     n - 1, and ONNX Runtime returned NaN for the whole image (the eager network did not)."""
     needs("onnxruntime")
-    from boneread_ml.models.registry import build_model
-
-    torch.manual_seed(0)
-    network = build_model(
-        "mt_unet",
-        vocab_size=64,
-        text={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
-              "intermediate_size": 64},
-        mt_unet={"features": [8, 8, 16, 16, 32, 8]},
-    ).eval()  # fmt: skip
+    network = tiny_text_network()
     ort_net = onnx_runtime.ort_network(network, strict=True)
     ids = torch.randint(1, 64, (1, 9))
     mask = torch.ones_like(ids)

@@ -378,17 +378,15 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
     ),
     "inference_gpu": (
         "Model inference latency (GPU)",
-        "The same benchmark on the GPU of a lent machine (one NVIDIA H200, 16 CPU cores), the "
-        "checkpoints shipped then (planar at full internal resolution, before 2026-12-06) in "
-        "torch on CUDA (fp32; ONNX Runtime runs on the CPU only). Both "
-        "networks are launch-bound there: the FLOP-limit ratios are far from 1 and the MONAI "
-        "UNet, with fewer and larger kernels, is 12x faster. Two things measured here changed "
-        "`predict()` afterwards (not re-timed on a GPU since): on a GPU the network runs as built "
-        "(the `eager forward` column; with the CPU rewrites, the `forward` column, planar was "
-        "slower and SPECT/CT no faster), and "
-        "SPECT/CT takes 32 slices per forward (the sweep below) instead of the CPU's 8.",
+        "The same benchmark on the GPU of a lent machine (one NVIDIA H100, 16 CPU cores), the "
+        "shipped checkpoints (planar at half internal resolution) in torch on CUDA (fp32; ONNX "
+        "Runtime runs on the CPU only). On a GPU `predict()` runs the network as built (the CPU "
+        "rewrites made the planar forward slower there in the H200 run of 2026-12-04) and "
+        "SPECT/CT takes 32 slices per forward (the sweep below) instead of the CPU's 8. Both "
+        "networks are launch-bound: the FLOP-limit ratios are far from 1 and the MONAI UNet, "
+        "with fewer and larger kernels, is about 9x faster.",
         "python benchmarks/inference.py --devices cuda --repeats 9 --out "
-        "benchmarks/results/inference_gpu.json (as of 2026-12-04 18:38 UTC)",
+        "benchmarks/results/inference_gpu.json (as of 2026-12-06 10:55 UTC)",
         inference_gpu,
     ),
     "jobs": (

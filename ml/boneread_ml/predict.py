@@ -48,8 +48,8 @@ CLASS_NAMES = {1: "benign", 2: "metastatic"}
 #: Runtime.
 SLICE_BATCH = 8
 #: the same on a GPU, where each batch costs about the same whatever its size (kernel launches):
-#: on an H200 a 128-slice volume's forward took 0.24 s at 8 slices per batch and 0.07 s at 32
-#: (benchmarks/results/inference_gpu.json, ``slice_batch_sweep``).
+#: on an H200 a 128-slice volume's forward took 0.24 s at 8 slices per batch and 0.07 s at 32,
+#: on an H100 0.12 s and 0.032 s (benchmarks/results/inference_gpu.json, ``slice_batch_sweep``).
 GPU_SLICE_BATCH = 32
 
 
@@ -61,9 +61,9 @@ def slice_batch(device: torch.device) -> int:
 def rewrites_pay_off(device: torch.device) -> bool:
     """Whether :func:`optimize_for_inference`'s rewrites speed the network up on ``device``.
 
-    On the CPU they do (docs/ml.md, "Inference speed (CPU)"). On an H200 the planar network
-    as built ran its forward in 12.4 ms and rewritten in 14.9 ms (medians of 9,
-    benchmarks/results/inference_gpu.json): there it runs as built.
+    On the CPU they do (docs/ml.md, "Inference speed (CPU)"). On an H200 the full-resolution
+    planar network as built ran its forward in 12.4 ms and rewritten in 14.9 ms (medians of 9,
+    2026-12-04; docs/ml.md, "On a GPU"): there it runs as built.
     """
     return device.type == "cpu"
 

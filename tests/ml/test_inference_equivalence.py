@@ -80,7 +80,7 @@ def test_a_volume_reads_the_same_in_the_gpus_slice_batches(monkeypatch, runtime)
 
 def test_the_cpu_rewrites_are_left_out_on_a_gpu():
     """Channels-last and the fused normalisation slowed the planar forward on an H200
-    (benchmarks/results/inference_gpu.json): on a GPU the network runs as built."""
+    (2026-12-04, docs/ml.md "On a GPU"): on a GPU the network runs as built."""
     assert rewrites_pay_off(torch.device("cpu"))
     assert not rewrites_pay_off(torch.device("cuda"))
     assert load_model(SHIPPED["planar"], runtime="torch").network.optimized_for_inference

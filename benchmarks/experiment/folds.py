@@ -201,17 +201,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--reference {ref}: neither a --model nor a --reuse row")
     if args.pool_only:
         missing = [
-            str(out / f"fold{fold}" / f"seed{seed}" / "results.json")
+            str(out / f"fold{fold}" / f"seed{seed}" / name)
             for fold in args.folds
             for seed in args.seeds
-            if not (out / f"fold{fold}" / f"seed{seed}" / "results.json").exists()
+            for name in ("results.json", "per_case.csv")
+            if not (out / f"fold{fold}" / f"seed{seed}" / name).exists()
         ]
         if missing:
             raise SystemExit(
                 f"--pool-only: no evaluation at {', '.join(missing)}; is --out the folder that "
                 "holds the evaluations? Without --pool-only they are evaluated (minutes each)"
             )
-    for fold in args.folds:
+    # --pool-only reads the evaluations' per-case rows and writes only the pooled table: each
+    # fold's own pooling (seeds.py's OUT/foldF/pooled.json) stays as its evaluation left it
+    for fold in [] if args.pool_only else args.folds:
         per_fold = [m.replace("{fold}", str(fold)) for m in args.model]
         seeds.main(
             ["--seeds", *map(str, args.seeds), "--data-root", args.data_root,

@@ -396,6 +396,41 @@ def test_pool_only_pools_what_was_evaluated(data_root):
     assert other["mean_class_dice"]["difference"] == pytest.approx(0.1)
 
 
+def test_pool_only_leaves_every_folds_files_as_they_were(data_root, tmp_path):
+    """Pooling other rows of committed evaluations into a file elsewhere (--pool-only --pooled)
+    rewrote each fold's pooled.json under --out."""
+    from folds import main
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
+        (data_root / f"fold{fold}" / "pooled.json").write_text('{"as": "evaluated"}')
+
+    def snapshot():
+        return {p: p.read_bytes() for p in sorted(data_root.rglob("fold*/**/*")) if p.is_file()}
+
+    before = snapshot()
+    elsewhere = tmp_path / "elsewhere" / "pooled.json"
+    assert main([*_args(data_root), "--pool-only", "--pooled", str(elsewhere)]) == 0
+    assert snapshot() == before
+    assert not (data_root / "pooled.json").exists()
+    (other,) = json.loads(elsewhere.read_text())["comparison"]
+    assert other["mean_class_dice"]["difference"] == pytest.approx(0.1)
+
+
+def test_pool_only_names_an_evaluation_without_its_per_case_rows(data_root):
+    from folds import main
+
+    for fold in (0, 1):
+        cases = [f"c{i}" for i in range(8) if i % 2 == fold]
+        for seed in (0, 1):
+            _fold_seed(data_root / f"fold{fold}" / f"seed{seed}", cases, 0.5, 0.4)
+    (data_root / "fold1" / "seed0" / "per_case.csv").unlink()
+    with pytest.raises(SystemExit, match=r"fold1/seed0/per_case\.csv"):
+        main([*_args(data_root), "--pool-only"])
+
+
 def test_a_second_pooling_goes_where_pooled_says_and_leaves_the_first(data_root, tmp_path):
     """Pooling the same evaluations again (other seeds or rows) overwrote OUT/pooled.json."""
     from folds import main

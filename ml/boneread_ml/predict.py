@@ -168,7 +168,8 @@ class Prediction:
     Attributes:
         label_map: uint8, the input's spatial shape; 0 background, 1 benign, 2 metastatic
             (lesion where 1 - p(background) exceeds the checkpoint's calibrated
-            threshold, of the likelier lesion class; argmax when none is recorded).
+            threshold, argmax when none is recorded); every pixel of a lesion has the lesion's
+            class (see ``lesions``), not its own likelier one.
         probabilities: float32 (3, *spatial) softmax probabilities per class.
         lesions: one dict per connected lesion component: ``id`` (1-based,
             matches ``instance_map``), ``label`` (1/2), ``class_name``,
@@ -736,7 +737,9 @@ def lesion_table(
     """Connected lesion components -> lesion dicts (see :class:`Prediction`).
 
     A component is a connected set of lesion pixels of either class; its class
-    is the one with the larger summed probability over it. With a
+    is the one with the larger summed probability over it, and its pixels take that class in
+    ``label_map`` (in place), so that the masks a viewer overlays say what the lesion list says
+    (one lesion, one class: the network's per-pixel class may differ across a lesion). With a
     ``calibration`` (the release's ``postprocess.lesion_calibration``) the
     lesion's ``probability`` is the recalibrated one and the mean softmax is
     kept as ``probability_uncalibrated``. ``anatomy``: the SPECT/CT's CT already read
@@ -768,6 +771,7 @@ def lesion_table(
         p1 = float(probs[1][sl][region].sum())
         p2 = float(probs[2][sl][region].sum())
         cls = 1 if p1 >= p2 else 2
+        label_map[sl][region] = cls
         size = int(region.sum())
         centroid = [
             float(c) + s.start for c, s in zip(ndimage.center_of_mass(region), sl, strict=True)

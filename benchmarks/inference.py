@@ -78,7 +78,6 @@ try:
 except ImportError:  # the torch path only
     onnxruntime = None
 
-REPORT = "临床病史：前列腺癌。检查所见：第3腰椎、右侧第6肋见放射性浓聚。诊断意见：多发骨转移。"
 #: end-to-end predict() targets (s) and the forward's targets (issue 15 item 6)
 TARGETS = {
     "planar": {"predict_s": 0.5, "flop_limit_ratio": 2.0, "vs_monai_unet": 1.5},
@@ -86,36 +85,38 @@ TARGETS = {
 }
 GEMM_N = 2048
 PHANTOM_SEED = 2024
-#: the SPECT/CT case timed: the 4th of that seed's phantom set (4 lesions, its report names
-#: multiple metastases). The model states lesions on it, so predict() reads their bones and
-#: levels from the CT; it stated none on the first case, timed until 2026-12-04, and without a
-#: lesion no region is read. ``lesions_found`` in the record says how many.
-PHANTOM_CASE = 3
+#: the case timed, per task, of that seed's phantom set, with its own report. SPECT/CT: the 4th
+#: (4 lesions, its report names multiple metastases). The model states lesions on it, so
+#: predict() reads their bones and levels from the CT; it stated none on the first case, timed
+#: until 2026-12-04, and without a lesion no region is read. ``lesions_found`` in the record
+#: says how many. Planar: the 3rd (3 lesions; its report names a metastatic and a benign site,
+#: so predict() lays the atlas on the scan for the site maps); until 2026-12-06 planar was timed
+#: on Poisson noise with a report that named no class at a site, so no map was painted.
+PHANTOM_CASE = {"planar": 2, "spectct": 3}
 #: SPECT/CT slices per batch compared in the sweep
 SLICE_BATCHES = (4, 8, 16, 32)
 
 
-def synthetic_input(task: str, rng: np.random.Generator) -> tuple[np.ndarray, tuple, str, str]:
-    """(images, spacing in mm, what they are, the report fed with them).
-
-    Planar: Poisson counts (the network's time does not depend on them) with
-    :data:`REPORT`. SPECT/CT: phantom case :data:`PHANTOM_CASE` with its own report,
-    because predict() also reads the stated lesions' bone and level from the CT
-    (``boneread_ml.ct_regions``), and only when it states a lesion.
+def synthetic_input(task: str) -> tuple[np.ndarray, tuple, str, str]:
+    """(images, spacing in mm, what they are, the report fed with them): phantom case
+    :data:`PHANTOM_CASE` of the task with its own report, because predict() does more than
+    the network where the report names sites (planar: lays the atlas on the scan for the
+    site maps) and where it states lesions (SPECT/CT: reads their bone and level from the CT,
+    ``boneread_ml.ct_regions``).
     """
-    if task == "planar":
-        noise = rng.poisson(30.0, size=(2, 1024, 256)).astype(np.float32)
-        return noise, (2.4, 2.4), "noise", REPORT
     import tempfile
 
     from boneread_ml.data.manifest import generate, load_case_arrays, load_manifest
 
+    index = PHANTOM_CASE[task]
     with tempfile.TemporaryDirectory() as tmp:
-        root = generate("spectct", PHANTOM_CASE + 1, PHANTOM_SEED, Path(tmp) / "case", dicom=False)
-        case = load_manifest(root)["cases"][PHANTOM_CASE]
+        root = generate(task, index + 1, PHANTOM_SEED, Path(tmp) / "case", dicom=False)
+        case = load_manifest(root)["cases"][index]
         arrays = load_case_arrays(root, case)
-    spacing = tuple(float(v) for v in arrays["spacing_mm"])
-    source = f"SPECT/CT phantom case {case['case_id']} (seed {PHANTOM_SEED}), its own report"
+    spacing_key = "pixel_spacing_mm" if task == "planar" else "spacing_mm"
+    spacing = tuple(float(v) for v in arrays[spacing_key])
+    what = "planar" if task == "planar" else "SPECT/CT"
+    source = f"{what} phantom case {case['case_id']} (seed {PHANTOM_SEED}), its own report"
     return arrays["image"], spacing, source, case["report"]["text"]
 
 
@@ -195,7 +196,7 @@ def time_task(task: str, checkpoint: Path, repeats: int, device: str) -> dict:
     fast = load_model(checkpoint, device=device, runtime="torch")
     eager = load_model(checkpoint, device=device, optimize=False)
     unet = monai_unet(fast.network.in_channels).to(device)
-    images, spacing, source, report = synthetic_input(task, np.random.default_rng(0))
+    images, spacing, source, report = synthetic_input(task)
     slices_per_batch = slice_batch(torch.device(device))  # what predict() uses there
     context = int(getattr(fast.network, "slice_context", 0))  # 2.5D: neighbouring SPECT slices
     batches = network_batches(task, images, device, slices_per_batch, context)

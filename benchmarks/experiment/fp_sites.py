@@ -46,7 +46,7 @@ def case_rows(
 
     text = case["report"]["text"]
     result = predict(image, text, model)
-    maps = planar_site_maps(text, image)
+    maps = planar_site_maps(text, image, registration=model.site_registration)
     named = np.maximum(maps[0], maps[1])
     truth = arrays["instance"]
     predicted = []

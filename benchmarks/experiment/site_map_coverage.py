@@ -35,7 +35,11 @@ from scipy import ndimage  # noqa: E402
 
 from boneread_ml.ct_regions import read_ct_anatomy  # noqa: E402
 from boneread_ml.data.manifest import load_case_arrays, load_manifest  # noqa: E402
-from boneread_ml.data.report_sites import planar_site_maps, spectct_site_maps  # noqa: E402
+from boneread_ml.data.report_sites import (  # noqa: E402
+    SITE_REGISTRATIONS,
+    planar_site_maps,
+    spectct_site_maps,
+)
 
 #: a lesion lies under a map when the map's mean over its voxels exceeds this
 COVERED = 0.25
@@ -44,10 +48,11 @@ COVERED = 0.25
 RULE_COVER = 0.5
 
 
-def site_maps(kind: str, case: dict, arrays: dict) -> np.ndarray:
-    """The report's two site maps for one case, as training and ``predict()`` paint them."""
+def site_maps(kind: str, case: dict, arrays: dict, registration: str = "fitted") -> np.ndarray:
+    """The report's two site maps for one case, as training and ``predict()`` paint them
+    (planar: with the atlas laid on the scan by ``registration``)."""
     if kind == "planar":
-        return planar_site_maps(case["report"]["text"], arrays["image"])
+        return planar_site_maps(case["report"]["text"], arrays["image"], registration=registration)
     anatomy = read_ct_anatomy(arrays["image"][1], arrays["spacing_mm"])
     return spectct_site_maps(case["report"]["text"], anatomy.regions)
 
@@ -64,7 +69,7 @@ def _counts() -> dict:
             "rule_decides": 0, "missed_distances": []}  # fmt: skip
 
 
-def coverage(root: Path, kind: str = "spectct") -> dict:
+def coverage(root: Path, kind: str = "spectct", registration: str = "fitted") -> dict:
     """Counts over every lesion of the set at ``root`` (see the module docstring)."""
     described = _counts()
     by_site: dict[str, dict] = {}
@@ -72,7 +77,7 @@ def coverage(root: Path, kind: str = "spectct") -> dict:
     cases = load_manifest(root)["cases"]
     for case in cases:
         arrays = load_case_arrays(root, case)
-        maps = site_maps(kind, case, arrays)
+        maps = site_maps(kind, case, arrays, registration)
         left_out = set(case["report"]["omitted_lesions"])
         for les in case["lesions"]:
             voxels = arrays["instance"] == les["id"]
@@ -105,6 +110,8 @@ def coverage(root: Path, kind: str = "spectct") -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-root", required=True, help="a generated planar or SPECT/CT set")
+    parser.add_argument("--registration", choices=SITE_REGISTRATIONS, default="fitted",
+                        help="planar: how the atlas is laid on the scan (default: fitted)")  # fmt: skip
     parser.add_argument("--out", help="JSON to write (default: print only)")
     args = parser.parse_args(argv)
     root = Path(args.data_root)
@@ -112,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     kind = manifest.get("kind", "spectct")
     if kind not in ("planar", "spectct"):
         parser.error(f"{root} holds {kind!r} cases; this measures planar or SPECT/CT sets")
+    if kind == "spectct" and args.registration != "fitted":
+        parser.error("--registration is for planar sets (SPECT/CT maps are read on the CT)")
     result = {
         "benchmark": f"{kind}_site_map_coverage",
         "command": "python benchmarks/experiment/site_map_coverage.py "
@@ -119,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         "data_seed": manifest.get("seed"),
         "covered_when_mean_above": COVERED,
         "rule_decides_when_mean_at_least": RULE_COVER,
-        **coverage(root, kind),
+        **({"registration": args.registration} if kind == "planar" else {}),
+        **coverage(root, kind, args.registration),
     }
     d = result["described"]
     print(

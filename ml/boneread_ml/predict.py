@@ -141,6 +141,13 @@ class LoadedModel:
         return (self.config.get("postprocess") or {}).get("site_rule")
 
     @property
+    def site_registration(self) -> str:
+        """Planar site maps: how the atlas is laid on the scan, as the network was trained
+        (the training config's ``site_registration``; "outline" for a release trained before
+        the key existed, when that was the only way)."""
+        return str((self.config.get("config") or {}).get("site_registration", "outline"))
+
+    @property
     def site_gate(self) -> dict[str, Any] | None:
         """The report-site gate (see :func:`gate_report_sites`), or None: off."""
         return (self.config.get("postprocess") or {}).get("site_gate")
@@ -345,7 +352,7 @@ def report_site_maps(
     if model.task == "planar":
         from boneread_ml.data.report_sites import planar_site_maps
 
-        return planar_site_maps(text, images), None
+        return planar_site_maps(text, images, registration=model.site_registration), None
     from boneread_ml.data.report_sites import read_spectct_site_maps
 
     return read_spectct_site_maps(text if ct_sites else "", images, spacing_mm)

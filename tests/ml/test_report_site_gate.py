@@ -126,7 +126,7 @@ def test_predict_applies_the_releases_gate_to_a_phantom_scan(planar_set, tmp_pat
         a = predict(arrays["image"], text, plain)
         b = predict(arrays["image"], text, gated)
         assert a.meta["suppressed_outside_report"] is None
-        maps = planar_site_maps(text, arrays["image"])
+        maps = planar_site_maps(text, arrays["image"], registration=plain.site_registration)
         named = np.maximum(maps[0], maps[1])
         outside = [
             les for les in a.lesions
@@ -161,3 +161,53 @@ def test_a_release_whose_site_gate_predict_cannot_apply_does_not_load(
 
     with pytest.raises(CheckpointError, match=message):
         load_model(_with_postprocess(tmp_path, kind, site_gate=gate), optimize=False)
+
+
+def _with_registration(tmp_path, registration):
+    """The shipped planar release recording ``registration`` as its training's (None: no key,
+    as releases trained before 2026-12-06 were written)."""
+    release = _with_postprocess(tmp_path, "planar")
+    config = json.loads((release / "config.json").read_text(encoding="utf-8"))
+    config["config"].pop("site_registration", None)
+    if registration is not None:
+        config["config"]["site_registration"] = registration
+    (release / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return release
+
+
+def test_predict_paints_the_site_maps_the_release_was_trained_with(planar_set, tmp_path):
+    """A release records how the atlas was laid on its training scans; predict() paints the
+    maps that way, and one without the record (trained before the fit existed) gets the
+    outline registration it was trained with."""
+    from boneread_ml.data.manifest import load_case_arrays, load_manifest
+    from boneread_ml.data.report_sites import planar_site_maps
+    from boneread_ml.predict import load_model, report_site_maps
+
+    models = {
+        name: load_model(_with_registration(tmp_path, name), optimize=False)
+        for name in ("fitted", "outline", None)
+    }
+    assert models[None].site_registration == "outline"
+    assert models["fitted"].site_registration == "fitted"
+    differ = 0
+    for case in load_manifest(planar_set)["cases"]:
+        image, text = load_case_arrays(planar_set, case)["image"], case["report"]["text"]
+        for name, model in models.items():
+            maps, _ = report_site_maps(model, text, image, None)
+            way = name or "outline"
+            np.testing.assert_array_equal(maps, planar_site_maps(text, image, registration=way))
+        a, _ = report_site_maps(models["fitted"], text, image, None)
+        b, _ = report_site_maps(models["outline"], text, image, None)
+        differ += not np.array_equal(a, b)
+    assert differ > 0  # the two registrations do paint different maps on these scans
+
+
+def test_a_release_with_an_unknown_registration_does_not_load(tmp_path):
+    from boneread_ml.models.release import CheckpointError
+    from boneread_ml.predict import load_model
+
+    with pytest.raises(
+        CheckpointError,
+        match=r"config\.site_registration must be one of fitted, outline, got 'elastic'",
+    ):
+        load_model(_with_registration(tmp_path, "elastic"), optimize=False)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from boneread_ml.data.datasets import SegmentationDataset, TextCollate, swap_sides, swap_sites
-from boneread_ml.data.report_sites import parse_sites, planar_site_maps
+from boneread_ml.data.report_sites import parse_sites, planar_site_maps, register_atlas
 from boneread_ml.evaluation.calibrate import apply_lesion_calibration, fit_lesion_calibration
 from boneread_ml.evaluation.metrics import dice, tolerant_case_metrics, tolerant_dice
 from boneread_ml.models import MTUNet, ReportEncoder
@@ -51,8 +51,12 @@ def phantom(tmp_path_factory):
 
 
 def test_site_maps_put_each_described_lesion_under_its_own_class(phantom):
+    """Every lesion the report describes lies under its own class's map, with cover enough for
+    the report-site rule (postprocess.site_rule.min_cover 0.5) to decide it. The outline-only
+    registration (the trunk's outline and the legs' width, one arm pose) left about one in five
+    short, at the shoulders, arms, hips and pelvis."""
     manifest, root = phantom
-    own = other = 0
+    decided, described, other = 0, 0, 0
     for case in manifest.load_manifest(root)["cases"]:
         arrays = manifest.load_case_arrays(root, case)
         maps = planar_site_maps(case["report"]["text"], arrays["image"])
@@ -61,10 +65,101 @@ def test_site_maps_put_each_described_lesion_under_its_own_class(phantom):
             if les["id"] in case["report"]["omitted_lesions"]:
                 continue
             px = arrays["instance"] == les["id"]
-            own += maps[les["label"] - 1][px].mean() > maps[2 - les["label"]][px].mean()
-            other += maps[les["label"] - 1][px].mean() < maps[2 - les["label"]][px].mean()
-    assert own >= 10 and other == 0
+            mine, theirs = maps[les["label"] - 1][px].mean(), maps[2 - les["label"]][px].mean()
+            described += 1
+            decided += mine >= 0.5 > theirs
+            other += mine < theirs
+    assert described >= 20 and other == 0
+    assert decided >= 0.95 * described, f"{decided} of {described} described lesions decidable"
     assert not planar_site_maps("", arrays["image"]).any()
+
+
+def _bone_dice(a: np.ndarray, b: np.ndarray) -> float:
+    return 2.0 * float((a & b).sum()) / max(1, int(a.sum() + b.sum()))
+
+
+def test_registration_lays_the_atlas_on_the_scans_own_bones(phantom):
+    """The registered atlas's bones against the phantom's true bone map, by body part: head,
+    chest and arms, abdomen and pelvis, legs. Outline-only scaling reached about 0.3-0.7."""
+    manifest, root = phantom
+    bands = ((0, 250), (250, 450), (450, 600), (600, 1024))
+    dices = []
+    for case in manifest.load_manifest(root)["cases"]:
+        arrays = manifest.load_case_arrays(root, case)
+        atlas = register_atlas(arrays["image"]).any(axis=0)
+        truth = arrays["bone"] > 0
+        dices.append([_bone_dice(atlas[lo:hi], truth[lo:hi]) for lo, hi in bands])
+    assert np.mean(dices, axis=0).min() >= 0.8, np.mean(dices, axis=0)
+
+
+@pytest.mark.parametrize("arm_deg", [3.0, 13.0])
+def test_registration_finds_the_arm_pose_a_rotation_and_a_smaller_matrix(arm_deg):
+    """A scan drawn from the anatomy at another arm pose than the atlas's middle one, turned by
+    1 degree, shifted, and sampled on a half-size matrix: shoulders, elbows, wrists, hips and
+    knees land within a pixel of where they are (a pose 1 degree off puts the wrists about 2
+    pixels of this matrix out)."""
+    from scipy import ndimage
+
+    from boneread_ml.data.phantom import planar_anatomy as pa
+    from boneread_ml.data.phantom.regions import code
+
+    tpl = pa.build_template(arm_deg)
+    uptake = sum(pa.GROUP_UPTAKE[g] * img for (g, _), img in tpl.groups.items())
+    theta = np.deg2rad(1.0)
+    rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    # output pixel (half-size grid) -> template pixel: scale 2, turn, shift 10 rows and 4 columns
+    matrix = rot @ np.diag([2.0, 2.0])
+    shape = (512, 128)
+    offset = np.array([512.0, 128.0]) - matrix @ np.array([256.0, 64.0]) + np.array([-10.0, 4.0])
+    scan = ndimage.affine_transform(uptake, matrix, offset=offset, output_shape=shape, order=1)
+    truth = ndimage.affine_transform(
+        tpl.regions[1], matrix, offset=offset, output_shape=shape, order=0
+    )
+    atlas = register_atlas(np.stack([scan, scan]))
+    assert atlas.shape == (3, *shape)
+    for side in "lr":
+        for joint in ("shoulder", "elbow", "wrist", "hip", "knee"):
+            key = f"{joint}_{side}"
+            found = np.array(ndimage.center_of_mass(atlas[1] == code(key)))
+            true = np.array(ndimage.center_of_mass(truth == code(key)))
+            assert np.hypot(*(found - true)) <= 1.2, (key, found - true)
+
+
+def test_an_unknown_registration_is_refused_by_name():
+    from boneread_ml.training.config import load_config
+
+    image = np.ones((2, 64, 16), np.float32)
+    with pytest.raises(ValueError, match="unknown site-map registration 'elastic'"):
+        planar_site_maps("第3腰椎见异常放射性浓聚，考虑骨转移。", image, registration="elastic")
+    with pytest.raises(ValueError, match="unknown site-map registration 'elastic'"):
+        register_atlas(image, "elastic")
+    assert load_config(None)["site_registration"] == "fitted"
+    with pytest.raises(ValueError, match="site_registration must be one of fitted, outline"):
+        load_config(None, {"site_registration": "elastic"})
+
+
+def test_the_outline_registration_ignores_the_arm_pose_and_the_fit_does_not(phantom):
+    """ "outline" (what releases trained before the fit read) is the outline's scaling alone:
+    the same whatever the arms do; the fit moves the elbows with the arms."""
+    from boneread_ml.data.phantom import planar_anatomy as pa
+    from boneread_ml.data.phantom.regions import code
+
+    def elbows(arm_deg, registration):
+        tpl = pa.build_template(arm_deg)
+        uptake = sum(pa.GROUP_UPTAKE[g] * img for (g, _), img in tpl.groups.items())
+        atlas = register_atlas(np.stack([uptake, uptake]), registration)
+        return np.flatnonzero((atlas[1] == code("elbow_l")).any(axis=0)).mean()
+
+    assert elbows(2.0, "outline") == elbows(14.0, "outline")
+    assert elbows(14.0, "fitted") - elbows(2.0, "fitted") > 10  # columns: the elbow goes out
+
+
+def test_a_blank_or_tiny_scan_gets_maps_without_error():
+    text = "第3腰椎见异常放射性浓聚，考虑骨转移。"
+    blank = planar_site_maps(text, np.zeros((2, 1024, 256), np.float32))
+    assert blank.shape == (2, 1024, 256) and np.isfinite(blank).all()
+    tiny = planar_site_maps(text, np.ones((2, 8, 4), np.float32))
+    assert tiny.shape == (2, 8, 4) and np.isfinite(tiny).all()
 
 
 def test_swapping_sides_moves_the_map_of_a_lateral_finding(phantom):

@@ -37,15 +37,18 @@ def test_planar_lesions_are_counted_once_overall_and_once_by_site(planar_phantom
 
 
 def test_a_lesion_off_its_map_is_missed_and_its_distance_measured(planar_phantom, monkeypatch):
-    """With the maps shifted 40 px sideways no described lesion is under its own map, and each
-    missed one's distance to it is measured."""
+    """With the maps shifted 60 px down no described lesion is under its own map, and each
+    missed one's distance to it is measured. (Sideways, a bilateral finding's map can land on
+    its other side.)"""
     import numpy as np
     import site_map_coverage
 
     painted = site_map_coverage.site_maps
     monkeypatch.setattr(
         site_map_coverage, "site_maps",
-        lambda kind, case, arrays: np.roll(painted(kind, case, arrays), 40, axis=-1),
+        lambda kind, case, arrays, registration: np.roll(
+            painted(kind, case, arrays, registration), 60, axis=-2
+        ),
     )  # fmt: skip
     record = site_map_coverage.coverage(planar_phantom, "planar")
     d = record["described"]

@@ -248,6 +248,8 @@ class SegmentationDataset(Dataset):
             image and report still agree.
         slice_context: SPECT/CT only, SPECT slices on each side of a served slice added as
             channels (:func:`boneread_ml.data.transforms.slice_inputs`; 0: the slice alone).
+        site_registration: planar site maps: how the atlas is laid on each scan
+            (:data:`boneread_ml.data.report_sites.SITE_REGISTRATIONS`).
 
     Items are dicts: ``image`` float32 (2, h, w) (SPECT/CT: 2 + 2 * slice_context), ``label`` int64 (h, w),
     ``extent`` float32 (2, 2) (the crop's rows and columns in whole-image
@@ -272,6 +274,7 @@ class SegmentationDataset(Dataset):
         lesion_crop_by: str = "pixel",
         lesion_balance: bool = False,
         slice_context: int = 0,
+        site_registration: str = "fitted",
     ) -> None:
         if task not in ("planar", "spectct"):
             raise ValueError(f"task must be planar or spectct, got {task!r}")
@@ -315,7 +318,11 @@ class SegmentationDataset(Dataset):
                 if self.site_maps:
                     from boneread_ml.data.report_sites import planar_site_maps
 
-                    self.maps.append(planar_site_maps(self.texts[ci], arrays["image"]))
+                    self.maps.append(
+                        planar_site_maps(
+                            self.texts[ci], arrays["image"], registration=site_registration
+                        )
+                    )
                 self.images.append(image)
                 self.labels.append(label)
                 if self.keep_instances:

@@ -146,6 +146,7 @@ def read_release_config(path: str | Path) -> dict[str, Any]:
             f"checksum mismatch for {weights}: config.json records {expected}, file has {actual}"
         )
     check_postprocess(config, where=str(cfg_path))
+    check_site_registration(config, where=str(cfg_path))
     if (
         config.get("uses_text")
         and not (path / "vocab.txt").exists()
@@ -292,6 +293,25 @@ def check_postprocess(config: dict[str, Any], where: str = CONFIG) -> None:
             )
         if not config.get("uses_text"):
             raise CheckpointError(f"{field} needs a model that reads the report (uses_text)")
+
+
+def check_site_registration(config: dict[str, Any], where: str = CONFIG) -> None:
+    """A recorded ``config.site_registration`` (how the planar atlas was laid on the scans the
+    network was trained with) must be one :func:`boneread_ml.predict.predict` can paint.
+
+    Raises:
+        CheckpointError: naming the field and the allowed values.
+    """
+    from boneread_ml.data.report_sites import SITE_REGISTRATIONS
+
+    training = config.get("config")
+    if not isinstance(training, dict) or "site_registration" not in training:
+        return
+    if training["site_registration"] not in SITE_REGISTRATIONS:
+        raise CheckpointError(
+            f"{where}: config.site_registration must be one of {', '.join(SITE_REGISTRATIONS)}, "
+            f"got {training['site_registration']!r}"
+        )
 
 
 def update_release_config(path: str | Path, **fields: Any) -> dict[str, Any]:

@@ -18,6 +18,9 @@ DEFAULTS: dict[str, Any] = {
     # SPECT/CT: SPECT slices on each side of an axial slice given to the 2D network as extra
     # channels (2.5D; boneread_ml.data.transforms.slice_inputs); 0: the slice alone
     "slice_context": 0,
+    # planar site maps: how the body atlas is laid on a scan (report_sites.SITE_REGISTRATIONS);
+    # recorded in the release, so predict() paints the maps the network was trained with
+    "site_registration": "fitted",
     "text": {
         "hidden_size": 128,
         "num_hidden_layers": 2,
@@ -127,6 +130,13 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         )
     _check_count_transform(cfg, str(path or "config"))
     _check_slice_context(cfg, str(path or "config"))
+    from boneread_ml.data.report_sites import SITE_REGISTRATIONS
+
+    if cfg.get("site_registration") not in SITE_REGISTRATIONS:
+        raise ValueError(
+            f"{path or 'config'}: site_registration must be one of "
+            f"{', '.join(SITE_REGISTRATIONS)}, got {cfg.get('site_registration')!r}"
+        )
     from boneread_ml.models.release import REPORT_SITE_SETTINGS, CheckpointError
 
     for key, check in REPORT_SITE_SETTINGS.items():

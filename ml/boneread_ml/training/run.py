@@ -128,6 +128,7 @@ def train_fold(
         lesion_crop_by=str(tcfg.get("lesion_crop_by") or "pixel"),
         lesion_balance=bool(tcfg.get("lesion_balance")),
         slice_context=int(cfg.get("slice_context") or 0),
+        site_registration=cfg.get("site_registration", "fitted"),
     )  # fmt: skip
     tokenizer = make_tokenizer(cfg, out_dir)
     uses_text = mode != "none"
@@ -144,6 +145,7 @@ def train_fold(
             data_root, val_cases, cfg["task"], text_mode=mode, augment=False,
             background_slices=tcfg.get("background_slices"), seed=seed, site_maps=site_maps,
             slice_context=int(cfg.get("slice_context") or 0),
+            site_registration=cfg.get("site_registration", "fitted"),
         )  # fmt: skip
         val_loader = DataLoader(
             val_ds, batch_size=int(tcfg["batch_size"]), shuffle=False,

@@ -327,9 +327,11 @@ BENCHMARKS: dict[str, tuple[str, str, str, Callable[[dict], list[str]]]] = {
     "inference": (
         "Model inference latency (CPU)",
         "`predict()` end to end on one planar scan (2 x 1024 x 256) and one SPECT/CT volume "
-        "(2 x 128^3, slice-wise; a phantom case with its own report, on which the model states "
-        "lesions, so that predict() includes reading their bones and levels from the CT) with the "
-        "shipped checkpoints on the CPU, model loaded; the "
+        "(2 x 128^3, slice-wise), each a phantom case with its own report: planar since "
+        "2026-12-06 (noise before), a report that names a benign and a metastatic site, so that "
+        "predict() includes laying the atlas on the scan for the site maps; SPECT/CT one on which "
+        "the model states lesions, so that predict() includes reading their bones and levels "
+        "from the CT. The shipped checkpoints on the CPU, model loaded; the "
         "network's forward as `load_model` prepares it (runtime: the image network in ONNX Runtime, "
         "settings in the JSON's `ort_settings`), the torch-optimised forward (channels-last, fused "
         "normalisation) and the network as built (eager), a MONAI UNet (16..256, strides 2) on the same input, each repeat running all "

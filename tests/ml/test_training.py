@@ -201,11 +201,14 @@ def test_the_configs_site_rule_and_gate_reach_the_release_through_calibration(
     assert postprocess["site_gate"] == gate
     loaded = load_model(text["release"], optimize=False)
     assert (loaded.site_rule, loaded.site_gate) == (rule, gate)
+    # the registration its maps were painted with is recorded, so predict() paints the same
+    assert loaded.site_registration == cfg["site_registration"] == "fitted"
     # the image-only ablation of the same config cannot read site maps: no rule in its release
-    no_text = train_fold({**cfg, "model": "mt_unet_no_text"}, planar_root, tmp_path / "no_text",
-                         val_folds=[0])  # fmt: skip
+    no_text = train_fold({**cfg, "model": "mt_unet_no_text", "site_registration": "outline"},
+                         planar_root, tmp_path / "no_text", val_folds=[0])  # fmt: skip
     released = json.loads((Path(no_text["release"]) / "config.json").read_text())
     assert not {"site_rule", "site_gate"} & set(released.get("postprocess") or {})
+    assert load_model(no_text["release"], optimize=False).site_registration == "outline"
 
 
 def test_toy_data_is_deterministic(tmp_path):

@@ -179,6 +179,9 @@ def train_fold(
             "val_cases": len(val_cases),
             "seed": seed,
             "training": {k: v for k, v in result.items() if k != "history"},
+            # the resolved config, whoever trains: predict() reads from it how the release's
+            # site maps were painted (config.site_registration)
+            "config": cfg,
             **(extra_metadata or {}),
         },
     )

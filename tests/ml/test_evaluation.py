@@ -219,3 +219,21 @@ def test_lesion_outcomes_and_expected_calibration_error_by_hand():
     assert expected_calibration_error([0.9, 0.8, 0.3], [1, 0, 0]) == pytest.approx(expected)
     assert expected_calibration_error([0.55, 0.56], [1, 0]) == pytest.approx(abs(0.5 - 0.555))
     assert np.isnan(expected_calibration_error([], []))
+
+
+def test_labels_at_matches_its_definition_on_a_volume():
+    """The class map of a SPECT/CT-sized volume: lesion where 1 - p(background) > threshold,
+    metastatic only where strictly likelier than benign (ties benign), uint8."""
+    from boneread_ml.evaluation.calibrate import labels_at
+
+    rng = np.random.default_rng(3)
+    p = rng.random((3, 16, 32, 32), dtype=np.float32)
+    p[2, :4] = p[1, :4]  # ties between the lesion classes
+    p /= p.sum(axis=0, keepdims=True)
+    for threshold in (0.3, 0.5, 0.9):
+        lesion = (1.0 - p[0]) > threshold
+        expected = np.where(lesion, np.where(p[2] > p[1], 2, 1), 0)
+        got = labels_at(p, threshold)
+        assert got.dtype == np.uint8 and got.shape == p.shape[1:]
+        np.testing.assert_array_equal(got, expected)
+        assert set(np.unique(got[:4][lesion[:4]])) == {1}  # ties go to benign

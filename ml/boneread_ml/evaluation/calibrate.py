@@ -55,8 +55,10 @@ def labels_at(probabilities: np.ndarray, threshold: float | None) -> np.ndarray:
     if threshold is None:
         return probabilities.argmax(axis=0).astype(np.uint8)
     lesion = (1.0 - probabilities[0]) > threshold
-    cls = np.where(probabilities[2] > probabilities[1], 2, 1)
-    return np.where(lesion, cls, 0).astype(np.uint8)
+    # in uint8 throughout: two int64 maps of a 128-slice volume took ~20 ms of predict()
+    labels = np.greater(probabilities[2], probabilities[1]).view(np.uint8) + np.uint8(1)
+    labels *= lesion
+    return labels
 
 
 def choose_threshold(

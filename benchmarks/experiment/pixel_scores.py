@@ -14,7 +14,7 @@ as by those it states. For each release, on the same sample as the evaluation's:
   it does not apart;
 * metastatic against benign inside the true lesions (``p(met) / (p(met) + p(benign))``);
 * the share of lesion pixels below 0.001 and 0.01 and above 0.5, of background pixels above
-  0.01 and 0.5 (``1 - p(background)``), and quantiles of both.
+  0.01 and 0.5 (``1 - p(background)``), and quantiles of the lesion pixels' scores.
 
 Synthetic phantom cases only. Through ``predict`` (the product path: the release's site maps,
 rule and threshold; probabilities are the network's softmax, before any rule).
@@ -128,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [m.split("=", 1) for m in args.model]
     if any(len(p) != 2 or not p[0] for p in pairs):
         parser.error("--model must be NAME=RELEASE")
+    if len({name for name, _ in pairs}) != len(pairs):
+        parser.error("--model: each NAME once (a second one would replace the first's results)")
     import torch
 
     from boneread_ml.data.manifest import load_manifest

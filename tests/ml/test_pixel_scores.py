@@ -54,6 +54,10 @@ def test_a_malformed_model_or_a_spectct_release_is_refused(script, tmp_path, cap
     with pytest.raises(SystemExit):
         script.main(["--data-root", str(tmp_path), "--model", "bad", "--out", str(out)])
     assert "NAME=RELEASE" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        script.main(["--data-root", str(tmp_path), "--model", "a=x", "--model", "a=y",
+                     "--out", str(out)])  # fmt: skip
+    assert "each NAME once" in capsys.readouterr().err
     spectct = str(script.REPO / "ml" / "checkpoints" / "spectct")
     with pytest.raises(SystemExit):
         script.main(["--data-root", str(tmp_path), "--model", f"s={spectct}", "--out", str(out)])

@@ -47,6 +47,8 @@ sys.path.insert(0, str(REPO / "ml"))
 
 import numpy as np  # noqa: E402
 
+from boneread_ml.evaluation.calibrate import labels_at  # noqa: E402
+
 CAUSES = (
     "several_stated",
     "other_class_neighbour",
@@ -63,9 +65,9 @@ def majority(values: np.ndarray) -> int:
 
 
 def per_pixel_classes(label_map: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """The lesion pixels of ``label_map`` with each pixel's own likelier class."""
-    own = np.where(probs[2] > probs[1], 2, 1).astype(np.uint8)
-    return np.where(label_map > 0, own, 0).astype(np.uint8)
+    """The lesion pixels of ``label_map`` with each pixel's own likelier class (the product's
+    per-pixel rule, ``labels_at``, with every pixel a lesion)."""
+    return np.where(label_map > 0, labels_at(probs, -1.0), 0).astype(np.uint8)
 
 
 def verdicts(
